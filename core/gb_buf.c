@@ -124,6 +124,7 @@ gb_buf_vprintf(struct gb_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
 	uint8_t *dst;
+	char *tmp;
 	int n;
 
 	va_copy(cp, ap);
@@ -131,10 +132,21 @@ gb_buf_vprintf(struct gb_buf *b, const char *fmt, va_list ap)
 	va_end(cp);
 	if (n < 0)
 		return -1;
-	/* Room for the NUL vsnprintf writes; it is not committed. */
-	if ((dst = gb_buf_reserve(b, (size_t)n + 1)) == NULL)
+	if (n == 0)
+		return 0;
+	if ((dst = gb_buf_reserve(b, (size_t)n)) == NULL)
 		return -1;
-	vsnprintf((char *)dst, (size_t)n + 1, fmt, ap);
+	if (b->cap - b->len > (size_t)n) {
+		/* Room for the NUL vsnprintf writes; it is not committed. */
+		vsnprintf((char *)dst, (size_t)n + 1, fmt, ap);
+	} else {
+		/* The text ends exactly at max: no room for the NUL. */
+		if ((tmp = malloc((size_t)n + 1)) == NULL)
+			return -1;
+		vsnprintf(tmp, (size_t)n + 1, fmt, ap);
+		memcpy(dst, tmp, (size_t)n);
+		free(tmp);
+	}
 	b->len += (size_t)n;
 	return 0;
 }
@@ -267,13 +279,14 @@ int
 gb_buf_json_str(struct gb_buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k, used, start = b->len;
+	size_t i = 0, k, used, start = gb_buf_used(b);
 	char tmp[8];
 
 	while (i < n) {
 		k = json_escape_one(tmp, p + i, n - i, &used);
 		if (gb_buf_append(b, tmp, k) == -1) {
-			b->len = start;
+			/* An append may have compacted: off can have moved. */
+			b->len = b->off + start;
 			return -1;
 		}
 		i += used;

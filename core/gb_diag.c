@@ -114,7 +114,7 @@ gb_diag_format(const struct gb_diag *g, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "%s:%u:%u: %s: %s", g->file, g->line,
 		    g->col, sev_names[g->sev], g->msg);
-	if (n < 0)
+	if (n < 0 || len == 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;
 }

@@ -28,6 +28,7 @@ struct gb_ev {
 	struct gb_ev_timer	**heap;
 	size_t			 nheap;
 	size_t			 heapcap;
+	void			*userdata;
 	gb_ev_hook_cb		*beforesleep;
 	void			*beforesleep_arg;
 	struct epoll_event	 events[EV_BATCH];
@@ -96,8 +97,9 @@ to_epoll(unsigned mask)
 {
 	uint32_t e = 0;
 
+	/* EPOLLEXCLUSIVE takes no EPOLLRDHUP (EINVAL): listeners need none. */
 	if (mask & GB_EV_READ)
-		e |= EPOLLIN | EPOLLRDHUP;
+		e |= (mask & GB_EV_EXCLUSIVE) ? EPOLLIN : EPOLLIN | EPOLLRDHUP;
 	if (mask & GB_EV_WRITE)
 		e |= EPOLLOUT;
 	if (mask & GB_EV_EXCLUSIVE)
@@ -252,7 +254,8 @@ gb_ev_timer_cancel(struct gb_ev *ev, struct gb_ev_timer *t)
 void
 gb_ev_timer_set(struct gb_ev *ev, struct gb_ev_timer *t, uint64_t after_ms)
 {
-	uint64_t when = ev->now + after_ms;
+	uint64_t when = after_ms > UINT64_MAX - ev->now ? UINT64_MAX :
+	    ev->now + after_ms;
 
 	if (t->slot != 0) {
 		size_t i = t->slot - 1;
@@ -293,6 +296,18 @@ gb_ev_set_beforesleep(struct gb_ev *ev, gb_ev_hook_cb *cb, void *arg)
 	ev->beforesleep_arg = arg;
 }
 
+void
+gb_ev_set_userdata(struct gb_ev *ev, void *p)
+{
+	ev->userdata = p;
+}
+
+void *
+gb_ev_userdata(const struct gb_ev *ev)
+{
+	return ev->userdata;
+}
+
 uint64_t
 gb_ev_now(const struct gb_ev *ev)
 {
@@ -315,9 +330,14 @@ static int
 run_timers(struct gb_ev *ev)
 {
 	struct gb_ev_timer *t;
+	size_t budget = ev->nheap;
 	int n = 0;
 
-	while (ev->nheap > 0 && ev->heap[0]->when <= ev->now) {
+	/*
+	 * At most one pass over the timers armed when the turn began: a
+	 * callback that re-arms its timer with 0 ms must not spin here.
+	 */
+	while (budget-- > 0 && ev->nheap > 0 && ev->heap[0]->when <= ev->now) {
 		t = ev->heap[0];
 		gb_ev_timer_cancel(ev, t);
 		t->cb(ev, t->arg);

@@ -73,6 +73,10 @@ gb_ev_timer_armed(const struct gb_ev_timer *t)
 /* Called once per loop turn, before the loop waits (reap closed objects). */
 void	gb_ev_set_beforesleep(struct gb_ev *ev, gb_ev_hook_cb *cb, void *arg);
 
+/* One pointer for the loop's owner (its worker, say); borrowed. */
+void	gb_ev_set_userdata(struct gb_ev *ev, void *p);
+void	*gb_ev_userdata(const struct gb_ev *ev);
+
 /* Monotonic ms, cached for the loop turn. */
 uint64_t gb_ev_now(const struct gb_ev *ev);
 

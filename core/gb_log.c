@@ -146,12 +146,32 @@ gb_log_get_level(void)
 	return lg.min;
 }
 
+/*
+ * Escape msg as the inside of a JSON string in at most lim bytes (with the
+ * NUL); esc has room for lim + 7. A message cut to fit ends with "...".
+ */
+static void
+log_json_msg(char *esc, size_t lim, const char *msg)
+{
+	size_t n = strlen(msg), o;
+
+	/* One escape is at most 6 bytes: o < lim means nothing was cut. */
+	if (gb_json_escape(esc, lim + 7, msg, n) < lim)
+		return;
+	if (lim < 4) {
+		esc[0] = '\0';
+		return;
+	}
+	o = gb_json_escape(esc, lim - 3, msg, n);
+	memcpy(esc + o, "...", 4);
+}
+
 size_t
 gb_log_format_line(char *buf, size_t len, enum gb_log_format fmt, int colour,
     const char *prog, long pid, long long sec, long nsec,
     enum gb_log_level level, const char *msg)
 {
-	char ts[96], esc[GB_LOG_LINE_MAX];
+	char ts[96], esc[GB_LOG_LINE_MAX + 8];
 	struct tm tm;
 	time_t t = (time_t)sec;
 	int n;
@@ -170,8 +190,8 @@ gb_log_format_line(char *buf, size_t len, enum gb_log_format fmt, int colour,
 		size_t room = len > 160 + strlen(prog) ? len - 160 - strlen(prog)
 		    : 1;
 
-		gb_json_escape(esc, room < sizeof(esc) ? room : sizeof(esc),
-		    msg, strlen(msg));
+		log_json_msg(esc, room < GB_LOG_LINE_MAX ? room :
+		    GB_LOG_LINE_MAX, msg);
 		n = snprintf(buf, len,
 		    "{\"time\":\"%s\",\"level\":\"%s\",\"prog\":\"%s\","
 		    "\"pid\":%ld,\"msg\":\"%s\"}\n",
@@ -195,7 +215,7 @@ gb_log_format_line(char *buf, size_t len, enum gb_log_format fmt, int colour,
 void
 gb_vlog(enum gb_log_level level, const char *fmt, va_list ap)
 {
-	char msg[GB_LOG_LINE_MAX], line[GB_LOG_LINE_MAX + 512];
+	char msg[GB_LOG_LINE_MAX], line[GB_LOG_LINE_MAX];
 	struct timespec ts;
 	size_t n;
 	int saved = errno;

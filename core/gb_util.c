@@ -15,7 +15,7 @@ parse_digits(const char *s, uint64_t *v)
 
 	*v = 0;
 	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
-		if (*v > (UINT64_MAX - 9) / 10)
+		if (*v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
 			return 0;
 		*v = *v * 10 + (uint64_t)(s[i] - '0');
 	}
@@ -139,8 +139,12 @@ edit_distance(const char *a, const char *b)
 				m = d[i][j - 1] + 1;
 			if (d[i - 1][j - 1] + cost < m)
 				m = d[i - 1][j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < m)
+			if (i > 1 && j > 1 &&
+			    tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+			    tolower((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < m)
 				m = d[i - 2][j - 2] + 1;
 			d[i][j] = m;
 		}
@@ -156,7 +160,7 @@ gb_did_you_mean(const char *word, const char *const *candidates)
 
 	for (; *candidates != NULL; candidates++) {
 		dist = edit_distance(word, *candidates);
-		if (dist < bestd && dist * 2 < wl + 1) {
+		if (dist < bestd && dist * 2 < wl) {
 			best = *candidates;
 			bestd = dist;
 		}

@@ -205,7 +205,7 @@ static void
 check_dup_keys(struct builder *b, const struct gb_ynode *map)
 {
 	struct keyref *refs;
-	size_t i;
+	size_t i, first = 0;
 
 	if (map->len < 2)
 		return;
@@ -217,13 +217,15 @@ check_dup_keys(struct builder *b, const struct gb_ynode *map)
 	}
 	qsort(refs, map->len, sizeof(*refs), keyref_cmp);
 	for (i = 1; i < map->len; i++) {
-		if (strcmp(refs[i].key->str, refs[i - 1].key->str) != 0)
+		if (strcmp(refs[i].key->str, refs[first].key->str) != 0) {
+			first = i;
 			continue;
+		}
 		gb_diag_add(b->d, GB_DIAG_ERROR, b->doc->file,
 		    refs[i].key->line, refs[i].key->col,
 		    "duplicate key \"%s\" (first at line %u, column %u)",
-		    refs[i].key->str, refs[i - 1].key->line,
-		    refs[i - 1].key->col);
+		    refs[i].key->str, refs[first].key->line,
+		    refs[first].key->col);
 	}
 	free(refs);
 }
@@ -286,9 +288,13 @@ open_frame(struct builder *b, struct gb_ynode *n)
 	return 0;
 }
 
+/*
+ * libyaml sets tag only for a tag written in the file (even the bare "!"),
+ * never for a resolved one: any tag is refused.
+ */
 static int
 refuse_extras(struct builder *b, const yaml_mark_t *m, const yaml_char_t *anchor,
-    const yaml_char_t *tag, int implicit)
+    const yaml_char_t *tag)
 {
 	if (anchor != NULL) {
 		gb_diag_add(b->d, GB_DIAG_ERROR, b->doc->file,
@@ -296,7 +302,7 @@ refuse_extras(struct builder *b, const yaml_mark_t *m, const yaml_char_t *anchor
 		    "anchors and aliases are not supported");
 		return -1;
 	}
-	if (tag != NULL && !implicit) {
+	if (tag != NULL) {
 		gb_diag_add(b->d, GB_DIAG_ERROR, b->doc->file,
 		    (unsigned)m->line + 1, (unsigned)m->column + 1,
 		    "tags are not supported");
@@ -332,8 +338,7 @@ on_event(struct builder *b, const yaml_event_t *ev, int *ndocs)
 		return -1;
 	case YAML_SCALAR_EVENT:
 		if (refuse_extras(b, m, ev->data.scalar.anchor,
-		    ev->data.scalar.tag, ev->data.scalar.plain_implicit ||
-		    ev->data.scalar.quoted_implicit) == -1)
+		    ev->data.scalar.tag) == -1)
 			return -1;
 		if (ev->data.scalar.length > b->lim->max_scalar) {
 			gb_diag_add(b->d, GB_DIAG_ERROR, b->doc->file,
@@ -357,16 +362,14 @@ on_event(struct builder *b, const yaml_event_t *ev, int *ndocs)
 		return attach(b, n);
 	case YAML_SEQUENCE_START_EVENT:
 		if (refuse_extras(b, m, ev->data.sequence_start.anchor,
-		    ev->data.sequence_start.tag,
-		    ev->data.sequence_start.implicit) == -1)
+		    ev->data.sequence_start.tag) == -1)
 			return -1;
 		if ((n = node_new(b, GB_Y_SEQ, m)) == NULL)
 			return -1;
 		return open_frame(b, n);
 	case YAML_MAPPING_START_EVENT:
 		if (refuse_extras(b, m, ev->data.mapping_start.anchor,
-		    ev->data.mapping_start.tag,
-		    ev->data.mapping_start.implicit) == -1)
+		    ev->data.mapping_start.tag) == -1)
 			return -1;
 		if ((n = node_new(b, GB_Y_MAP, m)) == NULL)
 			return -1;
