@@ -1,0 +1,1707 @@
+/*
+ * gw_conn: one client connection, from accept to close.
+ *
+ *	HANDSHAKE -> HEAD -> PROXY -> HEAD (keep-alive) ... -> CLOSING
+ *	                          \-> TUNNEL (101, only where a route allows)
+ *
+ * The connection is a pump: every event runs conn_run(), which moves as
+ * many bytes as it can (client -> request parser -> upstream, upstream ->
+ * response parser -> client) until nothing moves, then sets what to watch
+ * and the one timer the state needs. Bodies stream through bounded
+ * buffers; when a buffer is full the side that fills it is not read
+ * (backpressure), so memory per connection is bounded whatever the body
+ * size. A request is parsed strictly (core/gb_http.h): anything malformed
+ * is answered 400 (or 413, 414, 431, 501, 505) and the connection closed;
+ * nothing of it reaches an upstream. Pipelined requests wait in the input
+ * buffer and are answered in order.
+ */
+#include "gateway/gw.h"
+#include "core/gb_log.h"
+#include "core/gb_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HIGH_WATER	(64 * 1024)	/* stop filling a buffer past this */
+#define READ_CHUNK	(16 * 1024)
+#define RUN_ROUNDS	32		/* pump rounds before yielding */
+
+enum conn_state {
+	C_HANDSHAKE = 0,
+	C_HEAD,
+	C_PROXY,
+	C_TUNNEL,
+	C_CLOSING,
+};
+
+/* What the current request needs, from head to the end of its response. */
+struct req {
+	bool			 active;
+	enum gb_http_method	 method;
+	int			 minor;
+	bool			 keepalive;
+	bool			 idempotent;
+	bool			 upgrade;	/* Upgrade allowed and asked */
+	enum gb_http_body	 body;
+	uint64_t		 body_left;
+	struct gb_http_chunked	 ch;
+	bool			 body_done;
+	size_t			 route;		/* SIZE_MAX: none */
+	char			 id[32];
+	char			 method_s[16];
+	char			 path[256];	/* for the log, cut */
+	char			 query[256];
+	uint64_t		 start_ns;
+	uint64_t		 head_ns;	/* response head received */
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
+	int			 status;
+	const char		*decision;
+	uint64_t		 tried;		/* servers tried (bitmap) */
+	unsigned		 attempts;
+	struct gb_buf		 head;		/* upstream head, for retry */
+	size_t			 parse_hint;
+	/* Response. */
+	bool			 resp_head;
+	enum gb_http_body	 resp_body;
+	uint64_t		 resp_left;
+	struct gb_http_chunked	 rch;
+	bool			 resp_done;
+	bool			 chunk_out;	/* re-frame as chunked */
+	bool			 up_keepalive;
+	uint64_t		 up_last;	/* last upstream progress, ms */
+	uint64_t		 up_start;	/* connect start, ms */
+	char			 server[GW_NAME_MAX + 8];
+};
+
+struct gw_conn {
+	struct gw_worker	*w;
+	struct gw_listener	*l;
+	struct gw_io		 io;
+	struct gw_conn		*next;
+	struct gw_conn		*prev;
+	enum conn_state		 state;
+	struct gb_buf		 in;
+	struct gb_buf		 out;
+	struct gb_ev_timer	 timer;
+	struct gb_ev_timer	 kick;
+	char			 ip[INET6_ADDRSTRLEN];
+	int			 port;
+	struct gw_peer_id	 peer;
+	bool			 peer_done;
+	bool			 closed;
+	bool			 close_after;	/* no more requests */
+	bool			 wr_shut;
+	unsigned		 nreq;
+	uint64_t		 t_accept;
+	uint64_t		 t_head;	/* first byte of this head */
+	uint64_t		 t_rd;		/* last read progress */
+	uint64_t		 t_wr;		/* last write progress */
+	struct req		 r;
+	struct gw_upc		*up;
+};
+
+static void conn_run(struct gw_conn *c);
+static void conn_close(struct gw_conn *c);
+
+/* ---- gw_io ---- */
+
+ssize_t
+gw_io_read(struct gw_io *io, void *p, size_t n)
+{
+	ssize_t r;
+	int e;
+
+	if (io->ssl == NULL) {
+		r = read(io->fd, p, n);
+		if (r > 0)
+			return r;
+		if (r == 0) {
+			io->eof = true;
+			return -1;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			io->rd_ready = false;
+			return 0;
+		}
+		if (errno == EINTR)
+			return 0;
+		io->err = true;
+		return -1;
+	}
+	ERR_clear_error();
+	e = SSL_read(io->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+	if (e > 0) {
+		io->rd_needs_wr = false;
+		return e;
+	}
+	switch (SSL_get_error(io->ssl, e)) {
+	case SSL_ERROR_WANT_READ:
+		io->rd_ready = false;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		io->rd_ready = false;
+		io->rd_needs_wr = true;
+		io->wr_ready = false;
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		io->eof = true;
+		return -1;
+	default:
+		io->err = true;
+		io->eof = true;
+		return -1;
+	}
+}
+
+ssize_t
+gw_io_write(struct gw_io *io, const void *p, size_t n)
+{
+	ssize_t r;
+	int e;
+
+	if (io->ssl == NULL) {
+		r = send(io->fd, p, n, MSG_NOSIGNAL);
+		if (r >= 0)
+			return r;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			io->wr_ready = false;
+			return 0;
+		}
+		if (errno == EINTR)
+			return 0;
+		io->err = true;
+		return -1;
+	}
+	ERR_clear_error();
+	e = SSL_write(io->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+	if (e > 0) {
+		io->wr_needs_rd = false;
+		return e;
+	}
+	switch (SSL_get_error(io->ssl, e)) {
+	case SSL_ERROR_WANT_WRITE:
+		io->wr_ready = false;
+		return 0;
+	case SSL_ERROR_WANT_READ:
+		io->wr_ready = false;
+		io->wr_needs_rd = true;
+		io->rd_ready = false;
+		return 0;
+	default:
+		io->err = true;
+		return -1;
+	}
+}
+
+void
+gw_io_event(struct gw_io *io, unsigned mask)
+{
+	if (mask & GB_EV_READ) {
+		io->rd_ready = true;
+		if (io->wr_needs_rd) {
+			io->wr_ready = true;
+			io->wr_needs_rd = false;
+		}
+	}
+	if (mask & GB_EV_WRITE) {
+		io->wr_ready = true;
+		if (io->rd_needs_wr) {
+			io->rd_ready = true;
+			io->rd_needs_wr = false;
+		}
+	}
+}
+
+unsigned
+gw_io_interest(const struct gw_io *io, bool want_rd, bool want_wr)
+{
+	unsigned m = 0;
+
+	if ((want_rd && !io->rd_ready && !io->rd_needs_wr) ||
+	    (want_wr && io->wr_needs_rd))
+		m |= GB_EV_READ;
+	if ((want_wr && !io->wr_ready && !io->wr_needs_rd) ||
+	    (want_rd && io->rd_needs_wr))
+		m |= GB_EV_WRITE;
+	return m;
+}
+
+/* Read what is there into b (up to room bytes). >0, 0 or -1 as above. */
+static ssize_t
+io_fill(struct gw_io *io, struct gb_buf *b, size_t room)
+{
+	uint8_t *p;
+	ssize_t n;
+
+	if (room > READ_CHUNK)
+		room = READ_CHUNK;
+	if (room == 0 || (p = gb_buf_reserve(b, room)) == NULL)
+		return 0;
+	if ((n = gw_io_read(io, p, room)) > 0)
+		gb_buf_commit(b, (size_t)n);
+	return n;
+}
+
+static ssize_t
+io_flush(struct gw_io *io, struct gb_buf *b)
+{
+	ssize_t n, total = 0;
+
+	while (gb_buf_used(b) > 0 && io->wr_ready) {
+		n = gw_io_write(io, gb_buf_head(b), gb_buf_used(b));
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		gb_buf_consume(b, (size_t)n);
+		total += n;
+	}
+	return total;
+}
+
+/* ---- access log and responses ---- */
+
+static const char *
+tls_version(const struct gw_conn *c)
+{
+	return c->io.ssl ? SSL_get_version(c->io.ssl) : "none";
+}
+
+static void
+access_log(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	struct gb_buf *b = &w->alog;
+	const struct gw_route *rt;
+	struct timespec ts;
+	struct tm tm;
+	uint64_t now = gb_now_ns(), dur_us;
+	size_t start = b->len;
+	char t[40];
+
+	dur_us = (now - c->r.start_ns) / 1000;
+	rt = c->r.route != SIZE_MAX ? &w->conf->routes[c->r.route] : NULL;
+	__atomic_add_fetch(&w->st->requests, 1, __ATOMIC_RELAXED);
+	gw_stats_observe(w->st, rt ? rt->stats_slot : SIZE_MAX, c->r.status,
+	    dur_us);
+	if (w->alog_fd == -1)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	gb_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"request_id\":\"%s\","
+	    "\"client\":\"%s\",\"client_port\":%d,\"tls\":\"%s\"", t,
+	    ts.tv_nsec / 1000000, c->r.id, c->ip, c->port, tls_version(c));
+	if (c->peer.present) {
+		gb_buf_puts(b, ",\"client_cert\":{\"subject\":\"");
+		gb_buf_json_str(b, c->peer.subject, strlen(c->peer.subject));
+		gb_buf_puts(b, "\",\"san\":\"");
+		gb_buf_json_str(b, c->peer.san, strlen(c->peer.san));
+		gb_buf_printf(b, "\",\"sha256\":\"%s\"}", c->peer.fingerprint);
+	}
+	gb_buf_puts(b, ",\"route\":\"");
+	if (rt != NULL)
+		gb_buf_json_str(b, rt->name, strlen(rt->name));
+	gb_buf_puts(b, "\",\"method\":\"");
+	gb_buf_json_str(b, c->r.method_s, strlen(c->r.method_s));
+	gb_buf_puts(b, "\",\"path\":\"");
+	gb_buf_json_str(b, c->r.path, strlen(c->r.path));
+	if (w->conf->access_log_query && c->r.query[0] != '\0') {
+		gb_buf_puts(b, "\",\"query\":\"");
+		gb_buf_json_str(b, c->r.query, strlen(c->r.query));
+	}
+	gb_buf_printf(b, "\",\"status\":%d,\"bytes_in\":%" PRIu64 ","
+	    "\"bytes_out\":%" PRIu64 ",\"upstream\":\"%s\","
+	    "\"duration_ms\":%.3f,\"upstream_ms\":%.3f,\"decision\":\"%s\"}\n",
+	    c->r.status, c->r.bytes_in, c->r.bytes_out, c->r.server,
+	    (double)dur_us / 1000.0, c->r.head_ns ?
+	    (double)(c->r.head_ns - c->r.start_ns) / 1e6 : 0.0,
+	    c->r.decision ? c->r.decision : "none");
+	if (b->len == start)
+		return;
+	/* A line cut by the buffer cap is dropped whole, never half. */
+	if (b->data[b->len - 1] != '\n')
+		b->len = start;
+}
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Error";
+	}
+}
+
+static void
+req_reset(struct gw_conn *c)
+{
+	gb_buf_free(&c->r.head);
+	memset(&c->r, 0, sizeof(c->r));
+	c->r.route = SIZE_MAX;
+	gb_buf_init(&c->r.head, 0);
+}
+
+static void
+upstream_drop(struct gw_conn *c)
+{
+	if (c->up == NULL)
+		return;
+	gw_upc_close(c->up);
+	c->up = NULL;
+}
+
+/*
+ * Answer the current request with an error and close the connection after
+ * it. When the response head is already out, the only honest thing left
+ * is to cut the connection.
+ */
+static void
+respond_error(struct gw_conn *c, int status, const char *msg)
+{
+	struct gw_worker *w = c->w;
+	char body[256];
+	int n;
+
+	upstream_drop(c);
+	if (c->r.resp_head) {
+		c->r.status = c->r.status ? c->r.status : status;
+		conn_close(c);
+		return;
+	}
+	if (c->r.id[0] == '\0')
+		snprintf(c->r.id, sizeof(c->r.id), "%s%" PRIx64,
+		    w->reqprefix, ++w->reqseq);
+	if (c->r.start_ns == 0)
+		c->r.start_ns = gb_now_ns();
+	n = snprintf(body, sizeof(body),
+	    "{\"error\":\"%s\",\"status\":%d,\"request_id\":\"%s\"}\n", msg,
+	    status, c->r.id);
+	gb_buf_printf(&c->out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Content-Length: %d\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Request-Id: %s\r\n"
+	    "Connection: close\r\n\r\n%s",
+	    status, reason_phrase(status), n, c->r.id, body);
+	c->r.status = status;
+	c->r.bytes_out += (uint64_t)n;
+	c->r.resp_head = true;
+	if (status >= 400 && status < 500 && c->r.route == SIZE_MAX)
+		__atomic_add_fetch(&w->st->bad_requests, 1, __ATOMIC_RELAXED);
+	if (!c->r.decision)
+		c->r.decision = "none";
+	access_log(c);
+	c->state = C_CLOSING;
+	c->close_after = true;
+}
+
+/* ---- routing and the decision ---- */
+
+static size_t
+route_match(const struct gw_conf *conf, const char *host, size_t hostlen,
+    const char *path, size_t pathlen)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nroutes; i++) {
+		const struct gw_route *r = &conf->routes[i];
+
+		if (r->host != NULL && (strlen(r->host) != hostlen ||
+		    memcmp(r->host, host, hostlen) != 0))
+			continue;
+		if (r->exact) {
+			if (pathlen == r->path_len &&
+			    memcmp(path, r->path, pathlen) == 0)
+				return i;
+			continue;
+		}
+		if (pathlen < r->path_len ||
+		    memcmp(path, r->path, r->path_len) != 0)
+			continue;
+		if (r->path[r->path_len - 1] == '/' || pathlen == r->path_len ||
+		    path[r->path_len] == '/')
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+/*
+ * The decision call. Until the policy module lands (issue 4) a request
+ * that matches a route is allowed and anything else is denied with 404:
+ * default deny, nothing unrouted reaches an upstream.
+ */
+static int
+decide(struct gw_conn *c, size_t route, const char **rule)
+{
+	(void)c;
+	if (route == SIZE_MAX) {
+		*rule = "no-route";
+		return 404;
+	}
+	*rule = "route";
+	return 0;
+}
+
+/* ---- the request head ---- */
+
+static bool
+is_hop_header(const struct gb_http_header *h)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "proxy-connection", "te",
+		"transfer-encoding", "content-length", "upgrade", "trailer",
+		"expect", "proxy-authorization", "host", "x-forwarded-for",
+		"x-forwarded-proto", "x-forwarded-host", "forwarded",
+		"x-request-id", "x-real-ip", NULL,
+	};
+	size_t i;
+
+	for (i = 0; hop[i] != NULL; i++)
+		if (gb_http_name_eq(h->name, h->name_len, hop[i]))
+			return true;
+	/* Identity headers are the gateway's to set, never a client's. */
+	if (h->name_len >= 10 && strncasecmp(h->name, "x-gerbang-", 10) == 0)
+		return true;
+	return false;
+}
+
+/* Is h named in a Connection header (and so hop-by-hop)? */
+static bool
+named_in_connection(const struct gb_http_header *hdrs, size_t n,
+    const struct gb_http_header *h)
+{
+	char name[128];
+	ssize_t i = -1;
+
+	if (h->name_len >= sizeof(name))
+		return false;
+	memcpy(name, h->name, h->name_len);
+	name[h->name_len] = '\0';
+	while ((i = gb_http_header_find(hdrs, n, (size_t)(i + 1),
+	    "connection")) != -1)
+		if (gb_http_token_list_has(hdrs[i].value, hdrs[i].value_len,
+		    name))
+			return true;
+	return false;
+}
+
+static void
+copy_cut(char *dst, size_t dstlen, const char *s, size_t n)
+{
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/* Lower-case host without the port, for routing. */
+static size_t
+route_host(const char *h, size_t n, char *out, size_t outlen)
+{
+	size_t i, k = 0;
+
+	if (n > 0 && h[0] == '[') {
+		const char *e = memchr(h, ']', n);
+
+		n = e ? (size_t)(e - h) + 1 : n;
+	} else {
+		const char *colon = memchr(h, ':', n);
+
+		if (colon != NULL)
+			n = (size_t)(colon - h);
+	}
+	for (i = 0; i < n && k + 1 < outlen; i++)
+		out[k++] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 :
+		    h[i]);
+	out[k] = '\0';
+	return k;
+}
+
+static void
+build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
+    const char *path, size_t pathlen, const char *query, size_t querylen)
+{
+	struct gw_worker *w = c->w;
+	struct gb_buf *b = &c->r.head;
+	size_t i;
+
+	gb_buf_reset(b);
+	gb_buf_append(b, req->method, req->method_len);
+	gb_buf_putc(b, ' ');
+	gb_buf_append(b, path, pathlen);
+	if (query != NULL) {
+		gb_buf_putc(b, '?');
+		gb_buf_append(b, query, querylen);
+	}
+	gb_buf_puts(b, " HTTP/1.1\r\nHost: ");
+	if (req->host != NULL)
+		gb_buf_append(b, req->host, req->host_len);
+	else if (req->authority != NULL)
+		gb_buf_append(b, req->authority, req->authority_len);
+	gb_buf_puts(b, "\r\n");
+	for (i = 0; i < req->nheaders; i++) {
+		const struct gb_http_header *h = &w->hdrs[i];
+
+		if (is_hop_header(h)) {
+			if (c->r.upgrade && gb_http_name_eq(h->name,
+			    h->name_len, "upgrade")) {
+				gb_buf_puts(b, "Upgrade: ");
+				gb_buf_append(b, h->value, h->value_len);
+				gb_buf_puts(b, "\r\n");
+			}
+			continue;
+		}
+		if (named_in_connection(w->hdrs, req->nheaders, h))
+			continue;
+		gb_buf_append(b, h->name, h->name_len);
+		gb_buf_puts(b, ": ");
+		gb_buf_append(b, h->value, h->value_len);
+		gb_buf_puts(b, "\r\n");
+	}
+	gb_buf_printf(b, "X-Forwarded-For: %s\r\nX-Forwarded-Proto: https\r\n"
+	    "Forwarded: for=%s%s%s;proto=https\r\nX-Request-Id: %s\r\n",
+	    c->ip, strchr(c->ip, ':') ? "\"[" : "", c->ip,
+	    strchr(c->ip, ':') ? "]\"" : "", c->r.id);
+	if (c->r.upgrade)
+		gb_buf_puts(b, "Connection: upgrade\r\n");
+	if (req->body == GB_HTTP_BODY_CHUNKED)
+		gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
+	else if (req->body == GB_HTTP_BODY_LENGTH ||
+	    (req->flags & GB_HTTP_F_HAS_CL))
+		gb_buf_printf(b, "Content-Length: %" PRIu64 "\r\n",
+		    req->content_length);
+	gb_buf_puts(b, "\r\n");
+}
+
+static void up_event(struct gb_ev *ev, int fd, void *arg, unsigned mask);
+
+/* Give the request to an upstream server; false when none is usable. */
+static bool
+dispatch(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	const struct gw_route *rt = &w->conf->routes[c->r.route];
+	struct gw_upc *u;
+	size_t si;
+
+	u = gw_upc_get(w, rt->upstream, c->r.tried, &si);
+	if (u == NULL)
+		return false;
+	c->r.tried |= 1ull << si;
+	c->r.attempts++;
+	u->client = c;
+	c->up = u;
+	snprintf(c->r.server, sizeof(c->r.server), "%s", u->srv->name);
+	if (gb_buf_append(&u->out, gb_buf_head(&c->r.head),
+	    gb_buf_used(&c->r.head)) == -1)
+		return false;
+	c->r.up_start = c->r.up_last = gb_ev_now(w->ev);
+	gb_ev_add(w->ev, u->io.fd, GB_EV_WRITE | GB_EV_READ, up_event, u);
+	if (u->reused) {
+		u->io.rd_ready = true;
+		u->io.wr_ready = true;
+	}
+	return true;
+}
+
+static void
+start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
+{
+	struct gw_worker *w = c->w;
+	char host[256];
+	const char *path, *query = NULL, *err, *rule;
+	size_t pathlen, querylen = 0, hostlen, outn;
+	int deny;
+
+	c->r.active = true;
+	c->r.start_ns = gb_now_ns();
+	c->r.method = req->method_id;
+	c->r.minor = req->version_minor;
+	c->r.keepalive = (req->flags & GB_HTTP_F_KEEPALIVE) != 0;
+	c->r.body = req->body;
+	c->r.body_left = req->body == GB_HTTP_BODY_LENGTH ?
+	    req->content_length : 0;
+	c->r.body_done = req->body == GB_HTTP_BODY_NONE ||
+	    (req->body == GB_HTTP_BODY_LENGTH && req->content_length == 0);
+	c->r.bytes_in = headlen;
+	snprintf(c->r.id, sizeof(c->r.id), "%s%" PRIx64, w->reqprefix,
+	    ++w->reqseq);
+	copy_cut(c->r.method_s, sizeof(c->r.method_s), req->method,
+	    req->method_len);
+	switch (req->method_id) {
+	case GB_HTTP_GET:
+	case GB_HTTP_HEAD:
+	case GB_HTTP_PUT:
+	case GB_HTTP_DELETE:
+	case GB_HTTP_OPTIONS:
+	case GB_HTTP_TRACE:
+		c->r.idempotent = true;
+		break;
+	default:
+		break;
+	}
+	if (c->l->client_auth != GW_CLIENT_AUTH_NONE && !c->peer_done) {
+		gw_tls_peer_id(c->io.ssl, &c->peer);
+		c->peer_done = true;
+	}
+	if (req->body == GB_HTTP_BODY_CHUNKED)
+		gb_http_chunked_init(&c->r.ch, GB_HTTP_STRICT);
+	if (w->draining || !c->r.keepalive)
+		c->close_after = true;
+
+	if (req->method_id == GB_HTTP_CONNECT) {
+		respond_error(c, 405, "method not allowed");
+		return;
+	}
+	if (req->form == GB_HTTP_FORM_ASTERISK) {
+		respond_error(c, 404, "no route");
+		return;
+	}
+	path = req->target;
+	pathlen = req->target_len;
+	if (req->form == GB_HTTP_FORM_ABSOLUTE) {
+		/* scheme://authority[/path]: keep the path part. */
+		const char *p = memchr(req->target, '/', req->target_len);
+
+		p = p ? p + 2 : req->target;
+		p = memchr(p, '/', req->target_len - (size_t)(p - req->target));
+		if (p == NULL) {
+			path = "/";
+			pathlen = 1;
+		} else {
+			pathlen = req->target_len - (size_t)(p - req->target);
+			path = p;
+		}
+	}
+	if (gb_http_path_normalize(path, pathlen, w->pathbuf,
+	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
+	    &err) == -1) {
+		copy_cut(c->r.path, sizeof(c->r.path), "-", 1);
+		respond_error(c, 400, "bad request");
+		return;
+	}
+	copy_cut(c->r.path, sizeof(c->r.path), w->pathbuf, outn);
+	if (query != NULL)
+		copy_cut(c->r.query, sizeof(c->r.query), query, querylen);
+	if (req->host != NULL)
+		hostlen = route_host(req->host, req->host_len, host,
+		    sizeof(host));
+	else if (req->authority != NULL)
+		hostlen = route_host(req->authority, req->authority_len, host,
+		    sizeof(host));
+	else
+		hostlen = route_host("", 0, host, sizeof(host));
+	c->r.route = route_match(w->conf, host, hostlen, w->pathbuf, outn);
+	if ((deny = decide(c, c->r.route, &rule)) != 0) {
+		c->r.decision = "deny";
+		respond_error(c, deny, deny == 404 ? "no route" : "forbidden");
+		return;
+	}
+	c->r.decision = "allow";
+	if (w->conf->max_body > 0 && req->body == GB_HTTP_BODY_LENGTH &&
+	    req->content_length > w->conf->max_body) {
+		respond_error(c, 413, "request body too large");
+		return;
+	}
+	if (req->flags & GB_HTTP_F_UPGRADE) {
+		if (w->conf->routes[c->r.route].upgrade)
+			c->r.upgrade = true;
+		else
+			c->r.upgrade = false;	/* Upgrade stripped */
+	}
+	build_upstream_head(c, req, w->pathbuf, outn, query, querylen);
+	if ((req->flags & GB_HTTP_F_EXPECT_CONTINUE) && !c->r.body_done)
+		gb_buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+	if (!dispatch(c)) {
+		respond_error(c, 503, "no upstream server available");
+		return;
+	}
+	c->state = C_PROXY;
+}
+
+/* Parse what the client sent; true when something changed. */
+static bool
+process_head(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	struct gb_http_req req;
+	ssize_t n;
+
+	if (gb_buf_used(&c->in) == 0)
+		return false;
+	if (c->t_head == 0)
+		c->t_head = gb_ev_now(w->ev);
+	memset(&req, 0, sizeof(req));
+	req.headers = w->hdrs;
+	req.max_headers_cap = w->conf->limits.max_headers;
+	n = gb_http_parse_request((const char *)gb_buf_head(&c->in),
+	    gb_buf_used(&c->in), &req, &w->conf->limits, GB_HTTP_STRICT,
+	    c->r.parse_hint);
+	if (n == 0) {
+		c->r.parse_hint = gb_buf_used(&c->in);
+		return false;
+	}
+	c->nreq++;
+	if (n < 0) {
+		c->r.start_ns = gb_now_ns();
+		snprintf(c->r.method_s, sizeof(c->r.method_s), "-");
+		respond_error(c, req.status ? req.status : 400,
+		    req.status == 414 ? "uri too long" : req.status == 431 ?
+		    "request header fields too large" : req.status == 505 ?
+		    "http version not supported" : req.status == 501 ?
+		    "not implemented" : "bad request");
+		gb_buf_reset(&c->in);
+		return true;
+	}
+	start_request(c, &req, (size_t)n);
+	/* The head is consumed only now: req slices pointed into c->in. */
+	gb_buf_consume(&c->in, (size_t)n);
+	c->t_head = 0;
+	return true;
+}
+
+/* ---- bodies ---- */
+
+static bool
+pump_request_body(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	struct gw_upc *u = c->up;
+	bool moved = false;
+
+	while (!c->r.body_done && gb_buf_used(&c->in) > 0 &&
+	    gb_buf_used(&u->out) < HIGH_WATER) {
+		if (c->r.body == GB_HTTP_BODY_LENGTH) {
+			size_t k = gb_buf_used(&c->in);
+
+			if (k > c->r.body_left)
+				k = (size_t)c->r.body_left;
+			if (k > HIGH_WATER)
+				k = HIGH_WATER;
+			if (gb_buf_append(&u->out, gb_buf_head(&c->in), k) ==
+			    -1)
+				break;
+			gb_buf_consume(&c->in, k);
+			c->r.body_left -= k;
+			c->r.bytes_in += k;
+			if (c->r.body_left == 0)
+				c->r.body_done = true;
+			moved = true;
+			continue;
+		}
+		{
+			const char *data;
+			size_t used, dlen;
+			char line[24];
+			int rc;
+
+			rc = gb_http_chunked_next(&c->r.ch,
+			    (const char *)gb_buf_head(&c->in),
+			    gb_buf_used(&c->in), &used, &data, &dlen);
+			if (rc == -1) {
+				respond_error(c, 400, "bad request");
+				return true;
+			}
+			if (dlen > 0) {
+				snprintf(line, sizeof(line), "%zx\r\n", dlen);
+				gb_buf_puts(&u->out, line);
+				gb_buf_append(&u->out, data, dlen);
+				gb_buf_puts(&u->out, "\r\n");
+			}
+			gb_buf_consume(&c->in, used);
+			c->r.bytes_in += used;
+			moved = true;
+			if (w->conf->max_body > 0 &&
+			    c->r.ch.total > w->conf->max_body) {
+				respond_error(c, 413, "request body too large");
+				return true;
+			}
+			if (rc == 1) {
+				gb_buf_puts(&u->out, "0\r\n\r\n");
+				c->r.body_done = true;
+			}
+		}
+	}
+	return moved;
+}
+
+/* Re-frame the upstream response head for the client. */
+static void
+client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
+    const struct gb_http_header *hdrs)
+{
+	struct gb_buf *b = &c->out;
+	bool nobody = resp->body == GB_HTTP_BODY_NONE;
+	size_t i, start = b->len;
+
+	gb_buf_printf(b, "HTTP/1.1 %d ", resp->status);
+	gb_buf_append(b, resp->reason, resp->reason_len);
+	gb_buf_puts(b, "\r\n");
+	for (i = 0; i < resp->nheaders; i++) {
+		const struct gb_http_header *h = &hdrs[i];
+
+		/* A body-less response keeps its Content-Length (HEAD). */
+		if (nobody && gb_http_name_eq(h->name, h->name_len,
+		    "content-length"))
+			goto copy;
+		if (gb_http_name_eq(h->name, h->name_len, "connection") ||
+		    gb_http_name_eq(h->name, h->name_len, "keep-alive") ||
+		    gb_http_name_eq(h->name, h->name_len, "proxy-connection") ||
+		    gb_http_name_eq(h->name, h->name_len, "transfer-encoding") ||
+		    gb_http_name_eq(h->name, h->name_len, "content-length") ||
+		    gb_http_name_eq(h->name, h->name_len, "upgrade") ||
+		    gb_http_name_eq(h->name, h->name_len, "te") ||
+		    gb_http_name_eq(h->name, h->name_len, "trailer") ||
+		    named_in_connection(hdrs, resp->nheaders, h))
+			continue;
+copy:
+		gb_buf_append(b, h->name, h->name_len);
+		gb_buf_puts(b, ": ");
+		gb_buf_append(b, h->value, h->value_len);
+		gb_buf_puts(b, "\r\n");
+	}
+	switch (resp->body) {
+	case GB_HTTP_BODY_LENGTH:
+		gb_buf_printf(b, "Content-Length: %" PRIu64 "\r\n",
+		    resp->content_length);
+		break;
+	case GB_HTTP_BODY_CHUNKED:
+		gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
+		c->r.chunk_out = true;
+		break;
+	case GB_HTTP_BODY_CLOSE:
+		if (c->r.minor == 1) {
+			gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
+			c->r.chunk_out = true;
+		} else
+			c->close_after = true;
+		break;
+	case GB_HTTP_BODY_NONE:
+		break;
+	}
+	if (!c->r.body_done)
+		c->close_after = true;	/* answered before the body ended */
+	if (c->close_after)
+		gb_buf_puts(b, "Connection: close\r\n");
+	else if (c->r.minor == 0)
+		gb_buf_puts(b, "Connection: keep-alive\r\n");
+	gb_buf_printf(b, "X-Request-Id: %s\r\n\r\n", c->r.id);
+	c->r.bytes_out += b->len - start;
+}
+
+static void
+finish_request(struct gw_conn *c)
+{
+	struct gw_upc *u = c->up;
+	bool reusable;
+
+	c->r.resp_done = true;
+	if (c->r.chunk_out)
+		gb_buf_puts(&c->out, "0\r\n\r\n");
+	if (u != NULL) {
+		reusable = c->r.up_keepalive && c->r.body_done &&
+		    c->r.resp_body != GB_HTTP_BODY_CLOSE &&
+		    gb_buf_used(&u->out) == 0;
+		gw_upc_server_result(c->w, u, true);
+		gw_upc_release(u, reusable);
+		c->up = NULL;
+	}
+	access_log(c);
+	if (c->close_after) {
+		c->state = C_CLOSING;
+		return;
+	}
+	req_reset(c);
+	c->state = C_HEAD;
+	c->t_rd = gb_ev_now(c->w->ev);
+}
+
+/* Move response body bytes from the upstream to the client. */
+static bool
+pump_response_body(struct gw_conn *c)
+{
+	struct gw_upc *u = c->up;
+	bool moved = false;
+
+	while (!c->r.resp_done && gb_buf_used(&u->in) > 0 &&
+	    gb_buf_used(&c->out) < HIGH_WATER) {
+		const char *data;
+		size_t used, dlen;
+		int rc = 0;
+
+		switch (c->r.resp_body) {
+		case GB_HTTP_BODY_LENGTH:
+			used = dlen = gb_buf_used(&u->in);
+			if (dlen > c->r.resp_left)
+				used = dlen = (size_t)c->r.resp_left;
+			data = (const char *)gb_buf_head(&u->in);
+			c->r.resp_left -= dlen;
+			rc = c->r.resp_left == 0;
+			break;
+		case GB_HTTP_BODY_CHUNKED:
+			rc = gb_http_chunked_next(&c->r.rch,
+			    (const char *)gb_buf_head(&u->in),
+			    gb_buf_used(&u->in), &used, &data, &dlen);
+			if (rc == -1) {
+				gb_warn("upstream %s sent a malformed chunked "
+				    "body (request %s)", c->r.server, c->r.id);
+				gw_upc_server_result(c->w, u, false);
+				respond_error(c, 502, "bad gateway");
+				return true;
+			}
+			break;
+		default:	/* until close */
+			used = dlen = gb_buf_used(&u->in);
+			data = (const char *)gb_buf_head(&u->in);
+			break;
+		}
+		if (dlen > 0) {
+			if (c->r.chunk_out)
+				gb_buf_printf(&c->out, "%zx\r\n", dlen);
+			gb_buf_append(&c->out, data, dlen);
+			if (c->r.chunk_out)
+				gb_buf_puts(&c->out, "\r\n");
+			c->r.bytes_out += dlen;
+		}
+		gb_buf_consume(&u->in, used);
+		moved = true;
+		if (rc == 1) {
+			finish_request(c);
+			break;
+		}
+	}
+	return moved;
+}
+
+static bool
+process_response_head(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	struct gw_upc *u = c->up;
+	struct gb_http_resp resp;
+	ssize_t n;
+
+	memset(&resp, 0, sizeof(resp));
+	resp.headers = w->hdrs;
+	resp.max_headers_cap = w->conf->limits.max_headers;
+	n = gb_http_parse_response((const char *)gb_buf_head(&u->in),
+	    gb_buf_used(&u->in), &resp, &w->conf->limits, GB_HTTP_STRICT,
+	    c->r.method, 0);
+	if (n == 0)
+		return false;
+	if (n < 0) {
+		gb_warn("upstream %s sent a malformed response (%s), request "
+		    "%s", c->r.server, resp.error ? resp.error : "?", c->r.id);
+		gw_upc_server_result(w, u, false);
+		respond_error(c, 502, "bad gateway");
+		return true;
+	}
+	if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
+		/* Interim (100 Continue was answered by us): drop it. */
+		gb_buf_consume(&u->in, (size_t)n);
+		return true;
+	}
+	if (resp.status == 101 && !c->r.upgrade) {
+		gw_upc_server_result(w, u, false);
+		respond_error(c, 502, "bad gateway");
+		return true;
+	}
+	c->r.head_ns = gb_now_ns();
+	c->r.status = resp.status;
+	c->r.resp_head = true;
+	c->r.resp_body = resp.body;
+	c->r.resp_left = resp.content_length;
+	c->r.up_keepalive = (resp.flags & GB_HTTP_F_KEEPALIVE) != 0;
+	if (resp.body == GB_HTTP_BODY_CHUNKED)
+		gb_http_chunked_init(&c->r.rch, GB_HTTP_STRICT);
+	if (resp.status == 101) {
+		size_t i;
+
+		gb_buf_printf(&c->out, "HTTP/1.1 101 Switching Protocols\r\n");
+		for (i = 0; i < resp.nheaders; i++) {
+			const struct gb_http_header *h = &w->hdrs[i];
+
+			if (gb_http_name_eq(h->name, h->name_len, "connection"))
+				continue;
+			gb_buf_append(&c->out, h->name, h->name_len);
+			gb_buf_puts(&c->out, ": ");
+			gb_buf_append(&c->out, h->value, h->value_len);
+			gb_buf_puts(&c->out, "\r\n");
+		}
+		gb_buf_puts(&c->out, "Connection: upgrade\r\n\r\n");
+		gb_buf_consume(&u->in, (size_t)n);
+		access_log(c);
+		c->state = C_TUNNEL;
+		return true;
+	}
+	client_response_head(c, &resp, w->hdrs);
+	gb_buf_consume(&u->in, (size_t)n);
+	gb_buf_free(&c->r.head);
+	if (resp.body == GB_HTTP_BODY_NONE ||
+	    (resp.body == GB_HTTP_BODY_LENGTH && resp.content_length == 0))
+		finish_request(c);
+	return true;
+}
+
+/* The upstream failed before answering: retry elsewhere, or 502/504. */
+static void
+upstream_failed(struct gw_conn *c, int status)
+{
+	struct gw_worker *w = c->w;
+	struct gw_upc *u = c->up;
+	const struct gw_route *rt = &w->conf->routes[c->r.route];
+	bool can_retry;
+
+	/*
+	 * A pooled connection the server closed is not the server's fault;
+	 * a fresh connect that failed or timed out is.
+	 */
+	if (!u->reused || u->io.err)
+		gw_upc_server_result(w, u, false);
+	can_retry = !c->r.resp_head && gb_buf_used(&u->in) == 0 &&
+	    c->r.body == GB_HTTP_BODY_NONE &&
+	    (c->r.idempotent || (u->reused && u->sent == 0)) &&
+	    gb_buf_used(&c->r.head) > 0 &&
+	    c->r.attempts <= w->conf->upstreams[rt->upstream].retries;
+	if (u->reused && !c->r.resp_head && c->r.body == GB_HTTP_BODY_NONE &&
+	    c->r.idempotent)
+		c->r.tried &= ~(1ull << (u->srv_index -
+		    w->server_base[rt->upstream]));	/* same server again */
+	upstream_drop(c);
+	if (can_retry) {
+		__atomic_add_fetch(&w->st->retries, 1, __ATOMIC_RELAXED);
+		if (dispatch(c))
+			return;
+	}
+	__atomic_add_fetch(&w->st->upstream_errors, 1, __ATOMIC_RELAXED);
+	respond_error(c, status, status == 504 ? "gateway timeout" :
+	    "bad gateway");
+}
+
+/* Connect, handshake, write and read on the upstream side. */
+static bool
+pump_upstream(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	struct gw_upc *u = c->up;
+	bool moved = false;
+	ssize_t n;
+
+	if (u->connecting) {
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		if (!u->io.wr_ready && !u->io.err)
+			return false;
+		if (u->io.err || getsockopt(u->io.fd, SOL_SOCKET, SO_ERROR,
+		    &soerr, &sl) == -1 || soerr != 0) {
+			u->io.err = true;
+			upstream_failed(c, 502);
+			return true;
+		}
+		u->connecting = false;
+		u->io.rd_ready = true;
+		moved = true;
+	}
+	if (u->handshaking) {
+		int rc;
+
+		ERR_clear_error();
+		if ((rc = SSL_do_handshake(u->io.ssl)) != 1) {
+			int e = SSL_get_error(u->io.ssl, rc);
+			char err[256];
+
+			if (e == SSL_ERROR_WANT_READ) {
+				u->io.rd_ready = false;
+				return moved;
+			}
+			if (e == SSL_ERROR_WANT_WRITE) {
+				u->io.wr_ready = false;
+				return moved;
+			}
+			gb_warn("upstream %s: TLS handshake failed: %s",
+			    u->srv->name, gw_tls_errstr(err, sizeof(err)));
+			u->io.err = true;
+			upstream_failed(c, 502);
+			return true;
+		}
+		u->handshaking = false;
+		moved = true;
+	}
+	if (gb_buf_used(&u->out) > 0 && u->io.wr_ready) {
+		n = io_flush(&u->io, &u->out);
+		if (n < 0) {
+			upstream_failed(c, 502);
+			return true;
+		}
+		if (n > 0) {
+			u->sent += (uint64_t)n;
+			c->r.up_last = gb_ev_now(w->ev);
+			moved = true;
+		}
+	}
+	if (c->up != u)
+		return moved;
+	while (u->io.rd_ready && gb_buf_used(&c->out) < HIGH_WATER &&
+	    gb_buf_used(&u->in) < HIGH_WATER) {
+		n = io_fill(&u->io, &u->in, HIGH_WATER);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (!c->r.resp_head) {
+				upstream_failed(c, 502);
+				return true;
+			}
+			if (c->r.resp_body == GB_HTTP_BODY_CLOSE &&
+			    u->io.eof && !u->io.err) {
+				/* Close-delimited body: EOF is its end. */
+				pump_response_body(c);
+				if (c->up == u && !c->r.resp_done) {
+					c->r.up_keepalive = false;
+					finish_request(c);
+				}
+				return true;
+			}
+			/* Truncated response: cut the client too. */
+			upstream_drop(c);
+			conn_close(c);
+			return true;
+		}
+		c->r.up_last = gb_ev_now(w->ev);
+		moved = true;
+	}
+	if (!c->r.resp_head && gb_buf_used(&u->in) > 0 &&
+	    process_response_head(c))
+		moved = true;
+	if (c->up == u && c->state == C_PROXY && c->r.resp_head &&
+	    pump_response_body(c))
+		moved = true;
+	return moved;
+}
+
+/* A 101 tunnel: bytes both ways until either side closes. */
+static bool
+pump_tunnel(struct gw_conn *c)
+{
+	struct gw_upc *u = c->up;
+	bool moved = false;
+	ssize_t n;
+
+	if (gb_buf_used(&c->in) > 0 && gb_buf_used(&u->out) < HIGH_WATER) {
+		gb_buf_append(&u->out, gb_buf_head(&c->in),
+		    gb_buf_used(&c->in));
+		c->r.bytes_in += gb_buf_used(&c->in);
+		gb_buf_reset(&c->in);
+		moved = true;
+	}
+	if (gb_buf_used(&u->out) > 0 && u->io.wr_ready) {
+		if ((n = io_flush(&u->io, &u->out)) < 0) {
+			upstream_drop(c);
+			conn_close(c);
+			return true;
+		}
+		moved |= n > 0;
+	}
+	while (u->io.rd_ready && gb_buf_used(&c->out) < HIGH_WATER) {
+		if ((n = io_fill(&u->io, &c->out, HIGH_WATER)) == 0)
+			break;
+		if (n < 0) {
+			upstream_drop(c);
+			c->state = C_CLOSING;
+			return true;
+		}
+		c->r.bytes_out += (uint64_t)n;
+		moved = true;
+	}
+	return moved;
+}
+
+/* ---- the connection ---- */
+
+static bool
+want_client_read(const struct gw_conn *c)
+{
+	switch (c->state) {
+	case C_HANDSHAKE:
+		return false;
+	case C_HEAD:
+		return !c->close_after && gb_buf_used(&c->in) <
+		    c->w->conf->limits.max_head_size + READ_CHUNK;
+	case C_PROXY:
+		return !c->r.body_done && c->up != NULL &&
+		    gb_buf_used(&c->up->out) < HIGH_WATER &&
+		    gb_buf_used(&c->in) < HIGH_WATER;
+	case C_TUNNEL:
+		return c->up != NULL && gb_buf_used(&c->up->out) < HIGH_WATER;
+	case C_CLOSING:
+		return false;
+	}
+	return false;
+}
+
+static int
+handshake(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	char err[256];
+	int rc, e;
+
+	ERR_clear_error();
+	if ((rc = SSL_do_handshake(c->io.ssl)) == 1) {
+		__atomic_add_fetch(&w->st->handshakes, 1, __ATOMIC_RELAXED);
+		if (SSL_session_reused(c->io.ssl))
+			__atomic_add_fetch(&w->st->resumed, 1,
+			    __ATOMIC_RELAXED);
+		c->state = C_HEAD;
+		c->t_rd = gb_ev_now(w->ev);
+		return 1;
+	}
+	e = SSL_get_error(c->io.ssl, rc);
+	if (e == SSL_ERROR_WANT_READ) {
+		c->io.rd_ready = false;
+		return 0;
+	}
+	if (e == SSL_ERROR_WANT_WRITE) {
+		c->io.wr_ready = false;
+		return 0;
+	}
+	__atomic_add_fetch(&w->st->handshake_failures, 1, __ATOMIC_RELAXED);
+	gb_debug("%s:%d: TLS handshake failed: %s", c->ip, c->port,
+	    gw_tls_errstr(err, sizeof(err)));
+	return -1;
+}
+
+static void
+conn_close(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+
+	if (c->closed)
+		return;
+	c->closed = true;
+	upstream_drop(c);
+	gb_ev_timer_cancel(w->ev, &c->timer);
+	gb_ev_timer_cancel(w->ev, &c->kick);
+	gb_ev_del(w->ev, c->io.fd);
+	if (c->io.ssl != NULL && !c->io.err && c->state != C_HANDSHAKE) {
+		ERR_clear_error();
+		SSL_shutdown(c->io.ssl);	/* close_notify, best effort */
+	}
+	/* Unlink from the live list; freed before the loop sleeps. */
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = w->reap;
+	w->reap = c;
+	w->nconns--;
+	__atomic_sub_fetch(&w->st->active_conns, 1, __ATOMIC_RELAXED);
+}
+
+void
+gw_conn_reap(struct gw_worker *w)
+{
+	struct gw_conn *c;
+
+	while ((c = w->reap) != NULL) {
+		w->reap = c->next;
+		if (c->io.ssl != NULL)
+			SSL_free(c->io.ssl);
+		if (c->io.fd != -1) {
+			/*
+			 * Read what the client sent and we did not consume,
+			 * so close() does not answer it with an RST that
+			 * could destroy the response still in flight.
+			 */
+			char junk[4096];
+			int i;
+
+			shutdown(c->io.fd, SHUT_WR);
+			for (i = 0; i < 16 && read(c->io.fd, junk,
+			    sizeof(junk)) > 0; i++)
+				;
+			close(c->io.fd);
+		}
+		gb_buf_free(&c->in);
+		gb_buf_free(&c->out);
+		gb_buf_free(&c->r.head);
+		free(c);
+	}
+	gw_upc_reap(w);
+}
+
+static uint64_t
+min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The earliest deadline of the connection's current state. */
+static uint64_t
+conn_deadline(const struct gw_conn *c, int *what)
+{
+	const struct gw_timeouts *t = &c->w->conf->timeouts;
+	uint64_t dl = UINT64_MAX, x;
+
+	*what = 0;
+	switch (c->state) {
+	case C_HANDSHAKE:
+		dl = c->t_accept + t->handshake;
+		*what = 1;
+		break;
+	case C_HEAD:
+		if (gb_buf_used(&c->in) > 0 && c->t_head != 0) {
+			dl = c->t_head + t->request_header;
+			*what = 2;
+		} else {
+			uint64_t ka = c->w->draining ? min64(t->keepalive,
+			    1000) : t->keepalive;
+
+			dl = c->t_rd + (c->nreq == 0 ? t->request_header : ka);
+			*what = 3;
+		}
+		break;
+	case C_PROXY:
+		if (!c->r.body_done) {
+			dl = c->t_rd + t->request_body;
+			*what = 4;
+		}
+		if (c->up != NULL && !c->r.resp_done) {
+			if (c->up->connecting || c->up->handshaking)
+				x = c->r.up_start + t->upstream_connect;
+			else if (gb_buf_used(&c->up->out) > 0)
+				x = c->r.up_last + t->upstream_send;
+			else
+				x = c->r.up_last + t->upstream_read;
+			if (x < dl) {
+				dl = x;
+				*what = 5;
+			}
+		}
+		break;
+	case C_TUNNEL:
+		dl = (c->t_rd > c->t_wr ? c->t_rd : c->t_wr) + t->keepalive;
+		*what = 6;
+		break;
+	case C_CLOSING:
+		dl = c->t_wr + t->send;
+		*what = 7;
+		break;
+	}
+	if (gb_buf_used(&c->out) > 0 && !c->io.wr_ready &&
+	    c->t_wr + t->send < dl) {
+		dl = c->t_wr + t->send;
+		*what = 7;
+	}
+	return dl;
+}
+
+static void
+conn_timeout(struct gb_ev *ev, void *arg)
+{
+	struct gw_conn *c = arg;
+	struct gw_worker *w = c->w;
+	uint64_t dl;
+	int what;
+
+	dl = conn_deadline(c, &what);
+	if (dl > gb_ev_now(ev)) {
+		gb_ev_timer_set(ev, &c->timer, dl - gb_ev_now(ev));
+		return;
+	}
+	__atomic_add_fetch(&w->st->timeouts, 1, __ATOMIC_RELAXED);
+	switch (what) {
+	case 2:		/* slow head: slowloris */
+	case 4:		/* slow body */
+		respond_error(c, 408, "request timeout");
+		break;
+	case 5:
+		if (c->up != NULL && (c->up->connecting ||
+		    c->up->handshaking)) {
+			c->up->io.err = true;
+			upstream_failed(c, 504);
+		} else if (!c->r.resp_head) {
+			gw_upc_server_result(w, c->up, false);
+			respond_error(c, 504, "gateway timeout");
+		} else {
+			conn_close(c);
+			return;
+		}
+		break;
+	default:	/* handshake, idle keep-alive, send, tunnel */
+		conn_close(c);
+		return;
+	}
+	conn_run(c);
+}
+
+static void
+conn_kick(struct gb_ev *ev, void *arg)
+{
+	(void)ev;
+	conn_run(arg);
+}
+
+static void
+client_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
+{
+	struct gw_conn *c = arg;
+
+	(void)ev;
+	(void)fd;
+	gw_io_event(&c->io, mask);
+	conn_run(c);
+}
+
+static void
+up_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
+{
+	struct gw_upc *u = arg;
+
+	(void)ev;
+	(void)fd;
+	gw_io_event(&u->io, mask);
+	if (u->client != NULL)
+		conn_run(u->client);
+}
+
+/* Watch what the connection (and its upstream) needs; set its timer. */
+static void
+conn_arm(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	bool want_rd = want_client_read(c);
+	bool want_wr = gb_buf_used(&c->out) > 0;
+	uint64_t dl, now = gb_ev_now(w->ev);
+	int what;
+
+	if (c->state == C_HANDSHAKE) {
+		want_rd = !c->io.rd_ready;
+		want_wr = !c->io.wr_ready;
+		gb_ev_mod(w->ev, c->io.fd, (want_rd ? GB_EV_READ : 0) |
+		    (want_wr ? GB_EV_WRITE : 0));
+	} else
+		gb_ev_mod(w->ev, c->io.fd, gw_io_interest(&c->io, want_rd,
+		    want_wr));
+	if (c->up != NULL) {
+		struct gw_upc *u = c->up;
+		bool urd = (c->state == C_TUNNEL || !c->r.resp_done) &&
+		    gb_buf_used(&c->out) < HIGH_WATER &&
+		    gb_buf_used(&u->in) < HIGH_WATER;
+		bool uwr = gb_buf_used(&u->out) > 0 || u->handshaking;
+		unsigned m;
+
+		if (u->connecting)
+			m = GB_EV_WRITE;
+		else if (u->handshaking)
+			m = (u->io.rd_ready ? 0 : GB_EV_READ) |
+			    (u->io.wr_ready ? 0 : GB_EV_WRITE);
+		else
+			m = gw_io_interest(&u->io, urd, uwr);
+		gb_ev_mod(w->ev, u->io.fd, m);
+	}
+	dl = conn_deadline(c, &what);
+	if (dl == UINT64_MAX)
+		gb_ev_timer_cancel(w->ev, &c->timer);
+	else if (!gb_ev_timer_armed(&c->timer) || c->timer.when != dl)
+		gb_ev_timer_set(w->ev, &c->timer, dl > now ? dl - now : 0);
+}
+
+static void
+conn_run(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	int round;
+	ssize_t n;
+
+	for (round = 0; round < RUN_ROUNDS && !c->closed; round++) {
+		bool moved = false;
+
+		if (c->state == C_HANDSHAKE) {
+			int rc = handshake(c);
+
+			if (rc < 0) {
+				conn_close(c);
+				return;
+			}
+			if (rc == 0)
+				break;
+			moved = true;
+		}
+		if (want_client_read(c) && c->io.rd_ready) {
+			size_t room = c->state == C_HEAD ?
+			    w->conf->limits.max_head_size + READ_CHUNK -
+			    gb_buf_used(&c->in) : HIGH_WATER;
+
+			n = io_fill(&c->io, &c->in, room);
+			if (n > 0) {
+				c->t_rd = gb_ev_now(w->ev);
+				__atomic_add_fetch(&w->st->bytes_in,
+				    (uint64_t)n, __ATOMIC_RELAXED);
+				moved = true;
+			} else if (n < 0) {
+				/* Client gone (or half-closed): stop. */
+				conn_close(c);
+				return;
+			}
+		}
+		if (c->state == C_HEAD && !c->close_after)
+			moved |= process_head(c);
+		if (c->state == C_PROXY && c->up != NULL) {
+			moved |= pump_request_body(c);
+			if (c->state == C_PROXY && c->up != NULL)
+				moved |= pump_upstream(c);
+		}
+		if (c->state == C_TUNNEL && c->up != NULL)
+			moved |= pump_tunnel(c);
+		if (c->closed)
+			return;
+		if (gb_buf_used(&c->out) > 0 && c->io.wr_ready) {
+			n = io_flush(&c->io, &c->out);
+			if (n < 0) {
+				conn_close(c);
+				return;
+			}
+			if (n > 0) {
+				c->t_wr = gb_ev_now(w->ev);
+				__atomic_add_fetch(&w->st->bytes_out,
+				    (uint64_t)n, __ATOMIC_RELAXED);
+				moved = true;
+			}
+		}
+		if (c->state == C_CLOSING && gb_buf_used(&c->out) == 0) {
+			conn_close(c);
+			return;
+		}
+		if (c->state == C_HEAD && c->close_after &&
+		    gb_buf_used(&c->out) == 0) {
+			conn_close(c);
+			return;
+		}
+		if (!moved)
+			break;
+	}
+	if (round == RUN_ROUNDS)
+		gb_ev_timer_set(w->ev, &c->kick, 0);	/* let others run */
+	/* An idle connection holds no buffers (nginx does the same). */
+	if (c->state == C_HEAD && gb_buf_used(&c->in) == 0 &&
+	    gb_buf_used(&c->out) == 0) {
+		gb_buf_free(&c->in);
+		gb_buf_free(&c->out);
+	}
+	conn_arm(c);
+}
+
+void
+gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
+    const struct sockaddr_storage *ss)
+{
+	struct gw_conn *c;
+	int one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->l = l;
+	c->io.fd = fd;
+	c->io.rd_ready = true;	/* TCP_DEFER_ACCEPT: data is likely there */
+	c->io.wr_ready = true;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, c->ip, sizeof(c->ip));
+		c->port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, c->ip, sizeof(c->ip));
+		c->port = ntohs(s4->sin_port);
+	}
+	gb_buf_init(&c->in, w->conf->limits.max_head_size + 2 * READ_CHUNK +
+	    HIGH_WATER);
+	gb_buf_init(&c->out, 4 * HIGH_WATER);
+	req_reset(c);
+	c->t_accept = c->t_rd = c->t_wr = gb_ev_now(w->ev);
+	gb_ev_timer_init(&c->timer, conn_timeout, c);
+	gb_ev_timer_init(&c->kick, conn_kick, c);
+	if (l->tls) {
+		if ((c->io.ssl = SSL_new(gw_tls_ctx(l->tlsctx))) == NULL) {
+			close(fd);
+			free(c);
+			return;
+		}
+		SSL_set_fd(c->io.ssl, fd);
+		SSL_set_accept_state(c->io.ssl);
+		SSL_set_mode(c->io.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
+		c->state = C_HANDSHAKE;
+	} else
+		c->state = C_HEAD;
+	c->next = w->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	w->conns = c;
+	w->nconns++;
+	__atomic_add_fetch(&w->st->active_conns, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->st->conns_total, 1, __ATOMIC_RELAXED);
+	if (gb_ev_add(w->ev, fd, GB_EV_READ, client_event, c) == -1) {
+		conn_close(c);
+		return;
+	}
+	conn_run(c);
+}
+
+void
+gw_conn_drain_all(struct gw_worker *w)
+{
+	struct gw_conn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		/*
+		 * A request in flight is answered with "Connection: close"
+		 * (or the connection closes after it when its head is out).
+		 * An idle keep-alive connection may still bring one more
+		 * request, answered with "Connection: close"; its idle timer
+		 * becomes short (conn_deadline()).
+		 */
+		if (c->state == C_PROXY || c->state == C_TUNNEL)
+			c->close_after = true;
+		if (!c->closed)
+			conn_arm(c);
+	}
+}
+
+void
+gw_conn_upstream_event(struct gw_conn *c)
+{
+	conn_run(c);
+}
