@@ -3,7 +3,7 @@
  * A value is never written anywhere in clear unless a user asks for it.
  *
  *	3171015708450001	-> 3171********0001
- *	08.123.456.7-012.000	-> 08.1**.***.*-*12.000 (separators kept)
+ *	08.123.456.7-012.000	-> 08.12*.***.*-**2.000 (separators kept)
  *	budi.santoso@example.id	-> b***********@example.id
  *
  * Letters and digits are the significant characters: with 12 or more the

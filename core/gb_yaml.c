@@ -552,6 +552,8 @@ int
 gb_yexpect(const struct gb_ydoc *doc, struct gb_diags *d,
     const struct gb_ynode *n, const char *key, enum gb_ytype t)
 {
+	if (n == NULL)
+		return -1;
 	if (n->type == t)
 		return 0;
 	gb_ydiag(doc, d, n, GB_DIAG_ERROR, "%s: expected a %s, got a %s", key,

@@ -105,12 +105,17 @@ int	gb_ymap_check(const struct gb_ydoc *doc, struct gb_diags *d,
 struct gb_ynode *gb_ymap_need(const struct gb_ydoc *doc, struct gb_diags *d,
 	    const struct gb_ynode *map, const char *what, const char *key);
 
-/* Type check: 0 when n has type t, else an error "KEY: expected a ...". */
+/*
+ * Type check: 0 when n has type t, else an error "KEY: expected a ...".
+ * NULL n: -1 with nothing recorded.
+ */
 int	gb_yexpect(const struct gb_ydoc *doc, struct gb_diags *d,
 	    const struct gb_ynode *n, const char *key, enum gb_ytype t);
 
 /*
  * Scalar conversions; each records "KEY: ..." at n and returns -1 on error.
+ * n may be NULL (a missing key already reported by gb_ymap_need()): they
+ * then return -1 and record nothing, so "need, then convert" is safe.
  * gb_ystr: any scalar; *out borrowed from the document.
  * gb_yint: decimal integer in [min, max].
  * gb_ybool: true or false (YAML 1.2 core schema; yes/no/on/off refused).

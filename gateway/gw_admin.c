@@ -128,7 +128,7 @@ admin_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 		req.headers = hdrs;
 		req.max_headers_cap = 32;
 		n = gb_http_parse_request((const char *)gb_buf_head(&ac->in),
-		    gb_buf_used(&ac->in), &req, &lim, GB_HTTP_STRICT, 0);
+		    gb_buf_used(&ac->in), &req, &lim, GB_HTTP_STRICT);
 		if (n == 0)
 			return;
 		if (n < 0) {

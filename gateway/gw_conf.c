@@ -616,12 +616,15 @@ load_route(const struct gb_ydoc *doc, struct gb_diags *d,
 		 * Routes are matched against normalised paths, so the route
 		 * itself must be in normal form or it could never match.
 		 */
-		if (gb_http_path_normalize(s, strlen(s), norm, sizeof(norm),
-		    &nl, NULL, NULL, &err) == -1 || s[0] != '/')
+		const char *q;
+		size_t ql;
+
+		if (s[0] != '/' || strlen(s) >= sizeof(norm) ||
+		    gb_http_path_normalize(s, strlen(s), norm, sizeof(norm),
+		    &nl, &q, &ql, &err) == -1 || q != NULL)
 			gb_ydiag(doc, d, v, GB_DIAG_ERROR,
 			    "path: \"%s\" is not a valid path", s);
-		else if (strcmp(norm, s) != 0 && !(strcmp(s, "/") != 0 &&
-		    s[strlen(s) - 1] == '/' && strncmp(norm, s, nl) == 0))
+		else if (strcmp(norm, s) != 0)
 			gb_ydiag(doc, d, v, GB_DIAG_ERROR,
 			    "path: \"%s\" is not in normal form (write \"%s\")",
 			    s, norm);

@@ -758,7 +758,7 @@ process_head(struct gw_conn *c)
 	memset(&req, 0, sizeof(req));
 	req.headers = w->hdrs;
 	req.max_headers_cap = w->conf->limits.max_headers;
-	n = gb_http_parse_request((const char *)gb_buf_head(&c->in),
+	n = gb_http_parse_request_resume((const char *)gb_buf_head(&c->in),
 	    gb_buf_used(&c->in), &req, &w->conf->limits, GB_HTTP_STRICT,
 	    c->r.parse_hint);
 	if (n == 0) {
@@ -1010,7 +1010,7 @@ process_response_head(struct gw_conn *c)
 	resp.max_headers_cap = w->conf->limits.max_headers;
 	n = gb_http_parse_response((const char *)gb_buf_head(&u->in),
 	    gb_buf_used(&u->in), &resp, &w->conf->limits, GB_HTTP_STRICT,
-	    c->r.method, 0);
+	    c->r.method);
 	if (n == 0)
 		return false;
 	if (n < 0) {

@@ -137,7 +137,7 @@ check_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 	}
 	memset(&resp, 0, sizeof(resp));
 	n = gb_http_parse_response((const char *)gb_buf_head(&k->in),
-	    gb_buf_used(&k->in), &resp, NULL, GB_HTTP_STRICT, GB_HTTP_GET, 0);
+	    gb_buf_used(&k->in), &resp, NULL, GB_HTTP_STRICT, GB_HTTP_GET);
 	if (n > 0) {
 		char why[64];
 
