@@ -51,6 +51,20 @@ static const unsigned char ctab[256] = {
 	0xc2, 0xc2, 0xc2, 0xc2, 0xc2, 0xc2, 0xc2, 0xc2,	/* f8 */
 };
 
+/* Error texts used more than once or too long for one line. */
+static const char E_EMPTY_LINES[] =
+    "too many empty lines before the start line";
+static const char E_TARGET_CHAR[] = "invalid character in request target";
+static const char E_ASTERISK[] = "asterisk-form target without OPTIONS";
+static const char E_TARGET_PCT[] = "malformed %-escape in request target";
+static const char E_REASON[] = "invalid character in reason phrase";
+static const char E_CL_TE[] = "both Content-Length and Transfer-Encoding";
+static const char E_WS_FIRST[] = "whitespace before the first field";
+static const char E_NFIELDS[] = "too many header fields";
+static const char E_TE_10[] = "Transfer-Encoding in HTTP/1.0";
+static const char E_TE_BAD[] = "unusable Transfer-Encoding";
+static const char E_QUERY_PCT[] = "malformed %-escape in query";
+
 #define IS(c, cls)	(ctab[(unsigned char)(c)] & (cls))
 #define IS_WS(c)	((c) == ' ' || (c) == '\t')
 #define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
@@ -418,8 +432,7 @@ skip_empty(struct head *h, const char *buf, const char *end, const char **pp)
 			p++;
 		}
 		if (++n > EMPTY_LINES_MAX)
-			return fail(h, 400, "too many empty lines before the "
-			    "start line");
+			return fail(h, 400, E_EMPTY_LINES);
 	}
 	*pp = p;
 	return 1;
@@ -535,15 +548,13 @@ target_form(struct head *h, struct gb_http_req *req, int brackets)
 	}
 	if (t[0] == '/') {
 		if (brackets)
-			return fail(h, 400, "invalid character in request "
-			    "target");
+			return fail(h, 400, E_TARGET_CHAR);
 		req->form = GB_HTTP_FORM_ORIGIN;
 		return 0;
 	}
 	if (n == 1 && t[0] == '*') {
 		if (req->method_id != GB_HTTP_OPTIONS)
-			return fail(h, 400, "asterisk-form target without "
-			    "OPTIONS");
+			return fail(h, 400, E_ASTERISK);
 		req->form = GB_HTTP_FORM_ASTERISK;
 		return 0;
 	}
@@ -560,7 +571,7 @@ target_form(struct head *h, struct gb_http_req *req, int brackets)
 	if (host_parse(a, (size_t)(ae - a), 0, &hl, &port) < 0)
 		return fail(h, 400, "invalid authority in request target");
 	if (brackets && has_brackets(ae, e))
-		return fail(h, 400, "invalid character in request target");
+		return fail(h, 400, E_TARGET_CHAR);
 	h->abs_host = a;
 	h->abs_host_len = hl;
 	h->abs_port = port >= 0 ? port : h->def_port;
@@ -599,15 +610,13 @@ request_line(struct head *h, struct gb_http_req *req, const char *p,
 	while (q < ce && *q != ' ') {
 		if (!IS(*q, mask)) {
 			if (mask != C_URI || (*q != '[' && *q != ']'))
-				return fail(h, 400, "invalid character in "
-				    "request target");
+				return fail(h, 400, E_TARGET_CHAR);
 			brackets = 1;
 			q++;
 		} else if (*q == '%' && mask == C_URI) {
 			r = pct_check(q + 1, ce);
 			if (r < 0 || (r > 0 && complete))
-				return fail(h, 400, "malformed %-escape in "
-				    "request target");
+				return fail(h, 400, E_TARGET_PCT);
 			if (r > 0)
 				return 1;
 			q += 3;
@@ -679,8 +688,7 @@ status_line(struct head *h, struct gb_http_resp *resp, const char *p,
 		return fail(h, 502, "invalid status code");
 	for (i = 13; i < n; i++)
 		if (!IS(p[i], C_FIELD))
-			return fail(h, 502, "invalid character in reason "
-			    "phrase");
+			return fail(h, 502, E_REASON);
 	resp->reason = p + 13;
 	resp->reason_len = n - 13;
 	return complete ? 0 : 1;
@@ -826,8 +834,7 @@ on_content_length(struct head *h, const struct gb_http_header *f)
 		if (h->ncl++ > 0)
 			return fail(h, 400, "duplicate Content-Length");
 		if (h->nte > 0)
-			return fail(h, 400, "both Content-Length and "
-			    "Transfer-Encoding");
+			return fail(h, 400, E_CL_TE);
 		if (cl_digits(f->value, f->value_len, &h->cl) < 0)
 			return fail(h, 400, "invalid Content-Length");
 		return 0;
@@ -861,10 +868,9 @@ on_transfer_encoding(struct head *h, const struct gb_http_header *f)
 		if (h->nte++ > 0)
 			return fail(h, 400, "duplicate Transfer-Encoding");
 		if (!h->v11)
-			return fail(h, 400, "Transfer-Encoding in HTTP/1.0");
+			return fail(h, 400, E_TE_10);
 		if (h->ncl > 0)
-			return fail(h, 400, "both Content-Length and "
-			    "Transfer-Encoding");
+			return fail(h, 400, E_CL_TE);
 		if (f->value_len == 7 && ieq(f->value, "chunked", 7)) {
 			h->te_nchunked = 1;
 			h->te_last_chunked = 1;
@@ -1052,22 +1058,20 @@ fields(struct head *h, const char *buf, const char *p, const char *end)
 			if (strict(h))
 				return fail(h, 400, "obs-fold");
 			if (!h->pending)
-				return fail(h, 400, "whitespace before the "
-				    "first field");
+				return fail(h, 400, E_WS_FIRST);
 			h->flags |= GB_HTTP_F_ANOMALY;
 		} else {
 			if (finish_field(h) < 0)
 				return -1;
 			if (h->hdrs != NULL) {
 				if (h->nfields >= h->cap)
-					return fail(h, 431, "too many header "
-					    "fields");
+					return fail(h, 431, E_NFIELDS);
 				h->cur = &h->hdrs[h->nfields];
 			}
 			h->nfields++;
 		}
 		if (++h->nlines > h->lim->max_headers)
-			return fail(h, 431, "too many header fields");
+			return fail(h, 431, E_NFIELDS);
 		lr = line_find(p, end, h->lim->max_header_line, h->mode, &ce,
 		    &next);
 		if (fold)
@@ -1207,12 +1211,10 @@ request_finish(struct head *h, struct gb_http_req *req)
 			h->flags |= GB_HTTP_F_ANOMALY;
 		} else if (h->nte > 0) {
 			if (!h->v11)
-				return fail(h, 400, "Transfer-Encoding in "
-				    "HTTP/1.0");
+				return fail(h, 400, E_TE_10);
 			if (h->te_bad || h->te_nchunked != 1 ||
 			    !h->te_last_chunked)
-				return fail(h, 400, "unusable "
-				    "Transfer-Encoding");
+				return fail(h, 400, E_TE_BAD);
 			req->body = GB_HTTP_BODY_CHUNKED;
 		} else if (h->cl_bad)
 			return fail(h, 400, "invalid Content-Length");
@@ -1229,7 +1231,15 @@ request_finish(struct head *h, struct gb_http_req *req)
 
 ssize_t
 gb_http_parse_request(const char *buf, size_t len, struct gb_http_req *req,
-    const struct gb_http_limits *lim, enum gb_http_mode mode, size_t last_len)
+    const struct gb_http_limits *lim, enum gb_http_mode mode)
+{
+	return gb_http_parse_request_resume(buf, len, req, lim, mode, 0);
+}
+
+ssize_t
+gb_http_parse_request_resume(const char *buf, size_t len,
+    struct gb_http_req *req, const struct gb_http_limits *lim,
+    enum gb_http_mode mode, size_t last_len)
 {
 	struct gb_http_limits deflim;
 	struct gb_http_header *hdrs = req->headers;
@@ -1272,10 +1282,10 @@ response_finish(struct head *h, struct gb_http_resp *resp,
 	else if (h->nte > 0) {
 		/* STRICT already rejected all but one exact "chunked". */
 		if (!h->v11)
-			return fail(h, 502, "Transfer-Encoding in HTTP/1.0");
+			return fail(h, 502, E_TE_10);
 		if (h->te_bad || h->te_nchunked > 1 ||
 		    (h->te_nchunked == 1 && !h->te_last_chunked))
-			return fail(h, 502, "unusable Transfer-Encoding");
+			return fail(h, 502, E_TE_BAD);
 		resp->body = h->te_nchunked ? GB_HTTP_BODY_CHUNKED :
 		    GB_HTTP_BODY_CLOSE;
 	} else if (h->cl_bad)
@@ -1296,7 +1306,16 @@ response_finish(struct head *h, struct gb_http_resp *resp,
 ssize_t
 gb_http_parse_response(const char *buf, size_t len, struct gb_http_resp *resp,
     const struct gb_http_limits *lim, enum gb_http_mode mode,
-    enum gb_http_method req_method, size_t last_len)
+    enum gb_http_method req_method)
+{
+	return gb_http_parse_response_resume(buf, len, resp, lim, mode,
+	    req_method, 0);
+}
+
+ssize_t
+gb_http_parse_response_resume(const char *buf, size_t len,
+    struct gb_http_resp *resp, const struct gb_http_limits *lim,
+    enum gb_http_mode mode, enum gb_http_method req_method, size_t last_len)
 {
 	struct gb_http_limits deflim;
 	struct gb_http_header *hdrs = resp->headers;
@@ -1611,8 +1630,7 @@ query_ok(const char *p, const char *e, const char **error)
 	for (; p < e; p++) {
 		if (*p == '%') {
 			if (pct_check(p + 1, e) != 0)
-				return path_fail(error, "malformed %-escape in "
-				    "query");
+				return path_fail(error, E_QUERY_PCT);
 			if (p[1] == '0' && p[2] == '0')
 				return path_fail(error, "%00 in query");
 			p += 2;

@@ -200,12 +200,8 @@ void	gb_http_limits_default(struct gb_http_limits *lim);
  * head that is within the limits so far (call again with more bytes), or -1
  * with req->status and req->error set. lim NULL means the defaults.
  *
- * The parser is stateless: call it again with the grown buffer. last_len is
- * an optional hint: pass 0, or the len of the previous call on this same
- * message if that call returned 0 (with the same buffer contents, req
- * inputs, lim and mode); the parser then re-validates only the last line
- * instead of the whole head, which keeps a peer sending one byte at a time
- * from costing quadratic time. Results are identical with or without it.
+ * The parser is stateless: call it again with the grown buffer, or better,
+ * call gb_http_parse_request_resume() (below) to avoid re-scanning.
  *
  * STRICT mode accepts exactly RFC 9112 and rejects with 400 unless noted:
  * - request line "method SP request-target SP HTTP/1.x CR LF": method a
@@ -250,11 +246,24 @@ void	gb_http_limits_default(struct gb_http_limits *lim);
  */
 ssize_t	gb_http_parse_request(const char *buf, size_t len,
 	    struct gb_http_req *req, const struct gb_http_limits *lim,
+	    enum gb_http_mode mode);
+
+/*
+ * gb_http_parse_request() with a hint: last_len is the len of the previous
+ * call on this same message, which returned 0 (same buffer contents, req
+ * inputs, lim and mode), or 0 for none. Only the line the new bytes extend
+ * is then re-validated, so a peer sending one byte at a time cannot cost
+ * quadratic time. Results are identical to gb_http_parse_request(); a wrong
+ * hint (bytes before last_len changed, or not a "need more" prefix) may
+ * let bytes before last_len go unchecked.
+ */
+ssize_t	gb_http_parse_request_resume(const char *buf, size_t len,
+	    struct gb_http_req *req, const struct gb_http_limits *lim,
 	    enum gb_http_mode mode, size_t last_len);
 
 /*
- * Parse the response head at the start of buf[0..len); returns and hint as
- * for gb_http_parse_request() (-1 sets resp->error; the gateway answers its
+ * Parse the response head at the start of buf[0..len); returns as for
+ * gb_http_parse_request() (-1 sets resp->error; the gateway answers its
  * client 502). req_method is the method of the request this response
  * answers. A 1xx response is a head of its own: after it, parse the next
  * response for the same request.
@@ -271,6 +280,11 @@ ssize_t	gb_http_parse_request(const char *buf, size_t len,
  * close-delimited.
  */
 ssize_t	gb_http_parse_response(const char *buf, size_t len,
+	    struct gb_http_resp *resp, const struct gb_http_limits *lim,
+	    enum gb_http_mode mode, enum gb_http_method req_method);
+
+/* gb_http_parse_response() with the last_len hint of ..._request_resume(). */
+ssize_t	gb_http_parse_response_resume(const char *buf, size_t len,
 	    struct gb_http_resp *resp, const struct gb_http_limits *lim,
 	    enum gb_http_mode mode, enum gb_http_method req_method,
 	    size_t last_len);

@@ -62,7 +62,7 @@ request(const char *buf, size_t len, enum gb_http_mode mode,
 
 	req->headers = hdrs;
 	req->max_headers_cap = NHDRS;
-	r = gb_http_parse_request(buf, len, req, lim, mode, last);
+	r = gb_http_parse_request_resume(buf, len, req, lim, mode, last);
 	CHECK(r >= -1 && r <= (ssize_t)len);
 	if (r > 0) {
 		size_t head = (size_t)r;
@@ -101,7 +101,8 @@ response(const char *buf, size_t len, enum gb_http_mode mode,
 
 	resp->headers = hdrs;
 	resp->max_headers_cap = NHDRS;
-	r = gb_http_parse_response(buf, len, resp, lim, mode, m, last);
+	r = gb_http_parse_response_resume(buf, len, resp, lim, mode, m,
+	    last);
 	CHECK(r >= -1 && r <= (ssize_t)len);
 	if (r > 0) {
 		CHECK(resp->error == NULL);

@@ -75,7 +75,7 @@ parse_req(const char *s, size_t n, struct gb_http_req *req,
 {
 	req->headers = hdrs;
 	req->max_headers_cap = NHDRS;
-	return gb_http_parse_request(at_guard(s, n), n, req, lim, mode, 0);
+	return gb_http_parse_request(at_guard(s, n), n, req, lim, mode);
 }
 
 static ssize_t
@@ -85,8 +85,7 @@ parse_resp(const char *s, size_t n, struct gb_http_resp *resp,
 {
 	resp->headers = hdrs;
 	resp->max_headers_cap = NHDRS;
-	return gb_http_parse_response(at_guard(s, n), n, resp, lim, mode, m,
-	    0);
+	return gb_http_parse_response(at_guard(s, n), n, resp, lim, mode, m);
 }
 
 /*
@@ -108,8 +107,8 @@ feed_req(const char *s, size_t n, enum gb_http_mode mode,
 
 		a.headers = b.headers = hdrs;
 		a.max_headers_cap = b.max_headers_cap = NHDRS;
-		ra = gb_http_parse_request(p, k, &a, lim, mode, last);
-		rb = gb_http_parse_request(p, k, &b, lim, mode, 0);
+		ra = gb_http_parse_request_resume(p, k, &a, lim, mode, last);
+		rb = gb_http_parse_request(p, k, &b, lim, mode);
 		assert_int_equal(ra, rb);
 		assert_int_equal(a.status, b.status);
 		assert_ptr_equal(a.error, b.error);
@@ -135,8 +134,9 @@ feed_resp(const char *s, size_t n, enum gb_http_mode mode,
 
 		a.headers = b.headers = hdrs;
 		a.max_headers_cap = b.max_headers_cap = NHDRS;
-		ra = gb_http_parse_response(p, k, &a, NULL, mode, m, last);
-		rb = gb_http_parse_response(p, k, &b, NULL, mode, m, 0);
+		ra = gb_http_parse_response_resume(p, k, &a, NULL, mode, m,
+		    last);
+		rb = gb_http_parse_response(p, k, &b, NULL, mode, m);
 		assert_int_equal(ra, rb);
 		assert_ptr_equal(a.error, b.error);
 		if (ra != 0)
@@ -400,7 +400,7 @@ test_request_headers(void **state)
 	req.headers = NULL;
 	req.max_headers_cap = 0;
 	assert_int_equal(gb_http_parse_request(at_guard(in, sizeof(in) - 1),
-	    sizeof(in) - 1, &req, NULL, S, 0), sizeof(in) - 1);
+	    sizeof(in) - 1, &req, NULL, S), sizeof(in) - 1);
 	assert_int_equal(req.nheaders, 0);
 	assert_slice(req.host, req.host_len, "a");
 
@@ -408,11 +408,11 @@ test_request_headers(void **state)
 	req.headers = hdrs;
 	req.max_headers_cap = 4;
 	assert_int_equal(gb_http_parse_request(at_guard(in, sizeof(in) - 1),
-	    sizeof(in) - 1, &req, NULL, S, 0), -1);
+	    sizeof(in) - 1, &req, NULL, S), -1);
 	assert_int_equal(req.status, 431);
 	req.max_headers_cap = 5;
 	assert_int_equal(gb_http_parse_request(at_guard(in, sizeof(in) - 1),
-	    sizeof(in) - 1, &req, NULL, S, 0), sizeof(in) - 1);
+	    sizeof(in) - 1, &req, NULL, S), sizeof(in) - 1);
 
 	assert_string_equal(gb_http_flags_str(0, flags, sizeof(flags)), "0");
 	assert_string_equal(gb_http_flags_str(KA | GB_HTTP_F_UPGRADE | 0x100,
