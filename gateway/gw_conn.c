@@ -489,21 +489,39 @@ is_hop_header(const struct gb_http_header *h)
 	return false;
 }
 
+/* The Connection headers of a message: found once, asked per header. */
+struct conn_tokens {
+	const struct gb_http_header	*v[8];
+	size_t				 n;
+};
+
+static void
+conn_tokens_find(struct conn_tokens *ct, const struct gb_http_header *hdrs,
+    size_t n)
+{
+	size_t i;
+
+	ct->n = 0;
+	for (i = 0; i < n && ct->n < 8; i++)
+		if (hdrs[i].name_len == 10 && gb_http_name_eq(hdrs[i].name,
+		    10, "connection"))
+			ct->v[ct->n++] = &hdrs[i];
+}
+
 /* Is h named in a Connection header (and so hop-by-hop)? */
 static bool
-named_in_connection(const struct gb_http_header *hdrs, size_t n,
+named_in_connection(const struct conn_tokens *ct,
     const struct gb_http_header *h)
 {
 	char name[128];
-	ssize_t i = -1;
+	size_t i;
 
-	if (h->name_len >= sizeof(name))
+	if (ct->n == 0 || h->name_len >= sizeof(name))
 		return false;
 	memcpy(name, h->name, h->name_len);
 	name[h->name_len] = '\0';
-	while ((i = gb_http_header_find(hdrs, n, (size_t)(i + 1),
-	    "connection")) != -1)
-		if (gb_http_token_list_has(hdrs[i].value, hdrs[i].value_len,
+	for (i = 0; i < ct->n; i++)
+		if (gb_http_token_list_has(ct->v[i]->value, ct->v[i]->value_len,
 		    name))
 			return true;
 	return false;
@@ -547,8 +565,10 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 {
 	struct gw_worker *w = c->w;
 	struct gb_buf *b = &c->r.head;
+	struct conn_tokens ct;
 	size_t i;
 
+	conn_tokens_find(&ct, w->hdrs, req->nheaders);
 	gb_buf_reset(b);
 	gb_buf_append(b, req->method, req->method_len);
 	gb_buf_putc(b, ' ');
@@ -575,7 +595,7 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 			}
 			continue;
 		}
-		if (named_in_connection(w->hdrs, req->nheaders, h))
+		if (named_in_connection(&ct, h))
 			continue;
 		gb_buf_append(b, h->name, h->name_len);
 		gb_buf_puts(b, ": ");
@@ -857,7 +877,9 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 	struct gb_buf *b = &c->out;
 	bool nobody = resp->body == GB_HTTP_BODY_NONE;
 	size_t i, start = b->len;
+	struct conn_tokens ct;
 
+	conn_tokens_find(&ct, hdrs, resp->nheaders);
 	gb_buf_printf(b, "HTTP/1.1 %d ", resp->status);
 	gb_buf_append(b, resp->reason, resp->reason_len);
 	gb_buf_puts(b, "\r\n");
@@ -876,7 +898,7 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 		    gb_http_name_eq(h->name, h->name_len, "upgrade") ||
 		    gb_http_name_eq(h->name, h->name_len, "te") ||
 		    gb_http_name_eq(h->name, h->name_len, "trailer") ||
-		    named_in_connection(hdrs, resp->nheaders, h))
+		    named_in_connection(&ct, h))
 			continue;
 copy:
 		gb_buf_append(b, h->name, h->name_len);

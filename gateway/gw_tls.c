@@ -51,6 +51,15 @@ struct gw_tls {
 	bool		 tickets;
 	uint64_t	 rotate_ms;
 	unsigned char	 secret[32];	/* ticket key derivation secret */
+	/* Keys of the last two epochs used, per process (no derivation on
+	   every handshake). */
+	struct {
+		uint64_t	epoch;
+		bool		valid;
+		unsigned char	name[16];
+		unsigned char	aes[32];
+		unsigned char	hmac[32];
+	}		 cache[2];
 };
 
 static int ticket_idx = -1;
@@ -145,7 +154,7 @@ alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
  * -> 16 bytes key name, 32 bytes AES key, 32 bytes HMAC key.
  */
 static int
-ticket_keys(const struct gw_tls *t, uint64_t epoch, unsigned char name[16],
+derive_keys(const struct gw_tls *t, uint64_t epoch, unsigned char name[16],
     unsigned char aes[32], unsigned char hmac[32])
 {
 	unsigned char info[24], out[80];
@@ -178,6 +187,26 @@ ticket_keys(const struct gw_tls *t, uint64_t epoch, unsigned char name[16],
 	memcpy(aes, out + 16, 32);
 	memcpy(hmac, out + 48, 32);
 	OPENSSL_cleanse(out, sizeof(out));
+	return 0;
+}
+
+/* The keys of epoch, from the cache or derived (and cached). */
+static int
+ticket_keys(struct gw_tls *t, uint64_t epoch, unsigned char name[16],
+    unsigned char aes[32], unsigned char hmac[32])
+{
+	unsigned slot = (unsigned)(epoch & 1);
+
+	if (!t->cache[slot].valid || t->cache[slot].epoch != epoch) {
+		if (derive_keys(t, epoch, t->cache[slot].name,
+		    t->cache[slot].aes, t->cache[slot].hmac) == -1)
+			return -1;
+		t->cache[slot].epoch = epoch;
+		t->cache[slot].valid = true;
+	}
+	memcpy(name, t->cache[slot].name, 16);
+	memcpy(aes, t->cache[slot].aes, 32);
+	memcpy(hmac, t->cache[slot].hmac, 32);
 	return 0;
 }
 
@@ -511,6 +540,7 @@ gw_tls_free_all(struct gw_conf *conf)
 		for (j = 0; j < t->nsites; j++)
 			site_free(&t->sites[j]);
 		OPENSSL_cleanse(t->secret, sizeof(t->secret));
+		OPENSSL_cleanse(t->cache, sizeof(t->cache));
 		free(t);
 		conf->listeners[i].tlsctx = NULL;
 	}
