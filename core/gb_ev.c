@@ -353,8 +353,11 @@ gb_ev_run_once(struct gb_ev *ev, int max_wait_ms)
 	int wait = max_wait_ms, n, i, ran = 0;
 	unsigned mask;
 
-	if (ev->beforesleep != NULL)
+	if (ev->beforesleep != NULL) {
 		ev->beforesleep(ev, ev->beforesleep_arg);
+		if (ev->stop)
+			return 0;	/* stopped by the hook: do not wait */
+	}
 	ev->now = gb_now_ms();
 	if (ev->nheap > 0) {
 		uint64_t w = ev->heap[0]->when;

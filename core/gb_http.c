@@ -1175,7 +1175,7 @@ head_init(struct head *h, const struct gb_http_limits *lim,
 	memset(h, 0, sizeof(*h));
 	h->lim = lim;
 	h->mode = mode;
-	h->hdrs = hdrs;
+	h->hdrs = cap > 0 ? hdrs : NULL;
 	h->cap = cap;
 	h->cur = &h->scratch;
 	h->abs_port = -1;
@@ -1265,7 +1265,7 @@ gb_http_parse_request_resume(const char *buf, size_t len,
 		req->error = h.error;
 		return -1;
 	}
-	if (hdrs != NULL)
+	if (h.hdrs != NULL)
 		req->nheaders = h.nfields;
 	return n;
 }
@@ -1340,7 +1340,7 @@ gb_http_parse_response_resume(const char *buf, size_t len,
 		resp->error = h.error;
 		return -1;
 	}
-	if (hdrs != NULL)
+	if (h.hdrs != NULL)
 		resp->nheaders = h.nfields;
 	return n;
 }

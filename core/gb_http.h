@@ -119,7 +119,8 @@ const char *gb_http_flags_str(unsigned flags, char *buf, size_t len);
  * and error are. All slices are borrowed from the parsed buffer.
  */
 struct gb_http_req {
-	/* Input: where to store header fields, NULL to not store them. */
+	/* Input: where to store header fields and how many fit; NULL or 0
+	   to not store them (Host and the framing fields still count). */
 	struct gb_http_header	*headers;
 	size_t			 max_headers_cap;
 
@@ -231,7 +232,7 @@ void	gb_http_limits_default(struct gb_http_limits *lim);
  *   default when absent).
  * - CONNECT must not carry Content-Length or Transfer-Encoding.
  * - Limits: request line 414; field line, field count, head size 431.
- *   Storing more fields than max_headers_cap (when headers != NULL) is 431.
+ *   More fields than max_headers_cap (when storing them) is also 431.
  *
  * LENIENT mode additionally accepts bare LF line ends, obs-fold (folded
  * into the previous value), whitespace between field name and colon,

@@ -226,6 +226,11 @@ static const struct req_ok req_ok[] = {
 	  "POST", GB_HTTP_POST, "/u", GB_HTTP_FORM_ORIGIN, NULL, "a",
 	  1, 3, GB_HTTP_BODY_LENGTH, 3,
 	  KA | CL | GB_HTTP_F_EXPECT_CONTINUE },
+	/* near misses of the framing names are ordinary fields */
+	{ "TRACE / HTTP/1.1\r\nHost: a\r\nContent_Lengtx: 1\r\n"
+	  "Content-Lengtx: 1\r\nTransfer-Encodinx: chunked\r\n\r\n", S, 0,
+	  "TRACE", GB_HTTP_TRACE, "/", GB_HTTP_FORM_ORIGIN, NULL, "a",
+	  1, 4, GB_HTTP_BODY_NONE, 0, KA },
 	{ "TRACE / HTTP/1.1\r\nHost: a\r\n\r\n", S, 0,
 	  "TRACE", GB_HTTP_TRACE, "/", GB_HTTP_FORM_ORIGIN, NULL, "a",
 	  1, 1, GB_HTTP_BODY_NONE, 0, KA },
@@ -396,13 +401,18 @@ test_request_headers(void **state)
 	assert_int_equal(gb_http_header_find(hdrs, req.nheaders, 0, "X-AB"),
 	    -1);
 
-	/* headers NULL: nothing stored, nothing counted against a cap */
+	/* headers NULL or cap 0: nothing stored, nothing counted */
 	req.headers = NULL;
 	req.max_headers_cap = 0;
 	assert_int_equal(gb_http_parse_request(at_guard(in, sizeof(in) - 1),
 	    sizeof(in) - 1, &req, NULL, S), sizeof(in) - 1);
 	assert_int_equal(req.nheaders, 0);
 	assert_slice(req.host, req.host_len, "a");
+	req.headers = hdrs;
+	req.max_headers_cap = 0;
+	assert_int_equal(gb_http_parse_request(at_guard(in, sizeof(in) - 1),
+	    sizeof(in) - 1, &req, NULL, S), sizeof(in) - 1);
+	assert_int_equal(req.nheaders, 0);
 
 	/* a cap smaller than the field count is 431 */
 	req.headers = hdrs;
@@ -422,6 +432,9 @@ test_request_headers(void **state)
 	    "ANOMALY");
 	assert_string_equal(gb_http_flags_str(0x7f, flags, 12), "KEEPALIVE|E");
 	assert_string_equal(gb_http_flags_str(KA, flags, 4), "KEE");
+	flags[0] = 'x';
+	assert_ptr_equal(gb_http_flags_str(KA, flags, 0), flags);
+	assert_int_equal(flags[0], 'x');
 }
 
 static void
@@ -527,6 +540,8 @@ static const struct req_bad req_bad[] = {
 	B("GET / HTTP/11\r\nHost: a\r\n\r\n", S, 400),
 	B("GET / HTTP/1.1x\r\nHost: a\r\n\r\n", S, 400),
 	B("GET / HTTP/1.\r\nHost: a\r\n\r\n", S, 400),
+	B("GET / HTTP/a.1\r\nHost: a\r\n\r\n", S, 400),
+	B("GET / HTTP/1.x\r\nHost: a\r\n\r\n", S, 400),
 	B("GET /\r\n\r\n", S, 400),
 	B("GET\r\n\r\n", S, 400),
 	B("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", S, 400),
@@ -833,6 +848,15 @@ test_limits_fold(void **state)
 	lim.max_headers = 2;
 	assert_int_equal(parse_req(in, sizeof(in) - 1, &req, L, &lim), -1);
 	assert_int_equal(req.status, 431);
+
+	/* a bare LF line end one byte past the line limit */
+	gb_http_limits_default(&lim);
+	lim.max_header_line = 4;
+	assert_int_equal(parse_req("GET / HTTP/1.1\nX: a\n\n", 21, &req, L,
+	    &lim), 21);
+	assert_int_equal(parse_req("GET / HTTP/1.1\nX: ab\n\n", 22, &req, L,
+	    &lim), -1);
+	assert_int_equal(req.status, 431);
 }
 
 /* --- responses ----------------------------------------------------- */
@@ -1088,6 +1112,7 @@ static const struct {
 	{ "1\r\n\r\r\n1\r\n\n\r\n0\r\n\r\n", S, "\r\n", 0 },
 	{ "5\nhello\n0\n\n", L, "hello", 0 },
 	{ "5 ;x = y ; z\r\nhello\r\n0 \r\n\r\n", L, "hello", 0 },
+	{ "5  ;x\t=\t\"y\" \t;z \r\nhello\r\n0\t\r\n\r\n", L, "hello", 0 },
 	{ "5\r\nhello\r\n0\r\nX : y\r\n z\n\r\n", L, "hello", 0 },
 	{ "3;q=\"a b\"\r\nabc\r\n0\r\n\r\nrest", L, "abc", 21 },
 };
