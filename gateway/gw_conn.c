@@ -1188,41 +1188,41 @@ pump_upstream(struct gw_conn *c)
 	}
 	if (c->up != u)
 		return moved;
-	while (u->io.rd_ready && gb_buf_used(&c->out) < HIGH_WATER &&
+	while (u->io.rd_ready && !u->io.eof && !u->io.err &&
+	    gb_buf_used(&c->out) < HIGH_WATER &&
 	    gb_buf_used(&u->in) < HIGH_WATER) {
 		n = io_fill(&u->io, &u->in, HIGH_WATER);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			if (!c->r.resp_head) {
-				upstream_failed(c, 502);
-				return true;
-			}
-			if (c->r.resp_body == GB_HTTP_BODY_CLOSE &&
-			    u->io.eof && !u->io.err) {
-				/* Close-delimited body: EOF is its end. */
-				pump_response_body(c);
-				if (c->up == u && !c->r.resp_done) {
-					c->r.up_keepalive = false;
-					finish_request(c);
-				}
-				return true;
-			}
-			/* Truncated response: cut the client too. */
-			upstream_drop(c);
-			conn_close(c);
-			return true;
-		}
+		if (n <= 0)
+			break;	/* would block, or EOF/error: handled below */
 		c->r.up_last = gb_ev_now(w->ev);
 		moved = true;
 	}
+	/* What was read before an EOF is still the response: use it first. */
 	if (!c->r.resp_head && gb_buf_used(&u->in) > 0 &&
 	    process_response_head(c))
 		moved = true;
 	if (c->up == u && c->state == C_PROXY && c->r.resp_head &&
 	    pump_response_body(c))
 		moved = true;
-	return moved;
+	if (c->up != u || c->r.resp_done || !(u->io.eof || u->io.err))
+		return moved;
+	if (!c->r.resp_head) {
+		/* Closed before a whole response head: 502 (or retry). */
+		upstream_failed(c, 502);
+		return true;
+	}
+	if (gb_buf_used(&u->in) > 0)
+		return moved;	/* the client is slow: deliver the rest first */
+	if (c->r.resp_body == GB_HTTP_BODY_CLOSE && !u->io.err) {
+		/* Close-delimited body: EOF is its end. */
+		c->r.up_keepalive = false;
+		finish_request(c);
+		return true;
+	}
+	/* Truncated response: cut the client too, it must not be fooled. */
+	upstream_drop(c);
+	conn_close(c);
+	return true;
 }
 
 /* A 101 tunnel: bytes both ways until either side closes. */
@@ -1534,7 +1534,7 @@ conn_arm(struct gw_conn *c)
 	if (c->up != NULL) {
 		struct gw_upc *u = c->up;
 		bool urd = (c->state == C_TUNNEL || !c->r.resp_done) &&
-		    gb_buf_used(&c->out) < HIGH_WATER &&
+		    !u->io.eof && gb_buf_used(&c->out) < HIGH_WATER &&
 		    gb_buf_used(&u->in) < HIGH_WATER;
 		bool uwr = gb_buf_used(&u->out) > 0 || u->handshaking;
 		unsigned m;
