@@ -230,6 +230,7 @@ struct gw_stats_worker {
 	struct gw_stats_route routes[GW_MAX_ROUTES];
 };
 struct gw_stats {
+	int			stopping;	/* master is stopping: not ready */
 	unsigned		nroutes;
 	unsigned		nservers;
 	struct gw_stats_server	servers[GW_MAX_UPSTREAMS];

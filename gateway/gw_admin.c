@@ -1,8 +1,8 @@
 /*
  * gw_admin: the admin listener, 127.0.0.1 by default. GET /healthz (the
- * process is alive), GET /readyz (this worker accepts traffic: 503 while
- * draining), GET /metrics (Prometheus text, summed over all workers from
- * the shared counters). One request per connection, strict parsing,
+ * process is alive), GET /readyz (503 once the gateway is stopping; a
+ * reload keeps it ready), GET /metrics (Prometheus text, summed over all
+ * workers from the shared counters). One request per connection, strict parsing,
  * bounded: at most ADMIN_MAX connections, ADMIN_TIMEOUT each.
  */
 #include "gateway/gw.h"
@@ -25,6 +25,7 @@ struct admin_conn {
 	struct gb_buf		 out;
 	struct gb_ev_timer	 timer;
 	bool			 used;
+	bool			 head;		/* HEAD: no body */
 };
 
 struct gw_admin {
@@ -58,7 +59,8 @@ admin_respond(struct admin_conn *ac, int status, const char *ctype,
 	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
 	    "Connection: close\r\n\r\n", status, reason, ctype,
 	    gb_buf_used(body));
-	gb_buf_append(&ac->out, gb_buf_head(body), gb_buf_used(body));
+	if (!ac->head)
+		gb_buf_append(&ac->out, gb_buf_head(body), gb_buf_used(body));
 }
 
 static void
@@ -74,6 +76,7 @@ admin_handle(struct admin_conn *ac, const struct gb_http_req *req)
 	memcpy(path, req->target, n);
 	path[n] = '\0';
 	path[strcspn(path, "?")] = '\0';
+	ac->head = req->method_id == GB_HTTP_HEAD;
 	if (req->method_id != GB_HTTP_GET && req->method_id != GB_HTTP_HEAD) {
 		gb_buf_puts(&body, "method not allowed\n");
 		admin_respond(ac, 405, "text/plain", &body);
@@ -81,7 +84,7 @@ admin_handle(struct admin_conn *ac, const struct gb_http_req *req)
 		gb_buf_puts(&body, "ok\n");
 		admin_respond(ac, 200, "text/plain", &body);
 	} else if (strcmp(path, "/readyz") == 0) {
-		if (w->draining) {
+		if (__atomic_load_n(&w->stats->stopping, __ATOMIC_RELAXED)) {
 			gb_buf_puts(&body, "draining\n");
 			admin_respond(ac, 503, "text/plain", &body);
 		} else {

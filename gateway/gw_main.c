@@ -211,7 +211,13 @@ spawn(struct master *m, int index)
 		gb_error("too many worker processes");
 		return -1;
 	}
+	/* Taken here, not in the child: children forked together race. */
+	if ((slot = gw_stats_worker_slot(m->stats, -1)) == NULL) {
+		gb_error("too many worker processes");
+		return -1;
+	}
 	if ((pid = fork()) == -1) {
+		slot->pid = 0;
 		gb_error("fork: %s", strerror(errno));
 		return -1;
 	}
@@ -221,12 +227,10 @@ spawn(struct master *m, int index)
 		/* The master's loop and signal fd stay the master's. */
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
-		slot = gw_stats_worker_slot(m->stats, getpid());
-		if (slot == NULL)
-			_exit(1);
 		rc = gw_worker_run(m->conf, m->stats, slot, m->gen, index);
 		_exit(rc == 0 ? 0 : 1);
 	}
+	slot->pid = pid;
 	p->pid = pid;
 	p->gen = m->gen;
 	p->index = index;
@@ -396,6 +400,8 @@ master_signal(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 			gb_notice("stopping: draining %zu workers",
 			    live_workers(m));
 			m->stopping = true;
+			__atomic_store_n(&m->stats->stopping, 1,
+			    __ATOMIC_RELAXED);
 			signal_workers(m, m->gen + 1, SIGTERM);
 			gb_ev_timer_init(&m->stop_timer, stop_timeout, m);
 			gb_ev_timer_set(ev, &m->stop_timer,

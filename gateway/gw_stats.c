@@ -136,8 +136,13 @@ gw_stats_worker_exit(struct gw_stats *st, pid_t pid)
 
 	for (i = 1; i < GW_STATS_SLOTS; i++)
 		if (st->workers[i].pid == pid) {
-			st->workers[i].active_conns = 0;
-			st->workers[i].pid = 0;
+			struct gw_stats_worker *w = &st->workers[i];
+
+			/* Fold now: render() skips free slots. */
+			add_worker(&st->retired, w, st->nroutes);
+			memset((char *)w + sizeof(w->pid), 0,
+			    sizeof(*w) - sizeof(w->pid));
+			w->pid = 0;
 		}
 }
 

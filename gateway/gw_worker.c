@@ -171,7 +171,10 @@ start_drain(struct gw_worker *w)
 		close(w->conf->listeners[i].fd);
 	}
 	w->accepting = false;
-	gw_admin_stop(w);
+	/*
+	 * The admin listener stays: /readyz answers 503 only when the whole
+	 * gateway stops, not while a reload retires this worker.
+	 */
 	gw_health_stop(w);
 	gw_upc_close_idle(w);
 	gw_conn_drain_all(w);
