@@ -375,15 +375,18 @@ upstream_drop(struct gw_conn *c)
 }
 
 /*
- * Answer the current request with an error and close the connection after
- * it. When the response head is already out, the only honest thing left
- * is to cut the connection.
+ * Answer the current request with an error. A refusal of a well-formed
+ * request that was read whole (no route, method not allowed, denied)
+ * keeps the connection; anything else closes it after the answer. When
+ * the response head is already out, the only honest thing left is to cut
+ * the connection.
  */
 static void
 respond_error(struct gw_conn *c, int status, const char *msg)
 {
 	struct gw_worker *w = c->w;
 	char body[256];
+	bool keep;
 	int n;
 
 	upstream_drop(c);
@@ -392,6 +395,9 @@ respond_error(struct gw_conn *c, int status, const char *msg)
 		conn_close(c);
 		return;
 	}
+	keep = (status == 403 || status == 404 || status == 405) &&
+	    c->r.active && c->r.body_done && !c->close_after &&
+	    c->state == C_HEAD;
 	if (c->r.id[0] == '\0')
 		snprintf(c->r.id, sizeof(c->r.id), "%s%" PRIx64,
 		    w->reqprefix, ++w->reqseq);
@@ -405,16 +411,21 @@ respond_error(struct gw_conn *c, int status, const char *msg)
 	    "Content-Length: %d\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n"
-	    "Connection: close\r\n\r\n%s",
-	    status, reason_phrase(status), n, c->r.id, body);
+	    "%s\r\n%s",
+	    status, reason_phrase(status), n, c->r.id,
+	    keep ? (c->r.minor == 0 ? "Connection: keep-alive\r\n" : "") :
+	    "Connection: close\r\n", body);
 	c->r.status = status;
 	c->r.bytes_out += (uint64_t)n;
 	c->r.resp_head = true;
-	if (status >= 400 && status < 500 && c->r.route == SIZE_MAX)
-		__atomic_add_fetch(&w->st->bad_requests, 1, __ATOMIC_RELAXED);
 	if (!c->r.decision)
 		c->r.decision = "none";
 	access_log(c);
+	if (keep) {
+		req_reset(c);
+		c->t_rd = gb_ev_now(w->ev);
+		return;
+	}
 	c->state = C_CLOSING;
 	c->close_after = true;
 }
@@ -694,10 +705,12 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		c->close_after = true;
 
 	if (req->method_id == GB_HTTP_CONNECT) {
+		c->close_after = true;	/* tunnel bytes may follow */
 		respond_error(c, 405, "method not allowed");
 		return;
 	}
 	if (req->form == GB_HTTP_FORM_ASTERISK) {
+		c->close_after = true;
 		respond_error(c, 404, "no route");
 		return;
 	}
@@ -787,6 +800,7 @@ process_head(struct gw_conn *c)
 	}
 	c->nreq++;
 	if (n < 0) {
+		__atomic_add_fetch(&w->st->bad_requests, 1, __ATOMIC_RELAXED);
 		c->r.start_ns = gb_now_ns();
 		snprintf(c->r.method_s, sizeof(c->r.method_s), "-");
 		respond_error(c, req.status ? req.status : 400,

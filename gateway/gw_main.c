@@ -94,9 +94,9 @@ usage(FILE *fp)
 
 static int
 bind_addr(const struct sockaddr_storage *ss, socklen_t len, const char *what,
-    bool defer)
+    int defer_secs)
 {
-	int fd, one = 1, secs = 10;
+	int fd, one = 1;
 	char host[INET6_ADDRSTRLEN];
 
 	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
@@ -105,9 +105,10 @@ bind_addr(const struct sockaddr_storage *ss, socklen_t len, const char *what,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (defer)
-		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-		    sizeof(secs));
+	/* The ClientHello is there at accept: one wake-up less per client. */
+	if (defer_secs > 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_secs,
+		    sizeof(defer_secs));
 	if (bind(fd, (const struct sockaddr *)ss, len) == -1 ||
 	    listen(fd, 4096) == -1)
 		goto fail;
@@ -152,7 +153,8 @@ bind_all(struct gw_conf *nc, struct gw_conf *old)
 			    old->listeners[j].addrlen))
 				l->fd = dup(old->listeners[j].fd);
 		if (l->fd == -1 && (l->fd = bind_addr(&l->addr, l->addrlen,
-		    l->name, true)) == -1)
+		    l->name, (int)((nc->timeouts.handshake + 999) / 1000))) ==
+		    -1)
 			goto fail;
 	}
 	nc->admin_fd = -1;
@@ -163,7 +165,7 @@ bind_all(struct gw_conf *nc, struct gw_conf *old)
 			nc->admin_fd = dup(old->admin_fd);
 		else
 			nc->admin_fd = bind_addr(&nc->admin_addr,
-			    nc->admin_addrlen, "admin", false);
+			    nc->admin_addrlen, "admin", 0);
 		if (nc->admin_fd == -1)
 			goto fail;
 	}
