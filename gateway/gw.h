@@ -80,6 +80,8 @@ struct gw_listener {
 	enum gw_client_auth	 client_auth;
 	char			*client_ca;
 	char			*crl;
+	unsigned		 ca_line, ca_col;	/* of client_ca */
+	unsigned		 crl_line, crl_col;
 	bool			 tickets;
 	uint64_t		 ticket_rotate_ms;
 	bool			 tls;		/* false only in tests: plain */
@@ -110,6 +112,7 @@ struct gw_upstream {
 	bool			 tls;
 	bool			 tls_verify;
 	char			*tls_ca;
+	unsigned		 ca_line, ca_col;	/* of tls.ca */
 	char			*tls_sni;	/* NULL: the server's host */
 	SSL_CTX			*tls_ctx;
 	unsigned		 keepalive;	/* idle connections kept */

@@ -321,11 +321,17 @@ load_tls(const struct gb_ydoc *doc, struct gb_diags *d,
 	    gb_yenum(doc, d, v, "client_auth", client_auth_names, &e) == 0)
 		l->client_auth = (enum gw_client_auth)e;
 	if ((v = gb_ymap_get(n, "client_ca")) != NULL &&
-	    gb_ystr(doc, d, v, "client_ca", &s) == 0)
+	    gb_ystr(doc, d, v, "client_ca", &s) == 0) {
 		l->client_ca = xstrdup(s);
+		l->ca_line = v->line;
+		l->ca_col = v->col;
+	}
 	if ((v = gb_ymap_get(n, "crl")) != NULL &&
-	    gb_ystr(doc, d, v, "crl", &s) == 0)
+	    gb_ystr(doc, d, v, "crl", &s) == 0) {
 		l->crl = xstrdup(s);
+		l->crl_line = v->line;
+		l->crl_col = v->col;
+	}
 	if ((v = gb_ymap_get(n, "session_tickets")) != NULL)
 		gb_ybool(doc, d, v, "session_tickets", &l->tickets);
 	if ((v = gb_ymap_get(n, "ticket_key_rotation")) != NULL)
@@ -481,8 +487,11 @@ load_upstream_tls(const struct gb_ydoc *doc, struct gb_diags *d,
 	if ((v = gb_ymap_get(n, "verify")) != NULL)
 		gb_ybool(doc, d, v, "verify", &u->tls_verify);
 	if ((v = gb_ymap_get(n, "ca")) != NULL &&
-	    gb_ystr(doc, d, v, "ca", &s) == 0)
+	    gb_ystr(doc, d, v, "ca", &s) == 0) {
 		u->tls_ca = xstrdup(s);
+		u->ca_line = v->line;
+		u->ca_col = v->col;
+	}
 	if ((v = gb_ymap_get(n, "sni")) != NULL &&
 	    gb_ystr(doc, d, v, "sni", &s) == 0)
 		u->tls_sni = xstrdup(s);

@@ -346,8 +346,9 @@ server_ctx_new(const struct gw_listener *l, struct gw_tls *t,
 
 		if (SSL_CTX_load_verify_locations(ctx, l->client_ca, NULL) !=
 		    1) {
-			gb_diag_add(d, GB_DIAG_ERROR, file, l->line, l->col,
-			    "client_ca: cannot load \"%s\": %s", l->client_ca,
+			gb_diag_add(d, GB_DIAG_ERROR, file, l->ca_line,
+			    l->ca_col, "client_ca: cannot load \"%s\": %s",
+			    l->client_ca,
 			    gw_tls_errstr(err, sizeof(err)));
 			SSL_CTX_free(ctx);
 			return NULL;
@@ -361,8 +362,9 @@ server_ctx_new(const struct gw_listener *l, struct gw_tls *t,
 		if (l->crl != NULL) {
 			store = SSL_CTX_get_cert_store(ctx);
 			if (X509_STORE_load_file(store, l->crl) != 1) {
-				gb_diag_add(d, GB_DIAG_ERROR, file, l->line,
-				    l->col, "crl: cannot load \"%s\": %s",
+				gb_diag_add(d, GB_DIAG_ERROR, file,
+				    l->crl_line, l->crl_col,
+				    "crl: cannot load \"%s\": %s",
 				    l->crl, gw_tls_errstr(err, sizeof(err)));
 				SSL_CTX_free(ctx);
 				return NULL;
@@ -487,8 +489,9 @@ upstream_tls(struct gw_upstream *u, const char *file, struct gb_diags *d)
 		if (u->tls_ca != NULL) {
 			if (SSL_CTX_load_verify_locations(ctx, u->tls_ca,
 			    NULL) != 1) {
-				gb_diag_add(d, GB_DIAG_ERROR, file, u->line,
-				    u->col, "tls.ca: cannot load \"%s\": %s",
+				gb_diag_add(d, GB_DIAG_ERROR, file,
+				    u->ca_line, u->ca_col,
+				    "tls.ca: cannot load \"%s\": %s",
 				    u->tls_ca, gw_tls_errstr(err,
 				    sizeof(err)));
 				SSL_CTX_free(ctx);
