@@ -16,7 +16,7 @@ libpcap-dev liblmdb-dev libyaml-dev zlib1g-dev libcmocka-dev openssl curl
 python3 ca-certificates"
 case $profile in
 run|build) ;;
-test) pkgs="$pkgs clang lld llvm libclang-rt-14-dev procps" ;;
+test) pkgs="$pkgs clang lld llvm libclang-rt-14-dev procps libmaxmind-db-writer-perl" ;;
 bench) pkgs="$pkgs clang nginx-light haproxy wrk procps" ;;
 *) echo "usage: $0 [run|build|test|bench]" >&2; exit 2 ;;
 esac
