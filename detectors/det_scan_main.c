@@ -3,12 +3,43 @@
  * like a DLP command line. This file is main().
  */
 #include "core/gb_cli.h"
+#include "core/gb_diag.h"
+#include "core/gb_mask.h"
 #include "core/gb_version.h"
+#include "detectors/det_rules.h"
+#include "detectors/det_scan.h"
 
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 static const char *prog = "gerbang-scan";
+
+#define DISTINCT_CAP	(1u << 20)	/* values remembered for "distinct" */
+
+struct scan_ctx {
+	struct det_stream	*st;
+	const char		*name;		/* file being scanned */
+	bool			 jsonl;
+	bool			 unmasked;
+	uint64_t		 count[DET_T_COUNT];
+	uint64_t		 distinct[DET_T_COUNT];
+	bool			 distinct_capped;
+	/* open-addressing set of 64-bit value hashes (type in the key) */
+	uint64_t		*set;
+	size_t			 set_n;
+	size_t			 set_cap;
+	uint64_t		 files;
+	uint64_t		 bytes;
+	int			 errors;
+};
 
 static void
 usage(FILE *fp)
@@ -26,10 +57,206 @@ usage(FILE *fp)
 "  -h, --help          this text\n"
 "  -V, --version       version and library versions\n"
 "\n"
+"Folders are scanned recursively; with no FILE, stdin is scanned.\n"
 "Exit status: 0 nothing found, 1 personal data found, 2 error.\n"
 "\n"
 "Example:\n"
 "  gerbang-scan --format jsonl export.csv\n");
+}
+
+/* FNV-1a over type and value; 0 is the empty slot marker. */
+static uint64_t
+value_hash(enum det_type t, const char *v, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)t;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (uint8_t)v[i];
+		h *= 1099511628211ULL;
+	}
+	return h == 0 ? 1 : h;
+}
+
+/* Returns true when the value is new. */
+static bool
+set_add(struct scan_ctx *sc, uint64_t h)
+{
+	uint64_t *nset;
+	size_t i, cap;
+
+	if (sc->set_n * 2 >= sc->set_cap) {
+		if (sc->set_cap >= DISTINCT_CAP * 2) {
+			sc->distinct_capped = true;
+			return false;
+		}
+		cap = sc->set_cap == 0 ? 1024 : sc->set_cap * 2;
+		if ((nset = calloc(cap, sizeof(*nset))) == NULL) {
+			sc->distinct_capped = true;
+			return false;
+		}
+		for (i = 0; i < sc->set_cap; i++) {
+			size_t j;
+
+			if (sc->set[i] == 0)
+				continue;
+			for (j = sc->set[i] & (cap - 1); nset[j] != 0;
+			    j = (j + 1) & (cap - 1))
+				;
+			nset[j] = sc->set[i];
+		}
+		free(sc->set);
+		sc->set = nset;
+		sc->set_cap = cap;
+	}
+	for (i = h & (sc->set_cap - 1); sc->set[i] != 0;
+	    i = (i + 1) & (sc->set_cap - 1))
+		if (sc->set[i] == h)
+			return false;
+	sc->set[i] = h;
+	sc->set_n++;
+	return true;
+}
+
+static void
+json_str(FILE *fp, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+on_finding(const struct det_finding *f, void *arg)
+{
+	struct scan_ctx *sc = arg;
+	char masked[DET_VALUE_MAX];
+
+	sc->count[f->type]++;
+	if (set_add(sc, value_hash(f->type, f->value, f->vlen)))
+		sc->distinct[f->type]++;
+	if (!sc->jsonl)
+		return;
+	if (!sc->unmasked)
+		gb_mask(masked, sizeof(masked), f->value, f->vlen);
+	fputs("{\"file\":", stdout);
+	json_str(stdout, sc->name);
+	printf(",\"type\":\"%s\",\"value\":", det_type_str(f->type));
+	json_str(stdout, sc->unmasked ? f->value : masked);
+	printf(",\"offset\":%llu,\"length\":%u,\"confidence\":%u}\n",
+	    (unsigned long long)f->offset, f->length, f->confidence);
+}
+
+static int
+scan_fd(struct scan_ctx *sc, int fd, const char *name)
+{
+	static uint8_t buf[1 << 17];
+	gzFile gz;
+	int n, err;
+	const char *msg;
+
+	if ((gz = gzdopen(fd, "rb")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	(void)gzbuffer(gz, 1 << 17);
+	sc->name = name;
+	det_stream_reset(sc->st);
+	while ((n = gzread(gz, buf, sizeof(buf))) > 0) {
+		sc->bytes += (uint64_t)n;
+		(void)det_stream_feed(sc->st, buf, (size_t)n, on_finding, sc);
+	}
+	if (n < 0) {
+		msg = gzerror(gz, &err);
+		fprintf(stderr, "%s: %s: %s\n", prog, name,
+		    err == Z_ERRNO ? strerror(errno) : msg);
+	}
+	(void)det_stream_finish(sc->st, on_finding, sc);
+	gzclose(gz);
+	sc->files++;
+	return n < 0 ? -1 : 0;
+}
+
+static int
+scan_path(struct scan_ctx *sc, const char *path, int depth)
+{
+	struct stat sb;
+	struct dirent *de;
+	DIR *dp;
+	char sub[4096];
+	int fd, rc = 0;
+
+	if (strcmp(path, "-") == 0)
+		return scan_fd(sc, dup(STDIN_FILENO), "-");
+	if (lstat(path, &sb) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		if (depth > 64) {
+			fprintf(stderr, "%s: %s: too deep\n", prog, path);
+			return -1;
+		}
+		if ((dp = opendir(path)) == NULL) {
+			fprintf(stderr, "%s: %s: %s\n", prog, path,
+			    strerror(errno));
+			return -1;
+		}
+		while ((de = readdir(dp)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", path,
+			    de->d_name) >= sizeof(sub)) {
+				fprintf(stderr, "%s: %s/%s: name too long\n",
+				    prog, path, de->d_name);
+				rc = -1;
+				continue;
+			}
+			if (scan_path(sc, sub, depth + 1) == -1)
+				rc = -1;
+		}
+		closedir(dp);
+		return rc;
+	}
+	if (!S_ISREG(sb.st_mode))
+		return 0;	/* symlinks, devices, sockets: skipped */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	return scan_fd(sc, fd, path);
+}
+
+static void
+print_table(const struct scan_ctx *sc)
+{
+	uint64_t total = 0;
+	int t;
+
+	printf("%-10s %12s %12s\n", "TYPE", "FINDINGS", "DISTINCT");
+	for (t = 0; t < DET_T_COUNT; t++) {
+		if (sc->count[t] == 0)
+			continue;
+		printf("%-10s %12llu %12llu%s\n", det_type_str((enum det_type)t),
+		    (unsigned long long)sc->count[t],
+		    (unsigned long long)sc->distinct[t],
+		    sc->distinct_capped ? "+" : "");
+		total += sc->count[t];
+	}
+	printf("%-10s %12llu\n", "total", (unsigned long long)total);
+	printf("%llu file(s), %llu bytes scanned\n",
+	    (unsigned long long)sc->files, (unsigned long long)sc->bytes);
 }
 
 int
@@ -44,8 +271,15 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char optstring[] = ":f:r:hV";
-	int ch;
+	struct scan_ctx sc;
+	struct det_rules *rules = NULL;
+	struct det_scanner *scanner = NULL;
+	struct gb_diags d;
+	const char *rules_dir = NULL;
+	uint64_t total = 0;
+	int ch, i, t, rc = 0;
 
+	memset(&sc, 0, sizeof(sc));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
@@ -56,6 +290,13 @@ main(int argc, char *argv[])
 				    "or jsonl, got '%s'\n", prog, optarg);
 				return GB_EXIT_USAGE;
 			}
+			sc.jsonl = strcmp(optarg, "jsonl") == 0;
+			break;
+		case 'r':
+			rules_dir = optarg;
+			break;
+		case 1:
+			sc.unmasked = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -70,7 +311,43 @@ main(int argc, char *argv[])
 			break;
 		}
 	}
-	fprintf(stderr, "%s: the scanner is not built yet "
-	    "(issue 5: Detection engine)\n", prog);
-	return GB_EXIT_USAGE;
+	argc -= optind;
+	argv += optind;
+
+	gb_diags_init(&d, 0);
+	if (rules_dir != NULL) {
+		if (det_rules_load_dir(rules_dir, &rules, &d) == -1) {
+			gb_diags_print(&d, stderr);
+			gb_diags_free(&d);
+			return GB_EXIT_USAGE;
+		}
+		gb_diags_print(&d, stderr);	/* warnings */
+	} else if (det_rules_default(&rules) == -1) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return GB_EXIT_USAGE;
+	}
+	gb_diags_free(&d);
+	if (det_scanner_new(rules, &scanner) == -1 ||
+	    det_stream_new(scanner, &sc.st) == -1) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		det_scanner_free(scanner);
+		det_rules_free(rules);
+		return GB_EXIT_USAGE;
+	}
+	if (argc == 0)
+		rc |= scan_path(&sc, "-", 0);
+	for (i = 0; i < argc; i++)
+		rc |= scan_path(&sc, argv[i], 0);
+	if (!sc.jsonl)
+		print_table(&sc);
+	fflush(stdout);
+	for (t = 0; t < DET_T_COUNT; t++)
+		total += sc.count[t];
+	det_stream_free(sc.st);
+	det_scanner_free(scanner);
+	det_rules_free(rules);
+	free(sc.set);
+	if (rc != 0)
+		return GB_EXIT_USAGE;
+	return total > 0 ? GB_EXIT_FAIL : GB_EXIT_OK;
 }

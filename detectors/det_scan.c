@@ -1,0 +1,1011 @@
+/*
+ * det_scan.c: the streaming scanner. A byte-driven state machine whose whole
+ * state lives in struct det_stream, so a document cut anywhere gives the same
+ * findings as the document in one piece:
+ *
+ *   IDLE    skip to the next digit or '@' (and, in CSV mode, delimiter,
+ *           newline, quote) 16 bytes at a time;
+ *   DIGITS  a run of digits, kept in the compound's digit buffer;
+ *   SEP     up to MAX_SEP separator bytes after a run: another run joins
+ *           the compound, anything else ends it and it is evaluated;
+ *   DOMAIN  the domain of an e-mail address after '@' (the local part is
+ *           read backwards from the bytes kept in hist).
+ *
+ * The bytes before a value are needed for its context and its left
+ * boundary: they come from the current chunk, or from hist (the last HIST
+ * bytes before the chunk); a value still open at the end of a feed copies
+ * its context into the stream (held).
+ */
+#include "detectors/det_scan.h"
+#include "detectors/det_scan_int.h"
+#include "detectors/det_rules.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define HIST		160	/* bytes kept from before the chunk */
+#define CTX_LEN		96	/* context bytes held for an open value */
+#define MAX_GROUPS	8	/* runs per compound */
+#define MAX_DIGITS	64	/* digits kept per compound */
+#define GROUP_LONG	24	/* a run this long is part of a longer number */
+#define MAX_SEP		3	/* separator bytes between two runs */
+#define LOCAL_MAX	64	/* e-mail local part */
+#define CSV_HDR_MAX	1024
+#define CSV_COLS	64
+
+enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP };
+
+/* Left-boundary flags of a compound. */
+#define L_TAINT		0x01	/* letter, '_' or '@' right before */
+#define L_PLUS		0x02	/* '+' right before */
+#define L_LETTER	0x04	/* a lone letter before: passport shape */
+#define L_LSPACE	0x08	/* ... with one space between */
+
+/* Byte classes. */
+#define C_DIGIT		0x01
+#define C_SEP		0x02
+#define C_WORD		0x04	/* letters and '_': taint a boundary */
+#define C_UPPER		0x08
+
+static uint8_t cls[256];
+
+struct group {
+	uint64_t	start;		/* absolute offset of the first digit */
+	uint64_t	end;		/* one past the last digit */
+	uint8_t		off;		/* in dig[] */
+	uint8_t		nd;		/* digits (saturates at 255) */
+	uint8_t		kept;		/* digits kept in dig[] */
+};
+
+struct det_scanner {
+	uint8_t		 min_conf[DET_T_COUNT];
+	bool		 enabled[DET_T_COUNT];
+	unsigned	 allow_types;	/* bit per type with entries */
+	size_t		 nallow;
+	uint8_t		(*allow)[33];	/* type, SHA-256 */
+};
+
+struct det_stream {
+	const struct det_scanner *sc;
+	det_finding_cb	*cb;
+	void		*arg;
+	const uint8_t	*chunk;		/* during a feed */
+	size_t		 clen;
+	uint64_t	 base;		/* offset of chunk[0] */
+	int		 state;
+	bool		 finished;
+	uint64_t	 nfound;
+
+	/* compound */
+	struct group	 g[MAX_GROUPS];
+	unsigned	 ng;
+	unsigned	 nd;
+	char		 dig[MAX_DIGITS];
+	uint64_t	 cstart;
+	unsigned	 lflags;
+	char		 letter;
+	unsigned	 sep_n;
+	uint64_t	 sep_at;	/* offset of the first separator */
+	int		 hint;		/* -1: not computed */
+	int		 col_hint;	/* CSV column hint at compound start */
+	bool		 held;
+	size_t		 ctx_len;
+	uint8_t		 ctx[CTX_LEN];
+
+	/* e-mail */
+	char		 em[DET_VALUE_MAX];
+	size_t		 em_n;
+	uint64_t	 em_start;
+	unsigned	 em_hint;
+
+	struct det_key_cache kcache;
+
+	/* bytes before the chunk */
+	size_t		 hist_len;
+	uint8_t		 hist[HIST];
+
+	/* CSV: 0 first line not seen yet, 1 on, -1 off */
+	int		 csv;
+	uint8_t		 delim;
+	bool		 inq;
+	unsigned	 col;
+	size_t		 hdr_len;
+	char		 hdr[CSV_HDR_MAX];
+	uint16_t	 colhint[CSV_COLS];
+};
+
+static void
+cls_init(void)
+{
+	int c;
+
+	/* Idempotent: concurrent first calls write the same values. */
+	if (cls['0'] == C_DIGIT)
+		return;
+	for (c = 'a'; c <= 'z'; c++)
+		cls[c] = C_WORD;
+	for (c = 'A'; c <= 'Z'; c++)
+		cls[c] = C_WORD | C_UPPER;
+	cls['_'] = C_WORD;
+	cls[' '] = C_SEP;
+	cls['.'] = C_SEP;
+	cls['-'] = C_SEP;
+	cls['('] = C_SEP;
+	cls[')'] = C_SEP;
+	for (c = '1'; c <= '9'; c++)
+		cls[c] = C_DIGIT;
+	__atomic_store_n(&cls['0'], C_DIGIT, __ATOMIC_RELEASE);
+}
+
+/* --- scanner --- */
+
+int
+det_scanner_new(const struct det_rules *rules, struct det_scanner **out)
+{
+	struct det_scanner *sc;
+	const struct det_type_rule *tr;
+	const uint8_t *h;
+	size_t i;
+	int t;
+
+	*out = NULL;
+	cls_init();
+	det_ctx_init();
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return -1;
+	for (t = 0; t < DET_T_COUNT; t++) {
+		sc->enabled[t] = true;
+		sc->min_conf[t] = 50;
+		if (rules != NULL) {
+			tr = det_rules_type(rules, (enum det_type)t);
+			sc->enabled[t] = tr->enabled;
+			sc->min_conf[t] = tr->min_confidence;
+		}
+	}
+	if (rules != NULL && (sc->nallow = det_rules_allow_count(rules)) > 0) {
+		if ((sc->allow = calloc(sc->nallow, sizeof(*sc->allow))) ==
+		    NULL) {
+			free(sc);
+			return -1;
+		}
+		for (i = 0; i < sc->nallow; i++) {
+			det_rules_allow_get(rules, i, &t, &h);
+			sc->allow[i][0] = (uint8_t)t;
+			memcpy(&sc->allow[i][1], h, 32);
+			sc->allow_types |= 1u << t;
+		}
+	}
+	*out = sc;
+	return 0;
+}
+
+void
+det_scanner_free(struct det_scanner *sc)
+{
+	if (sc == NULL)
+		return;
+	free(sc->allow);
+	free(sc);
+}
+
+/* --- streams --- */
+
+int
+det_stream_new(const struct det_scanner *sc, struct det_stream **out)
+{
+	struct det_stream *st;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return -1;
+	st->sc = sc;
+	det_stream_reset(st);
+	*out = st;
+	return 0;
+}
+
+void
+det_stream_free(struct det_stream *st)
+{
+	free(st);
+}
+
+void
+det_stream_reset(struct det_stream *st)
+{
+	const struct det_scanner *sc = st->sc;
+
+	memset(st, 0, offsetof(struct det_stream, ctx));
+	st->sc = sc;
+	st->hist_len = 0;
+	st->csv = 0;
+	st->delim = 0;
+	st->inq = false;
+	st->col = 0;
+	st->hdr_len = 0;
+	st->hint = -1;
+	st->col_hint = -1;
+}
+
+uint64_t
+det_stream_offset(const struct det_stream *st)
+{
+	return st->base + st->clen;
+}
+
+/*
+ * Copy up to want bytes that come right before absolute offset at (which
+ * is inside the current chunk or at its end) into out; returns how many.
+ */
+static size_t
+fetch_before(const struct det_stream *st, uint64_t at, uint8_t *out,
+    size_t want)
+{
+	size_t inchunk, fromhist, k;
+
+	inchunk = (size_t)(at - st->base);
+	if (inchunk >= want) {
+		memcpy(out, st->chunk + inchunk - want, want);
+		return want;
+	}
+	fromhist = want - inchunk;
+	if (fromhist > st->hist_len)
+		fromhist = st->hist_len;
+	k = 0;
+	if (fromhist > 0) {
+		memcpy(out, st->hist + st->hist_len - fromhist, fromhist);
+		k = fromhist;
+	}
+	if (inchunk > 0)
+		memcpy(out + k, st->chunk, inchunk);
+	return k + inchunk;
+}
+
+/*
+ * Pointer to the want bytes before at (fewer at stream start, *n says how
+ * many): straight into the chunk when they are all there, else copied to tmp.
+ */
+static inline const uint8_t *
+before_ptr(const struct det_stream *st, uint64_t at, size_t want,
+    uint8_t *tmp, size_t *n)
+{
+	size_t inchunk = (size_t)(at - st->base);
+
+	if (st->chunk != NULL && inchunk >= want) {
+		*n = want;
+		return st->chunk + inchunk - want;
+	}
+	*n = fetch_before(st, at, tmp, want);
+	return tmp;
+}
+
+/*
+ * Report a finding when its type is on and its confidence high enough.
+ * Returns true when the value counts as found (reported, allowlisted, or of
+ * a type switched off), false when its confidence is too low: the caller
+ * may then try shorter readings of the same digits.
+ */
+static bool
+emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+    const char *v, size_t vlen, uint64_t start, uint64_t end)
+{
+	const struct det_scanner *sc = st->sc;
+	struct det_finding f;
+	uint8_t h[32];
+	size_t i;
+
+	if (!sc->enabled[t])
+		return true;
+	if (conf < sc->min_conf[t] || vlen == 0 || vlen >= DET_VALUE_MAX)
+		return false;
+	if (sc->allow_types & (1u << t)) {
+		det_allow_hash(t, v, vlen, h);
+		for (i = 0; i < sc->nallow; i++)
+			if (sc->allow[i][0] == t &&
+			    memcmp(&sc->allow[i][1], h, 32) == 0)
+				return true;
+	}
+	f.type = t;
+	f.confidence = (uint8_t)(conf > 100 ? 100 : conf);
+	f.flags = (uint8_t)flags;
+	f.vlen = (uint16_t)vlen;
+	f.offset = start;
+	f.length = (uint32_t)(end - start);
+	memcpy(f.value, v, vlen);
+	f.value[vlen] = '\0';
+	st->nfound++;
+	if (st->cb != NULL)
+		st->cb(&f, st->arg);
+	return true;
+}
+
+/*
+ * The context hint of the open compound, computed once: the value's own key
+ * first, then its CSV column, then the words before it. A type named only
+ * by nearby free text counts for that type but does not count against the
+ * others (the nearest word may belong to the previous value).
+ */
+static unsigned
+compound_hint(struct det_stream *st)
+{
+	uint8_t buf[CTX_LEN];
+	const uint8_t *b;
+	unsigned h;
+	size_t n;
+
+	if (st->hint >= 0)
+		return (unsigned)st->hint;
+	if (st->held)
+		h = det_ctx_before(st->ctx, st->ctx_len, &st->kcache);
+	else {
+		b = before_ptr(st, st->cstart, CTX_LEN, buf, &n);
+		h = det_ctx_before(b, n, &st->kcache);
+	}
+	if (!(h & DET_H_KEY) && st->col_hint > 0)
+		h = (unsigned)st->col_hint;
+	st->hint = (int)h;
+	return h;
+}
+
+static unsigned
+ctx_flags(unsigned h)
+{
+	unsigned f = 0;
+
+	if (h & DET_H_TYPES)
+		f |= DET_F_CONTEXT;
+	if (h & (DET_H_NEG | DET_H_COMPANY))
+		f |= DET_F_NEGATIVE;
+	if (h & DET_H_CSV_COL)
+		f |= DET_F_CSV;
+	return f;
+}
+
+/* Confidence with a type hint: a key or header is worth more than text. */
+static unsigned
+hinted(unsigned h, unsigned key, unsigned text)
+{
+	return (h & DET_H_KEY) ? key : text;
+}
+
+/*
+ * Try digits d[0..n) (runs gi..gj of the compound) as an identifier. Returns
+ * true when they are one (reported or not), so shorter sub-ranges are not
+ * tried.
+ */
+static bool
+try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
+    unsigned gj)
+{
+	struct det_nik_info ni;
+	uint64_t start, end;
+	unsigned h, typed, conf, flags, ngroups = gj - gi + 1;
+	bool plus, brand, fmt = ngroups > 1;
+	char v[24];
+	enum det_type t;
+
+	plus = gi == 0 && (st->lflags & L_PLUS);
+	start = st->g[gi].start - (plus ? 1 : 0);
+	end = st->g[gj].end;
+	flags = fmt ? DET_F_FORMATTED : 0;
+
+	/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
+	if (plus && !(d[0] == '6' && d[1] == '2'))
+		return n >= 8 && n <= 15;	/* a foreign number */
+	if ((d[0] == '0' && d[1] == '8' && n >= 10 && n <= 13 &&
+	    det_mobile_nsn(d + 1, n - 1)) ||
+	    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
+	    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
+		h = compound_hint(st);
+		typed = h & DET_H_TYPES;
+		if (typed & DET_H_PHONE)
+			conf = hinted(h, 95, 90);
+		else if (h & DET_H_NEG)
+			conf = 20;
+		else if (typed && (h & DET_H_KEY))
+			conf = 40;
+		else
+			conf = plus ? 85 : 75;
+		v[0] = '6';
+		v[1] = '2';
+		if (d[0] == '0') {
+			memcpy(v + 2, d + 1, n - 1);
+			n += 1;
+		} else
+			memcpy(v + 2, d + 2, n - 2);
+		(void)emit(st, DET_T_PHONE, conf, flags | ctx_flags(h), v, n, start,
+		    end);
+		return true;
+	}
+	if (plus)
+		return false;
+
+	switch (n) {
+	case 11:
+	case 13:
+		if (!det_valid_bpjs(d, n))
+			break;
+		h = compound_hint(st);
+		if (h & DET_H_BPJS)
+			conf = hinted(h, 90, 80);
+		else if (n == 13 && memcmp(d, "000", 3) == 0 &&
+		    !(h & (DET_H_NEG | DET_H_TYPES)))
+			conf = 55;
+		else
+			break;
+		return emit(st, DET_T_BPJS, conf, flags | ctx_flags(h), d, n, start,
+		    end);
+	case 15:
+		if (!det_npwp15_digits(d))
+			break;
+		h = compound_hint(st);
+		typed = h & DET_H_TYPES;
+		if (h & DET_H_COMPANY)
+			conf = 15;
+		else if (typed & DET_H_NPWP)
+			conf = hinted(h, 95, 90);
+		else if (h & DET_H_NEG)
+			conf = 15;
+		else if (typed && (h & DET_H_KEY))
+			conf = 35;
+		else
+			conf = ngroups >= 4 ? 85 : 60;
+		(void)emit(st, DET_T_NPWP, conf, flags | ctx_flags(h), d, n, start,
+		    end);
+		return true;
+	case 16:
+		if (d[0] == '0') {
+			if (!det_npwp15_digits(d + 1))
+				break;
+			h = compound_hint(st);
+			typed = h & DET_H_TYPES;
+			if (h & DET_H_COMPANY)
+				conf = 15;
+			else if (typed & DET_H_NPWP)
+				conf = hinted(h, 95, 90);
+			else if (h & DET_H_NEG)
+				conf = 15;
+			else
+				conf = (typed && (h & DET_H_KEY)) ? 35 : 60;
+			(void)emit(st, DET_T_NPWP, conf, flags | ctx_flags(h), d, n,
+			    start, end);
+			return true;
+		}
+		if (!det_nik_digits(d, &ni))
+			break;
+		h = compound_hint(st);
+		typed = h & DET_H_TYPES;
+		t = DET_T_NIK;
+		if (ni.female)
+			flags |= DET_F_FEMALE;
+		if ((typed & DET_H_KK) && !ni.female) {
+			t = DET_T_KK;
+			conf = hinted(h, 95, 85);
+		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP))
+			conf = hinted(h, 95, 90);
+		else if (typed & DET_H_CARD) {
+			if (det_card_digits(d, n, &brand)) {
+				return emit(st, DET_T_CARD, hinted(h, 95, 85),
+				    flags | ctx_flags(h), d, n, start, end);
+			}
+			conf = 45;
+		} else if (h & DET_H_NEG)
+			conf = 20;
+		else if (typed && (h & DET_H_KEY))
+			conf = 45;
+		else
+			conf = 75;
+		(void)emit(st, t, conf, flags | ctx_flags(h), d, n, start, end);
+		return true;
+	case 18:
+		if (!det_nip_digits(d))
+			break;
+		h = compound_hint(st);
+		typed = h & DET_H_TYPES;
+		if (typed & DET_H_NIP)
+			conf = hinted(h, 95, 90);
+		else if (h & DET_H_NEG)
+			conf = 15;
+		else if (typed && (h & DET_H_KEY))
+			conf = 35;
+		else
+			conf = ngroups == 4 ? 85 : 65;
+		(void)emit(st, DET_T_NIP, conf, flags | ctx_flags(h), d, n, start,
+		    end);
+		return true;
+	default:
+		break;
+	}
+	if (n >= 13 && n <= 19 && det_card_digits(d, n, &brand)) {
+		h = compound_hint(st);
+		if (h & DET_H_CARD)
+			conf = brand ? hinted(h, 95, 90) : hinted(h, 85, 75);
+		else if (h & (DET_H_NEG | DET_H_TYPES))
+			conf = 10;
+		else if (brand)
+			conf = fmt ? 85 : 70;
+		else
+			conf = 25;
+		if (!brand && !(h & DET_H_CARD))
+			return false;
+		return emit(st, DET_T_CARD, conf, flags | ctx_flags(h), d, n, start,
+		    end);
+	}
+	return false;
+}
+
+/* Evaluate the finished compound; right_taint: a word byte follows it. */
+static void
+compound_end(struct det_stream *st, bool right_taint)
+{
+	char d[24], v[12];
+	unsigned lo, hi, i, j, k, n, h, conf;
+	bool done;
+
+	if (st->ng == 1 && st->g[0].nd < 10) {
+		/* The common case: a short number. Passport or nothing. */
+		if (st->g[0].nd == 7 && (st->lflags & L_LETTER) &&
+		    !right_taint) {
+			h = compound_hint(st);
+			if (h & DET_H_PASSPORT)
+				conf = hinted(h, 95, 90);
+			else
+				conf = (h & (DET_H_NEG | DET_H_TYPES)) ? 5 : 20;
+			v[0] = st->letter;
+			memcpy(v + 1, st->dig, 7);
+			emit(st, DET_T_PASSPORT, conf, ctx_flags(h), v, 8,
+			    st->g[0].start -
+			    ((st->lflags & L_LSPACE) ? 2 : 1), st->g[0].end);
+		}
+		goto out;
+	}
+	lo = (st->lflags & L_TAINT) ? 1 : 0;
+	hi = st->ng - (right_taint ? 1 : 0);
+	i = lo;
+	while (i < hi) {
+		done = false;
+		for (j = hi; j-- > i;) {
+			n = 0;
+			for (k = i; k <= j; k++) {
+				if (st->g[k].nd != st->g[k].kept) {
+					n = 99;		/* a long run */
+					break;
+				}
+				n += st->g[k].nd;
+			}
+			if (n < 10 || n > 19)
+				continue;
+			memcpy(d, st->dig + st->g[i].off, n);
+			d[n] = '\0';
+			if (try_digits(st, d, n, i, j)) {
+				i = j + 1;
+				done = true;
+				break;
+			}
+		}
+		if (!done)
+			i++;
+	}
+out:
+	st->ng = 0;
+	st->nd = 0;
+	st->held = false;
+	st->hint = -1;
+	st->state = S_IDLE;
+}
+
+/* A run starts at chunk index i: open a compound or add to it. */
+static void
+group_start(struct det_stream *st, size_t i, bool joined)
+{
+	uint8_t tmp[3];
+	const uint8_t *b;
+	size_t k;
+	struct group *g;
+
+	if (joined && (st->ng == MAX_GROUPS ||
+	    st->nd + GROUP_LONG > MAX_DIGITS)) {
+		compound_end(st, false);
+		joined = false;
+	}
+	if (!joined) {
+		st->cstart = st->base + i;
+		st->lflags = 0;
+		st->hint = -1;
+		st->held = false;
+		st->col_hint = -1;
+		if (st->csv > 0 && st->col < CSV_COLS &&
+		    st->colhint[st->col] != 0)
+			st->col_hint = st->colhint[st->col];
+		b = before_ptr(st, st->cstart, 3, tmp, &k);
+		if (k >= 1) {
+			uint8_t c1 = b[k - 1];
+			uint8_t c2 = k >= 2 ? b[k - 2] : ' ';
+			uint8_t c3 = k >= 3 ? b[k - 3] : ' ';
+
+			if (cls[c1] & C_WORD || c1 == '@')
+				st->lflags |= L_TAINT;
+			else if (c1 == '+')
+				st->lflags |= L_PLUS;
+			if ((cls[c1] & C_UPPER) && !(cls[c2] & (C_WORD |
+			    C_DIGIT))) {
+				st->lflags |= L_LETTER;
+				st->letter = (char)c1;
+			} else if (c1 == ' ' && (cls[c2] & C_UPPER) &&
+			    !(cls[c3] & (C_WORD | C_DIGIT))) {
+				st->lflags |= L_LETTER | L_LSPACE;
+				st->letter = (char)c2;
+			}
+		}
+	}
+	g = &st->g[st->ng++];
+	g->start = st->base + i;
+	g->off = (uint8_t)st->nd;
+	g->nd = 0;
+	g->kept = 0;
+	st->state = S_DIGITS;
+}
+
+/* '@' at chunk index i: read the local part backwards. */
+static void
+email_start(struct det_stream *st, size_t i)
+{
+	uint8_t tmp[LOCAL_MAX + 1 + 64];
+	const uint8_t *b;
+	size_t n, k, ls, s;
+
+	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
+	k = n;
+	/* '=' and '/' are legal but in practice end a key or a path. */
+	while (k > 0 && n - k <= LOCAL_MAX && det_email_local_char(b[k - 1]) &&
+	    b[k - 1] != '=' && b[k - 1] != '/')
+		k--;
+	if (n - k > LOCAL_MAX)
+		return;
+	/* Trim leading punctuation ("'budi@", "...budi@"). */
+	while (k < n && !(cls[b[k]] & (C_WORD | C_DIGIT)))
+		k++;
+	ls = n - k;
+	if (ls == 0)
+		return;
+	for (s = 0; s < ls; s++) {
+		uint8_t c = b[k + s];
+
+		st->em[s] = (char)((cls[c] & C_UPPER) ? c | 0x20 : c);
+	}
+	st->em[ls] = '@';
+	st->em_n = ls + 1;
+	st->em_start = st->base + i - ls;
+	st->em_hint = det_ctx_before(b, k, &st->kcache);
+	st->state = S_DOMAIN;
+}
+
+static void
+email_end(struct det_stream *st)
+{
+	unsigned h = st->em_hint, conf;
+
+	while (st->em_n > 0 && (st->em[st->em_n - 1] == '.' ||
+	    st->em[st->em_n - 1] == '-'))
+		st->em_n--;
+	st->state = S_IDLE;
+	if (!det_valid_email(st->em, st->em_n))
+		return;
+	if (det_email_is_role(st->em, st->em_n))
+		conf = 20;
+	else if (h & DET_H_EMAIL)
+		conf = 95;
+	else
+		conf = 90;
+	emit(st, DET_T_EMAIL, conf, ctx_flags(h), st->em, st->em_n,
+	    st->em_start, st->em_start + st->em_n);
+}
+
+/* Index of the next byte in p[i..n) that is a digit or '@'; n if none. */
+static size_t
+skip_plain(const uint8_t *p, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	const __m128i at = _mm_set1_epi8('@');
+	__m128i v, m;
+	unsigned mask;
+
+	while (i + 16 <= n) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		m = _mm_or_si128(_mm_cmplt_epi8(_mm_add_epi8(v, off), lim),
+		    _mm_cmpeq_epi8(v, at));
+		mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < n && !(cls[p[i]] & C_DIGIT) && p[i] != '@')
+		i++;
+	return i;
+}
+
+/* The same, also stopping at the CSV delimiter, newline and quote. */
+static size_t
+skip_csv(const uint8_t *p, size_t i, size_t n, uint8_t delim)
+{
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	const __m128i at = _mm_set1_epi8('@');
+	const __m128i dl = _mm_set1_epi8((char)delim);
+	const __m128i nl = _mm_set1_epi8('\n');
+	const __m128i qt = _mm_set1_epi8('"');
+	__m128i v, m;
+	unsigned mask;
+
+	while (i + 16 <= n) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		m = _mm_or_si128(_mm_cmplt_epi8(_mm_add_epi8(v, off), lim),
+		    _mm_cmpeq_epi8(v, at));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, dl),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, nl),
+		    _mm_cmpeq_epi8(v, qt))));
+		mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < n && !(cls[p[i]] & C_DIGIT) && p[i] != '@' &&
+	    p[i] != delim && p[i] != '\n' && p[i] != '"')
+		i++;
+	return i;
+}
+
+/* Run the state machine over chunk[from..to). */
+static void
+run(struct det_stream *st, size_t from, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t i = from;
+	struct group *g;
+	uint8_t c;
+
+	while (i < to) {
+		switch (st->state) {
+		case S_IDLE:
+			i = st->csv > 0 ? skip_csv(p, i, to, st->delim) :
+			    skip_plain(p, i, to);
+			if (i >= to)
+				break;
+			c = p[i];
+			if (cls[c] & C_DIGIT)
+				group_start(st, i, false);
+			else if (c == '@') {
+				email_start(st, i);
+				i++;
+			} else {
+				/* CSV structure. */
+				if (c == '"')
+					st->inq = !st->inq;
+				else if (!st->inq && c == '\n')
+					st->col = 0;
+				else if (!st->inq && c == st->delim)
+					st->col++;
+				i++;
+			}
+			break;
+		case S_DIGITS: {
+			size_t j = i, take, room;
+
+			g = &st->g[st->ng - 1];
+			while (j < to && (cls[p[j]] & C_DIGIT))
+				j++;
+			take = j - i;
+			room = GROUP_LONG - g->kept;
+			if (room > MAX_DIGITS - st->nd)
+				room = MAX_DIGITS - st->nd;
+			if (take < room)
+				room = take;
+			memcpy(st->dig + st->nd, p + i, room);
+			st->nd += (unsigned)room;
+			g->kept = (uint8_t)(g->kept + room);
+			g->nd = (uint8_t)(g->nd + take > 255 ? 255 : g->nd + take);
+			i = j;
+			if (i >= to)
+				break;
+			g->end = st->base + i;
+			c = p[i];
+			if (cls[c] & C_SEP) {
+				st->state = S_SEP;
+				st->sep_n = 0;
+			} else
+				compound_end(st, (cls[c] & C_WORD) || c == '@');
+			break;
+		}
+		case S_SEP:
+			while (i < to && (cls[p[i]] & C_SEP) &&
+			    st->sep_n < MAX_SEP) {
+				st->sep_n++;
+				i++;
+			}
+			if (i >= to)
+				break;
+			if (cls[p[i]] & C_DIGIT)
+				group_start(st, i, true);
+			else
+				compound_end(st, false);
+			break;
+		case S_DOMAIN:
+			while (i < to && det_email_domain_char(p[i]) &&
+			    st->em_n < DET_VALUE_MAX - 1) {
+				c = p[i++];
+				st->em[st->em_n++] = (char)((cls[c] & C_UPPER) ?
+				    c | 0x20 : c);
+			}
+			if (i >= to)
+				break;
+			if (det_email_domain_char(p[i]))
+				st->state = S_DOMSKIP;
+			else
+				email_end(st);
+			break;
+		case S_DOMSKIP:
+			while (i < to && det_email_domain_char(p[i]))
+				i++;
+			if (i < to)
+				st->state = S_IDLE;
+			break;
+		default:
+			abort();
+		}
+	}
+}
+
+/* The first line decides CSV mode: a header naming identifier columns. */
+static void
+csv_header(struct det_stream *st)
+{
+	static const uint8_t delims[] = { ',', ';', '\t', '|' };
+	size_t i, n = st->hdr_len, best = 0, cnt, k, s, e;
+	unsigned col, h, any = 0;
+	uint8_t dl = 0;
+	const char *p = st->hdr;
+
+	st->csv = -1;
+	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n'))
+		n--;
+	for (i = 0; i < n; i++)
+		if (strchr("{}[]<>:=", p[i]) != NULL || p[i] == '\0')
+			return;
+	for (k = 0; k < sizeof(delims); k++) {
+		cnt = 0;
+		for (i = 0; i < n; i++)
+			if ((uint8_t)p[i] == delims[k])
+				cnt++;
+		if (cnt > best) {
+			best = cnt;
+			dl = delims[k];
+		}
+	}
+	if (best == 0)
+		return;
+	memset(st->colhint, 0, sizeof(st->colhint));
+	for (s = 0, col = 0; s <= n && col < CSV_COLS; col++) {
+		for (e = s; e < n && (uint8_t)p[e] != dl; e++)
+			;
+		h = det_ctx_words(p + s, e - s, false);
+		/* A digit-heavy cell: this is data, not a header. */
+		for (i = s, cnt = 0; i < e; i++)
+			if (p[i] >= '0' && p[i] <= '9')
+				cnt++;
+		if (cnt >= 6)
+			return;
+		if (h != 0)
+			st->colhint[col] = (uint16_t)(h | DET_H_KEY |
+			    DET_H_CSV_COL);
+		any |= h & DET_H_TYPES;
+		s = e + 1;
+	}
+	if (any == 0)
+		return;
+	st->csv = 1;
+	st->delim = dl;
+	st->col = 0;
+	st->inq = false;
+}
+
+int
+det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
+    det_finding_cb *cb, void *arg)
+{
+	const uint8_t *nl;
+	size_t k, room, keep;
+
+	if (st->finished)
+		return -1;
+	st->cb = cb;
+	st->arg = arg;
+	st->chunk = p;
+	st->clen = n;
+	if (n == 0)
+		return 0;
+	k = 0;
+	if (st->csv == 0) {
+		nl = memchr(p, '\n', n);
+		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		room = CSV_HDR_MAX - st->hdr_len;
+		memcpy(st->hdr + st->hdr_len, p, k < room ? k : room);
+		st->hdr_len += k < room ? k : room;
+		run(st, 0, k);
+		if (nl != NULL)
+			csv_header(st);
+		else if (st->hdr_len == CSV_HDR_MAX)
+			st->csv = -1;
+	}
+	run(st, k, n);
+
+	/* Hold the context of a value still open. */
+	if ((st->state == S_DIGITS || st->state == S_SEP) && !st->held) {
+		st->ctx_len = fetch_before(st, st->cstart, st->ctx, CTX_LEN);
+		st->held = true;
+	}
+	/* Keep the last HIST bytes. */
+	if (n >= HIST) {
+		memcpy(st->hist, p + n - HIST, HIST);
+		st->hist_len = HIST;
+	} else {
+		keep = st->hist_len + n > HIST ? HIST - n : st->hist_len;
+		memmove(st->hist, st->hist + st->hist_len - keep, keep);
+		memcpy(st->hist + keep, p, n);
+		st->hist_len = keep + n;
+	}
+	st->base += n;
+	st->chunk = NULL;
+	st->clen = 0;
+	return 0;
+}
+
+int
+det_stream_finish(struct det_stream *st, det_finding_cb *cb, void *arg)
+{
+	if (!st->finished) {
+		st->cb = cb;
+		st->arg = arg;
+		st->chunk = NULL;
+		st->clen = 0;
+		switch (st->state) {
+		case S_DIGITS:
+			st->g[st->ng - 1].end = st->base;
+			compound_end(st, false);
+			break;
+		case S_SEP:
+			compound_end(st, false);
+			break;
+		case S_DOMAIN:
+			email_end(st);
+			break;
+		default:
+			break;
+		}
+		st->finished = true;
+	}
+	return st->nfound > INT32_MAX ? INT32_MAX : (int)st->nfound;
+}
+
+int
+det_scan_buf(const struct det_scanner *sc, const uint8_t *p, size_t n,
+    det_finding_cb *cb, void *arg)
+{
+	struct det_stream *st;
+	int rc;
+
+	if (det_stream_new(sc, &st) == -1)
+		return -1;
+	(void)det_stream_feed(st, p, n, cb, arg);
+	rc = det_stream_finish(st, cb, arg);
+	det_stream_free(st);
+	return rc;
+}

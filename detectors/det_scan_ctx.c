@@ -1,0 +1,322 @@
+/*
+ * det_scan_ctx.c: what the words around a value say about it. Keys, CSV
+ * header cells and free text are cut into lower-case words (at non-letters
+ * and at camelCase humps: "noKartu" -> no, kartu) and each word, or pair of
+ * words, is looked up in one table.
+ */
+#include "detectors/det_scan.h"
+#include "detectors/det_scan_int.h"
+
+#include <pthread.h>
+#include <string.h>
+
+struct kw {
+	const char	*word;
+	unsigned	 hint;
+};
+
+/* Single words. */
+static const struct kw words[] = {
+	{ "nik", DET_H_NIK }, { "ktp", DET_H_NIK }, { "ektp", DET_H_NIK },
+	{ "noktp", DET_H_NIK }, { "kependudukan", DET_H_NIK },
+	{ "nikktp", DET_H_NIK },
+	{ "kk", DET_H_KK }, { "nkk", DET_H_KK }, { "nokk", DET_H_KK },
+	{ "nomorkk", DET_H_KK },
+	{ "npwp", DET_H_NPWP }, { "nonpwp", DET_H_NPWP },
+	{ "hp", DET_H_PHONE }, { "nohp", DET_H_PHONE },
+	{ "telepon", DET_H_PHONE }, { "telp", DET_H_PHONE },
+	{ "notelp", DET_H_PHONE }, { "tlp", DET_H_PHONE },
+	{ "phone", DET_H_PHONE }, { "ponsel", DET_H_PHONE },
+	{ "handphone", DET_H_PHONE }, { "wa", DET_H_PHONE },
+	{ "whatsapp", DET_H_PHONE }, { "mobile", DET_H_PHONE },
+	{ "msisdn", DET_H_PHONE }, { "hape", DET_H_PHONE },
+	{ "telephone", DET_H_PHONE }, { "tel", DET_H_PHONE },
+	{ "email", DET_H_EMAIL }, { "surel", DET_H_EMAIL },
+	{ "mail", DET_H_EMAIL },
+	{ "card", DET_H_CARD }, { "pan", DET_H_CARD }, { "cc", DET_H_CARD },
+	{ "kredit", DET_H_CARD }, { "debit", DET_H_CARD },
+	{ "nip", DET_H_NIP }, { "nipbaru", DET_H_NIP }, { "pppk", DET_H_NIP },
+	{ "bpjs", DET_H_BPJS }, { "jkn", DET_H_BPJS }, { "kis", DET_H_BPJS },
+	{ "kpj", DET_H_BPJS }, { "nokartu", DET_H_BPJS },
+	{ "kartu", DET_H_BPJS | DET_H_CARD },
+	{ "paspor", DET_H_PASSPORT }, { "passport", DET_H_PASSPORT },
+	{ "nopaspor", DET_H_PASSPORT },
+	{ "order", DET_H_NEG }, { "pesanan", DET_H_NEG },
+	{ "invoice", DET_H_NEG }, { "inv", DET_H_NEG },
+	{ "faktur", DET_H_NEG }, { "va", DET_H_NEG },
+	{ "virtual", DET_H_NEG }, { "trx", DET_H_NEG },
+	{ "transaksi", DET_H_NEG }, { "transaction", DET_H_NEG },
+	{ "txn", DET_H_NEG }, { "ref", DET_H_NEG },
+	{ "referensi", DET_H_NEG }, { "reference", DET_H_NEG },
+	{ "resi", DET_H_NEG }, { "awb", DET_H_NEG },
+	{ "tracking", DET_H_NEG }, { "imei", DET_H_NEG },
+	{ "ts", DET_H_NEG }, { "timestamp", DET_H_NEG },
+	{ "time", DET_H_NEG }, { "waktu", DET_H_NEG },
+	{ "created", DET_H_NEG }, { "updated", DET_H_NEG },
+	{ "sku", DET_H_NEG }, { "ean", DET_H_NEG }, { "barcode", DET_H_NEG },
+	{ "gtin", DET_H_NEG }, { "nib", DET_H_NEG },
+	{ "billing", DET_H_NEG }, { "seq", DET_H_NEG },
+	{ "sequence", DET_H_NEG }, { "uuid", DET_H_NEG },
+	{ "hash", DET_H_NEG }, { "epoch", DET_H_NEG },
+	{ "pembayaran", DET_H_NEG }, { "payment", DET_H_NEG },
+	{ "tagihan", DET_H_NEG }, { "kode", DET_H_NEG },
+	{ "rekening", DET_H_NEG }, { "account", DET_H_NEG },
+	{ "perusahaan", DET_H_COMPANY }, { "badan", DET_H_COMPANY },
+	{ "instansi", DET_H_COMPANY }, { "penjual", DET_H_COMPANY },
+	{ "company", DET_H_COMPANY }, { "vendor", DET_H_COMPANY },
+	{ "supplier", DET_H_COMPANY }, { "pt", DET_H_COMPANY },
+	{ "cv", DET_H_COMPANY }, { "usaha", DET_H_COMPANY },
+	{ "merchant", DET_H_COMPANY }, { "corporate", DET_H_COMPANY },
+	{ "tbk", DET_H_COMPANY }, { "pemotong", DET_H_COMPANY },
+	{ NULL, 0 },
+};
+
+/* Word pairs: the second word after the first. */
+static const struct kw pairs[] = {
+	{ "kartu keluarga", DET_H_KK }, { "nomor induk", DET_H_NIK },
+	{ "kartu kredit", DET_H_CARD }, { "credit card", DET_H_CARD },
+	{ "card number", DET_H_CARD }, { "kartu debit", DET_H_CARD },
+	{ "no kk", DET_H_KK }, { "nomor kk", DET_H_KK },
+	{ "kartu bpjs", DET_H_BPJS }, { "no kartu", DET_H_BPJS },
+	{ "nomor kartu", DET_H_BPJS }, { "no peserta", DET_H_BPJS },
+	{ "nomor peserta", DET_H_BPJS }, { "e mail", DET_H_EMAIL },
+	{ "no rek", DET_H_NEG }, { NULL, 0 },
+};
+
+/*
+ * Words and pairs go into one open-addressing table (built once, read-only
+ * after), so a lookup is a hash and usually one compare.
+ */
+#define TAB_SIZE	1024
+
+struct slot {
+	const char	*word;
+	uint8_t		 len;
+	unsigned	 hint;
+};
+
+static struct slot table[TAB_SIZE];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+static uint32_t
+word_hash(const char *w, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (uint8_t)w[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+table_add(const struct kw *t)
+{
+	size_t i, n;
+	uint32_t h;
+
+	for (i = 0; t[i].word != NULL; i++) {
+		n = strlen(t[i].word);
+		h = word_hash(t[i].word, n) & (TAB_SIZE - 1);
+		while (table[h].word != NULL)
+			h = (h + 1) & (TAB_SIZE - 1);
+		table[h].word = t[i].word;
+		table[h].len = (uint8_t)n;
+		table[h].hint = t[i].hint;
+	}
+}
+
+static void
+table_init(void)
+{
+	table_add(words);
+	table_add(pairs);
+}
+
+void
+det_ctx_init(void)
+{
+	(void)pthread_once(&table_once, table_init);
+}
+
+static unsigned
+lookup(const char *w, size_t n)
+{
+	uint32_t h = word_hash(w, n) & (TAB_SIZE - 1);
+
+	while (table[h].word != NULL) {
+		if (table[h].len == n && memcmp(table[h].word, w, n) == 0)
+			return table[h].hint;
+		h = (h + 1) & (TAB_SIZE - 1);
+	}
+	return 0;
+}
+
+static bool
+is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+unsigned
+det_ctx_words(const char *s, size_t n, bool last)
+{
+	char w[24], prev[24], pair[50];
+	size_t i = 0, k, pk = 0;
+	unsigned h = 0, v, pv;
+	unsigned char c;
+
+	det_ctx_init();
+	while (i < n) {
+		while (i < n && !is_alpha((unsigned char)s[i]))
+			i++;
+		if (i >= n)
+			break;
+		k = 0;
+		do {
+			c = (unsigned char)s[i];
+			if (k < sizeof(w) - 1)
+				w[k++] = (char)(c | 0x20);
+			i++;
+		} while (i < n && is_alpha((unsigned char)s[i]) &&
+		    !(s[i] >= 'A' && s[i] <= 'Z' && s[i - 1] >= 'a' &&
+		    s[i - 1] <= 'z'));
+		w[k] = '\0';
+		v = lookup(w, k);
+		pv = 0;
+		if (pk > 0 && pk + 1 + k < sizeof(pair)) {
+			memcpy(pair, prev, pk);
+			pair[pk] = ' ';
+			memcpy(pair + pk + 1, w, k);
+			pv = lookup(pair, pk + 1 + k);
+		}
+		if (pv != 0)
+			v = pv;
+		if (last && (v & DET_H_TYPES))
+			h = v;
+		else
+			h |= v;
+		memcpy(prev, w, k);
+		pk = k;
+	}
+	return h;
+}
+
+/* Generic markup whose tag names say nothing about the value. */
+static bool
+generic_tag(const uint8_t *t, size_t n)
+{
+	static const char *const tags[] = { "td", "th", "span", "div", "p",
+	    "b", "strong", "li", "dd", "dt", "pre", "code", "i", "em",
+	    "label", "small", "font", "br", "tr", "u", "a", "h1", "h2", "h3",
+	    "h4", "value", "string", "cell", "data", NULL };
+	size_t i, k;
+
+	for (i = 0; tags[i] != NULL; i++) {
+		if (strlen(tags[i]) != n)
+			continue;
+		for (k = 0; k < n; k++)
+			if ((t[k] | 0x20) != tags[i][k])
+				break;
+		if (k == n)
+			return true;
+	}
+	return false;
+}
+
+#define KEY_MAX		48
+#define TEXT_WINDOW	64
+
+/* Words of a key, through the cache. */
+static unsigned
+key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
+{
+	unsigned slot, h;
+
+	if (cache == NULL || n > DET_KEY_MAX || n == 0)
+		return det_ctx_words((const char *)k, n, false);
+	slot = ((unsigned)n * 31 + k[0] + k[n - 1] * 7) % DET_KEY_CACHE;
+	if (cache->e[slot].len == n &&
+	    memcmp(cache->e[slot].key, k, n) == 0)
+		return cache->e[slot].hint;
+	h = det_ctx_words((const char *)k, n, false);
+	cache->e[slot].len = (uint8_t)n;
+	memcpy(cache->e[slot].key, k, n);
+	cache->e[slot].hint = h;
+	return h;
+}
+
+unsigned
+det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
+{
+	size_t i = n, end, start, floor;
+	unsigned h;
+
+	floor = n > KEY_MAX + 8 ? n - KEY_MAX - 8 : 0;
+	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201..." */
+	while (i > floor && (b[i - 1] == '+' || b[i - 1] == '(' ||
+	    b[i - 1] == '\''))
+		i--;
+	while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
+		i--;
+	if (i > floor && (b[i - 1] == '"' || b[i - 1] == '\''))
+		i--;
+	while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
+		i--;
+	if (i > floor && (b[i - 1] == ':' || b[i - 1] == '=')) {
+		i--;
+		while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
+			i--;
+		if (i > floor && (b[i - 1] == '"' || b[i - 1] == '\'')) {
+			uint8_t q = b[--i];
+
+			end = i;
+			while (i > floor && b[i - 1] != q && end - i < KEY_MAX)
+				i--;
+			start = i;
+		} else {
+			end = i;
+			while (i > floor && end - i < KEY_MAX &&
+			    (is_alpha(b[i - 1]) || b[i - 1] == '_' ||
+			    b[i - 1] == '-' || b[i - 1] == '.' ||
+			    (b[i - 1] >= '0' && b[i - 1] <= '9')))
+				i--;
+			start = i;
+		}
+		if (end > start) {
+			h = key_words(b + start, end - start, cache);
+			if (h != 0)
+				return h | DET_H_KEY;
+			/* A key that names nothing: fall back to text. */
+		}
+	} else if (i > floor && b[i - 1] == '>') {
+		end = --i;
+		while (i > floor && b[i - 1] != '<' && end - i < KEY_MAX)
+			i--;
+		if (i > floor && b[i - 1] == '<') {
+			start = i;
+			while (i < end && b[i] != ' ' && b[i] != '/')
+				i++;
+			if (!generic_tag(b + start, i - start)) {
+				h = key_words(b + start, i - start, cache);
+				if (h != 0)
+					return h | DET_H_KEY;
+			}
+		}
+	}
+	/*
+	 * Free text: the words on the value's own line; else the nearest type
+	 * named on the lines before (a label cell on its own line), without
+	 * their negative words, which belong to other values.
+	 */
+	start = n > TEXT_WINDOW ? n - TEXT_WINDOW : 0;
+	for (i = n; i > start && b[i - 1] != '\n'; i--)
+		;
+	h = det_ctx_words((const char *)b + i, n - i, true);
+	if (h != 0 || i == start)
+		return h;
+	return det_ctx_words((const char *)b + start, i - start, true) &
+	    DET_H_TYPES;
+}

@@ -1,0 +1,89 @@
+/*
+ * det_scan_int.h: internals shared by detectors/det_scan*.c and
+ * detectors/det_rules*.c and their tests. Not part of the API.
+ */
+#ifndef DET_SCAN_INT_H
+#define DET_SCAN_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "detectors/det_scan.h"
+
+/* det_scan_regions.c (generated): sorted regency codes, district sets. */
+extern const size_t det_region_count;
+extern const uint16_t det_region_code[];
+extern const uint64_t det_region_dist[][2];
+
+/*
+ * Validators over plain ASCII digits (no separators; the caller checked
+ * they are digits and counted them). det_scan_valid.c.
+ */
+bool	det_nik_digits(const char *d, struct det_nik_info *info);
+bool	det_kk_digits(const char *d);
+bool	det_npwp15_digits(const char *d);
+bool	det_npwp16_digits(const char *d);
+/* National number (after 0 or 62), n digits; true for allocated mobiles. */
+bool	det_mobile_nsn(const char *d, size_t n);
+bool	det_card_digits(const char *d, size_t n, bool *brand);
+bool	det_nip_digits(const char *d);
+/* Email local part byte / domain byte. */
+bool	det_email_local_char(unsigned char c);
+bool	det_email_domain_char(unsigned char c);
+
+/* Context hints: what a key, header or nearby word says. */
+#define DET_H_NIK	(1u << DET_T_NIK)
+#define DET_H_KK	(1u << DET_T_KK)
+#define DET_H_NPWP	(1u << DET_T_NPWP)
+#define DET_H_PHONE	(1u << DET_T_PHONE)
+#define DET_H_EMAIL	(1u << DET_T_EMAIL)
+#define DET_H_CARD	(1u << DET_T_CARD)
+#define DET_H_NIP	(1u << DET_T_NIP)
+#define DET_H_BPJS	(1u << DET_T_BPJS)
+#define DET_H_PASSPORT	(1u << DET_T_PASSPORT)
+#define DET_H_TYPES	((1u << DET_T_COUNT) - 1)
+#define DET_H_NEG	(1u << 12)	/* order, va, invoice, imei, time ... */
+#define DET_H_COMPANY	(1u << 13)	/* perusahaan, badan, PT: not personal */
+#define DET_H_KEY	(1u << 14)	/* from a key or header, not free text */
+#define DET_H_CSV_COL	(1u << 15)	/* from a CSV header cell */
+
+/*
+ * Hints of the words in s[0..n) (a key, a header cell or free text); with
+ * last set only the last word that carries a hint counts (free text: the
+ * nearest keyword wins). det_scan_ctx.c.
+ */
+/* Build the keyword table (once; any thread; det_scanner_new() calls it). */
+void	det_ctx_init(void);
+unsigned det_ctx_words(const char *s, size_t n, bool last);
+/*
+ * A small cache of key -> hint, one per stream: keys repeat in every record
+ * of an API response.
+ */
+#define DET_KEY_CACHE	16
+#define DET_KEY_MAX	31
+struct det_key_cache {
+	struct {
+		uint8_t		len;	/* 0: empty */
+		char		key[DET_KEY_MAX];
+		unsigned	hint;
+	} e[DET_KEY_CACHE];
+};
+
+/*
+ * Hints from the bytes before a value, b[0..n) ending right before it: a
+ * JSON/XML/form key when the bytes end like one ("nik": "  <nik>  nik=),
+ * else the words of the last 64 bytes. cache may be NULL.
+ */
+unsigned det_ctx_before(const uint8_t *b, size_t n,
+	    struct det_key_cache *cache);
+
+/* Allowlist: SHA-256 of "type:value", det_rules.c. */
+void	det_allow_hash(enum det_type t, const char *v, size_t n,
+	    uint8_t out[32]);
+struct det_rules;
+/* Entry i of the allowlist: its type and hash (borrowed). */
+void	det_rules_allow_get(const struct det_rules *r, size_t i, int *type,
+	    const uint8_t **hash);
+
+#endif /* DET_SCAN_INT_H */

@@ -1,0 +1,521 @@
+/*
+ * det_scan_valid.c: validators for Indonesian identifiers, pure functions.
+ * Every rule here is in shared/spec/pii-id.md (section in brackets).
+ */
+#include "detectors/det_scan.h"
+#include "detectors/det_scan_int.h"
+
+#include <string.h>
+
+static const char *const type_names[DET_T_COUNT] = {
+	"nik", "kk", "npwp", "phone", "email", "card", "nip", "bpjs",
+	"passport",
+};
+
+const char *
+det_type_str(enum det_type t)
+{
+	if ((unsigned)t >= DET_T_COUNT)
+		return "?";
+	return type_names[t];
+}
+
+int
+det_type_from_str(const char *s)
+{
+	int i;
+
+	for (i = 0; i < DET_T_COUNT; i++)
+		if (strcmp(s, type_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static inline unsigned
+d2(const char *d)
+{
+	return (unsigned)(d[0] - '0') * 10 + (unsigned)(d[1] - '0');
+}
+
+static bool
+all_digits(const char *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (d[i] < '0' || d[i] > '9')
+			return false;
+	return true;
+}
+
+size_t
+det_compact(const char *s, size_t n, bool phone, char *out, size_t outlen)
+{
+	size_t i, k = 0;
+	char c;
+
+	if (outlen == 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = s[i];
+		if (c >= '0' && c <= '9') {
+			if (k + 1 >= outlen)
+				return 0;
+			out[k++] = c;
+		} else if (c == ' ' || c == '.' || c == '-')
+			continue;
+		else if (phone && (c == '+' || c == '(' || c == ')'))
+			continue;
+		else
+			return 0;
+	}
+	out[k] = '\0';
+	return k;
+}
+
+bool
+det_luhn(const char *d, size_t n)
+{
+	unsigned sum = 0, v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v = (unsigned)(d[n - 1 - i] - '0');
+		if (v > 9)
+			return false;
+		if (i & 1) {
+			v *= 2;
+			if (v > 9)
+				v -= 9;
+		}
+		sum += v;
+	}
+	return n > 0 && sum % 10 == 0;
+}
+
+/* [1] Region: regency in the table, district in its set. */
+bool
+det_valid_region(const char *d)
+{
+	size_t lo = 0, hi = det_region_count, mid;
+	unsigned code, dist;
+
+	if (!all_digits(d, 6))
+		return false;
+	code = d2(d) * 100 + d2(d + 2);
+	dist = d2(d + 4);
+	if (dist == 0)
+		return false;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (det_region_code[mid] < code)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == det_region_count || det_region_code[lo] != code)
+		return false;
+	return (det_region_dist[lo][dist >> 6] >> (dist & 63)) & 1;
+}
+
+/* Day/month exists in 19yy or 20yy: 29 Feb iff yy % 4 == 0 (2000 leap). */
+static bool
+valid_ddmmyy(unsigned day, unsigned month, unsigned yy)
+{
+	static const unsigned char mdays[13] = { 0, 31, 29, 31, 30, 31, 30,
+	    31, 31, 30, 31, 30, 31 };
+
+	if (month < 1 || month > 12 || day < 1 || day > mdays[month])
+		return false;
+	if (month == 2 && day == 29 && yy % 4 != 0)
+		return false;
+	return true;
+}
+
+/* [1] NIK: PPKKCC DDMMYY SSSS. */
+bool
+det_nik_digits(const char *d, struct det_nik_info *info)
+{
+	unsigned day, month, yy;
+	bool female = false;
+
+	day = d2(d + 6);
+	if (day > 40) {
+		day -= 40;
+		female = true;
+	}
+	month = d2(d + 8);
+	yy = d2(d + 10);
+	if (!valid_ddmmyy(day, month, yy))
+		return false;
+	if (memcmp(d + 12, "0000", 4) == 0)
+		return false;
+	if (!det_valid_region(d))
+		return false;
+	if (info != NULL) {
+		info->district = d2(d) * 10000 + d2(d + 2) * 100 + d2(d + 4);
+		info->day = day;
+		info->month = month;
+		info->yy = yy;
+		info->serial = d2(d + 12) * 100 + d2(d + 14);
+		info->female = female;
+	}
+	return true;
+}
+
+/* [2] KK: as NIK, issue date, no +40. */
+bool
+det_kk_digits(const char *d)
+{
+	if (d2(d + 6) > 31)
+		return false;
+	return det_nik_digits(d, NULL);
+}
+
+/* [3.1] Luhn over digits 1-9, serial (3-8) != 000000. */
+bool
+det_npwp15_digits(const char *d)
+{
+	if (memcmp(d + 2, "000000", 6) == 0)
+		return false;
+	return det_luhn(d, 9);
+}
+
+/* [3.2] 0 + old NPWP, or a NIK. */
+bool
+det_npwp16_digits(const char *d)
+{
+	if (d[0] == '0')
+		return det_npwp15_digits(d + 1);
+	return det_nik_digits(d, NULL);
+}
+
+/*
+ * [4] Allocated operator prefixes, national form without the 0: bit
+ * (second digit * 10 + third digit) of the set "8x y".
+ * 811-819 less 810; 821-823, 827, 828; 831-833, 838; 851-853, 855-859;
+ * 877, 878; 881-889; 895-899.
+ */
+static bool
+mobile_prefix(const char *d)
+{
+	static const uint64_t set_lo =	/* 10-63 */
+	    (0x3feULL << 10) |		/* 11-19 */
+	    (0x18eULL << 20) |		/* 21-23, 27, 28 */
+	    (0x10eULL << 30) |		/* 31-33, 38 */
+	    (0x3eeULL << 50);		/* 51-53, 55-59 */
+	static const uint64_t set_hi =	/* 64-99, bit n - 64 */
+	    (0x180ULL << (70 - 64)) |	/* 77, 78 */
+	    (0x3feULL << (80 - 64)) |	/* 81-89 */
+	    (0x3e0ULL << (90 - 64));	/* 95-99 */
+	unsigned v;
+
+	if (d[0] != '8')
+		return false;
+	v = d2(d + 1);
+	if (v < 64)
+		return (set_lo >> v) & 1;
+	return (set_hi >> (v - 64)) & 1;
+}
+
+bool
+det_mobile_nsn(const char *d, size_t n)
+{
+	if (n < 9 || n > 12)
+		return false;
+	return mobile_prefix(d);
+}
+
+bool
+det_card_digits(const char *d, size_t n, bool *brand)
+{
+	unsigned p2, p3, p4;
+	bool b = false;
+
+	if (brand != NULL)
+		*brand = false;
+	if (n < 13 || n > 19 || !det_luhn(d, n))
+		return false;
+	p2 = d2(d);
+	p3 = p2 * 10 + (unsigned)(d[2] - '0');
+	p4 = p2 * 100 + d2(d + 2);
+	if (d[0] == '4')				/* Visa */
+		b = n == 13 || n == 16 || n == 19;
+	else if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
+		b = n == 16;				/* Mastercard */
+	else if (p2 == 34 || p2 == 37)
+		b = n == 15;				/* Amex */
+	else if (p4 >= 3528 && p4 <= 3589)
+		b = n >= 16;				/* JCB */
+	else if (p2 == 62 || p2 == 81)
+		b = n >= 16;				/* UnionPay */
+	else if (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65)
+		b = n >= 16;				/* Discover */
+	else if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 ||
+	    p2 == 39)
+		b = n >= 14;				/* Diners */
+	if (brand != NULL)
+		*brand = b;
+	return true;
+}
+
+/* [6] NIP: YYYYMMDD YYYYMM G SSS. */
+bool
+det_nip_digits(const char *d)
+{
+	unsigned by, bm, bd, ay;
+
+	by = d2(d) * 100 + d2(d + 2);
+	bm = d2(d + 4);
+	bd = d2(d + 6);
+	ay = d2(d + 8) * 100 + d2(d + 10);
+	if (by < 1940 || by > 2012)
+		return false;
+	if (!valid_ddmmyy(bd, bm, by % 4 == 0 ? 0 : 1))
+		return false;
+	if (ay < by + 17 || ay > 2039)
+		return false;
+	if (d[14] != '1' && d[14] != '2')
+		return false;
+	return memcmp(d + 15, "000", 3) != 0;
+}
+
+bool
+det_valid_nik(const char *s, size_t n, struct det_nik_info *info)
+{
+	char d[20];
+
+	if (det_compact(s, n, false, d, sizeof(d)) != 16)
+		return false;
+	return det_nik_digits(d, info);
+}
+
+bool
+det_valid_kk(const char *s, size_t n)
+{
+	char d[20];
+
+	if (det_compact(s, n, false, d, sizeof(d)) != 16)
+		return false;
+	return det_kk_digits(d);
+}
+
+bool
+det_valid_npwp(const char *s, size_t n)
+{
+	char d[20];
+	size_t k;
+
+	k = det_compact(s, n, false, d, sizeof(d));
+	if (k == 15)
+		return det_npwp15_digits(d);
+	if (k == 16)
+		return det_npwp16_digits(d);
+	return false;
+}
+
+size_t
+det_valid_phone(const char *s, size_t n, char *norm, size_t normlen)
+{
+	char d[24];
+	const char *nsn;
+	size_t k, i, nn;
+	bool plus;
+
+	/* '+' once, before any digit, and only as +62. */
+	plus = false;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			break;
+		if (s[i] == '+')
+			plus = true;
+	}
+	for (; i < n; i++)
+		if (s[i] == '+')
+			return 0;
+	k = det_compact(s, n, true, d, sizeof(d));
+	if (k == 0 || (plus && (k < 2 || d[0] != '6' || d[1] != '2')))
+		return 0;
+	if (d[0] == '0') {
+		nsn = d + 1;
+		nn = k - 1;
+	} else if (k >= 2 && d[0] == '6' && d[1] == '2') {
+		nsn = d + 2;
+		nn = k - 2;
+	} else
+		return 0;
+	if (!det_mobile_nsn(nsn, nn))
+		return 0;
+	if (norm != NULL) {
+		if (normlen < nn + 3)
+			return 0;
+		norm[0] = '6';
+		norm[1] = '2';
+		memcpy(norm + 2, nsn, nn);
+		norm[nn + 2] = '\0';
+	}
+	return nn + 2;
+}
+
+bool
+det_email_local_char(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '.': case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '/': case '=': case '?': case '^': case '_':
+	case '`': case '{': case '|': case '}': case '~': case '-':
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool
+det_email_domain_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+/* [9] WHATWG rule, TLD of two or more letters. */
+bool
+det_valid_email(const char *s, size_t n)
+{
+	const char *at, *p, *end, *dot;
+	size_t i, lab;
+
+	if (n == 0 || n >= DET_VALUE_MAX)
+		return false;
+	at = memchr(s, '@', n);
+	if (at == NULL || at == s || at - s > 64)
+		return false;
+	for (p = s; p < at; p++)
+		if (!det_email_local_char((unsigned char)*p))
+			return false;
+	end = s + n;
+	p = at + 1;
+	if (p == end)
+		return false;
+	dot = NULL;
+	lab = 0;
+	for (; p < end; p++) {
+		if (*p == '.') {
+			if (lab == 0 || p[-1] == '-')
+				return false;
+			dot = p;
+			lab = 0;
+			continue;
+		}
+		if (!det_email_domain_char((unsigned char)*p))
+			return false;
+		if (lab == 0 && *p == '-')
+			return false;
+		if (++lab > 63)
+			return false;
+	}
+	if (dot == NULL || lab < 2 || end[-1] == '-')
+		return false;
+	for (i = 1; dot + i < end; i++)
+		if (!((dot[i] >= 'a' && dot[i] <= 'z') ||
+		    (dot[i] >= 'A' && dot[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+bool
+det_email_is_role(const char *s, size_t n)
+{
+#define R(s)	{ s, sizeof(s) - 1 }
+	static const struct {
+		const char	*name;
+		size_t		 len;
+	} roles[] = { R("info"), R("humas"), R("ppid"), R("noreply"),
+	    R("no-reply"), R("no_reply"), R("helpdesk"), R("pengaduan"),
+	    R("admin"), R("administrator"), R("support"), R("cs"),
+	    R("layanan"), R("kontak"), R("contact"), R("webmaster"),
+	    R("postmaster"), R("hostmaster"), R("abuse"), R("sekretariat"),
+	    R("redaksi"), R("halo"), R("hello"), R("mail"), R("office"),
+	    R("security"), R("privacy"), R("dpo"), R("hr"), R("sales"),
+	    R("marketing"), R("team"), R("root"), R("do-not-reply"),
+	    R("donotreply"), R("notifikasi"), R("notification"),
+	    R("notifications"), R("bounce"), R("mailer-daemon") };
+#undef R
+	const char *at;
+	size_t len, i, k;
+
+	at = memchr(s, '@', n);
+	if (at == NULL)
+		return false;
+	len = (size_t)(at - s);
+	if (len > 13)
+		return false;
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (roles[i].len != len)
+			continue;
+		for (k = 0; k < len; k++) {
+			char c = s[k];
+
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != roles[i].name[k])
+				break;
+		}
+		if (k == len)
+			return true;
+	}
+	return false;
+}
+
+bool
+det_valid_card(const char *s, size_t n, bool *brand)
+{
+	char d[24];
+	size_t k;
+
+	k = det_compact(s, n, false, d, sizeof(d));
+	if (k < 13 || k > 19)
+		return false;
+	return det_card_digits(d, k, brand);
+}
+
+bool
+det_valid_nip(const char *s, size_t n)
+{
+	char d[24];
+
+	if (det_compact(s, n, false, d, sizeof(d)) != 18)
+		return false;
+	return det_nip_digits(d);
+}
+
+bool
+det_valid_bpjs(const char *s, size_t n)
+{
+	char d[20];
+	size_t k, i;
+
+	k = det_compact(s, n, false, d, sizeof(d));
+	if (k != 13 && k != 11)
+		return false;
+	for (i = 0; i < k; i++)
+		if (d[i] != '0')
+			return true;
+	return false;
+}
+
+bool
+det_valid_passport(const char *s, size_t n)
+{
+	size_t i = 1;
+
+	if (n < 8 || s[0] < 'A' || s[0] > 'Z')
+		return false;
+	if (s[1] == ' ')
+		i = 2;
+	if (n - i != 7)
+		return false;
+	return all_digits(s + i, 7);
+}

@@ -1,0 +1,362 @@
+/*
+ * Unit tests for detectors/det_scan.c: what is found and what is not
+ * (boundaries, look-alikes, context), and the streaming property: every
+ * split of a document, and byte-by-byte feeding, give the same findings.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors/det_scan.h"
+
+#define MAXF	256
+
+struct got {
+	size_t			n;
+	struct det_finding	f[MAXF];
+};
+
+static struct det_scanner *sc;
+
+static void
+collect(const struct det_finding *f, void *arg)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < MAXF);
+	assert_int_equal(strlen(f->value), f->vlen);
+	g->f[g->n++] = *f;
+}
+
+static void
+scan_str(const char *s, struct got *g)
+{
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	rc = det_scan_buf(sc, (const uint8_t *)s, strlen(s), collect, g);
+	assert_int_equal(rc, (int)g->n);
+}
+
+/* Exactly one finding: type and value. */
+static void
+expect1(const char *s, enum det_type t, const char *v)
+{
+	struct got g;
+
+	scan_str(s, &g);
+	if (g.n != 1 || g.f[0].type != t || strcmp(g.f[0].value, v) != 0)
+		fail_msg("%s: got %zu findings (first %s %s), want %s %s", s,
+		    g.n, g.n ? det_type_str(g.f[0].type) : "-",
+		    g.n ? g.f[0].value : "-", det_type_str(t), v);
+}
+
+static void
+expect0(const char *s)
+{
+	struct got g;
+
+	scan_str(s, &g);
+	if (g.n != 0)
+		fail_msg("%s: want nothing, got %s %s (confidence %u)", s,
+		    det_type_str(g.f[0].type), g.f[0].value,
+		    g.f[0].confidence);
+}
+
+static void
+test_basic(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1("3171015708450001", DET_T_NIK, "3171015708450001");
+	expect1("NIK: 3171015708450001.", DET_T_NIK, "3171015708450001");
+	expect1("{\"nik\":\"3171015708450001\"}", DET_T_NIK,
+	    "3171015708450001");
+	expect1("/api/penduduk/3171015708450001?x=1", DET_T_NIK,
+	    "3171015708450001");
+	expect1("NIK 35-76-01-44-03-91-0003 ", DET_T_NIK, "3576014403910003");
+	expect1("hp 0812-3456-7890", DET_T_PHONE, "6281234567890");
+	expect1("(+62) 812-3456-7890", DET_T_PHONE, "6281234567890");
+	expect1("+62 812 3456 7890", DET_T_PHONE, "6281234567890");
+	expect1("wa.me/6281234567890", DET_T_PHONE, "6281234567890");
+	expect1("NPWP 01.312.166.0-091.000", DET_T_NPWP, "013121660091000");
+	expect1("\"email\": \"Budi.S@Example.CO.ID\"", DET_T_EMAIL,
+	    "budi.s@example.co.id");
+	expect1("kirim ke budi@example.com.", DET_T_EMAIL, "budi@example.com");
+	expect1("card 4111 1111 1111 1111", DET_T_CARD, "4111111111111111");
+	expect1("NIP. 19860926 201505 1 001", DET_T_NIP, "198609262015051001");
+	expect1("\"noKartu\":\"0001261832477\"", DET_T_BPJS, "0001261832477");
+	expect1("No. Paspor: B 1234567", DET_T_PASSPORT, "B1234567");
+	expect1("paspor=C7654321", DET_T_PASSPORT, "C7654321");
+
+	/* Offsets and lengths cover the input bytes, '+' included. */
+	scan_str("x +6281234567890 y", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].offset, 2);
+	assert_int_equal(g.f[0].length, 14);
+	/* Two values in one spaced run. */
+	scan_str("data 3171015708450001 081234567890\n", &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.f[0].type, DET_T_NIK);
+	assert_int_equal(g.f[1].type, DET_T_PHONE);
+}
+
+static void
+test_boundaries(void **state)
+{
+	(void)state;
+	/* Part of a longer number. */
+	expect0("31710157084500012");
+	expect0("931710157084500012");
+	expect0("x=123456789012345678901234567890");
+	/* Hex ids and words. */
+	expect0("a3171015708450001");
+	expect0("3171015708450001f");
+	expect0("id_3171015708450001");
+	expect0("sha=9f3171015708450001ab");
+	expect0("550e8400-e29b-41d4-a716-446655440000");
+	expect0("deadbeef081234567890cafe");
+	/* Timestamps. */
+	expect0("1718000000123456");
+	expect0("\"ts\": 1718000000123");
+	expect0("2024-06-01T10:20:30.123456Z");
+	/* Masked values. */
+	expect0("3171********0001");
+	expect0("320101******0001");
+	/* Invalid NIK-shaped numbers. */
+	expect0("1234567890123456");
+	expect0("3171013208450001");
+	expect0("3171011708450000");
+	/* Foreign and landline phones. */
+	expect0("+65 8123 4567");
+	expect0("+60 12-345 6789");
+	expect0("+1 415 555 0100");
+	expect0("(021) 2345 6789");
+	/* E-mail local part is not a phone. */
+	expect1("081234567890@example.com", DET_T_EMAIL,
+	    "081234567890@example.com");
+	/* Role mailboxes. */
+	expect0("humas@kemkes.go.id");
+	expect0("not an email: a@b, x@localhost");
+}
+
+static void
+test_context(void **state)
+{
+	struct got g;
+
+	(void)state;
+	/* KK only by context; a day > 31 proves NIK. */
+	expect1("\"no_kk\":\"3171010101200001\"", DET_T_KK, "3171010101200001");
+	expect1("Nomor Kartu Keluarga: 3171010101200001", DET_T_KK,
+	    "3171010101200001");
+	expect1("\"nkk\": 3171010101200001", DET_T_KK, "3171010101200001");
+	expect1("\"no_kk\":\"3171015708450001\"", DET_T_NIK,
+	    "3171015708450001");
+	expect1("\"nomorKK\":\"3171010101200001\"", DET_T_KK,
+	    "3171010101200001");
+	expect1("<no_kk>3171010101200001</no_kk>", DET_T_KK,
+	    "3171010101200001");
+	/* Negative context: order and VA numbers that pass the NIK check. */
+	expect0("\"order_id\":\"3171015708450001\"");
+	expect0("\"nomor_va\":\"3171015708450001\"");
+	expect0("Invoice INV-3171015708450001");
+	expect0("\"imei\":\"013121660091000\"");
+	/* Company NPWP. */
+	expect0("\"npwp_perusahaan\":\"01.312.166.0-091.000\"");
+	expect0("NPWP PT Maju Jaya: 01.312.166.0-091.000");
+	/* Unhinted plain 15 digits: reported at medium confidence. */
+	scan_str("013121660091000", &g);
+	assert_int_equal(g.n, 1);
+	assert_true(g.f[0].confidence < 80);
+	/* BPJS and passport need context or a 000 prefix. */
+	expect0("B1234567");
+	expect0("kode 1234567890123");
+	expect1("no_bpjs=12345678901", DET_T_BPJS, "12345678901");
+	/* A card number outside the brand ranges needs context. */
+	expect0("9999999999999995");
+	expect1("nomor kartu kredit 9999999999999995", DET_T_CARD,
+	    "9999999999999995");
+}
+
+static void
+test_csv(void **state)
+{
+	struct got g;
+
+	(void)state;
+	scan_str("nik,no_kk,nama,no_hp\n"
+	    "3171015708450001,3171010101200001,BUDI,081234567890\n"
+	    "\"3171011708450002\",\"3171010101200001\",\"SITI, S.Pd\","
+	    "\"081234567891\"\n", &g);
+	assert_int_equal(g.n, 6);
+	assert_int_equal(g.f[0].type, DET_T_NIK);
+	assert_int_equal(g.f[1].type, DET_T_KK);
+	assert_int_equal(g.f[2].type, DET_T_PHONE);
+	assert_int_equal(g.f[3].type, DET_T_NIK);
+	assert_int_equal(g.f[4].type, DET_T_KK);
+	assert_true(g.f[4].flags & DET_F_CSV);
+	assert_int_equal(g.f[5].type, DET_T_PHONE);
+	/* Semicolons, and a JSON first line is not a header. */
+	scan_str("NIK;No KK\n3171015708450001;3171010101200001\n", &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.f[1].type, DET_T_KK);
+	scan_str("{\"a\":1, \"no_kk\":2}\n3171010101200001\n", &g);
+	assert_int_equal(g.n, 1);
+	assert_false(g.f[0].flags & DET_F_CSV);
+}
+
+/* A document with everything the scanner handles. */
+static const char doc[] =
+    "laporan harian\n"
+    "{\"nik\":\"3171015708450001\",\"no_kk\":\"3171010101200001\","
+    "\"hp\":\"+62 812-3456-7890\",\"email\":\"Budi.Santoso@Example.co.id\","
+    "\"npwp\":\"01.312.166.0-091.000\",\"card\":\"4111 1111 1111 1111\","
+    "\"nip\":\"19860926 201505 1 001\",\"paspor\":\"B 1234567\","
+    "\"noKartu\":\"0001261832477\",\"order_id\":\"3171015708450001\","
+    "\"uuid\":\"550e8400-e29b-41d4-a716-446655440000\"}\n"
+    "NIK 35-76-01-44-03-91-0003 dan 081234567890 serta 3171011708450002\n"
+    "x@y.co, 31710157084500012 a3171015708450001 0812 3456 7890 2\n"
+    "<td>siti.aminah99@example.org</td><td>6281398765432</td>\n"
+    "2024-06-01T10:20:30.123456Z 1718000000123456 +65 8123 4567\n";
+
+static void
+same(const struct got *a, const struct got *b, const char *what, size_t k)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		fail_msg("%s %zu: %zu findings, want %zu", what, k, b->n, a->n);
+	for (i = 0; i < a->n; i++) {
+		if (a->f[i].type != b->f[i].type ||
+		    a->f[i].offset != b->f[i].offset ||
+		    a->f[i].length != b->f[i].length ||
+		    a->f[i].confidence != b->f[i].confidence ||
+		    a->f[i].flags != b->f[i].flags ||
+		    strcmp(a->f[i].value, b->f[i].value) != 0)
+			fail_msg("%s %zu: finding %zu differs: %s %s@%llu, "
+			    "want %s %s@%llu", what, k, i,
+			    det_type_str(b->f[i].type), b->f[i].value,
+			    (unsigned long long)b->f[i].offset,
+			    det_type_str(a->f[i].type), a->f[i].value,
+			    (unsigned long long)a->f[i].offset);
+	}
+}
+
+static void
+test_every_split(void **state)
+{
+	static struct got whole, part;
+	struct det_stream *st;
+	size_t n = sizeof(doc) - 1, k, i, step;
+	const uint8_t *p = (const uint8_t *)doc;
+
+	(void)state;
+	memset(&whole, 0, sizeof(whole));
+	det_scan_buf(sc, p, n, collect, &whole);
+	if (whole.n < 16) {
+		for (i = 0; i < whole.n; i++)
+			print_message("%s %s\n", det_type_str(whole.f[i].type),
+			    whole.f[i].value);
+		fail_msg("%zu findings in doc", whole.n);
+	}
+	assert_int_equal(det_stream_new(sc, &st), 0);
+	/* Every single split point. */
+	for (k = 0; k <= n; k++) {
+		memset(&part, 0, sizeof(part));
+		det_stream_reset(st);
+		assert_int_equal(det_stream_feed(st, p, k, collect, &part), 0);
+		assert_int_equal(det_stream_feed(st, p + k, n - k, collect,
+		    &part), 0);
+		det_stream_finish(st, collect, &part);
+		same(&whole, &part, "split at", k);
+	}
+	/* Chunks of every size 1-40. */
+	for (step = 1; step <= 40; step++) {
+		memset(&part, 0, sizeof(part));
+		det_stream_reset(st);
+		for (i = 0; i < n; i += step)
+			det_stream_feed(st, p + i, n - i < step ? n - i : step,
+			    collect, &part);
+		det_stream_finish(st, collect, &part);
+		same(&whole, &part, "chunk size", step);
+	}
+	/* Feeding after finish is refused. */
+	assert_int_equal(det_stream_feed(st, p, 1, collect, &part), -1);
+	det_stream_free(st);
+}
+
+/* Random documents of digits and separators: split invariance holds. */
+static void
+test_random_split(void **state)
+{
+	static struct got whole, part;
+	static const char alphabet[] = "0123456789012345678  .-@a+(\n,\"";
+	struct det_stream *st;
+	uint8_t buf[600];
+	size_t n, k, i;
+	unsigned seed = 7, round;
+
+	(void)state;
+	assert_int_equal(det_stream_new(sc, &st), 0);
+	for (round = 0; round < 300; round++) {
+		n = sizeof(buf);
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[i] = (uint8_t)alphabet[(seed >> 16) %
+			    (sizeof(alphabet) - 1)];
+		}
+		/* Plant a few valid values. */
+		memcpy(buf + 10, " 3171015708450001 ", 18);
+		memcpy(buf + 100, " 081234567890 ", 14);
+		memcpy(buf + 200, " a.b@example.com ", 17);
+		memset(&whole, 0, sizeof(whole));
+		det_scan_buf(sc, buf, n, collect, &whole);
+		seed = seed * 1103515245u + 12345u;
+		k = (seed >> 8) % (n + 1);
+		memset(&part, 0, sizeof(part));
+		det_stream_reset(st);
+		det_stream_feed(st, buf, k, collect, &part);
+		det_stream_feed(st, buf + k, n - k, collect, &part);
+		det_stream_finish(st, collect, &part);
+		same(&whole, &part, "random round", round);
+	}
+	det_stream_free(st);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return det_scanner_new(NULL, &sc);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	det_scanner_free(sc);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_every_split),
+		cmocka_unit_test(test_random_split),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
