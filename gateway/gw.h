@@ -28,6 +28,7 @@
 #include "core/gb_diag.h"
 #include "core/gb_ev.h"
 #include "core/gb_http.h"
+#include "policy/pol.h"
 
 #define GW_NAME_MAX		64
 #define GW_MAX_LISTENERS	32
@@ -161,6 +162,14 @@ struct gw_conf {
 	size_t			 nupstreams;
 	struct gw_route		*routes;
 	size_t			 nroutes;
+	/*
+	 * The access policy (policy/), when the configuration names one: it
+	 * then decides routing, identity and limits; routes: is not used.
+	 */
+	char			*policy_file;
+	char			*geoip_file;
+	struct pol_set		*policy;
+	size_t			*pol_slots;	/* stats slot per policy route */
 };
 
 /* gw_conf.c */
@@ -187,6 +196,7 @@ struct gw_peer_id {
 	char	subject[256];		/* RFC 2253 */
 	char	san[256];		/* first DNS, e-mail or URI SAN */
 	char	fingerprint[65];	/* SHA-256, lower-case hex */
+	uint8_t	sha256[32];
 };
 /*
  * Build the SSL contexts of every listener and upstream of conf: read
@@ -296,6 +306,7 @@ struct gw_worker {
 	char			 reqprefix[16];
 	struct gb_ev_timer	 drain_timer;
 	struct gw_health	*health;
+	struct pol_state	*pstate;	/* rate-limit counters */
 	struct gw_admin		*admin;
 	int			 index;		/* worker number in its generation */
 };

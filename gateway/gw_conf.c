@@ -88,6 +88,10 @@ gw_conf_free(struct gw_conf *c)
 		free(c->routes[i].path);
 	}
 	free(c->routes);
+	free(c->policy_file);
+	free(c->geoip_file);
+	pol_set_free(c->policy);
+	free(c->pol_slots);
 	free(c);
 }
 
@@ -166,6 +170,20 @@ xstrdup(const char *s)
 
 	if (p == NULL)
 		abort();	/* config load at start: nothing to salvage */
+	return p;
+}
+
+/* path, or path relative to the folder of file when it is relative. */
+static char *
+relative_to(const char *file, const char *path)
+{
+	const char *slash = strrchr(file, '/');
+	char *p;
+
+	if (path[0] == '/' || slash == NULL)
+		return xstrdup(path);
+	if (asprintf(&p, "%.*s/%s", (int)(slash - file), file, path) == -1)
+		abort();
 	return p;
 }
 
@@ -708,7 +726,7 @@ load_root(const struct gb_ydoc *doc, struct gb_diags *d,
 {
 	static const char *const keys[] = {
 		"workers", "user", "log", "admin", "limits", "timeouts",
-		"listeners", "upstreams", "routes", NULL,
+		"listeners", "upstreams", "routes", "policy", "geoip", NULL,
 	};
 	static const char *const adminkeys[] = { "listen", NULL };
 	const struct gb_ynode *v, *ls, *us, *rs, *x;
@@ -768,8 +786,19 @@ load_root(const struct gb_ydoc *doc, struct gb_diags *d,
 			for (i = 0; i < us->len; i++)
 				load_upstream(doc, d, us->items[i], c);
 	}
-	if ((rs = gb_ymap_need(doc, d, root, "configuration", "routes")) !=
-	    NULL && gb_yexpect(doc, d, rs, "routes", GB_Y_SEQ) == 0) {
+	if ((v = gb_ymap_get(root, "policy")) != NULL &&
+	    gb_ystr(doc, d, v, "policy", &s) == 0)
+		c->policy_file = relative_to(doc->file, s);
+	if ((v = gb_ymap_get(root, "geoip")) != NULL &&
+	    gb_ystr(doc, d, v, "geoip", &s) == 0)
+		c->geoip_file = relative_to(doc->file, s);
+	if (c->policy_file != NULL && gb_ymap_get(root, "routes") != NULL)
+		gb_ydiag(doc, d, gb_ymap_get(root, "routes"), GB_DIAG_ERROR,
+		    "routes: the policy decides routing; remove routes: or "
+		    "policy:");
+	rs = c->policy_file != NULL ? NULL : gb_ymap_need(doc, d, root,
+	    "configuration", "routes");
+	if (rs != NULL && gb_yexpect(doc, d, rs, "routes", GB_Y_SEQ) == 0) {
 		if (rs->len > GW_MAX_ROUTES)
 			gb_ydiag(doc, d, rs, GB_DIAG_ERROR,
 			    "routes: at most %d", GW_MAX_ROUTES);
@@ -837,6 +866,20 @@ gw_conf_load(const char *path, struct gw_conf **out, struct gb_diags *d)
 	c->file = xstrdup(path);
 	load_root(doc, d, doc->root, c);
 	gb_ydoc_free(doc);
+	if (d->nerrors == errs && c->policy_file != NULL) {
+		const char *names[GW_MAX_UPSTREAMS + 1];
+		struct pol_load_opts o;
+		size_t i;
+
+		for (i = 0; i < c->nupstreams; i++)
+			names[i] = c->upstreams[i].name;
+		names[i] = NULL;
+		memset(&o, 0, sizeof(o));
+		o.upstreams = names;
+		o.geoip_db = c->geoip_file;
+		if (pol_set_load(c->policy_file, &o, &c->policy, d) == -1)
+			c->policy = NULL;
+	}
 	if (d->nerrors > errs) {
 		gw_conf_free(c);
 		return -1;

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,7 +57,15 @@ struct req {
 	uint64_t		 body_left;
 	struct gb_http_chunked	 ch;
 	bool			 body_done;
-	size_t			 route;		/* SIZE_MAX: none */
+	size_t			 route;		/* gateway route, SIZE_MAX: none */
+	const char		*route_name;	/* for the log (borrowed) */
+	size_t			 stats_slot;
+	size_t			 upstream;	/* index in conf->upstreams */
+	const char		*consumer;	/* identified consumer (policy) */
+	const char		*rule;		/* deciding rule */
+	unsigned		 retry_after;	/* seconds, with 429 */
+	const char		*key_header;	/* header that carried the API
+						   key: not forwarded */
 	char			 id[32];
 	char			 method_s[16];
 	char			 path[256];	/* for the log, cut */
@@ -95,6 +104,7 @@ struct gw_conn {
 	struct gb_buf		 out;
 	struct gb_ev_timer	 timer;
 	struct gb_ev_timer	 kick;
+	struct sockaddr_storage	 addr;
 	char			 ip[INET6_ADDRSTRLEN];
 	int			 port;
 	struct gw_peer_id	 peer;
@@ -283,7 +293,6 @@ access_log(struct gw_conn *c)
 {
 	struct gw_worker *w = c->w;
 	struct gb_buf *b = &w->alog;
-	const struct gw_route *rt;
 	struct timespec ts;
 	struct tm tm;
 	uint64_t now = gb_now_ns(), dur_us;
@@ -291,10 +300,8 @@ access_log(struct gw_conn *c)
 	char t[40];
 
 	dur_us = (now - c->r.start_ns) / 1000;
-	rt = c->r.route != SIZE_MAX ? &w->conf->routes[c->r.route] : NULL;
 	__atomic_add_fetch(&w->st->requests, 1, __ATOMIC_RELAXED);
-	gw_stats_observe(w->st, rt ? rt->stats_slot : SIZE_MAX, c->r.status,
-	    dur_us);
+	gw_stats_observe(w->st, c->r.stats_slot, c->r.status, dur_us);
 	if (w->alog_fd == -1)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -311,8 +318,16 @@ access_log(struct gw_conn *c)
 		gb_buf_printf(b, "\",\"sha256\":\"%s\"}", c->peer.fingerprint);
 	}
 	gb_buf_puts(b, ",\"route\":\"");
-	if (rt != NULL)
-		gb_buf_json_str(b, rt->name, strlen(rt->name));
+	if (c->r.route_name != NULL)
+		gb_buf_json_str(b, c->r.route_name, strlen(c->r.route_name));
+	if (c->r.consumer != NULL) {
+		gb_buf_puts(b, "\",\"consumer\":\"");
+		gb_buf_json_str(b, c->r.consumer, strlen(c->r.consumer));
+	}
+	if (c->r.rule != NULL) {
+		gb_buf_puts(b, "\",\"rule\":\"");
+		gb_buf_json_str(b, c->r.rule, strlen(c->r.rule));
+	}
 	gb_buf_puts(b, "\",\"method\":\"");
 	gb_buf_json_str(b, c->r.method_s, strlen(c->r.method_s));
 	gb_buf_puts(b, "\",\"path\":\"");
@@ -340,12 +355,14 @@ reason_phrase(int status)
 {
 	switch (status) {
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 502: return "Bad Gateway";
@@ -362,6 +379,7 @@ req_reset(struct gw_conn *c)
 	gb_buf_free(&c->r.head);
 	memset(&c->r, 0, sizeof(c->r));
 	c->r.route = SIZE_MAX;
+	c->r.stats_slot = SIZE_MAX;
 	gb_buf_init(&c->r.head, 0);
 }
 
@@ -385,17 +403,21 @@ static void
 respond_error(struct gw_conn *c, int status, const char *msg)
 {
 	struct gw_worker *w = c->w;
-	char body[256];
+	char body[256], retry[48] = "";
 	bool keep;
 	int n;
 
 	upstream_drop(c);
+	if (status == 429 && c->r.retry_after > 0)
+		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
+		    c->r.retry_after);
 	if (c->r.resp_head) {
 		c->r.status = c->r.status ? c->r.status : status;
 		conn_close(c);
 		return;
 	}
-	keep = (status == 403 || status == 404 || status == 405) &&
+	keep = (status == 401 || status == 403 || status == 404 ||
+	    status == 405 || status == 429) &&
 	    c->r.active && c->r.body_done && !c->close_after &&
 	    c->state == C_HEAD;
 	if (c->r.id[0] == '\0')
@@ -411,10 +433,10 @@ respond_error(struct gw_conn *c, int status, const char *msg)
 	    "Content-Length: %d\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n"
-	    "%s\r\n%s",
+	    "%s%s\r\n%s",
 	    status, reason_phrase(status), n, c->r.id,
-	    keep ? (c->r.minor == 0 ? "Connection: keep-alive\r\n" : "") :
-	    "Connection: close\r\n", body);
+	    retry, keep ? (c->r.minor == 0 ? "Connection: keep-alive\r\n" :
+	    "") : "Connection: close\r\n", body);
 	c->r.status = status;
 	c->r.bytes_out += (uint64_t)n;
 	c->r.resp_head = true;
@@ -461,19 +483,103 @@ route_match(const struct gw_conf *conf, const char *host, size_t hostlen,
 }
 
 /*
- * The decision call. Until the policy module lands (issue 4) a request
- * that matches a route is allowed and anything else is denied with 404:
- * default deny, nothing unrouted reaches an upstream.
+ * The API key a client presents: X-API-Key, or Authorization: Bearer.
+ * Returns the header it came in (not forwarded), or NULL.
+ */
+static const char *
+find_api_key(const struct gb_http_header *hdrs, size_t n, const char **key,
+    size_t *len)
+{
+	ssize_t i;
+
+	if ((i = gb_http_header_find(hdrs, n, 0, "x-api-key")) != -1) {
+		*key = hdrs[i].value;
+		*len = hdrs[i].value_len;
+		return "x-api-key";
+	}
+	if ((i = gb_http_header_find(hdrs, n, 0, "authorization")) != -1 &&
+	    hdrs[i].value_len > 7 && strncasecmp(hdrs[i].value, "bearer ",
+	    7) == 0) {
+		*key = hdrs[i].value + 7;
+		*len = hdrs[i].value_len - 7;
+		return "authorization";
+	}
+	*key = NULL;
+	*len = 0;
+	return NULL;
+}
+
+/*
+ * The decision call: the policy (policy/pol.h) answers for the consumer,
+ * route, networks, hours and limits. A denial is answered here (401, 403,
+ * 404, 413, 429 with Retry-After) with a body that leaks no detail; the
+ * rule and reason go to the access log. Returns 0 to forward, -1 when
+ * answered.
  */
 static int
-decide(struct gw_conn *c, size_t route, const char **rule)
+decide_policy(struct gw_conn *c, const struct gb_http_req *req,
+    const char *path, size_t pathlen)
 {
-	(void)c;
-	if (route == SIZE_MAX) {
-		*rule = "no-route";
-		return 404;
+	struct gw_worker *w = c->w;
+	const struct gw_conf *conf = w->conf;
+	struct pol_request pr;
+	struct pol_decision dec;
+	size_t i;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.addr = (const struct sockaddr *)&c->addr;
+	pr.host = req->host ? req->host : req->authority;
+	pr.host_len = req->host ? req->host_len : req->authority_len;
+	pr.path = path;
+	pr.path_len = pathlen;
+	pr.method = req->method;
+	pr.method_len = req->method_len;
+	pr.body_len = req->content_length;
+	c->r.key_header = find_api_key(w->hdrs, req->nheaders, &pr.api_key,
+	    &pr.api_key_len);
+	if (c->peer.present) {
+		pr.cert_subject = c->peer.subject;
+		pr.cert_san = c->peer.san[0] ? c->peer.san : NULL;
+		pr.cert_sha256 = c->peer.sha256;
 	}
-	*rule = "route";
+	pr.now = time(NULL);
+	pr.now_ms = gb_ev_now(w->ev);
+	if (pol_decide(conf->policy, w->pstate, &pr, &dec) == -1) {
+		c->r.decision = "deny";
+		c->r.rule = "error";
+		respond_error(c, 403, "forbidden");
+		return -1;
+	}
+	c->r.consumer = dec.consumer;
+	c->r.rule = dec.rule;
+	c->r.route_name = dec.route;
+	if (dec.route_index != SIZE_MAX && conf->pol_slots != NULL)
+		c->r.stats_slot = conf->pol_slots[dec.route_index];
+	if (!dec.allow) {
+		c->r.decision = "deny";
+		c->r.retry_after = dec.retry_after;
+		respond_error(c, dec.status, dec.status == 401 ?
+		    "unauthorized" : dec.status == 404 ? "no route" :
+		    dec.status == 413 ? "request body too large" :
+		    dec.status == 429 ? "too many requests" : "forbidden");
+		return -1;
+	}
+	c->r.decision = dec.would_deny ? "monitor" : "allow";
+	if (dec.would_deny)
+		gb_notice("monitor: request %s would be denied %d by rule %s "
+		    "(%s)", c->r.id, dec.status, dec.rule ? dec.rule : "-",
+		    dec.reason ? dec.reason : "-");
+	for (i = 0; i < conf->nupstreams; i++)
+		if (dec.upstream != NULL &&
+		    strcmp(conf->upstreams[i].name, dec.upstream) == 0)
+			break;
+	if (i == conf->nupstreams) {
+		respond_error(c, 503, "no upstream server available");
+		return -1;
+	}
+	c->r.upstream = i;
+	/* Upgrade stays refused: no policy route allows it yet. */
+	c->r.upgrade = false;
 	return 0;
 }
 
@@ -608,6 +714,9 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 		}
 		if (named_in_connection(&ct, h))
 			continue;
+		if (c->r.key_header != NULL && gb_http_name_eq(h->name,
+		    h->name_len, c->r.key_header))
+			continue;	/* the consumer's key stays here */
 		gb_buf_append(b, h->name, h->name_len);
 		gb_buf_puts(b, ": ");
 		gb_buf_append(b, h->value, h->value_len);
@@ -617,6 +726,8 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 	    "Forwarded: for=%s%s%s;proto=https\r\nX-Request-Id: %s\r\n",
 	    c->ip, strchr(c->ip, ':') ? "\"[" : "", c->ip,
 	    strchr(c->ip, ':') ? "]\"" : "", c->r.id);
+	if (c->r.consumer != NULL)
+		gb_buf_printf(b, "X-Gerbang-Consumer: %s\r\n", c->r.consumer);
 	if (c->r.upgrade)
 		gb_buf_puts(b, "Connection: upgrade\r\n");
 	if (req->body == GB_HTTP_BODY_CHUNKED)
@@ -635,11 +746,10 @@ static bool
 dispatch(struct gw_conn *c)
 {
 	struct gw_worker *w = c->w;
-	const struct gw_route *rt = &w->conf->routes[c->r.route];
 	struct gw_upc *u;
 	size_t si;
 
-	u = gw_upc_get(w, rt->upstream, c->r.tried, &si);
+	u = gw_upc_get(w, c->r.upstream, c->r.tried, &si);
 	if (u == NULL)
 		return false;
 	c->r.tried |= 1ull << si;
@@ -664,9 +774,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 {
 	struct gw_worker *w = c->w;
 	char host[256];
-	const char *path, *query = NULL, *err, *rule;
+	const char *path, *query = NULL, *err;
 	size_t pathlen, querylen = 0, hostlen, outn;
-	int deny;
 
 	c->r.active = true;
 	c->r.start_ns = gb_now_ns();
@@ -748,23 +857,29 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		    sizeof(host));
 	else
 		hostlen = route_host("", 0, host, sizeof(host));
-	c->r.route = route_match(w->conf, host, hostlen, w->pathbuf, outn);
-	if ((deny = decide(c, c->r.route, &rule)) != 0) {
-		c->r.decision = "deny";
-		respond_error(c, deny, deny == 404 ? "no route" : "forbidden");
-		return;
+	if (w->conf->policy != NULL) {
+		if (decide_policy(c, req, w->pathbuf, outn) == -1)
+			return;
+	} else {
+		c->r.route = route_match(w->conf, host, hostlen, w->pathbuf,
+		    outn);
+		if (c->r.route == SIZE_MAX) {
+			c->r.decision = "deny";
+			c->r.rule = "no-route";
+			respond_error(c, 404, "no route");
+			return;
+		}
+		c->r.route_name = w->conf->routes[c->r.route].name;
+		c->r.stats_slot = w->conf->routes[c->r.route].stats_slot;
+		c->r.upstream = w->conf->routes[c->r.route].upstream;
+		c->r.upgrade = (req->flags & GB_HTTP_F_UPGRADE) &&
+		    w->conf->routes[c->r.route].upgrade;
+		c->r.decision = "allow";
 	}
-	c->r.decision = "allow";
 	if (w->conf->max_body > 0 && req->body == GB_HTTP_BODY_LENGTH &&
 	    req->content_length > w->conf->max_body) {
 		respond_error(c, 413, "request body too large");
 		return;
-	}
-	if (req->flags & GB_HTTP_F_UPGRADE) {
-		if (w->conf->routes[c->r.route].upgrade)
-			c->r.upgrade = true;
-		else
-			c->r.upgrade = false;	/* Upgrade stripped */
 	}
 	build_upstream_head(c, req, w->pathbuf, outn, query, querylen);
 	if ((req->flags & GB_HTTP_F_EXPECT_CONTINUE) && !c->r.body_done)
@@ -1109,7 +1224,7 @@ upstream_failed(struct gw_conn *c, int status)
 {
 	struct gw_worker *w = c->w;
 	struct gw_upc *u = c->up;
-	const struct gw_route *rt = &w->conf->routes[c->r.route];
+	size_t ui = c->r.upstream;
 	bool can_retry;
 
 	/*
@@ -1122,11 +1237,11 @@ upstream_failed(struct gw_conn *c, int status)
 	    c->r.body == GB_HTTP_BODY_NONE &&
 	    (c->r.idempotent || (u->reused && u->sent == 0)) &&
 	    gb_buf_used(&c->r.head) > 0 &&
-	    c->r.attempts <= w->conf->upstreams[rt->upstream].retries;
+	    c->r.attempts <= w->conf->upstreams[ui].retries;
 	if (u->reused && !c->r.resp_head && c->r.body == GB_HTTP_BODY_NONE &&
 	    c->r.idempotent)
 		c->r.tried &= ~(1ull << (u->srv_index -
-		    w->server_base[rt->upstream]));	/* same server again */
+		    w->server_base[ui]));	/* same server again */
 	upstream_drop(c);
 	if (can_retry) {
 		__atomic_add_fetch(&w->st->retries, 1, __ATOMIC_RELAXED);
@@ -1668,6 +1783,7 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 	c->w = w;
 	c->l = l;
 	c->io.fd = fd;
+	c->addr = *ss;
 	c->io.rd_ready = true;	/* TCP_DEFER_ACCEPT: data is likely there */
 	c->io.wr_ready = true;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -9,6 +9,7 @@
 #include "gateway/gw.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -30,28 +31,40 @@ gw_stats_open(struct gw_stats **out)
 	return 0;
 }
 
+/* The slot of route name, made when new; SIZE_MAX when all are taken. */
+static size_t
+route_slot(struct gw_stats *st, const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < st->nroutes; k++)
+		if (strncmp(st->workers[0].routes[k].name, name,
+		    GW_NAME_MAX - 1) == 0)
+			return k;
+	if (st->nroutes == GW_MAX_ROUTES)
+		return SIZE_MAX;
+	/* Names live in slot 0, which no worker uses. */
+	snprintf(st->workers[0].routes[k].name, GW_NAME_MAX, "%s", name);
+	st->nroutes++;
+	return k;
+}
+
 void
 gw_stats_bind(struct gw_stats *st, struct gw_conf *conf)
 {
-	size_t i, j, k;
+	size_t i, j, k, n;
 
-	for (i = 0; i < conf->nroutes; i++) {
-		struct gw_route *r = &conf->routes[i];
-
-		for (k = 0; k < st->nroutes; k++)
-			if (strcmp(st->workers[0].routes[k].name, r->name) == 0)
-				break;
-		if (k == st->nroutes) {
-			if (st->nroutes == GW_MAX_ROUTES) {
-				r->stats_slot = SIZE_MAX;
-				continue;
-			}
-			/* Names live in slot 0 and in retired. */
-			snprintf(st->workers[0].routes[k].name, GW_NAME_MAX,
-			    "%s", r->name);
-			st->nroutes++;
-		}
-		r->stats_slot = k;
+	for (i = 0; i < conf->nroutes; i++)
+		conf->routes[i].stats_slot = route_slot(st,
+		    conf->routes[i].name);
+	if (conf->policy != NULL) {
+		n = pol_set_nroutes(conf->policy);
+		free(conf->pol_slots);
+		if ((conf->pol_slots = calloc(n ? n : 1,
+		    sizeof(*conf->pol_slots))) != NULL)
+			for (i = 0; i < n; i++)
+				conf->pol_slots[i] = route_slot(st,
+				    pol_set_route_id(conf->policy, i));
 	}
 	for (i = 0; i < conf->nupstreams; i++) {
 		struct gw_upstream *u = &conf->upstreams[i];

@@ -599,6 +599,8 @@ gw_tls_peer_id(SSL *ssl, struct gw_peer_id *id)
 			break;
 	}
 	GENERAL_NAMES_free(gens);
-	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32)
+	if (X509_digest(x, EVP_sha256(), md, &mdlen) == 1 && mdlen == 32) {
 		gb_hex(id->fingerprint, md, mdlen);
+		memcpy(id->sha256, md, 32);
+	}
 }

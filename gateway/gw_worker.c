@@ -247,6 +247,15 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 		rc = -1;
 		goto out;
 	}
+	/*
+	 * Rate-limit counters are per worker. A reload starts new workers,
+	 * so today the counters start afresh on reload (see docs/policy.md).
+	 */
+	if (conf->policy != NULL && (pol_state_new(0, &w.pstate) == -1 ||
+	    pol_state_rebind(w.pstate, conf->policy) == -1)) {
+		rc = -1;
+		goto out;
+	}
 	if (conf->access_log != NULL) {
 		if (strcmp(conf->access_log, "-") == 0)
 			w.alog_fd = STDOUT_FILENO;
@@ -291,6 +300,7 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 	if (w.alog_fd != -1)
 		flush_access_log(&w);
 out:
+	pol_state_free(w.pstate);
 	gw_admin_stop(&w);
 	gw_health_stop(&w);
 	gw_upc_fini(&w);

@@ -111,6 +111,8 @@ struct pol_decision {
 	const char	*reason;	/* fixed text, e.g. "no identity" */
 	const char	*consumer;	/* identified consumer id */
 	const char	*route;		/* matched route id */
+	size_t		 route_index;	/* its index (pol_set_route_id()), or
+					   SIZE_MAX */
 	const char	*upstream;	/* the route's upstream name */
 	const struct pol_quota *quotas;	/* the consumer's quotas */
 	size_t		 nquotas;
@@ -139,6 +141,8 @@ void	pol_set_free(struct pol_set *set);
 /* Counts, for logs and the admin endpoint. */
 size_t	pol_set_nconsumers(const struct pol_set *set);
 size_t	pol_set_nroutes(const struct pol_set *set);
+/* Id of route i (0 <= i < pol_set_nroutes()), borrowed from the set. */
+const char *pol_set_route_id(const struct pol_set *set, size_t i);
 
 /* ---- pol_decide.c ---- */
 

@@ -342,6 +342,7 @@ run(struct dctx *c)
 	char mb[64];
 
 	memset(d, 0, sizeof(*d));
+	d->route_index = SIZE_MAX;
 	d->allow = true;
 	c->monitor = set->mode == POL_MONITOR;
 	have_addr = pol_addr_from_sa(req->addr, &a) == 0;
@@ -366,6 +367,7 @@ run(struct dctx *c)
 	if (ri == POL_NONE && pathonly != POL_NONE) {
 		r = &set->routes[pathonly];
 		d->route = r->id;
+		d->route_index = pathonly;
 		c->monitor = r->mode == POL_MONITOR;
 		ex(c, "route: \"%s\" (%s %s) matches the path, not the method "
 		    "%.*s (allowed: %s)", r->id, r->exact ? "path" : "prefix",
@@ -393,6 +395,7 @@ run(struct dctx *c)
 	}
 	r = &set->routes[ri];
 	d->route = r->id;
+	d->route_index = ri;
 	d->upstream = r->upstream;
 	c->monitor = r->mode == POL_MONITOR;
 	ex(c, "route: \"%s\" (host %s, %s %s, %s) -> upstream \"%s\"%s",
@@ -488,6 +491,7 @@ bad_args(const struct pol_set *set, struct pol_state *st,
 {
 	if (dec != NULL) {
 		memset(dec, 0, sizeof(*dec));
+		dec->route_index = SIZE_MAX;
 		dec->status = 403;
 		dec->rule = "default";
 		dec->reason = "bad arguments";

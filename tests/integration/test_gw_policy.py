@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""gerbang-gateway with an access policy (policy:): identity by API key,
+401/403/404/429 answers that leak no detail, X-Gerbang-Consumer injected
+(and a client's copy dropped), the API key never forwarded, CIDR rules,
+monitor mode, and policy errors from -t as file:line:col.
+
+usage: test_gw_policy.py BUILD_DIR
+"""
+import hashlib
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+import gwtest  # noqa: E402
+from gwtest import upstream_conf  # noqa: E402
+
+KEY_A = "kunci-rahasia-dinkes-0001"
+KEY_B = "kunci-rahasia-djp-0002"
+
+
+def sha(s: str) -> str:
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+POLICY = f"""\
+version: 1
+settings:
+  mode: enforce
+consumers:
+  - id: dinkes
+    agency: Dinas Kesehatan
+    identities:
+      - api_key_sha256: {sha(KEY_A)}
+  - id: djp
+    agency: Direktorat Jenderal Pajak
+    identities:
+      - api_key_sha256: {sha(KEY_B)}
+routes:
+  - id: echo-dinkes
+    prefix: /echo
+    methods: [GET, POST]
+    upstream: up
+    consumers: [dinkes]
+    rate_limit: {{ rps: 1, burst: 3 }}
+  - id: status
+    prefix: /status
+    upstream: up
+    consumers: [dinkes, djp]
+  - id: blocked-net
+    prefix: /headers
+    upstream: up
+    consumers: [dinkes]
+    network: {{ deny: [127.0.0.0/8] }}
+  - id: watched
+    prefix: /bytes
+    upstream: up
+    consumers: [djp]
+    mode: monitor
+"""
+
+
+def main(t: gwtest.Test):
+    up = t.upstream()
+    pol = t.path("policy.yaml")
+    pol.write_text(POLICY)
+    conf = t.config(upstreams=[upstream_conf("up", [up])])
+    del conf["routes"]
+    conf["policy"] = str(pol)
+    gw = t.gateway(conf)
+
+    c = gw.conn()
+    r = c.get("/echo")
+    t.check(r.status == 401 and not r.closes, "no key: 401, kept open", r)
+    t.check(b"dinkes" not in r.body and b"echo-dinkes" not in r.body,
+            "a denial names no rule or consumer", r.body)
+    r = c.get("/echo", headers=[("X-API-Key", "wrong-key")])
+    t.check(r.status == 401, "unknown key: 401", r)
+    r = c.get("/echo", headers=[("X-API-Key", KEY_B)])
+    t.check(r.status == 403, "djp on a dinkes-only route: 403", r)
+    r = c.get("/nowhere", headers=[("X-API-Key", KEY_A)])
+    t.check(r.status == 404, "no route: 404", r)
+
+    r = c.get("/echo", headers=[("X-API-Key", KEY_A),
+                                ("X-Gerbang-Consumer", "djp")])
+    t.check(r.status == 200, "dinkes on its route: 200", r)
+    if r.status == 200:
+        hdrs = r.json()["headers"]
+        got = [v for k, v in hdrs if k.lower() == "x-gerbang-consumer"]
+        t.check(got == ["dinkes"], "X-Gerbang-Consumer is the identified "
+                "consumer, the client's copy dropped", hdrs)
+        t.check(not any(k.lower() == "x-api-key" for k, _ in hdrs),
+                "the API key is not forwarded", hdrs)
+    r = c.get("/echo", headers=[("Authorization", "Bearer " + KEY_A)])
+    t.check(r.status == 200, "Authorization: Bearer works as a key", r)
+    if r.status == 200:
+        hdrs = r.json()["headers"]
+        t.check(not any(k.lower() == "authorization" for k, _ in hdrs),
+                "the bearer key is not forwarded", hdrs)
+
+    # Rate limit: burst 3 at 1 rps; two used above, so within a few more
+    # requests a 429 with Retry-After must come.
+    seen = None
+    for _ in range(6):
+        r = c.get("/echo", headers=[("X-API-Key", KEY_A)])
+        if r.status == 429:
+            seen = r
+            break
+    t.check(seen is not None, "rate limit: 429 after the burst", seen)
+    if seen is not None:
+        ra = seen.header("Retry-After")
+        t.check(ra is not None and ra.isdigit() and int(ra) >= 1,
+                "429 carries Retry-After", seen)
+    r = c.get("/status/200", headers=[("X-API-Key", KEY_A)])
+    t.check(r.status == 200, "another route is not limited by that one", r)
+
+    r = c.get("/headers", headers=[("X-API-Key", KEY_A)])
+    t.check(r.status == 403, "CIDR deny on a route: 403", r)
+    r = c.get("/bytes/10", headers=[("X-API-Key", KEY_A)])
+    t.check(r.status == 200 and len(r.body) == 10,
+            "monitor mode: would deny (wrong consumer), forwards", r)
+
+    time.sleep(0.3)
+    log = gw.access_log()
+    denied = [e for e in log if e.get("decision") == "deny"]
+    t.check(any(e.get("status") == 401 for e in denied) and
+            any(e.get("status") == 429 and e.get("consumer") == "dinkes"
+                for e in denied),
+            "access log: denials with consumer and rule", denied[:4])
+    t.check(any(e.get("decision") == "monitor" for e in log),
+            "access log: monitor decisions marked", log[-3:])
+    t.check(all(KEY_A not in str(e) and KEY_B not in str(e) for e in log),
+            "no API key in the access log")
+    m = gw.metrics()
+    t.check(any(k[0] == "gerbang_route_requests_total" and
+                ("route", "echo-dinkes") in k[1] for k in m),
+            "metrics count requests by policy route",
+            [k for k in m if k[0] == "gerbang_route_requests_total"])
+
+    # -t reports policy errors as file:line:col and refuses.
+    bad = t.path("bad-policy.yaml")
+    bad.write_text(POLICY.replace("consumers: [dinkes, djp]",
+                                  "consumers: [dinkes, pajak]"))
+    conf2 = dict(conf)
+    conf2["policy"] = str(bad)
+    conf2_path = t.path("bad.yaml")
+    conf2_path.write_text(gwtest.to_yaml(conf2) + "\n")
+    p = subprocess.run([str(t.exe), "-t", "-c", str(conf2_path)],
+                       capture_output=True, text=True, timeout=20)
+    t.check(p.returncode == 1 and f"{bad}:" in p.stderr and
+            "pajak" in p.stderr, "-t: policy error with its position",
+            p.stderr)
+
+
+if __name__ == "__main__":
+    gwtest.run(main)
