@@ -211,6 +211,15 @@ def main(t: gwtest.Test):
     th.join(10)
     t.check(res.get("r") is not None and res["r"].status == 200,
             "the request in flight completes")
+    # This test stopped the gateway itself: wait for it here, so the
+    # harness does not take an early exit for a crash.
+    try:
+        rc = gw.proc.wait(timeout=10)
+    except Exception:  # noqa: BLE001 - reported below
+        rc = None
+    t.check(rc == 0, "the master exits 0 after the drain", rc)
+    gw.stopped = True
+    gw.check_stderr()
 
 
 if __name__ == "__main__":
