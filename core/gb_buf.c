@@ -120,6 +120,33 @@ gb_buf_putc(struct gb_buf *b, int c)
 }
 
 int
+gb_buf_put_u64(struct gb_buf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return gb_buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+int
+gb_buf_put_hex(struct gb_buf *b, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[16];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = hex[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	return gb_buf_append(b, tmp + i, sizeof(tmp) - i);
+}
+
+int
 gb_buf_vprintf(struct gb_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

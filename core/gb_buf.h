@@ -63,6 +63,9 @@ int	gb_buf_printf(struct gb_buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	gb_buf_vprintf(struct gb_buf *b, const char *fmt, va_list ap)
 	    __attribute__((format(printf, 2, 0)));
+/* Append v in decimal / lower-case hex, without printf. 0 or -1. */
+int	gb_buf_put_u64(struct gb_buf *b, uint64_t v);
+int	gb_buf_put_hex(struct gb_buf *b, uint64_t v);
 /* Append s[0..n) as the inside of a JSON string (no quotes added). */
 int	gb_buf_json_str(struct gb_buf *b, const char *s, size_t n);
 

@@ -37,11 +37,13 @@ struct gb_ev {
 const char *
 gb_ev_flags_str(unsigned mask, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s",
+	snprintf(buf, len, "%s%s%s%s%s%s",
 	    mask == 0 ? "NONE" : "",
 	    mask & GB_EV_READ ? "READ" : "",
 	    (mask & GB_EV_READ) && (mask & GB_EV_WRITE) ? "|" : "",
-	    mask & GB_EV_WRITE ? "WRITE" : "");
+	    mask & GB_EV_WRITE ? "WRITE" : "",
+	    mask & GB_EV_EXCLUSIVE ? "|EXCLUSIVE" : "",
+	    mask & GB_EV_EDGE ? "|EDGE" : "");
 	return buf;
 }
 
@@ -104,6 +106,8 @@ to_epoll(unsigned mask)
 		e |= EPOLLOUT;
 	if (mask & GB_EV_EXCLUSIVE)
 		e |= EPOLLEXCLUSIVE;
+	if (mask & GB_EV_EDGE)
+		e |= EPOLLET;
 	return e;
 }
 

@@ -373,14 +373,36 @@ reason_phrase(int status)
 	}
 }
 
+/* "<worker prefix><sequence in hex>": unique per gateway start. */
+static void
+request_id(struct gw_worker *w, char id[32])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(w->reqprefix), k;
+	uint64_t v = ++w->reqseq;
+	char tmp[16];
+
+	memcpy(id, w->reqprefix, n);
+	k = sizeof(tmp);
+	do {
+		tmp[--k] = hex[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	memcpy(id + n, tmp + k, sizeof(tmp) - k);
+	id[n + sizeof(tmp) - k] = '\0';
+}
+
+/* Forget the request; the head buffer's memory is kept for the next. */
 static void
 req_reset(struct gw_conn *c)
 {
-	gb_buf_free(&c->r.head);
+	struct gb_buf head = c->r.head;
+
 	memset(&c->r, 0, sizeof(c->r));
 	c->r.route = SIZE_MAX;
 	c->r.stats_slot = SIZE_MAX;
-	gb_buf_init(&c->r.head, 0);
+	c->r.head = head;
+	gb_buf_reset(&c->r.head);
 }
 
 static void
@@ -421,8 +443,7 @@ respond_error(struct gw_conn *c, int status, const char *msg)
 	    c->r.active && c->r.body_done && !c->close_after &&
 	    c->state == C_HEAD;
 	if (c->r.id[0] == '\0')
-		snprintf(c->r.id, sizeof(c->r.id), "%s%" PRIx64,
-		    w->reqprefix, ++w->reqseq);
+		request_id(w, c->r.id);
 	if (c->r.start_ns == 0)
 		c->r.start_ns = gb_now_ns();
 	n = snprintf(body, sizeof(body),
@@ -722,24 +743,36 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 		gb_buf_append(b, h->value, h->value_len);
 		gb_buf_puts(b, "\r\n");
 	}
-	gb_buf_printf(b, "X-Forwarded-For: %s\r\nX-Forwarded-Proto: https\r\n"
-	    "Forwarded: for=%s%s%s;proto=https\r\nX-Request-Id: %s\r\n",
-	    c->ip, strchr(c->ip, ':') ? "\"[" : "", c->ip,
-	    strchr(c->ip, ':') ? "]\"" : "", c->r.id);
-	if (c->r.consumer != NULL)
-		gb_buf_printf(b, "X-Gerbang-Consumer: %s\r\n", c->r.consumer);
+	/* The hot path writes without printf. */
+	gb_buf_puts(b, "X-Forwarded-For: ");
+	gb_buf_puts(b, c->ip);
+	gb_buf_puts(b, "\r\nX-Forwarded-Proto: https\r\nForwarded: for=");
+	if (c->addr.ss_family == AF_INET6) {
+		gb_buf_puts(b, "\"[");
+		gb_buf_puts(b, c->ip);
+		gb_buf_puts(b, "]\"");
+	} else
+		gb_buf_puts(b, c->ip);
+	gb_buf_puts(b, ";proto=https\r\nX-Request-Id: ");
+	gb_buf_puts(b, c->r.id);
+	gb_buf_puts(b, "\r\n");
+	if (c->r.consumer != NULL) {
+		gb_buf_puts(b, "X-Gerbang-Consumer: ");
+		gb_buf_puts(b, c->r.consumer);
+		gb_buf_puts(b, "\r\n");
+	}
 	if (c->r.upgrade)
 		gb_buf_puts(b, "Connection: upgrade\r\n");
 	if (req->body == GB_HTTP_BODY_CHUNKED)
 		gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
 	else if (req->body == GB_HTTP_BODY_LENGTH ||
-	    (req->flags & GB_HTTP_F_HAS_CL))
-		gb_buf_printf(b, "Content-Length: %" PRIu64 "\r\n",
-		    req->content_length);
+	    (req->flags & GB_HTTP_F_HAS_CL)) {
+		gb_buf_puts(b, "Content-Length: ");
+		gb_buf_put_u64(b, req->content_length);
+		gb_buf_puts(b, "\r\n");
+	}
 	gb_buf_puts(b, "\r\n");
 }
-
-static void up_event(struct gb_ev *ev, int fd, void *arg, unsigned mask);
 
 /* Give the request to an upstream server; false when none is usable. */
 static bool
@@ -756,16 +789,12 @@ dispatch(struct gw_conn *c)
 	c->r.attempts++;
 	u->client = c;
 	c->up = u;
-	snprintf(c->r.server, sizeof(c->r.server), "%s", u->srv->name);
+	copy_cut(c->r.server, sizeof(c->r.server), u->srv->name,
+	    strlen(u->srv->name));
 	if (gb_buf_append(&u->out, gb_buf_head(&c->r.head),
 	    gb_buf_used(&c->r.head)) == -1)
 		return false;
 	c->r.up_start = c->r.up_last = gb_ev_now(w->ev);
-	gb_ev_add(w->ev, u->io.fd, GB_EV_WRITE | GB_EV_READ, up_event, u);
-	if (u->reused) {
-		u->io.rd_ready = true;
-		u->io.wr_ready = true;
-	}
 	return true;
 }
 
@@ -788,8 +817,7 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	c->r.body_done = req->body == GB_HTTP_BODY_NONE ||
 	    (req->body == GB_HTTP_BODY_LENGTH && req->content_length == 0);
 	c->r.bytes_in = headlen;
-	snprintf(c->r.id, sizeof(c->r.id), "%s%" PRIx64, w->reqprefix,
-	    ++w->reqseq);
+	request_id(w, c->r.id);
 	copy_cut(c->r.method_s, sizeof(c->r.method_s), req->method,
 	    req->method_len);
 	switch (req->method_id) {
@@ -965,7 +993,6 @@ pump_request_body(struct gw_conn *c)
 		{
 			const char *data;
 			size_t used, dlen;
-			char line[24];
 			int rc;
 
 			rc = gb_http_chunked_next(&c->r.ch,
@@ -976,8 +1003,8 @@ pump_request_body(struct gw_conn *c)
 				return true;
 			}
 			if (dlen > 0) {
-				snprintf(line, sizeof(line), "%zx\r\n", dlen);
-				gb_buf_puts(&u->out, line);
+				gb_buf_put_hex(&u->out, dlen);
+				gb_buf_puts(&u->out, "\r\n");
 				gb_buf_append(&u->out, data, dlen);
 				gb_buf_puts(&u->out, "\r\n");
 			}
@@ -1009,7 +1036,9 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 	struct conn_tokens ct;
 
 	conn_tokens_find(&ct, hdrs, resp->nheaders);
-	gb_buf_printf(b, "HTTP/1.1 %d ", resp->status);
+	gb_buf_puts(b, "HTTP/1.1 ");
+	gb_buf_put_u64(b, (uint64_t)resp->status);
+	gb_buf_putc(b, ' ');
 	gb_buf_append(b, resp->reason, resp->reason_len);
 	gb_buf_puts(b, "\r\n");
 	for (i = 0; i < resp->nheaders; i++) {
@@ -1037,8 +1066,9 @@ copy:
 	}
 	switch (resp->body) {
 	case GB_HTTP_BODY_LENGTH:
-		gb_buf_printf(b, "Content-Length: %" PRIu64 "\r\n",
-		    resp->content_length);
+		gb_buf_puts(b, "Content-Length: ");
+		gb_buf_put_u64(b, resp->content_length);
+		gb_buf_puts(b, "\r\n");
 		break;
 	case GB_HTTP_BODY_CHUNKED:
 		gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
@@ -1060,7 +1090,9 @@ copy:
 		gb_buf_puts(b, "Connection: close\r\n");
 	else if (c->r.minor == 0)
 		gb_buf_puts(b, "Connection: keep-alive\r\n");
-	gb_buf_printf(b, "X-Request-Id: %s\r\n\r\n", c->r.id);
+	gb_buf_puts(b, "X-Request-Id: ");
+	gb_buf_puts(b, c->r.id);
+	gb_buf_puts(b, "\r\n\r\n");
 	c->r.bytes_out += b->len - start;
 }
 
@@ -1131,8 +1163,10 @@ pump_response_body(struct gw_conn *c)
 			break;
 		}
 		if (dlen > 0) {
-			if (c->r.chunk_out)
-				gb_buf_printf(&c->out, "%zx\r\n", dlen);
+			if (c->r.chunk_out) {
+				gb_buf_put_hex(&c->out, dlen);
+				gb_buf_puts(&c->out, "\r\n");
+			}
 			gb_buf_append(&c->out, data, dlen);
 			if (c->r.chunk_out)
 				gb_buf_puts(&c->out, "\r\n");
@@ -1211,7 +1245,7 @@ process_response_head(struct gw_conn *c)
 	}
 	client_response_head(c, &resp, w->hdrs);
 	gb_buf_consume(&u->in, (size_t)n);
-	gb_buf_free(&c->r.head);
+	gb_buf_reset(&c->r.head);	/* no retry once a response came */
 	if (resp.body == GB_HTTP_BODY_NONE ||
 	    (resp.body == GB_HTTP_BODY_LENGTH && resp.content_length == 0))
 		finish_request(c);
@@ -1630,53 +1664,19 @@ client_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 	conn_run(c);
 }
 
-static void
-up_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
-{
-	struct gw_upc *u = arg;
-
-	(void)ev;
-	(void)fd;
-	gw_io_event(&u->io, mask);
-	if (u->client != NULL)
-		conn_run(u->client);
-}
-
-/* Watch what the connection (and its upstream) needs; set its timer. */
+/*
+ * Set the one timer the connection's state needs. Its sockets (and its
+ * upstream's) are registered once, edge-triggered, for both directions:
+ * readiness is remembered in struct gw_io, so nothing is re-registered per
+ * request.
+ */
 static void
 conn_arm(struct gw_conn *c)
 {
 	struct gw_worker *w = c->w;
-	bool want_rd = want_client_read(c);
-	bool want_wr = gb_buf_used(&c->out) > 0;
 	uint64_t dl, now = gb_ev_now(w->ev);
 	int what;
 
-	if (c->state == C_HANDSHAKE) {
-		want_rd = !c->io.rd_ready;
-		want_wr = !c->io.wr_ready;
-		gb_ev_mod(w->ev, c->io.fd, (want_rd ? GB_EV_READ : 0) |
-		    (want_wr ? GB_EV_WRITE : 0));
-	} else
-		gb_ev_mod(w->ev, c->io.fd, gw_io_interest(&c->io, want_rd,
-		    want_wr));
-	if (c->up != NULL) {
-		struct gw_upc *u = c->up;
-		bool urd = (c->state == C_TUNNEL || !c->r.resp_done) &&
-		    !u->io.eof && gb_buf_used(&c->out) < HIGH_WATER &&
-		    gb_buf_used(&u->in) < HIGH_WATER;
-		bool uwr = gb_buf_used(&u->out) > 0 || u->handshaking;
-		unsigned m;
-
-		if (u->connecting)
-			m = GB_EV_WRITE;
-		else if (u->handshaking)
-			m = (u->io.rd_ready ? 0 : GB_EV_READ) |
-			    (u->io.wr_ready ? 0 : GB_EV_WRITE);
-		else
-			m = gw_io_interest(&u->io, urd, uwr);
-		gb_ev_mod(w->ev, u->io.fd, m);
-	}
 	dl = conn_deadline(c, &what);
 	if (dl == UINT64_MAX)
 		gb_ev_timer_cancel(w->ev, &c->timer);
@@ -1765,6 +1765,7 @@ conn_run(struct gw_conn *c)
 	    gb_buf_used(&c->out) == 0) {
 		gb_buf_free(&c->in);
 		gb_buf_free(&c->out);
+		gb_buf_free(&c->r.head);
 	}
 	conn_arm(c);
 }
@@ -1801,6 +1802,7 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 	gb_buf_init(&c->in, w->conf->limits.max_head_size + 2 * READ_CHUNK +
 	    HIGH_WATER);
 	gb_buf_init(&c->out, 4 * HIGH_WATER);
+	gb_buf_init(&c->r.head, 0);
 	req_reset(c);
 	c->t_accept = c->t_rd = c->t_wr = gb_ev_now(w->ev);
 	gb_ev_timer_init(&c->timer, conn_timeout, c);
@@ -1824,7 +1826,8 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 	w->nconns++;
 	__atomic_add_fetch(&w->st->active_conns, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->st->conns_total, 1, __ATOMIC_RELAXED);
-	if (gb_ev_add(w->ev, fd, GB_EV_READ, client_event, c) == -1) {
+	if (gb_ev_add(w->ev, fd, GB_EV_READ | GB_EV_WRITE | GB_EV_EDGE,
+	    client_event, c) == -1) {
 		conn_close(c);
 		return;
 	}

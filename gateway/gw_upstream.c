@@ -97,16 +97,26 @@ gw_upc_close(struct gw_upc *u)
 	w->upreap = u;
 }
 
+/*
+ * Every event of an upstream connection (registered once, edge-triggered):
+ * to its client when it has one; an idle pooled one that says something
+ * (EOF or junk, either way) is gone.
+ */
 static void
-idle_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
+upc_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 {
 	struct gw_upc *u = arg;
 	char b[1];
 
 	(void)ev;
 	(void)fd;
-	(void)mask;
-	/* An idle connection says something: EOF or junk, either way gone. */
+	gw_io_event(&u->io, mask);
+	if (u->client != NULL) {
+		gw_conn_upstream_event(u->client);
+		return;
+	}
+	if (u->closed || !(mask & GB_EV_READ))
+		return;
 	if (u->io.ssl == NULL && recv(u->io.fd, b, 1, MSG_PEEK) == -1 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -144,8 +154,13 @@ gw_upc_release(struct gw_upc *u, bool reusable)
 		w->upreap = u;
 		return;
 	}
-	gb_buf_free(&u->in);
-	gb_buf_free(&u->out);
+	/* Small buffers stay for the next request; big ones go. */
+	if (u->in.cap > 64 * 1024)
+		gb_buf_free(&u->in);
+	if (u->out.cap > 64 * 1024)
+		gb_buf_free(&u->out);
+	gb_buf_reset(&u->in);
+	gb_buf_reset(&u->out);
 	u->sent = 0;
 	u->prev = NULL;
 	u->next = w->idle[u->srv_index];
@@ -153,7 +168,6 @@ gw_upc_release(struct gw_upc *u, bool reusable)
 		u->next->prev = u;
 	w->idle[u->srv_index] = u;
 	w->idle_count[u->srv_index]++;
-	gb_ev_add(w->ev, u->io.fd, GB_EV_READ, idle_event, u);
 	gb_ev_timer_init(&u->timer, idle_timeout, u);
 	gb_ev_timer_set(w->ev, &u->timer, w->conf->timeouts.upstream_idle);
 }
@@ -291,6 +305,11 @@ upc_connect(struct gw_worker *w, size_t ui, size_t si)
 		u->io.err = true;
 	}
 	u->connecting = true;
+	if (gb_ev_add(w->ev, fd, GB_EV_READ | GB_EV_WRITE | GB_EV_EDGE,
+	    upc_event, u) == -1) {
+		upc_free(u);
+		return NULL;
+	}
 	if (up->tls && up->tls_ctx != NULL) {
 		if ((u->io.ssl = SSL_new(up->tls_ctx)) == NULL) {
 			upc_free(u);
