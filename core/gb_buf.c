@@ -321,6 +321,18 @@ gb_buf_json_str(struct gb_buf *b, const char *s, size_t n)
 	return 0;
 }
 
+int
+gb_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void
 gb_hex(char *dst, const void *p, size_t n)
 {

@@ -88,6 +88,9 @@ const char *gb_buf_cstr(struct gb_buf *b);
  */
 size_t	gb_json_escape(char *dst, size_t dstlen, const char *s, size_t n);
 
+/* Value of hex digit c (either case), or -1. */
+int	gb_hexval(int c);
+
 /* Lower-case hex of p[0..n) into dst (2n + 1 bytes). */
 void	gb_hex(char *dst, const void *p, size_t n);
 

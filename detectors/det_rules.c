@@ -4,6 +4,7 @@
  * error reported with its position; nothing is returned unless all are
  * clean.
  */
+#include "core/gb_buf.h"
 #include "core/gb_diag.h"
 #include "core/gb_util.h"
 #include "core/gb_yaml.h"
@@ -117,18 +118,6 @@ det_rules_free(struct det_rules *r)
 	free(r->bulk);
 	free(r->allow);
 	free(r);
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static void
@@ -310,7 +299,7 @@ load_allow(struct det_rules *r, const struct gb_ydoc *doc,
 			continue;
 		}
 		for (k = 0; k < 32; k++) {
-			int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
+			int hi = gb_hexval(hex[2 * k]), lo = gb_hexval(hex[2 * k + 1]);
 
 			if (hi < 0 || lo < 0)
 				break;
@@ -319,7 +308,7 @@ load_allow(struct det_rules *r, const struct gb_ydoc *doc,
 		if (k < 32) {
 			gb_ydiag(doc, d, hn, GB_DIAG_ERROR,
 			    "sha256: not a hex digit at position %zu",
-			    2 * k + (hexval(hex[2 * k]) < 0 ? 1 : 2));
+			    2 * k + (gb_hexval(hex[2 * k]) < 0 ? 1 : 2));
 			continue;
 		}
 		a.type = e;

@@ -558,18 +558,6 @@ static const char *const consumer_keys[] = { "id", "agency", "contact",
 static const char *const identity_keys[] = { "cert_subject", "cert_san",
     "cert_sha256", "api_key_sha256", NULL };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 64 hex digits, or 32 colon-separated pairs when colons is set. */
 static int
 parse_sha256(const char *s, bool colons, uint8_t out[32])
@@ -588,7 +576,7 @@ parse_sha256(const char *s, bool colons, uint8_t out[32])
 
 		if (step == 3 && i < 31 && p[2] != ':')
 			return -1;
-		if ((h = hexval(p[0])) < 0 || (lo = hexval(p[1])) < 0)
+		if ((h = gb_hexval(p[0])) < 0 || (lo = gb_hexval(p[1])) < 0)
 			return -1;
 		out[i] = (uint8_t)(h << 4 | lo);
 	}
