@@ -396,6 +396,8 @@ gb_ev_run_once(struct gb_ev *ev, int max_wait_ms)
 		    (GB_EV_READ | GB_EV_WRITE) : 0);
 		if (mask == 0)
 			continue;
+		if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			mask |= GB_EV_HUP;
 		s->cb(ev, fd, s->arg, mask);
 		ran++;
 	}

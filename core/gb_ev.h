@@ -25,6 +25,8 @@
 #define GB_EV_WRITE	0x02
 #define GB_EV_EXCLUSIVE	0x04	/* EPOLLEXCLUSIVE: for listeners shared by
 				   several processes (only with gb_ev_add) */
+#define GB_EV_HUP	0x10	/* reported only: the peer closed or the
+				   socket failed (EPOLLRDHUP, HUP, ERR) */
 #define GB_EV_EDGE	0x08	/* edge-triggered (EPOLLET): the callback is
 				   told only of new readiness; the owner
 				   reads and writes until EAGAIN and remembers

@@ -276,6 +276,7 @@ struct gw_io {
 	bool	 wr_ready;
 	bool	 rd_needs_wr;	/* SSL_read wants the socket writable */
 	bool	 wr_needs_rd;	/* SSL_write wants the socket readable */
+	bool	 hup;	/* the peer closed: a short read is not "drained" */
 	bool	 eof;
 	bool	 err;
 };

@@ -134,8 +134,17 @@ gw_io_read(struct gw_io *io, void *p, size_t n)
 
 	if (io->ssl == NULL) {
 		r = read(io->fd, p, n);
-		if (r > 0)
+		if (r > 0) {
+			/*
+			 * A short read drained the socket (nginx does the
+			 * same): the next read waits for the next edge,
+			 * saving a read that would only say EAGAIN. Not after
+			 * a hang-up: the EOF read must still come.
+			 */
+			if ((size_t)r < n && !io->hup)
+				io->rd_ready = false;
 			return r;
+		}
 		if (r == 0) {
 			io->eof = true;
 			return -1;
@@ -217,6 +226,8 @@ gw_io_write(struct gw_io *io, const void *p, size_t n)
 void
 gw_io_event(struct gw_io *io, unsigned mask)
 {
+	if (mask & GB_EV_HUP)
+		io->hup = true;
 	if (mask & GB_EV_READ) {
 		io->rd_ready = true;
 		if (io->wr_needs_rd) {

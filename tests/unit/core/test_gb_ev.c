@@ -657,7 +657,10 @@ test_fd_regular_file(void **state)
 	close(fd);
 }
 
-/* A hang-up is reported as both READ and WRITE, even when only READ. */
+/*
+ * A hang-up is reported as both READ and WRITE, even when only READ was
+ * asked, and marked GB_EV_HUP.
+ */
 static void
 test_fd_hangup(void **state)
 {
@@ -673,7 +676,7 @@ test_fd_hangup(void **state)
 	close(sv[1]);
 	run_until(ev, &r.done);
 	assert_int_equal(r.calls, 1);
-	assert_int_equal(r.mask, GB_EV_READ | GB_EV_WRITE);
+	assert_int_equal(r.mask, GB_EV_READ | GB_EV_WRITE | GB_EV_HUP);
 	gb_ev_del(ev, sv[0]);
 	gb_ev_free(ev);
 	close(sv[0]);
