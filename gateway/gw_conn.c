@@ -45,6 +45,13 @@ enum conn_state {
 	C_CLOSING,
 };
 
+/* What the access log says of a request, cut to size. */
+struct req_text {
+	char	method[16];
+	char	path[256];
+	char	query[256];
+};
+
 /* What the current request needs, from head to the end of its response. */
 struct req {
 	bool			 active;
@@ -67,9 +74,8 @@ struct req {
 	const char		*key_header;	/* header that carried the API
 						   key: not forwarded */
 	char			 id[32];
-	char			 method_s[16];
-	char			 path[256];	/* for the log, cut */
-	char			 query[256];
+	struct req_text		*text;		/* for the log: allocated at the
+						   first request, freed when idle */
 	uint64_t		 start_ns;
 	uint64_t		 head_ns;	/* response head received */
 	uint64_t		 bytes_in;
@@ -90,7 +96,7 @@ struct req {
 	bool			 up_keepalive;
 	uint64_t		 up_last;	/* last upstream progress, ms */
 	uint64_t		 up_start;	/* connect start, ms */
-	char			 server[GW_NAME_MAX + 8];
+	const char		*server;	/* borrowed from the conf */
 };
 
 struct gw_conn {
@@ -104,11 +110,15 @@ struct gw_conn {
 	struct gb_buf		 out;
 	struct gb_ev_timer	 timer;
 	struct gb_ev_timer	 kick;
-	struct sockaddr_storage	 addr;
+	union {
+		struct sockaddr		sa;
+		struct sockaddr_in	sin;
+		struct sockaddr_in6	sin6;
+	}			 addr;
 	char			 ip[INET6_ADDRSTRLEN];
 	int			 port;
-	struct gw_peer_id	 peer;
-	bool			 peer_done;
+	struct gw_peer_id	*peer;		/* mTLS listeners: after the first
+						   request; NULL otherwise */
 	bool			 closed;
 	bool			 close_after;	/* no more requests */
 	bool			 wr_shut;
@@ -304,6 +314,7 @@ access_log(struct gw_conn *c)
 {
 	struct gw_worker *w = c->w;
 	struct gb_buf *b = &w->alog;
+	const struct req_text *txt = c->r.text;
 	struct timespec ts;
 	struct tm tm;
 	uint64_t now = gb_now_ns(), dur_us;
@@ -321,12 +332,13 @@ access_log(struct gw_conn *c)
 	gb_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"request_id\":\"%s\","
 	    "\"client\":\"%s\",\"client_port\":%d,\"tls\":\"%s\"", t,
 	    ts.tv_nsec / 1000000, c->r.id, c->ip, c->port, tls_version(c));
-	if (c->peer.present) {
+	if (c->peer != NULL && c->peer->present) {
 		gb_buf_puts(b, ",\"client_cert\":{\"subject\":\"");
-		gb_buf_json_str(b, c->peer.subject, strlen(c->peer.subject));
+		gb_buf_json_str(b, c->peer->subject, strlen(c->peer->subject));
 		gb_buf_puts(b, "\",\"san\":\"");
-		gb_buf_json_str(b, c->peer.san, strlen(c->peer.san));
-		gb_buf_printf(b, "\",\"sha256\":\"%s\"}", c->peer.fingerprint);
+		gb_buf_json_str(b, c->peer->san, strlen(c->peer->san));
+		gb_buf_printf(b, "\",\"sha256\":\"%s\"}",
+		    c->peer->fingerprint);
 	}
 	gb_buf_puts(b, ",\"route\":\"");
 	if (c->r.route_name != NULL)
@@ -340,17 +352,22 @@ access_log(struct gw_conn *c)
 		gb_buf_json_str(b, c->r.rule, strlen(c->r.rule));
 	}
 	gb_buf_puts(b, "\",\"method\":\"");
-	gb_buf_json_str(b, c->r.method_s, strlen(c->r.method_s));
-	gb_buf_puts(b, "\",\"path\":\"");
-	gb_buf_json_str(b, c->r.path, strlen(c->r.path));
-	if (w->conf->access_log_query && c->r.query[0] != '\0') {
+	if (txt != NULL) {
+		gb_buf_json_str(b, txt->method, strlen(txt->method));
+		gb_buf_puts(b, "\",\"path\":\"");
+		gb_buf_json_str(b, txt->path, strlen(txt->path));
+	} else
+		gb_buf_puts(b, "-\",\"path\":\"-");
+	if (txt != NULL && w->conf->access_log_query &&
+	    txt->query[0] != '\0') {
 		gb_buf_puts(b, "\",\"query\":\"");
-		gb_buf_json_str(b, c->r.query, strlen(c->r.query));
+		gb_buf_json_str(b, txt->query, strlen(txt->query));
 	}
 	gb_buf_printf(b, "\",\"status\":%d,\"bytes_in\":%" PRIu64 ","
 	    "\"bytes_out\":%" PRIu64 ",\"upstream\":\"%s\","
 	    "\"duration_ms\":%.3f,\"upstream_ms\":%.3f,\"decision\":\"%s\"}\n",
-	    c->r.status, c->r.bytes_in, c->r.bytes_out, c->r.server,
+	    c->r.status, c->r.bytes_in, c->r.bytes_out,
+	    c->r.server ? c->r.server : "",
 	    (double)dur_us / 1000.0, c->r.head_ns ?
 	    (double)(c->r.head_ns - c->r.start_ns) / 1e6 : 0.0,
 	    c->r.decision ? c->r.decision : "none");
@@ -403,16 +420,34 @@ request_id(struct gw_worker *w, char id[32])
 	id[n + sizeof(tmp) - k] = '\0';
 }
 
-/* Forget the request; the head buffer's memory is kept for the next. */
+/* The request's log text, allocated on first use (NULL: out of memory). */
+static struct req_text *
+req_text(struct gw_conn *c)
+{
+	if (c->r.text == NULL && (c->r.text = malloc(sizeof(*c->r.text))) ==
+	    NULL)
+		return NULL;
+	memset(c->r.text, 0, sizeof(*c->r.text));
+	strcpy(c->r.text->path, "-");
+	return c->r.text;
+}
+
+/* Forget the request; its buffers' memory is kept for the next. */
 static void
 req_reset(struct gw_conn *c)
 {
 	struct gb_buf head = c->r.head;
+	struct req_text *text = c->r.text;
 
 	memset(&c->r, 0, sizeof(c->r));
 	c->r.route = SIZE_MAX;
 	c->r.stats_slot = SIZE_MAX;
 	c->r.head = head;
+	c->r.text = text;
+	if (text != NULL) {
+		memset(text, 0, sizeof(*text));
+		strcpy(text->path, "-");
+	}
 	gb_buf_reset(&c->r.head);
 }
 
@@ -559,7 +594,7 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 	size_t i;
 
 	memset(&pr, 0, sizeof(pr));
-	pr.addr = (const struct sockaddr *)&c->addr;
+	pr.addr = &c->addr.sa;
 	pr.host = req->host ? req->host : req->authority;
 	pr.host_len = req->host ? req->host_len : req->authority_len;
 	pr.path = path;
@@ -569,10 +604,10 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 	pr.body_len = req->content_length;
 	c->r.key_header = find_api_key(w->hdrs, req->nheaders, &pr.api_key,
 	    &pr.api_key_len);
-	if (c->peer.present) {
-		pr.cert_subject = c->peer.subject;
-		pr.cert_san = c->peer.san[0] ? c->peer.san : NULL;
-		pr.cert_sha256 = c->peer.sha256;
+	if (c->peer != NULL && c->peer->present) {
+		pr.cert_subject = c->peer->subject;
+		pr.cert_san = c->peer->san[0] ? c->peer->san : NULL;
+		pr.cert_sha256 = c->peer->sha256;
 	}
 	pr.now = time(NULL);
 	pr.now_ms = gb_ev_now(w->ev);
@@ -758,7 +793,7 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 	gb_buf_puts(b, "X-Forwarded-For: ");
 	gb_buf_puts(b, c->ip);
 	gb_buf_puts(b, "\r\nX-Forwarded-Proto: https\r\nForwarded: for=");
-	if (c->addr.ss_family == AF_INET6) {
+	if (c->addr.sa.sa_family == AF_INET6) {
 		gb_buf_puts(b, "\"[");
 		gb_buf_puts(b, c->ip);
 		gb_buf_puts(b, "]\"");
@@ -800,8 +835,7 @@ dispatch(struct gw_conn *c)
 	c->r.attempts++;
 	u->client = c;
 	c->up = u;
-	copy_cut(c->r.server, sizeof(c->r.server), u->srv->name,
-	    strlen(u->srv->name));
+	c->r.server = u->srv->name;
 	if (gb_buf_append(&u->out, gb_buf_head(&c->r.head),
 	    gb_buf_used(&c->r.head)) == -1)
 		return false;
@@ -829,8 +863,9 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	    (req->body == GB_HTTP_BODY_LENGTH && req->content_length == 0);
 	c->r.bytes_in = headlen;
 	request_id(w, c->r.id);
-	copy_cut(c->r.method_s, sizeof(c->r.method_s), req->method,
-	    req->method_len);
+	if (req_text(c) != NULL)
+		copy_cut(c->r.text->method, sizeof(c->r.text->method),
+		    req->method, req->method_len);
 	switch (req->method_id) {
 	case GB_HTTP_GET:
 	case GB_HTTP_HEAD:
@@ -843,9 +878,10 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	default:
 		break;
 	}
-	if (c->l->client_auth != GW_CLIENT_AUTH_NONE && !c->peer_done) {
-		gw_tls_peer_id(c->io.ssl, &c->peer);
-		c->peer_done = true;
+	/* Identity is read once per connection, kept only with mTLS. */
+	if (c->l->client_auth != GW_CLIENT_AUTH_NONE && c->peer == NULL &&
+	    (c->peer = malloc(sizeof(*c->peer))) != NULL) {
+		gw_tls_peer_id(c->io.ssl, c->peer);
 	}
 	if (req->body == GB_HTTP_BODY_CHUNKED)
 		gb_http_chunked_init(&c->r.ch, GB_HTTP_STRICT);
@@ -881,13 +917,18 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	if (gb_http_path_normalize(path, pathlen, w->pathbuf,
 	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
 	    &err) == -1) {
-		copy_cut(c->r.path, sizeof(c->r.path), "-", 1);
+		if (c->r.text != NULL)
+			copy_cut(c->r.text->path, sizeof(c->r.text->path), "-",
+			    1);
 		respond_error(c, 400, "bad request");
 		return;
 	}
-	copy_cut(c->r.path, sizeof(c->r.path), w->pathbuf, outn);
-	if (query != NULL)
-		copy_cut(c->r.query, sizeof(c->r.query), query, querylen);
+	if (c->r.text != NULL) {
+		copy_cut(c->r.text->path, sizeof(c->r.text->path), w->pathbuf,
+		    outn);
+		copy_cut(c->r.text->query, sizeof(c->r.text->query),
+		    query ? query : "", query ? querylen : 0);
+	}
 	if (req->host != NULL)
 		hostlen = route_host(req->host, req->host_len, host,
 		    sizeof(host));
@@ -956,7 +997,9 @@ process_head(struct gw_conn *c)
 	if (n < 0) {
 		__atomic_add_fetch(&w->st->bad_requests, 1, __ATOMIC_RELAXED);
 		c->r.start_ns = gb_now_ns();
-		snprintf(c->r.method_s, sizeof(c->r.method_s), "-");
+		if (req_text(c) != NULL)
+			snprintf(c->r.text->method, sizeof(c->r.text->method),
+			    "-");
 		respond_error(c, req.status ? req.status : 400,
 		    req.status == 414 ? "uri too long" : req.status == 431 ?
 		    "request header fields too large" : req.status == 505 ?
@@ -1547,6 +1590,8 @@ gw_conn_reap(struct gw_worker *w)
 		gb_buf_free(&c->in);
 		gb_buf_free(&c->out);
 		gb_buf_free(&c->r.head);
+		free(c->r.text);
+		free(c->peer);
 		free(c);
 	}
 	gw_upc_reap(w);
@@ -1777,6 +1822,8 @@ conn_run(struct gw_conn *c)
 		gb_buf_free(&c->in);
 		gb_buf_free(&c->out);
 		gb_buf_free(&c->r.head);
+		free(c->r.text);
+		c->r.text = NULL;
 	}
 	conn_arm(c);
 }
@@ -1795,7 +1842,8 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 	c->w = w;
 	c->l = l;
 	c->io.fd = fd;
-	c->addr = *ss;
+	memcpy(&c->addr, ss, ss->ss_family == AF_INET6 ?
+	    sizeof(c->addr.sin6) : sizeof(c->addr.sin));
 	c->io.rd_ready = true;	/* TCP_DEFER_ACCEPT: data is likely there */
 	c->io.wr_ready = true;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

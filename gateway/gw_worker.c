@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -226,6 +227,14 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 	size_t i;
 	int sfd, rc = 0;
 
+	/*
+	 * Keep freed heap memory in the process: glibc would otherwise give
+	 * it back after nearly every request and fault it in again (measured:
+	 * ~0.8 page faults per keep-alive request, ~9% of its CPU). Memory is
+	 * still bounded by the connection caps.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	memset(&w, 0, sizeof(w));
 	w.conf = conf;
 	w.stats = st;
