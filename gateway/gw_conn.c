@@ -127,7 +127,8 @@ struct gw_conn {
 	uint64_t		 t_head;	/* first byte of this head */
 	uint64_t		 t_rd;		/* last read progress */
 	uint64_t		 t_wr;		/* last write progress */
-	struct req		 r;
+	struct req		*r;		/* while a request is served;
+						   NULL when idle */
 	struct gw_upc		*up;
 };
 
@@ -284,6 +285,12 @@ io_fill(struct gw_io *io, struct gb_buf *b, size_t room)
 	return n;
 }
 
+/*
+ * Write what b holds. Returns the bytes written, or -1 when the first
+ * write failed; a failure after some bytes went out returns their count
+ * with io->err set, so the caller knows they were sent (a request whose
+ * bytes reached an upstream is never replayed).
+ */
 static ssize_t
 io_flush(struct gw_io *io, struct gb_buf *b)
 {
@@ -292,7 +299,7 @@ io_flush(struct gw_io *io, struct gb_buf *b)
 	while (gb_buf_used(b) > 0 && io->wr_ready) {
 		n = gw_io_write(io, gb_buf_head(b), gb_buf_used(b));
 		if (n < 0)
-			return -1;
+			return total > 0 ? total : -1;
 		if (n == 0)
 			break;
 		gb_buf_consume(b, (size_t)n);
@@ -314,16 +321,16 @@ access_log(struct gw_conn *c)
 {
 	struct gw_worker *w = c->w;
 	struct gb_buf *b = &w->alog;
-	const struct req_text *txt = c->r.text;
+	const struct req_text *txt = c->r->text;
 	struct timespec ts;
 	struct tm tm;
 	uint64_t now = gb_now_ns(), dur_us;
 	size_t start = b->len;
 	char t[40];
 
-	dur_us = (now - c->r.start_ns) / 1000;
+	dur_us = (now - c->r->start_ns) / 1000;
 	__atomic_add_fetch(&w->st->requests, 1, __ATOMIC_RELAXED);
-	gw_stats_observe(w->st, c->r.stats_slot, c->r.status, dur_us);
+	gw_stats_observe(w->st, c->r->stats_slot, c->r->status, dur_us);
 	if (w->alog_fd == -1)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -331,7 +338,7 @@ access_log(struct gw_conn *c)
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 	gb_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"request_id\":\"%s\","
 	    "\"client\":\"%s\",\"client_port\":%d,\"tls\":\"%s\"", t,
-	    ts.tv_nsec / 1000000, c->r.id, c->ip, c->port, tls_version(c));
+	    ts.tv_nsec / 1000000, c->r->id, c->ip, c->port, tls_version(c));
 	if (c->peer != NULL && c->peer->present) {
 		gb_buf_puts(b, ",\"client_cert\":{\"subject\":\"");
 		gb_buf_json_str(b, c->peer->subject, strlen(c->peer->subject));
@@ -341,15 +348,15 @@ access_log(struct gw_conn *c)
 		    c->peer->fingerprint);
 	}
 	gb_buf_puts(b, ",\"route\":\"");
-	if (c->r.route_name != NULL)
-		gb_buf_json_str(b, c->r.route_name, strlen(c->r.route_name));
-	if (c->r.consumer != NULL) {
+	if (c->r->route_name != NULL)
+		gb_buf_json_str(b, c->r->route_name, strlen(c->r->route_name));
+	if (c->r->consumer != NULL) {
 		gb_buf_puts(b, "\",\"consumer\":\"");
-		gb_buf_json_str(b, c->r.consumer, strlen(c->r.consumer));
+		gb_buf_json_str(b, c->r->consumer, strlen(c->r->consumer));
 	}
-	if (c->r.rule != NULL) {
+	if (c->r->rule != NULL) {
 		gb_buf_puts(b, "\",\"rule\":\"");
-		gb_buf_json_str(b, c->r.rule, strlen(c->r.rule));
+		gb_buf_json_str(b, c->r->rule, strlen(c->r->rule));
 	}
 	gb_buf_puts(b, "\",\"method\":\"");
 	if (txt != NULL) {
@@ -366,11 +373,11 @@ access_log(struct gw_conn *c)
 	gb_buf_printf(b, "\",\"status\":%d,\"bytes_in\":%" PRIu64 ","
 	    "\"bytes_out\":%" PRIu64 ",\"upstream\":\"%s\","
 	    "\"duration_ms\":%.3f,\"upstream_ms\":%.3f,\"decision\":\"%s\"}\n",
-	    c->r.status, c->r.bytes_in, c->r.bytes_out,
-	    c->r.server ? c->r.server : "",
-	    (double)dur_us / 1000.0, c->r.head_ns ?
-	    (double)(c->r.head_ns - c->r.start_ns) / 1e6 : 0.0,
-	    c->r.decision ? c->r.decision : "none");
+	    c->r->status, c->r->bytes_in, c->r->bytes_out,
+	    c->r->server ? c->r->server : "",
+	    (double)dur_us / 1000.0, c->r->head_ns ?
+	    (double)(c->r->head_ns - c->r->start_ns) / 1e6 : 0.0,
+	    c->r->decision ? c->r->decision : "none");
 	if (b->len == start)
 		return;
 	/* A line cut by the buffer cap is dropped whole, never half. */
@@ -424,31 +431,62 @@ request_id(struct gw_worker *w, char id[32])
 static struct req_text *
 req_text(struct gw_conn *c)
 {
-	if (c->r.text == NULL && (c->r.text = malloc(sizeof(*c->r.text))) ==
+	if (c->r->text == NULL && (c->r->text = malloc(sizeof(*c->r->text))) ==
 	    NULL)
 		return NULL;
-	memset(c->r.text, 0, sizeof(*c->r.text));
-	strcpy(c->r.text->path, "-");
-	return c->r.text;
+	memset(c->r->text, 0, sizeof(*c->r->text));
+	strcpy(c->r->text->path, "-");
+	return c->r->text;
 }
 
 /* Forget the request; its buffers' memory is kept for the next. */
 static void
 req_reset(struct gw_conn *c)
 {
-	struct gb_buf head = c->r.head;
-	struct req_text *text = c->r.text;
+	struct gb_buf head;
+	struct req_text *text;
 
-	memset(&c->r, 0, sizeof(c->r));
-	c->r.route = SIZE_MAX;
-	c->r.stats_slot = SIZE_MAX;
-	c->r.head = head;
-	c->r.text = text;
+	if (c->r == NULL)
+		return;
+	head = c->r->head;
+	text = c->r->text;
+	memset(c->r, 0, sizeof(*c->r));
+	c->r->route = SIZE_MAX;
+	c->r->stats_slot = SIZE_MAX;
+	c->r->head = head;
+	c->r->text = text;
 	if (text != NULL) {
 		memset(text, 0, sizeof(*text));
 		strcpy(text->path, "-");
 	}
-	gb_buf_reset(&c->r.head);
+	gb_buf_reset(&c->r->head);
+}
+
+/*
+ * The request state, made when a request starts (NULL: out of memory).
+ * An idle connection holds none (req_free()), like its buffers.
+ */
+static struct req *
+req_get(struct gw_conn *c)
+{
+	if (c->r != NULL)
+		return c->r;
+	if ((c->r = calloc(1, sizeof(*c->r))) == NULL)
+		return NULL;
+	gb_buf_init(&c->r->head, 0);
+	req_reset(c);
+	return c->r;
+}
+
+static void
+req_free(struct gw_conn *c)
+{
+	if (c->r == NULL)
+		return;
+	gb_buf_free(&c->r->head);
+	free(c->r->text);
+	free(c->r);
+	c->r = NULL;
 }
 
 static void
@@ -476,39 +514,43 @@ respond_error(struct gw_conn *c, int status, const char *msg)
 	int n;
 
 	upstream_drop(c);
-	if (status == 429 && c->r.retry_after > 0)
+	if (req_get(c) == NULL) {
+		conn_close(c);
+		return;
+	}
+	if (status == 429 && c->r->retry_after > 0)
 		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
-		    c->r.retry_after);
-	if (c->r.resp_head) {
-		c->r.status = c->r.status ? c->r.status : status;
+		    c->r->retry_after);
+	if (c->r->resp_head) {
+		c->r->status = c->r->status ? c->r->status : status;
 		conn_close(c);
 		return;
 	}
 	keep = (status == 401 || status == 403 || status == 404 ||
 	    status == 405 || status == 429) &&
-	    c->r.active && c->r.body_done && !c->close_after &&
+	    c->r->active && c->r->body_done && !c->close_after &&
 	    c->state == C_HEAD;
-	if (c->r.id[0] == '\0')
-		request_id(w, c->r.id);
-	if (c->r.start_ns == 0)
-		c->r.start_ns = gb_now_ns();
+	if (c->r->id[0] == '\0')
+		request_id(w, c->r->id);
+	if (c->r->start_ns == 0)
+		c->r->start_ns = gb_now_ns();
 	n = snprintf(body, sizeof(body),
 	    "{\"error\":\"%s\",\"status\":%d,\"request_id\":\"%s\"}\n", msg,
-	    status, c->r.id);
+	    status, c->r->id);
 	gb_buf_printf(&c->out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %d\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Request-Id: %s\r\n"
 	    "%s%s\r\n%s",
-	    status, reason_phrase(status), n, c->r.id,
-	    retry, keep ? (c->r.minor == 0 ? "Connection: keep-alive\r\n" :
+	    status, reason_phrase(status), n, c->r->id,
+	    retry, keep ? (c->r->minor == 0 ? "Connection: keep-alive\r\n" :
 	    "") : "Connection: close\r\n", body);
-	c->r.status = status;
-	c->r.bytes_out += (uint64_t)n;
-	c->r.resp_head = true;
-	if (!c->r.decision)
-		c->r.decision = "none";
+	c->r->status = status;
+	c->r->bytes_out += (uint64_t)n;
+	c->r->resp_head = true;
+	if (!c->r->decision)
+		c->r->decision = "none";
 	access_log(c);
 	if (keep) {
 		req_reset(c);
@@ -602,7 +644,7 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 	pr.method = req->method;
 	pr.method_len = req->method_len;
 	pr.body_len = req->content_length;
-	c->r.key_header = find_api_key(w->hdrs, req->nheaders, &pr.api_key,
+	c->r->key_header = find_api_key(w->hdrs, req->nheaders, &pr.api_key,
 	    &pr.api_key_len);
 	if (c->peer != NULL && c->peer->present) {
 		pr.cert_subject = c->peer->subject;
@@ -612,29 +654,29 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 	pr.now = time(NULL);
 	pr.now_ms = gb_ev_now(w->ev);
 	if (pol_decide(conf->policy, w->pstate, &pr, &dec) == -1) {
-		c->r.decision = "deny";
-		c->r.rule = "error";
+		c->r->decision = "deny";
+		c->r->rule = "error";
 		respond_error(c, 403, "forbidden");
 		return -1;
 	}
-	c->r.consumer = dec.consumer;
-	c->r.rule = dec.rule;
-	c->r.route_name = dec.route;
+	c->r->consumer = dec.consumer;
+	c->r->rule = dec.rule;
+	c->r->route_name = dec.route;
 	if (dec.route_index != SIZE_MAX && conf->pol_slots != NULL)
-		c->r.stats_slot = conf->pol_slots[dec.route_index];
+		c->r->stats_slot = conf->pol_slots[dec.route_index];
 	if (!dec.allow) {
-		c->r.decision = "deny";
-		c->r.retry_after = dec.retry_after;
+		c->r->decision = "deny";
+		c->r->retry_after = dec.retry_after;
 		respond_error(c, dec.status, dec.status == 401 ?
 		    "unauthorized" : dec.status == 404 ? "no route" :
 		    dec.status == 413 ? "request body too large" :
 		    dec.status == 429 ? "too many requests" : "forbidden");
 		return -1;
 	}
-	c->r.decision = dec.would_deny ? "monitor" : "allow";
+	c->r->decision = dec.would_deny ? "monitor" : "allow";
 	if (dec.would_deny)
 		gb_notice("monitor: request %s would be denied %d by rule %s "
-		    "(%s)", c->r.id, dec.status, dec.rule ? dec.rule : "-",
+		    "(%s)", c->r->id, dec.status, dec.rule ? dec.rule : "-",
 		    dec.reason ? dec.reason : "-");
 	for (i = 0; i < conf->nupstreams; i++)
 		if (dec.upstream != NULL &&
@@ -644,9 +686,9 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 		respond_error(c, 503, "no upstream server available");
 		return -1;
 	}
-	c->r.upstream = i;
+	c->r->upstream = i;
 	/* Upgrade stays refused: no policy route allows it yet. */
-	c->r.upgrade = false;
+	c->r->upgrade = false;
 	return 0;
 }
 
@@ -748,7 +790,7 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
     const char *path, size_t pathlen, const char *query, size_t querylen)
 {
 	struct gw_worker *w = c->w;
-	struct gb_buf *b = &c->r.head;
+	struct gb_buf *b = &c->r->head;
 	struct conn_tokens ct;
 	size_t i;
 
@@ -771,7 +813,7 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 		const struct gb_http_header *h = &w->hdrs[i];
 
 		if (is_hop_header(h)) {
-			if (c->r.upgrade && gb_http_name_eq(h->name,
+			if (c->r->upgrade && gb_http_name_eq(h->name,
 			    h->name_len, "upgrade")) {
 				gb_buf_puts(b, "Upgrade: ");
 				gb_buf_append(b, h->value, h->value_len);
@@ -781,8 +823,8 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 		}
 		if (named_in_connection(&ct, h))
 			continue;
-		if (c->r.key_header != NULL && gb_http_name_eq(h->name,
-		    h->name_len, c->r.key_header))
+		if (c->r->key_header != NULL && gb_http_name_eq(h->name,
+		    h->name_len, c->r->key_header))
 			continue;	/* the consumer's key stays here */
 		gb_buf_append(b, h->name, h->name_len);
 		gb_buf_puts(b, ": ");
@@ -800,14 +842,14 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 	} else
 		gb_buf_puts(b, c->ip);
 	gb_buf_puts(b, ";proto=https\r\nX-Request-Id: ");
-	gb_buf_puts(b, c->r.id);
+	gb_buf_puts(b, c->r->id);
 	gb_buf_puts(b, "\r\n");
-	if (c->r.consumer != NULL) {
+	if (c->r->consumer != NULL) {
 		gb_buf_puts(b, "X-Gerbang-Consumer: ");
-		gb_buf_puts(b, c->r.consumer);
+		gb_buf_puts(b, c->r->consumer);
 		gb_buf_puts(b, "\r\n");
 	}
-	if (c->r.upgrade)
+	if (c->r->upgrade)
 		gb_buf_puts(b, "Connection: upgrade\r\n");
 	if (req->body == GB_HTTP_BODY_CHUNKED)
 		gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
@@ -828,18 +870,18 @@ dispatch(struct gw_conn *c)
 	struct gw_upc *u;
 	size_t si;
 
-	u = gw_upc_get(w, c->r.upstream, c->r.tried, &si);
+	u = gw_upc_get(w, c->r->upstream, c->r->tried, &si);
 	if (u == NULL)
 		return false;
-	c->r.tried |= 1ull << si;
-	c->r.attempts++;
+	c->r->tried |= 1ull << si;
+	c->r->attempts++;
 	u->client = c;
 	c->up = u;
-	c->r.server = u->srv->name;
-	if (gb_buf_append(&u->out, gb_buf_head(&c->r.head),
-	    gb_buf_used(&c->r.head)) == -1)
+	c->r->server = u->srv->name;
+	if (gb_buf_append(&u->out, gb_buf_head(&c->r->head),
+	    gb_buf_used(&c->r->head)) == -1)
 		return false;
-	c->r.up_start = c->r.up_last = gb_ev_now(w->ev);
+	c->r->up_start = c->r->up_last = gb_ev_now(w->ev);
 	return true;
 }
 
@@ -851,20 +893,20 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	const char *path, *query = NULL, *err;
 	size_t pathlen, querylen = 0, hostlen, outn;
 
-	c->r.active = true;
-	c->r.start_ns = gb_now_ns();
-	c->r.method = req->method_id;
-	c->r.minor = req->version_minor;
-	c->r.keepalive = (req->flags & GB_HTTP_F_KEEPALIVE) != 0;
-	c->r.body = req->body;
-	c->r.body_left = req->body == GB_HTTP_BODY_LENGTH ?
+	c->r->active = true;
+	c->r->start_ns = gb_now_ns();
+	c->r->method = req->method_id;
+	c->r->minor = req->version_minor;
+	c->r->keepalive = (req->flags & GB_HTTP_F_KEEPALIVE) != 0;
+	c->r->body = req->body;
+	c->r->body_left = req->body == GB_HTTP_BODY_LENGTH ?
 	    req->content_length : 0;
-	c->r.body_done = req->body == GB_HTTP_BODY_NONE ||
+	c->r->body_done = req->body == GB_HTTP_BODY_NONE ||
 	    (req->body == GB_HTTP_BODY_LENGTH && req->content_length == 0);
-	c->r.bytes_in = headlen;
-	request_id(w, c->r.id);
+	c->r->bytes_in = headlen;
+	request_id(w, c->r->id);
 	if (req_text(c) != NULL)
-		copy_cut(c->r.text->method, sizeof(c->r.text->method),
+		copy_cut(c->r->text->method, sizeof(c->r->text->method),
 		    req->method, req->method_len);
 	switch (req->method_id) {
 	case GB_HTTP_GET:
@@ -873,7 +915,7 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	case GB_HTTP_DELETE:
 	case GB_HTTP_OPTIONS:
 	case GB_HTTP_TRACE:
-		c->r.idempotent = true;
+		c->r->idempotent = true;
 		break;
 	default:
 		break;
@@ -884,8 +926,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		gw_tls_peer_id(c->io.ssl, c->peer);
 	}
 	if (req->body == GB_HTTP_BODY_CHUNKED)
-		gb_http_chunked_init(&c->r.ch, GB_HTTP_STRICT);
-	if (w->draining || !c->r.keepalive)
+		gb_http_chunked_init(&c->r->ch, GB_HTTP_STRICT);
+	if (w->draining || !c->r->keepalive)
 		c->close_after = true;
 
 	if (req->method_id == GB_HTTP_CONNECT) {
@@ -917,16 +959,16 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	if (gb_http_path_normalize(path, pathlen, w->pathbuf,
 	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
 	    &err) == -1) {
-		if (c->r.text != NULL)
-			copy_cut(c->r.text->path, sizeof(c->r.text->path), "-",
+		if (c->r->text != NULL)
+			copy_cut(c->r->text->path, sizeof(c->r->text->path), "-",
 			    1);
 		respond_error(c, 400, "bad request");
 		return;
 	}
-	if (c->r.text != NULL) {
-		copy_cut(c->r.text->path, sizeof(c->r.text->path), w->pathbuf,
+	if (c->r->text != NULL) {
+		copy_cut(c->r->text->path, sizeof(c->r->text->path), w->pathbuf,
 		    outn);
-		copy_cut(c->r.text->query, sizeof(c->r.text->query),
+		copy_cut(c->r->text->query, sizeof(c->r->text->query),
 		    query ? query : "", query ? querylen : 0);
 	}
 	if (req->host != NULL)
@@ -941,20 +983,20 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		if (decide_policy(c, req, w->pathbuf, outn) == -1)
 			return;
 	} else {
-		c->r.route = route_match(w->conf, host, hostlen, w->pathbuf,
+		c->r->route = route_match(w->conf, host, hostlen, w->pathbuf,
 		    outn);
-		if (c->r.route == SIZE_MAX) {
-			c->r.decision = "deny";
-			c->r.rule = "no-route";
+		if (c->r->route == SIZE_MAX) {
+			c->r->decision = "deny";
+			c->r->rule = "no-route";
 			respond_error(c, 404, "no route");
 			return;
 		}
-		c->r.route_name = w->conf->routes[c->r.route].name;
-		c->r.stats_slot = w->conf->routes[c->r.route].stats_slot;
-		c->r.upstream = w->conf->routes[c->r.route].upstream;
-		c->r.upgrade = (req->flags & GB_HTTP_F_UPGRADE) &&
-		    w->conf->routes[c->r.route].upgrade;
-		c->r.decision = "allow";
+		c->r->route_name = w->conf->routes[c->r->route].name;
+		c->r->stats_slot = w->conf->routes[c->r->route].stats_slot;
+		c->r->upstream = w->conf->routes[c->r->route].upstream;
+		c->r->upgrade = (req->flags & GB_HTTP_F_UPGRADE) &&
+		    w->conf->routes[c->r->route].upgrade;
+		c->r->decision = "allow";
 	}
 	if (w->conf->max_body > 0 && req->body == GB_HTTP_BODY_LENGTH &&
 	    req->content_length > w->conf->max_body) {
@@ -962,7 +1004,7 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		return;
 	}
 	build_upstream_head(c, req, w->pathbuf, outn, query, querylen);
-	if ((req->flags & GB_HTTP_F_EXPECT_CONTINUE) && !c->r.body_done)
+	if ((req->flags & GB_HTTP_F_EXPECT_CONTINUE) && !c->r->body_done)
 		gb_buf_puts(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
 	if (!dispatch(c)) {
 		respond_error(c, 503, "no upstream server available");
@@ -981,6 +1023,10 @@ process_head(struct gw_conn *c)
 
 	if (gb_buf_used(&c->in) == 0)
 		return false;
+	if (req_get(c) == NULL) {
+		conn_close(c);
+		return true;
+	}
 	if (c->t_head == 0)
 		c->t_head = gb_ev_now(w->ev);
 	memset(&req, 0, sizeof(req));
@@ -988,17 +1034,17 @@ process_head(struct gw_conn *c)
 	req.max_headers_cap = w->conf->limits.max_headers;
 	n = gb_http_parse_request_resume((const char *)gb_buf_head(&c->in),
 	    gb_buf_used(&c->in), &req, &w->conf->limits, GB_HTTP_STRICT,
-	    c->r.parse_hint);
+	    c->r->parse_hint);
 	if (n == 0) {
-		c->r.parse_hint = gb_buf_used(&c->in);
+		c->r->parse_hint = gb_buf_used(&c->in);
 		return false;
 	}
 	c->nreq++;
 	if (n < 0) {
 		__atomic_add_fetch(&w->st->bad_requests, 1, __ATOMIC_RELAXED);
-		c->r.start_ns = gb_now_ns();
+		c->r->start_ns = gb_now_ns();
 		if (req_text(c) != NULL)
-			snprintf(c->r.text->method, sizeof(c->r.text->method),
+			snprintf(c->r->text->method, sizeof(c->r->text->method),
 			    "-");
 		respond_error(c, req.status ? req.status : 400,
 		    req.status == 414 ? "uri too long" : req.status == 431 ?
@@ -1024,23 +1070,23 @@ pump_request_body(struct gw_conn *c)
 	struct gw_upc *u = c->up;
 	bool moved = false;
 
-	while (!c->r.body_done && gb_buf_used(&c->in) > 0 &&
+	while (!c->r->body_done && gb_buf_used(&c->in) > 0 &&
 	    gb_buf_used(&u->out) < HIGH_WATER) {
-		if (c->r.body == GB_HTTP_BODY_LENGTH) {
+		if (c->r->body == GB_HTTP_BODY_LENGTH) {
 			size_t k = gb_buf_used(&c->in);
 
-			if (k > c->r.body_left)
-				k = (size_t)c->r.body_left;
+			if (k > c->r->body_left)
+				k = (size_t)c->r->body_left;
 			if (k > HIGH_WATER)
 				k = HIGH_WATER;
 			if (gb_buf_append(&u->out, gb_buf_head(&c->in), k) ==
 			    -1)
 				break;
 			gb_buf_consume(&c->in, k);
-			c->r.body_left -= k;
-			c->r.bytes_in += k;
-			if (c->r.body_left == 0)
-				c->r.body_done = true;
+			c->r->body_left -= k;
+			c->r->bytes_in += k;
+			if (c->r->body_left == 0)
+				c->r->body_done = true;
 			moved = true;
 			continue;
 		}
@@ -1049,7 +1095,7 @@ pump_request_body(struct gw_conn *c)
 			size_t used, dlen;
 			int rc;
 
-			rc = gb_http_chunked_next(&c->r.ch,
+			rc = gb_http_chunked_next(&c->r->ch,
 			    (const char *)gb_buf_head(&c->in),
 			    gb_buf_used(&c->in), &used, &data, &dlen);
 			if (rc == -1) {
@@ -1063,16 +1109,16 @@ pump_request_body(struct gw_conn *c)
 				gb_buf_puts(&u->out, "\r\n");
 			}
 			gb_buf_consume(&c->in, used);
-			c->r.bytes_in += used;
+			c->r->bytes_in += used;
 			moved = true;
 			if (w->conf->max_body > 0 &&
-			    c->r.ch.total > w->conf->max_body) {
+			    c->r->ch.total > w->conf->max_body) {
 				respond_error(c, 413, "request body too large");
 				return true;
 			}
 			if (rc == 1) {
 				gb_buf_puts(&u->out, "0\r\n\r\n");
-				c->r.body_done = true;
+				c->r->body_done = true;
 			}
 		}
 	}
@@ -1126,28 +1172,28 @@ copy:
 		break;
 	case GB_HTTP_BODY_CHUNKED:
 		gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
-		c->r.chunk_out = true;
+		c->r->chunk_out = true;
 		break;
 	case GB_HTTP_BODY_CLOSE:
-		if (c->r.minor == 1) {
+		if (c->r->minor == 1) {
 			gb_buf_puts(b, "Transfer-Encoding: chunked\r\n");
-			c->r.chunk_out = true;
+			c->r->chunk_out = true;
 		} else
 			c->close_after = true;
 		break;
 	case GB_HTTP_BODY_NONE:
 		break;
 	}
-	if (!c->r.body_done)
+	if (!c->r->body_done)
 		c->close_after = true;	/* answered before the body ended */
 	if (c->close_after)
 		gb_buf_puts(b, "Connection: close\r\n");
-	else if (c->r.minor == 0)
+	else if (c->r->minor == 0)
 		gb_buf_puts(b, "Connection: keep-alive\r\n");
 	gb_buf_puts(b, "X-Request-Id: ");
-	gb_buf_puts(b, c->r.id);
+	gb_buf_puts(b, c->r->id);
 	gb_buf_puts(b, "\r\n\r\n");
-	c->r.bytes_out += b->len - start;
+	c->r->bytes_out += b->len - start;
 }
 
 static void
@@ -1156,12 +1202,12 @@ finish_request(struct gw_conn *c)
 	struct gw_upc *u = c->up;
 	bool reusable;
 
-	c->r.resp_done = true;
-	if (c->r.chunk_out)
+	c->r->resp_done = true;
+	if (c->r->chunk_out)
 		gb_buf_puts(&c->out, "0\r\n\r\n");
 	if (u != NULL) {
-		reusable = c->r.up_keepalive && c->r.body_done &&
-		    c->r.resp_body != GB_HTTP_BODY_CLOSE &&
+		reusable = c->r->up_keepalive && c->r->body_done &&
+		    c->r->resp_body != GB_HTTP_BODY_CLOSE &&
 		    gb_buf_used(&u->out) == 0;
 		gw_upc_server_result(c->w, u, true);
 		gw_upc_release(u, reusable);
@@ -1184,28 +1230,28 @@ pump_response_body(struct gw_conn *c)
 	struct gw_upc *u = c->up;
 	bool moved = false;
 
-	while (!c->r.resp_done && gb_buf_used(&u->in) > 0 &&
+	while (!c->r->resp_done && gb_buf_used(&u->in) > 0 &&
 	    gb_buf_used(&c->out) < HIGH_WATER) {
 		const char *data;
 		size_t used, dlen;
 		int rc = 0;
 
-		switch (c->r.resp_body) {
+		switch (c->r->resp_body) {
 		case GB_HTTP_BODY_LENGTH:
 			used = dlen = gb_buf_used(&u->in);
-			if (dlen > c->r.resp_left)
-				used = dlen = (size_t)c->r.resp_left;
+			if (dlen > c->r->resp_left)
+				used = dlen = (size_t)c->r->resp_left;
 			data = (const char *)gb_buf_head(&u->in);
-			c->r.resp_left -= dlen;
-			rc = c->r.resp_left == 0;
+			c->r->resp_left -= dlen;
+			rc = c->r->resp_left == 0;
 			break;
 		case GB_HTTP_BODY_CHUNKED:
-			rc = gb_http_chunked_next(&c->r.rch,
+			rc = gb_http_chunked_next(&c->r->rch,
 			    (const char *)gb_buf_head(&u->in),
 			    gb_buf_used(&u->in), &used, &data, &dlen);
 			if (rc == -1) {
 				gb_warn("upstream %s sent a malformed chunked "
-				    "body (request %s)", c->r.server, c->r.id);
+				    "body (request %s)", c->r->server, c->r->id);
 				gw_upc_server_result(c->w, u, false);
 				respond_error(c, 502, "bad gateway");
 				return true;
@@ -1217,14 +1263,14 @@ pump_response_body(struct gw_conn *c)
 			break;
 		}
 		if (dlen > 0) {
-			if (c->r.chunk_out) {
+			if (c->r->chunk_out) {
 				gb_buf_put_hex(&c->out, dlen);
 				gb_buf_puts(&c->out, "\r\n");
 			}
 			gb_buf_append(&c->out, data, dlen);
-			if (c->r.chunk_out)
+			if (c->r->chunk_out)
 				gb_buf_puts(&c->out, "\r\n");
-			c->r.bytes_out += dlen;
+			c->r->bytes_out += dlen;
 		}
 		gb_buf_consume(&u->in, used);
 		moved = true;
@@ -1249,12 +1295,12 @@ process_response_head(struct gw_conn *c)
 	resp.max_headers_cap = w->conf->limits.max_headers;
 	n = gb_http_parse_response((const char *)gb_buf_head(&u->in),
 	    gb_buf_used(&u->in), &resp, &w->conf->limits, GB_HTTP_STRICT,
-	    c->r.method);
+	    c->r->method);
 	if (n == 0)
 		return false;
 	if (n < 0) {
 		gb_warn("upstream %s sent a malformed response (%s), request "
-		    "%s", c->r.server, resp.error ? resp.error : "?", c->r.id);
+		    "%s", c->r->server, resp.error ? resp.error : "?", c->r->id);
 		gw_upc_server_result(w, u, false);
 		respond_error(c, 502, "bad gateway");
 		return true;
@@ -1264,19 +1310,19 @@ process_response_head(struct gw_conn *c)
 		gb_buf_consume(&u->in, (size_t)n);
 		return true;
 	}
-	if (resp.status == 101 && !c->r.upgrade) {
+	if (resp.status == 101 && !c->r->upgrade) {
 		gw_upc_server_result(w, u, false);
 		respond_error(c, 502, "bad gateway");
 		return true;
 	}
-	c->r.head_ns = gb_now_ns();
-	c->r.status = resp.status;
-	c->r.resp_head = true;
-	c->r.resp_body = resp.body;
-	c->r.resp_left = resp.content_length;
-	c->r.up_keepalive = (resp.flags & GB_HTTP_F_KEEPALIVE) != 0;
+	c->r->head_ns = gb_now_ns();
+	c->r->status = resp.status;
+	c->r->resp_head = true;
+	c->r->resp_body = resp.body;
+	c->r->resp_left = resp.content_length;
+	c->r->up_keepalive = (resp.flags & GB_HTTP_F_KEEPALIVE) != 0;
 	if (resp.body == GB_HTTP_BODY_CHUNKED)
-		gb_http_chunked_init(&c->r.rch, GB_HTTP_STRICT);
+		gb_http_chunked_init(&c->r->rch, GB_HTTP_STRICT);
 	if (resp.status == 101) {
 		size_t i;
 
@@ -1299,7 +1345,7 @@ process_response_head(struct gw_conn *c)
 	}
 	client_response_head(c, &resp, w->hdrs);
 	gb_buf_consume(&u->in, (size_t)n);
-	gb_buf_reset(&c->r.head);	/* no retry once a response came */
+	gb_buf_reset(&c->r->head);	/* no retry once a response came */
 	if (resp.body == GB_HTTP_BODY_NONE ||
 	    (resp.body == GB_HTTP_BODY_LENGTH && resp.content_length == 0))
 		finish_request(c);
@@ -1312,7 +1358,7 @@ upstream_failed(struct gw_conn *c, int status)
 {
 	struct gw_worker *w = c->w;
 	struct gw_upc *u = c->up;
-	size_t ui = c->r.upstream;
+	size_t ui = c->r->upstream;
 	bool can_retry;
 
 	/*
@@ -1321,14 +1367,14 @@ upstream_failed(struct gw_conn *c, int status)
 	 */
 	if (!u->reused || u->io.err)
 		gw_upc_server_result(w, u, false);
-	can_retry = !c->r.resp_head && gb_buf_used(&u->in) == 0 &&
-	    c->r.body == GB_HTTP_BODY_NONE &&
-	    (c->r.idempotent || (u->reused && u->sent == 0)) &&
-	    gb_buf_used(&c->r.head) > 0 &&
-	    c->r.attempts <= w->conf->upstreams[ui].retries;
-	if (u->reused && !c->r.resp_head && c->r.body == GB_HTTP_BODY_NONE &&
-	    c->r.idempotent)
-		c->r.tried &= ~(1ull << (u->srv_index -
+	can_retry = !c->r->resp_head && gb_buf_used(&u->in) == 0 &&
+	    c->r->body == GB_HTTP_BODY_NONE &&
+	    (c->r->idempotent || (u->reused && u->sent == 0)) &&
+	    gb_buf_used(&c->r->head) > 0 &&
+	    c->r->attempts <= w->conf->upstreams[ui].retries;
+	if (u->reused && !c->r->resp_head && c->r->body == GB_HTTP_BODY_NONE &&
+	    c->r->idempotent)
+		c->r->tried &= ~(1ull << (u->srv_index -
 		    w->server_base[ui]));	/* same server again */
 	upstream_drop(c);
 	if (can_retry) {
@@ -1393,14 +1439,14 @@ pump_upstream(struct gw_conn *c)
 	}
 	if (gb_buf_used(&u->out) > 0 && u->io.wr_ready) {
 		n = io_flush(&u->io, &u->out);
-		if (n < 0) {
-			upstream_failed(c, 502);
-			return true;
-		}
 		if (n > 0) {
 			u->sent += (uint64_t)n;
-			c->r.up_last = gb_ev_now(w->ev);
+			c->r->up_last = gb_ev_now(w->ev);
 			moved = true;
+		}
+		if (n < 0 || u->io.err) {
+			upstream_failed(c, 502);
+			return true;
 		}
 	}
 	if (c->up != u)
@@ -1411,28 +1457,28 @@ pump_upstream(struct gw_conn *c)
 		n = io_fill(&u->io, &u->in, HIGH_WATER);
 		if (n <= 0)
 			break;	/* would block, or EOF/error: handled below */
-		c->r.up_last = gb_ev_now(w->ev);
+		c->r->up_last = gb_ev_now(w->ev);
 		moved = true;
 	}
 	/* What was read before an EOF is still the response: use it first. */
-	if (!c->r.resp_head && gb_buf_used(&u->in) > 0 &&
+	if (!c->r->resp_head && gb_buf_used(&u->in) > 0 &&
 	    process_response_head(c))
 		moved = true;
-	if (c->up == u && c->state == C_PROXY && c->r.resp_head &&
+	if (c->up == u && c->state == C_PROXY && c->r->resp_head &&
 	    pump_response_body(c))
 		moved = true;
-	if (c->up != u || c->r.resp_done || !(u->io.eof || u->io.err))
+	if (c->up != u || c->r->resp_done || !(u->io.eof || u->io.err))
 		return moved;
-	if (!c->r.resp_head) {
+	if (!c->r->resp_head) {
 		/* Closed before a whole response head: 502 (or retry). */
 		upstream_failed(c, 502);
 		return true;
 	}
 	if (gb_buf_used(&u->in) > 0)
 		return moved;	/* the client is slow: deliver the rest first */
-	if (c->r.resp_body == GB_HTTP_BODY_CLOSE && !u->io.err) {
+	if (c->r->resp_body == GB_HTTP_BODY_CLOSE && !u->io.err) {
 		/* Close-delimited body: EOF is its end. */
-		c->r.up_keepalive = false;
+		c->r->up_keepalive = false;
 		finish_request(c);
 		return true;
 	}
@@ -1453,12 +1499,12 @@ pump_tunnel(struct gw_conn *c)
 	if (gb_buf_used(&c->in) > 0 && gb_buf_used(&u->out) < HIGH_WATER) {
 		gb_buf_append(&u->out, gb_buf_head(&c->in),
 		    gb_buf_used(&c->in));
-		c->r.bytes_in += gb_buf_used(&c->in);
+		c->r->bytes_in += gb_buf_used(&c->in);
 		gb_buf_reset(&c->in);
 		moved = true;
 	}
 	if (gb_buf_used(&u->out) > 0 && u->io.wr_ready) {
-		if ((n = io_flush(&u->io, &u->out)) < 0) {
+		if ((n = io_flush(&u->io, &u->out)) < 0 || u->io.err) {
 			upstream_drop(c);
 			conn_close(c);
 			return true;
@@ -1473,7 +1519,7 @@ pump_tunnel(struct gw_conn *c)
 			c->state = C_CLOSING;
 			return true;
 		}
-		c->r.bytes_out += (uint64_t)n;
+		c->r->bytes_out += (uint64_t)n;
 		moved = true;
 	}
 	return moved;
@@ -1491,7 +1537,7 @@ want_client_read(const struct gw_conn *c)
 		return !c->close_after && gb_buf_used(&c->in) <
 		    c->w->conf->limits.max_head_size + READ_CHUNK;
 	case C_PROXY:
-		return !c->r.body_done && c->up != NULL &&
+		return !c->r->body_done && c->up != NULL &&
 		    gb_buf_used(&c->up->out) < HIGH_WATER &&
 		    gb_buf_used(&c->in) < HIGH_WATER;
 	case C_TUNNEL:
@@ -1589,8 +1635,7 @@ gw_conn_reap(struct gw_worker *w)
 		}
 		gb_buf_free(&c->in);
 		gb_buf_free(&c->out);
-		gb_buf_free(&c->r.head);
-		free(c->r.text);
+		req_free(c);
 		free(c->peer);
 		free(c);
 	}
@@ -1629,17 +1674,17 @@ conn_deadline(const struct gw_conn *c, int *what)
 		}
 		break;
 	case C_PROXY:
-		if (!c->r.body_done) {
+		if (!c->r->body_done) {
 			dl = c->t_rd + t->request_body;
 			*what = 4;
 		}
-		if (c->up != NULL && !c->r.resp_done) {
+		if (c->up != NULL && !c->r->resp_done) {
 			if (c->up->connecting || c->up->handshaking)
-				x = c->r.up_start + t->upstream_connect;
+				x = c->r->up_start + t->upstream_connect;
 			else if (gb_buf_used(&c->up->out) > 0)
-				x = c->r.up_last + t->upstream_send;
+				x = c->r->up_last + t->upstream_send;
 			else
-				x = c->r.up_last + t->upstream_read;
+				x = c->r->up_last + t->upstream_read;
 			if (x < dl) {
 				dl = x;
 				*what = 5;
@@ -1687,7 +1732,7 @@ conn_timeout(struct gb_ev *ev, void *arg)
 		    c->up->handshaking)) {
 			c->up->io.err = true;
 			upstream_failed(c, 504);
-		} else if (!c->r.resp_head) {
+		} else if (!c->r->resp_head) {
 			gw_upc_server_result(w, c->up, false);
 			respond_error(c, 504, "gateway timeout");
 		} else {
@@ -1791,7 +1836,7 @@ conn_run(struct gw_conn *c)
 			return;
 		if (gb_buf_used(&c->out) > 0 && c->io.wr_ready) {
 			n = io_flush(&c->io, &c->out);
-			if (n < 0) {
+			if (n < 0 || c->io.err) {
 				conn_close(c);
 				return;
 			}
@@ -1821,9 +1866,7 @@ conn_run(struct gw_conn *c)
 	    gb_buf_used(&c->out) == 0) {
 		gb_buf_free(&c->in);
 		gb_buf_free(&c->out);
-		gb_buf_free(&c->r.head);
-		free(c->r.text);
-		c->r.text = NULL;
+		req_free(c);
 	}
 	conn_arm(c);
 }
@@ -1861,8 +1904,6 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 	gb_buf_init(&c->in, w->conf->limits.max_head_size + 2 * READ_CHUNK +
 	    HIGH_WATER);
 	gb_buf_init(&c->out, 4 * HIGH_WATER);
-	gb_buf_init(&c->r.head, 0);
-	req_reset(c);
 	c->t_accept = c->t_rd = c->t_wr = gb_ev_now(w->ev);
 	gb_ev_timer_init(&c->timer, conn_timeout, c);
 	gb_ev_timer_init(&c->kick, conn_kick, c);
