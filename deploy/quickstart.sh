@@ -64,9 +64,19 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+rm -f "$run/demo.port"
 python3 deploy/demo/demo_api.py --listen "127.0.0.1:$demo_port" --quiet \
     --port-file "$run/demo.port" &
 pids="$pids $!"
+i=0
+until [ -s "$run/demo.port" ]; do	# the API is listening
+	i=$((i + 1))
+	if [ $i -gt 100 ]; then
+		echo "quickstart: the demo API did not start" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
 ./build-release/gateway/gerbang-gateway -c "$run/gateway.yaml" \
     2>>"$run/gateway.log" &
 pids="$pids $!"

@@ -299,6 +299,7 @@ struct gw_worker {
 	size_t			 nservers;	/* total across upstreams */
 	size_t			*server_base;	/* first index per upstream */
 	int64_t			*cur_weight;	/* smooth WRR, per server */
+	bool			 ignore_passive;	/* pick(): all down */
 	char			*pathbuf;	/* normalised path scratch */
 	struct gb_http_header	*hdrs;		/* parse scratch */
 	struct gb_buf		 alog;		/* pending access-log lines */

@@ -204,7 +204,7 @@ gw_server_usable(const struct gw_worker *w, size_t ui, size_t si)
 	const struct gw_upstream *up = &w->conf->upstreams[ui];
 	const struct gw_server *s = &up->servers[si];
 
-	if (s->down_until > gb_ev_now(w->ev))
+	if (s->down_until > gb_ev_now(w->ev) && !w->ignore_passive)
 		return false;
 	if (up->check_path != NULL &&
 	    !w->stats->servers[s->stats_slot].healthy)
@@ -333,8 +333,18 @@ gw_upc_get(struct gw_worker *w, size_t ui, uint64_t tried, size_t *srv_index)
 	struct gw_upc *u;
 	ssize_t si;
 
-	if ((si = pick(w, ui, tried)) == -1)
-		return NULL;
+	/*
+	 * When passive health has every server down, try them anyway (as
+	 * nginx does): refusing all traffic for fail_timeout after a blip
+	 * hurts more than one more attempt. Active checks still count.
+	 */
+	if ((si = pick(w, ui, tried)) == -1) {
+		w->ignore_passive = true;
+		si = pick(w, ui, tried);
+		w->ignore_passive = false;
+		if (si == -1)
+			return NULL;
+	}
 	*srv_index = (size_t)si;
 	if ((u = w->idle[w->server_base[ui] + (size_t)si]) != NULL) {
 		pool_unlink(w, u);
