@@ -206,7 +206,10 @@ struct gw_peer_id {
 int	gw_tls_load(struct gw_conf *conf, struct gb_diags *d);
 void	gw_tls_free_all(struct gw_conf *conf);
 SSL_CTX	*gw_tls_ctx(const struct gw_tls *t);
+/* The verified client certificate's identity (id->present false: none). */
 void	gw_tls_peer_id(SSL *ssl, struct gw_peer_id *id);
+/* The identity of certificate x, verified or not (for --explain). */
+void	gw_tls_cert_id(X509 *x, struct gw_peer_id *id);
 /* Drain the OpenSSL error queue into buf ("" when empty). */
 const char *gw_tls_errstr(char *buf, size_t len);
 

@@ -27,6 +27,8 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <openssl/pem.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *prog = "gerbang-gateway";
@@ -73,6 +75,12 @@ usage(FILE *fp)
 "      --cert PEM          one-route mode: certificate chain\n"
 "      --key PEM           one-route mode: private key\n"
 "      --admin ADDR:PORT   admin listener (/healthz, /readyz, /metrics)\n"
+"      --explain           with -c: print the policy decision for the\n"
+"                          request described by the flags below, with\n"
+"                          each rule that led to it, and exit (0 allow,\n"
+"                          1 deny)\n"
+"        --ip ADDR --method M --path P [--host H] [--api-key K]\n"
+"        [--cert PEM (the client certificate)] [--body-size N]\n"
 "      --access-log FILE   access log (JSON lines; - stdout, off)\n"
 "  -w, --workers N         worker processes (default: number of cores)\n"
 "  -u, --user USER         drop to USER after binding and loading keys\n"
@@ -88,6 +96,8 @@ usage(FILE *fp)
 "\n"
 "Examples:\n"
 "  gerbang-gateway -t -c /etc/gerbang/gateway.yaml\n"
+"  gerbang-gateway --explain -c gateway.yaml --ip 10.1.2.3 --method GET \\\n"
+"      --path /api/penduduk/3171015708450001 --cert consumer.pem\n"
 "  gerbang-gateway --from 127.0.0.1:8443 --to http://127.0.0.1:8080 \\\n"
 "      --cert server.pem --key server.key\n");
 }
@@ -424,6 +434,117 @@ master_signal(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 	}
 }
 
+/* What --explain describes: one request. */
+struct explain_args {
+	const char	*ip;
+	const char	*method;
+	const char	*path;
+	const char	*host;
+	const char	*api_key;
+	const char	*cert;		/* PEM of the client certificate */
+	const char	*body;
+};
+
+/*
+ * --explain: the policy's decision for one described request, with every
+ * rule consulted (pol_explain()). Exit 0 allow, 1 deny, 2 bad arguments.
+ */
+static int
+run_explain(struct gw_conf *conf, const struct explain_args *ex)
+{
+	struct sockaddr_storage ss;
+	struct pol_request pr;
+	struct gw_peer_id id;
+	struct gb_buf out;
+	char norm[4096], hostbuf[256];
+	const char *q, *err;
+	size_t ql, nl;
+	uint64_t body = 0;
+	int rc;
+
+	if (conf->policy == NULL) {
+		fprintf(stderr, "%s: --explain needs a configuration with "
+		    "policy:\n", prog);
+		return GB_EXIT_USAGE;
+	}
+	if (ex->ip == NULL || ex->method == NULL || ex->path == NULL) {
+		fprintf(stderr, "%s: --explain needs --ip, --method and "
+		    "--path\n", prog);
+		return GB_EXIT_USAGE;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ex->ip, &((struct sockaddr_in *)&ss)->
+	    sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, ex->ip, &((struct sockaddr_in6 *)&ss)->
+	    sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else {
+		fprintf(stderr, "%s: --ip: not an IP address: '%s'\n", prog,
+		    ex->ip);
+		return GB_EXIT_USAGE;
+	}
+	/* The same normalisation as a real request gets. */
+	if (strlen(ex->path) >= sizeof(norm) ||
+	    gb_http_path_normalize(ex->path, strlen(ex->path), norm,
+	    sizeof(norm), &nl, &q, &ql, &err) == -1) {
+		fprintf(stderr, "%s: --path: refused as a request would be "
+		    "(400)\n", prog);
+		return GB_EXIT_FAIL;
+	}
+	if (ex->body != NULL && gb_parse_size(ex->body, &body) == -1) {
+		fprintf(stderr, "%s: --body-size: expected a size, got '%s'\n",
+		    prog, ex->body);
+		return GB_EXIT_USAGE;
+	}
+	memset(&pr, 0, sizeof(pr));
+	pr.addr = (const struct sockaddr *)&ss;
+	snprintf(hostbuf, sizeof(hostbuf), "%s", ex->host ? ex->host : "");
+	pr.host = hostbuf;
+	pr.host_len = strlen(hostbuf);
+	pr.path = norm;
+	pr.path_len = nl;
+	pr.method = ex->method;
+	pr.method_len = strlen(ex->method);
+	pr.body_len = body;
+	if (ex->api_key != NULL) {
+		pr.api_key = ex->api_key;
+		pr.api_key_len = strlen(ex->api_key);
+	}
+	if (ex->cert != NULL) {
+		BIO *bio = BIO_new_file(ex->cert, "r");
+		X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) :
+		    NULL;
+
+		BIO_free(bio);
+		if (x == NULL) {
+			fprintf(stderr, "%s: --cert-file: cannot read a "
+			    "certificate from '%s'\n", prog, ex->cert);
+			return GB_EXIT_USAGE;
+		}
+		gw_tls_cert_id(x, &id);
+		X509_free(x);
+		pr.cert_subject = id.subject;
+		pr.cert_san = id.san[0] ? id.san : NULL;
+		pr.cert_sha256 = id.sha256;
+	}
+	pr.now = time(NULL);
+	pr.now_ms = gb_now_ms();
+	gb_buf_init(&out, 1 << 20);
+	rc = pol_explain(conf->policy, NULL, &pr, &out);
+	fwrite(gb_buf_head(&out), 1, gb_buf_used(&out), stdout);
+	gb_buf_free(&out);
+	if (rc == -1)
+		return GB_EXIT_FAIL;
+	{
+		struct pol_decision dec;
+
+		pol_decide(conf->policy, NULL, &pr, &dec);
+		return dec.allow && !dec.would_deny ? GB_EXIT_OK :
+		    GB_EXIT_FAIL;
+	}
+}
+
 static int
 run_master(struct master *m)
 {
@@ -488,6 +609,13 @@ main(int argc, char *argv[])
 		{ "log-file", required_argument, NULL, 7 },
 		{ "admin", required_argument, NULL, 8 },
 		{ "access-log", required_argument, NULL, 9 },
+		{ "explain", no_argument, NULL, 10 },
+		{ "ip", required_argument, NULL, 11 },
+		{ "method", required_argument, NULL, 12 },
+		{ "path", required_argument, NULL, 13 },
+		{ "host", required_argument, NULL, 14 },
+		{ "api-key", required_argument, NULL, 15 },
+		{ "body-size", required_argument, NULL, 17 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -499,12 +627,14 @@ main(int argc, char *argv[])
 	enum gb_log_format fmt;
 	struct master m;
 	struct gb_diags d;
-	bool test = false;
+	struct explain_args ex;
+	bool test = false, explain = false;
 	long long n;
 	char *end;
 	int ch, rc;
 
 	memset(&m, 0, sizeof(m));
+	memset(&ex, 0, sizeof(ex));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		switch (ch) {
@@ -564,6 +694,27 @@ main(int argc, char *argv[])
 			break;
 		case 9:
 			alog = optarg;
+			break;
+		case 10:
+			explain = true;
+			break;
+		case 11:
+			ex.ip = optarg;
+			break;
+		case 12:
+			ex.method = optarg;
+			break;
+		case 13:
+			ex.path = optarg;
+			break;
+		case 14:
+			ex.host = optarg;
+			break;
+		case 15:
+			ex.api_key = optarg;
+			break;
+		case 17:
+			ex.body = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -642,6 +793,14 @@ main(int argc, char *argv[])
 		return GB_EXIT_FAIL;
 	}
 	gb_diags_free(&d);
+	if (explain) {
+		if (ex.cert == NULL)
+			ex.cert = cert;	/* --cert names the client's here */
+		rc = run_explain(m.conf, &ex);
+		gw_tls_free_all(m.conf);
+		gw_conf_free(m.conf);
+		return rc;
+	}
 	if (test) {
 		printf("%s: configuration %s is valid\n", prog,
 		    config ? config : "(command line)");

@@ -556,17 +556,25 @@ gw_tls_free_all(struct gw_conf *conf)
 void
 gw_tls_peer_id(SSL *ssl, struct gw_peer_id *id)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	GENERAL_NAMES *gens;
 	X509 *x;
-	BIO *bio;
-	int i, n;
 
 	memset(id, 0, sizeof(*id));
 	if ((x = SSL_get0_peer_certificate(ssl)) == NULL ||
 	    SSL_get_verify_result(ssl) != X509_V_OK)
 		return;
+	gw_tls_cert_id(x, id);
+}
+
+void
+gw_tls_cert_id(X509 *x, struct gw_peer_id *id)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	GENERAL_NAMES *gens;
+	BIO *bio;
+	int i, n;
+
+	memset(id, 0, sizeof(*id));
 	id->present = true;
 	if ((bio = BIO_new(BIO_s_mem())) != NULL) {
 		X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,

@@ -137,6 +137,26 @@ def main(t: gwtest.Test):
             "metrics count requests by policy route",
             [k for k in m if k[0] == "gerbang_route_requests_total"])
 
+    # --explain: the decision for a described request, rule by rule.
+    def explain(*extra):
+        return subprocess.run([str(t.exe), "--explain", "-c",
+                               str(gw.conf_path), "--ip", "127.0.0.1",
+                               "--method", "GET", *extra],
+                              capture_output=True, text=True, timeout=20)
+    p = explain("--path", "/echo/x", "--api-key", KEY_A)
+    t.check(p.returncode == 0 and "echo-dinkes" in p.stdout and
+            "dinkes" in p.stdout, "--explain: allowed, names route and "
+            "consumer", p.stdout + p.stderr)
+    p = explain("--path", "/echo", "--api-key", KEY_B)
+    t.check(p.returncode == 1 and "403" in p.stdout,
+            "--explain: denied 403 for the other consumer",
+            p.stdout + p.stderr)
+    p = explain("--path", "/echo/../status/200", "--api-key", KEY_A)
+    t.check(p.returncode == 0 and "status" in p.stdout,
+            "--explain normalises the path like a request",
+            p.stdout + p.stderr)
+    t.check(KEY_A not in p.stdout, "--explain does not print the key")
+
     # -t reports policy errors as file:line:col and refuses.
     bad = t.path("bad-policy.yaml")
     bad.write_text(POLICY.replace("consumers: [dinkes, djp]",
