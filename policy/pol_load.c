@@ -559,6 +559,28 @@ static const char *const identity_keys[] = { "cert_subject", "cert_san",
     "cert_sha256", "api_key_sha256", NULL };
 
 /* 64 hex digits, or 32 colon-separated pairs when colons is set. */
+/*
+ * Double *cap for an array of elements of size sz and the positions kept
+ * beside it (consumers and routes grow the same way). 0, or -1 with both
+ * arrays still valid (the one that grew keeps its new size).
+ */
+static int
+grow_with_pos(void **arr, size_t sz, struct ld_pos **pos, size_t *cap)
+{
+	size_t ncap = *cap ? *cap * 2 : 64;
+	struct ld_pos *np;
+	void *na;
+
+	if ((na = reallocarray(*arr, ncap, sz)) == NULL)
+		return -1;
+	*arr = na;
+	if ((np = reallocarray(*pos, ncap, sizeof(*np))) == NULL)
+		return -1;
+	*pos = np;
+	*cap = ncap;
+	return 0;
+}
+
 static int
 parse_sha256(const char *s, bool colons, uint8_t out[32])
 {
@@ -702,22 +724,15 @@ parse_consumer(struct ld *l, const struct gb_ydoc *doc,
 	if ((id = get_id(l, doc, n, "consumer", "id", true)) == NULL)
 		return;
 	if (set->nconsumers == l->ccap) {
-		size_t cap = l->ccap ? l->ccap * 2 : 64;
-		struct pol_consumer *nc;
-		struct ld_pos *np;
+		void *arr = set->consumers;
+		int rc = grow_with_pos(&arr, sizeof(*set->consumers), &l->cpos,
+		    &l->ccap);
 
-		if ((nc = reallocarray(set->consumers, cap, sizeof(*nc))) ==
-		    NULL) {
+		set->consumers = arr;
+		if (rc == -1) {
 			oom(l, doc);
 			return;
 		}
-		set->consumers = nc;
-		if ((np = reallocarray(l->cpos, cap, sizeof(*np))) == NULL) {
-			oom(l, doc);
-			return;
-		}
-		l->cpos = np;
-		l->ccap = cap;
 	}
 	c = &set->consumers[set->nconsumers];
 	memset(c, 0, sizeof(*c));
@@ -875,22 +890,15 @@ parse_route(struct ld *l, const struct gb_ydoc *doc, const struct gb_ynode *n)
 	if ((id = get_id(l, doc, n, "route", "id", true)) == NULL)
 		return;
 	if (set->nroutes == l->rcap) {
-		size_t cap = l->rcap ? l->rcap * 2 : 64;
-		struct pol_route *nr;
-		struct ld_pos *np;
+		void *arr = set->routes;
+		int rc = grow_with_pos(&arr, sizeof(*set->routes), &l->rpos,
+		    &l->rcap);
 
-		if ((nr = reallocarray(set->routes, cap, sizeof(*nr))) ==
-		    NULL) {
+		set->routes = arr;
+		if (rc == -1) {
 			oom(l, doc);
 			return;
 		}
-		set->routes = nr;
-		if ((np = reallocarray(l->rpos, cap, sizeof(*np))) == NULL) {
-			oom(l, doc);
-			return;
-		}
-		l->rpos = np;
-		l->rcap = cap;
 	}
 	r = &set->routes[set->nroutes];
 	memset(r, 0, sizeof(*r));
