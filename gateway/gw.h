@@ -170,6 +170,8 @@ struct gw_conf {
 	char			*geoip_file;
 	struct pol_set		*policy;
 	size_t			*pol_slots;	/* stats slot per policy route */
+	size_t			*pol_upstream;	/* upstream index per policy
+						   route (resolved at load) */
 };
 
 /* gw_conf.c */

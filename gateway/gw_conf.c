@@ -92,6 +92,7 @@ gw_conf_free(struct gw_conf *c)
 	free(c->geoip_file);
 	pol_set_free(c->policy);
 	free(c->pol_slots);
+	free(c->pol_upstream);
 	free(c);
 }
 
@@ -848,6 +849,31 @@ load_root(const struct gb_ydoc *doc, struct gb_diags *d,
 	free(upn);
 }
 
+/*
+ * The upstream of every policy route, by index, once at load (the policy
+ * checked the names against ours), so requests never compare names.
+ */
+static int
+resolve_policy_upstreams(struct gw_conf *c)
+{
+	size_t i, j, n = pol_set_nroutes(c->policy);
+	const char *name;
+
+	if ((c->pol_upstream = calloc(n ? n : 1, sizeof(*c->pol_upstream))) ==
+	    NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		name = pol_set_route_upstream(c->policy, i);
+		c->pol_upstream[i] = SIZE_MAX;
+		for (j = 0; name != NULL && j < c->nupstreams; j++)
+			if (strcmp(c->upstreams[j].name, name) == 0) {
+				c->pol_upstream[i] = j;
+				break;
+			}
+	}
+	return 0;
+}
+
 int
 gw_conf_load(const char *path, struct gw_conf **out, struct gb_diags *d)
 {
@@ -879,6 +905,9 @@ gw_conf_load(const char *path, struct gw_conf **out, struct gb_diags *d)
 		o.geoip_db = c->geoip_file;
 		if (pol_set_load(c->policy_file, &o, &c->policy, d) == -1)
 			c->policy = NULL;
+		else if (resolve_policy_upstreams(c) == -1)
+			gb_diag_add(d, GB_DIAG_ERROR, path, 0, 0,
+			    "out of memory");
 	}
 	if (d->nerrors > errs) {
 		gw_conf_free(c);

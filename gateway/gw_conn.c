@@ -678,11 +678,8 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 		gb_notice("monitor: request %s would be denied %d by rule %s "
 		    "(%s)", c->r->id, dec.status, dec.rule ? dec.rule : "-",
 		    dec.reason ? dec.reason : "-");
-	for (i = 0; i < conf->nupstreams; i++)
-		if (dec.upstream != NULL &&
-		    strcmp(conf->upstreams[i].name, dec.upstream) == 0)
-			break;
-	if (i == conf->nupstreams) {
+	if (dec.route_index == SIZE_MAX ||
+	    (i = conf->pol_upstream[dec.route_index]) == SIZE_MAX) {
 		respond_error(c, 503, "no upstream server available");
 		return -1;
 	}

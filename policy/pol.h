@@ -143,6 +143,8 @@ size_t	pol_set_nconsumers(const struct pol_set *set);
 size_t	pol_set_nroutes(const struct pol_set *set);
 /* Id of route i (0 <= i < pol_set_nroutes()), borrowed from the set. */
 const char *pol_set_route_id(const struct pol_set *set, size_t i);
+/* Upstream name of route i, borrowed from the set. */
+const char *pol_set_route_upstream(const struct pol_set *set, size_t i);
 
 /* ---- pol_decide.c ---- */
 

@@ -1589,6 +1589,12 @@ pol_set_route_id(const struct pol_set *set, size_t i)
 	return i < set->nroutes ? set->routes[i].id : NULL;
 }
 
+const char *
+pol_set_route_upstream(const struct pol_set *set, size_t i)
+{
+	return i < set->nroutes ? set->routes[i].upstream : NULL;
+}
+
 static int
 load_common(const char *path, const char *name, const void *p, size_t n,
     const struct pol_load_opts *o, struct pol_set **out, struct gb_diags *d)
