@@ -327,8 +327,13 @@ void	gw_io_event(struct gw_io *io, unsigned mask);
 unsigned gw_io_interest(const struct gw_io *io, bool want_rd, bool want_wr);
 
 /* gw_worker.c */
+/*
+ * Run one worker until it has drained. pstate: the master's rate-limit
+ * table (shared memory), or NULL without a policy.
+ */
 int	gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
-	    struct gw_stats_worker *slot, int gen, int index);
+	    struct pol_state *pstate, struct gw_stats_worker *slot, int gen,
+	    int index);
 /* Drop privileges to user (NULL: "nobody" when root). 0 or -1. */
 int	gw_drop_privileges(const char *user);
 

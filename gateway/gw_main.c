@@ -43,6 +43,8 @@ struct worker_proc {
 struct master {
 	struct gw_conf		*conf;
 	struct gw_stats		*stats;
+	struct pol_state	*pstate;	/* rate limits, shared by all
+						   workers of all generations */
 	struct gb_ev		*ev;
 	struct worker_proc	 procs[GW_STATS_SLOTS];
 	int			 gen;
@@ -223,6 +225,12 @@ spawn(struct master *m, int index)
 		gb_error("too many worker processes");
 		return -1;
 	}
+	/* Created once, before the first worker that enforces a policy. */
+	if (m->conf->policy != NULL && m->pstate == NULL &&
+	    pol_state_new(0, &m->pstate) == -1) {
+		gb_error("rate-limit table: out of memory");
+		return -1;
+	}
 	/* Taken here, not in the child: children forked together race. */
 	if ((slot = gw_stats_worker_slot(m->stats, -1)) == NULL) {
 		gb_error("too many worker processes");
@@ -239,7 +247,8 @@ spawn(struct master *m, int index)
 		/* The master's loop and signal fd stay the master's. */
 		sigemptyset(&set);
 		sigprocmask(SIG_SETMASK, &set, NULL);
-		rc = gw_worker_run(m->conf, m->stats, slot, m->gen, index);
+		rc = gw_worker_run(m->conf, m->stats, m->pstate, slot,
+		    m->gen, index);
 		_exit(rc == 0 ? 0 : 1);
 	}
 	slot->pid = pid;
@@ -588,6 +597,7 @@ run_master(struct master *m)
 	close_all(m->conf);
 	gw_tls_free_all(m->conf);
 	gw_conf_free(m->conf);
+	pol_state_free(m->pstate);
 	gb_ev_free(m->ev);
 	return GB_EXIT_OK;
 }

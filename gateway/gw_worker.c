@@ -219,7 +219,8 @@ signal_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 
 int
 gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
-    struct gw_stats_worker *slot, int gen, int index)
+    struct pol_state *pstate, struct gw_stats_worker *slot, int gen,
+    int index)
 {
 	struct gw_worker w;
 	unsigned char rnd[4];
@@ -257,13 +258,12 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 		goto out;
 	}
 	/*
-	 * Rate-limit counters are per worker. A reload starts new workers,
-	 * so today the counters start afresh on reload (see docs/policy.md).
+	 * Rate-limit counters live in the master's shared table: one limit
+	 * across workers, kept across reloads (docs/policy.md).
 	 */
-	if (conf->policy != NULL && (pol_state_new(0, &w.pstate) == -1 ||
-	    pol_state_rebind(w.pstate, conf->policy) == -1)) {
-		rc = -1;
-		goto out;
+	if (conf->policy != NULL && pstate != NULL) {
+		w.pstate = pstate;
+		pol_state_rebind(w.pstate, conf->policy);
 	}
 	if (conf->access_log != NULL) {
 		if (strcmp(conf->access_log, "-") == 0)
@@ -309,7 +309,6 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 	if (w.alog_fd != -1)
 		flush_access_log(&w);
 out:
-	pol_state_free(w.pstate);
 	gw_admin_stop(&w);
 	gw_health_stop(&w);
 	gw_upc_fini(&w);

@@ -5,11 +5,13 @@
  * this request pass?" for every request. Default deny: a request passes only
  * when a route matches it and every rule on the way allows it.
  *
- * Threads: a loaded struct pol_set is read-only and may be shared by any
- * number of threads. Rate-limit counters live apart in a struct pol_state,
- * one per worker thread (not thread-safe), keyed by consumer and route ids
- * so they survive a reload: load the new set, pol_state_rebind() each
- * worker's state to it, then free the old set.
+ * Threads and processes: a loaded struct pol_set is read-only and may be
+ * shared by any number of threads. Rate-limit counters live apart in a
+ * struct pol_state whose table is mapped shared: create it once before
+ * forking the workers and every process counts in the same buckets (one
+ * limit for all workers, not one per worker). Counters are keyed by hashes
+ * of the consumer and route ids, so they survive a reload: load the new
+ * set, pol_state_rebind() to it, then free the old set.
  *
  * Decision order (the first failing check decides; docs/policy.md):
  *   1. global network rules (CIDR deny, CIDR allow, countries)     403
@@ -93,6 +95,12 @@ struct pol_request {
 	const char	*cert_subject;	/* verified client cert, RFC 2253, or NULL */
 	const char	*cert_san;	/* one SAN of it (DNS, email or URI), or NULL */
 	const uint8_t	*cert_sha256;	/* 32 bytes, or NULL */
+	/*
+	 * A consumer id taken as already identified, or NULL. Not for
+	 * traffic: --explain --consumer uses it to ask "what may this
+	 * consumer do", whatever its credentials are.
+	 */
+	const char	*consumer_id;
 	time_t		 now;		/* wall clock: time windows, daily limits */
 	uint64_t	 now_ms;	/* monotonic ms: token buckets */
 };
@@ -174,21 +182,24 @@ const char *pol_decision_str(const struct pol_decision *dec);
 /* ---- pol_state.c ---- */
 
 /*
- * Rate-limit counters for one worker. max_entries caps the table of
- * (consumer, route) buckets (0: 1,000,000); when it is full and no idle
- * bucket can be reclaimed, a rate-limited request is denied with 429 and
- * counted in pol_state_stats(). Returns 0 with *out set (caller owns,
- * pol_state_free()), or -1 when memory is short.
+ * Rate-limit counters. The bucket table (max_entries (consumer, route)
+ * buckets, 0: 1,000,000; about 128 bytes of address space each, touched
+ * only when used) is mapped MAP_SHARED: processes forked after this call
+ * share it, and updates are atomic across them. When the table is at its
+ * cap, buckets idle for a day are reclaimed; when none is, a rate-limited
+ * request is denied with 429 and counted in pol_state_stats(). Returns 0
+ * with *out set (caller owns, pol_state_free(); each process frees its own
+ * mapping), or -1 when memory is short.
  */
 int	pol_state_new(size_t max_entries, struct pol_state **out);
 void	pol_state_free(struct pol_state *st);
 
 /*
- * Bind st to set. Counters of consumers and routes whose ids still exist in
- * set are kept (tokens are clamped to the new burst); the others are
- * dropped. The previously bound set, if any, must still be valid during the
- * call; it may be freed after. Returns 0, or -1 when memory is short (st is
- * then bound to set with empty counters).
+ * Bind st to set, in this process: call it in each forked worker before its
+ * first pol_decide(). Every counter stays: limits are read from the set at
+ * each decision (tokens above a lowered burst are clamped); buckets of ids
+ * the set no longer has are reclaimed once idle. The previously bound set
+ * may be freed after the call. Returns 0.
  */
 int	pol_state_rebind(struct pol_state *st, const struct pol_set *set);
 

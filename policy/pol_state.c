@@ -1,21 +1,44 @@
 /*
- * pol_state: per-worker rate-limit counters. A token bucket (rps, burst)
- * and a daily counter per (consumer, route), plus one consumer-wide pair
- * per consumer (route key 0). Keys are hashes of the ids, so counters
- * survive a reload; pol_state_rebind() drops the ones of removed ids.
+ * pol_state: rate-limit counters shared by every worker process. A token
+ * bucket (rps, burst) and a daily counter per (consumer, route), plus one
+ * consumer-wide pair per consumer (route key 0), in one table of fixed
+ * size mapped MAP_SHARED before the workers fork: every worker, of every
+ * generation, counts in the same buckets, so N workers enforce one limit,
+ * not N, and a reload (new workers) keeps the counters. Keys are hashes of
+ * the ids, so a consumer or route that keeps its id keeps its counters.
+ *
+ * The table: open addressing with linear probing inside a window of PROBE
+ * slots. Slots are never emptied, only marked dead (reusable), so lookups
+ * need no lock: they stop at an empty slot or the window's end. Each bucket
+ * has a spin lock holding the owner's pid; inserting takes the table lock
+ * so that one key never gets two buckets. A lock whose holder died (a
+ * worker killed mid-update) is taken over after a bounded spin.
  */
 #include "policy/pol_int.h"
 
 #include <openssl/evp.h>
 
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX	1000000
 #define IDLE_MS		(86400ULL * 1000)	/* a day: bucket full, day over */
+#define PROBE		64			/* slots a key may sit from home */
+#define SPINS		4096			/* before yielding and checking */
+
+enum { SLOT_EMPTY = 0, SLOT_LIVE, SLOT_DEAD };
 
 struct bucket {
-	uint64_t	ck;		/* consumer key; 0: empty slot */
+	alignas(64) uint32_t lock;	/* holder's pid, 0: free */
+	uint32_t	state;		/* SLOT_* */
+	uint64_t	ck;		/* consumer key */
 	uint64_t	rk;		/* route key; 0: consumer-wide */
 	uint64_t	tokens;		/* milli-tokens */
 	uint64_t	last_ms;
@@ -23,23 +46,71 @@ struct bucket {
 	uint64_t	count;
 };
 
+struct shtab {
+	alignas(64) uint32_t ilock;	/* insert lock: holder's pid */
+	uint64_t	nslots;		/* power of two */
+	uint64_t	max;
+	uint64_t	n;		/* live buckets */
+	uint64_t	full;
+	uint64_t	evicted;
+	struct bucket	v[];
+};
+
 struct pol_state {
 	const struct pol_set *set;
-	struct bucket	*v;
-	size_t		 mask;
-	size_t		 n;
-	size_t		 max;
-	uint64_t	 full;
-	uint64_t	 evicted;
+	struct shtab	*t;
+	size_t		 maplen;
+	uint32_t	 pid;		/* this process, for the locks */
 	EVP_MD_CTX	*md;
 };
 
+#define LD(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define ST(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ADD(p, v)	__atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+
+static bool
+trylock(uint32_t *w, uint32_t me)
+{
+	uint32_t cur = 0;
+
+	return __atomic_compare_exchange_n(w, &cur, me, false,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static void
+lock(uint32_t *w, uint32_t me)
+{
+	uint32_t cur;
+	unsigned spins = 0;
+
+	while (!trylock(w, me)) {
+		if (++spins < SPINS)
+			continue;
+		spins = 0;
+		/* A holder killed mid-update never unlocks: take over. */
+		cur = LD(w);
+		if (cur != 0 && cur != me && kill((pid_t)cur, 0) == -1 &&
+		    errno == ESRCH && __atomic_compare_exchange_n(w, &cur, me,
+		    false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return;
+		sched_yield();
+	}
+}
+
+static void
+unlock(uint32_t *w)
+{
+	ST(w, 0);
+}
+
 static size_t
-slot_of(uint64_t ck, uint64_t rk)
+home_of(uint64_t ck, uint64_t rk)
 {
 	uint64_t h = ck ^ (rk * 0x9e3779b97f4a7c15ULL);
 
 	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
 	return (size_t)h;
 }
 
@@ -47,17 +118,30 @@ int
 pol_state_new(size_t max_entries, struct pol_state **out)
 {
 	struct pol_state *st;
+	uint64_t max = max_entries ? max_entries : DEFAULT_MAX, nslots = 64;
+	void *p;
 
 	*out = NULL;
+	if (max > (UINT64_C(1) << 32))
+		return -1;
+	while (nslots < 2 * max)
+		nslots <<= 1;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -1;
-	st->max = max_entries ? max_entries : DEFAULT_MAX;
-	st->mask = 63;
-	if ((st->v = calloc(st->mask + 1, sizeof(*st->v))) == NULL ||
-	    (st->md = EVP_MD_CTX_new()) == NULL) {
-		pol_state_free(st);
+	st->maplen = sizeof(struct shtab) + nslots * sizeof(struct bucket);
+	/* Pages are touched only as buckets are used. */
+	p = mmap(NULL, st->maplen, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || (st->md = EVP_MD_CTX_new()) == NULL) {
+		if (p != MAP_FAILED)
+			munmap(p, st->maplen);
+		free(st);
 		return -1;
 	}
+	st->t = p;
+	st->t->nslots = nslots;
+	st->t->max = max;
+	st->pid = (uint32_t)getpid();
 	*out = st;
 	return 0;
 }
@@ -68,7 +152,7 @@ pol_state_free(struct pol_state *st)
 	if (st == NULL)
 		return;
 	EVP_MD_CTX_free(st->md);
-	free(st->v);
+	munmap(st->t, st->maplen);
 	free(st);
 }
 
@@ -87,111 +171,23 @@ pol_state_mdctx(struct pol_state *st)
 void
 pol_state_stats(const struct pol_state *st, struct pol_state_stats *s)
 {
-	s->entries = st->n;
-	s->full = st->full;
-	s->evicted = st->evicted;
-}
-
-/* Move the entries that keep(st, b, arg) accepts into a table of cap. */
-static int
-rebuild(struct pol_state *st, size_t cap,
-    bool (*keep)(const struct pol_state *, struct bucket *, const void *),
-    const void *arg)
-{
-	struct bucket *nv, *b;
-	size_t i, j, n = 0;
-
-	if ((nv = calloc(cap, sizeof(*nv))) == NULL)
-		return -1;
-	for (i = 0; i <= st->mask; i++) {
-		b = &st->v[i];
-		if (b->ck == 0 || (keep != NULL && !keep(st, b, arg)))
-			continue;
-		for (j = slot_of(b->ck, b->rk) & (cap - 1); nv[j].ck != 0;
-		    j = (j + 1) & (cap - 1))
-			;
-		nv[j] = *b;
-		n++;
-	}
-	free(st->v);
-	st->v = nv;
-	st->mask = cap - 1;
-	st->n = n;
-	return 0;
-}
-
-static bool
-keep_active(const struct pol_state *st, struct bucket *b, const void *arg)
-{
-	uint64_t now_ms = *(const uint64_t *)arg;
-
-	(void)st;
-	return now_ms < b->last_ms || now_ms - b->last_ms < IDLE_MS;
-}
-
-static uint32_t
-key_idx(const struct pol_htab *t, const struct pol_set *old, uint64_t key,
-    bool route)
-{
-	const char *id = NULL;
-	size_t i, n = route ? old->nroutes : old->nconsumers;
-
-	/* The old set knows the id behind the key. */
-	for (i = 0; i < n; i++) {
-		if ((route ? old->routes[i].key : old->consumers[i].key) ==
-		    key) {
-			id = route ? old->routes[i].id : old->consumers[i].id;
-			break;
-		}
-	}
-	if (id == NULL)
-		return POL_NONE;
-	return pol_htab_get(t, pol_hash(route ? 2 : 1, id, strlen(id)), id,
-	    (uint32_t)strlen(id), 0);
-}
-
-
-static bool
-keep_known(const struct pol_state *st, struct bucket *b, const void *arg)
-{
-	const struct pol_set *set = arg;
-	uint32_t ci, ri = POL_NONE;
-	uint64_t cap;
-
-	/* Keys are id hashes: find the ids in the new set. */
-	if ((ci = key_idx(&set->ckeys, st->set, b->ck, false)) == POL_NONE)
-		return false;
-	if (b->rk != 0 &&
-	    (ri = key_idx(&set->rkeys, st->set, b->rk, true)) == POL_NONE)
-		return false;
-	cap = (uint64_t)(ri == POL_NONE ? set->consumers[ci].limit.burst :
-	    set->routes[ri].limit.burst) * 1000;
-	if (b->tokens > cap)
-		b->tokens = cap;
-	return true;
+	s->entries = (size_t)LD(&st->t->n);
+	s->full = LD(&st->t->full);
+	s->evicted = LD(&st->t->evicted);
 }
 
 int
 pol_state_rebind(struct pol_state *st, const struct pol_set *set)
 {
-	int rc = 0;
-
-	if (st->set != NULL && st->set != set && set != NULL) {
-		/*
-		 * key_idx() scans the old set per bucket: O(buckets x ids),
-		 * fine for reloads; index the old keys if that ever shows.
-		 */
-		if (rebuild(st, st->mask + 1, keep_known, set) == -1) {
-			rc = -1;
-			memset(st->v, 0, (st->mask + 1) * sizeof(*st->v));
-			st->n = 0;
-		}
-	} else if (set == NULL) {
-		memset(st->v, 0, (st->mask + 1) * sizeof(*st->v));
-		st->n = 0;
-	}
+	/*
+	 * Nothing to move: keys are id hashes, limits are read from the set
+	 * at each check (tokens above a lowered burst are clamped there).
+	 * Buckets of removed ids are reclaimed once idle. The pid is taken
+	 * here because this is the first call in a freshly forked worker.
+	 */
+	st->pid = (uint32_t)getpid();
 	st->set = set;
-	return rc;
+	return 0;
 }
 
 void
@@ -211,47 +207,123 @@ pol_localtime(time_t now, int tz_min, int64_t *day, int *minute, int *wday)
 }
 
 static struct bucket *
-find(struct pol_state *st, uint64_t ck, uint64_t rk, bool create,
-    const struct pol_limit *lim, uint64_t now_ms, int64_t day, int *full)
+lookup(struct shtab *t, uint64_t ck, uint64_t rk)
 {
+	size_t mask = (size_t)t->nslots - 1, h = home_of(ck, rk), i;
+	struct bucket *b;
+	uint32_t s;
+
+	for (i = 0; i < PROBE; i++) {
+		b = &t->v[(h + i) & mask];
+		if ((s = LD(&b->state)) == SLOT_EMPTY)
+			return NULL;
+		if (s == SLOT_LIVE && LD(&b->ck) == ck && LD(&b->rk) == rk)
+			return b;
+	}
+	return NULL;
+}
+
+static bool
+idle(const struct bucket *b, uint64_t now_ms)
+{
+	return now_ms >= b->last_ms && now_ms - b->last_ms >= IDLE_MS;
+}
+
+/* The table is at its cap: mark every idle bucket dead. Insert lock held. */
+static void
+sweep(struct pol_state *st, uint64_t now_ms)
+{
+	struct shtab *t = st->t;
 	struct bucket *b;
 	size_t i;
 
-	for (i = slot_of(ck, rk) & st->mask;; i = (i + 1) & st->mask) {
-		b = &st->v[i];
-		if (b->ck == ck && b->rk == rk)
-			return b;
-		if (b->ck == 0)
+	for (i = 0; i < t->nslots; i++) {
+		b = &t->v[i];
+		if (LD(&b->state) != SLOT_LIVE || !trylock(&b->lock, st->pid))
+			continue;
+		if (b->state == SLOT_LIVE && idle(b, now_ms)) {
+			ST(&b->state, SLOT_DEAD);
+			ADD(&t->n, (uint64_t)-1);
+			ADD(&t->evicted, 1);
+		}
+		unlock(&b->lock);
+	}
+}
+
+/*
+ * The bucket of (ck, rk), locked, or NULL: absent and !create, or the table
+ * is full (*full set).
+ */
+static struct bucket *
+find(struct pol_state *st, uint64_t ck, uint64_t rk, bool create,
+    const struct pol_limit *lim, uint64_t now_ms, int64_t day, int *full)
+{
+	struct shtab *t = st->t;
+	size_t mask = (size_t)t->nslots - 1, h, i;
+	struct bucket *b, *pick = NULL;
+	uint32_t s;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		if ((b = lookup(t, ck, rk)) == NULL)
 			break;
+		lock(&b->lock, st->pid);
+		if (b->state == SLOT_LIVE && b->ck == ck && b->rk == rk)
+			return b;
+		/* Reclaimed and reused meanwhile: look again. */
+		unlock(&b->lock);
 	}
 	if (!create)
 		return NULL;
-	if (st->n >= st->max) {
-		size_t before = st->n;
 
-		rebuild(st, st->mask + 1, keep_active, &now_ms);
-		st->evicted += before - st->n;
-		if (st->n >= st->max) {
+	lock(&t->ilock, st->pid);
+	if ((b = lookup(t, ck, rk)) != NULL) {
+		/* Another worker inserted it meanwhile. */
+		unlock(&t->ilock);
+		lock(&b->lock, st->pid);
+		return b;
+	}
+	if (LD(&t->n) >= t->max)
+		sweep(st, now_ms);
+	h = home_of(ck, rk);
+	for (i = 0; i < PROBE && LD(&t->n) < t->max; i++) {
+		b = &t->v[(h + i) & mask];
+		if ((s = LD(&b->state)) != SLOT_LIVE) {
+			pick = b;
+			break;
+		}
+	}
+	if (pick == NULL) {
+		/* Window crowded (or table at its cap): reuse an idle one. */
+		for (i = 0; i < PROBE && pick == NULL; i++) {
+			b = &t->v[(h + i) & mask];
+			if (LD(&b->state) == SLOT_LIVE &&
+			    trylock(&b->lock, st->pid)) {
+				if (idle(b, now_ms)) {
+					pick = b;
+					ADD(&t->evicted, 1);
+					ADD(&t->n, (uint64_t)-1);
+				} else
+					unlock(&b->lock);
+			}
+		}
+		if (pick == NULL) {
+			unlock(&t->ilock);
 			*full = 1;
 			return NULL;
 		}
-		return find(st, ck, rk, create, lim, now_ms, day, full);
-	}
-	if ((st->n + 1) * 2 > st->mask + 1) {
-		if (rebuild(st, (st->mask + 1) * 2, NULL, NULL) == -1) {
-			*full = 1;
-			return NULL;
-		}
-		return find(st, ck, rk, create, lim, now_ms, day, full);
-	}
-	b->ck = ck;
-	b->rk = rk;
-	b->tokens = (uint64_t)lim->burst * 1000;
-	b->last_ms = now_ms;
-	b->day = day;
-	b->count = 0;
-	st->n++;
-	return b;
+	} else
+		lock(&pick->lock, st->pid);
+	pick->ck = ck;
+	pick->rk = rk;
+	pick->tokens = (uint64_t)lim->burst * 1000;
+	pick->last_ms = now_ms;
+	pick->day = day;
+	pick->count = 0;
+	ST(&pick->state, SLOT_LIVE);
+	ADD(&t->n, 1);
+	unlock(&t->ilock);
+	return pick;
 }
 
 /* Refill b, then 0 if one request fits in lim, else 1 with rl filled. */
@@ -304,18 +376,19 @@ pol_state_take(struct pol_state *st, const struct pol_set *set,
 {
 	struct bucket *cb = NULL, *rb = NULL;
 	int64_t cday, rday;
-	int cmin, rmin, wd, full = 0;
+	int cmin, rmin, wd, full = 0, rc = 0;
 	bool climit = c->limit.rps || c->limit.per_day;
 	bool rlimit = r->limit.rps || r->limit.per_day;
 
 	memset(rl, 0, sizeof(*rl));
 	pol_localtime(now, set->tz_min, &cday, &cmin, &wd);
 	pol_localtime(now, r->tz_min, &rday, &rmin, &wd);
+	/* Lock order: the consumer-wide bucket, then the route's. */
 	if (climit) {
 		cb = find(st, c->key, 0, consume, &c->limit, now_ms, cday,
 		    &full);
 		if (full) {
-			st->full++;
+			ADD(&st->t->full, 1);
 			return -1;
 		}
 		if (check(cb, &c->limit, now_ms, cday, cmin, consume, rl)) {
@@ -323,29 +396,28 @@ pol_state_take(struct pol_state *st, const struct pol_set *set,
 			rl->reason = rl->count >= c->limit.per_day &&
 			    c->limit.per_day ? "consumer daily limit" :
 			    "consumer rate limit";
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
 	if (rlimit) {
 		rb = find(st, c->key, r->key, consume, &r->limit, now_ms, rday,
 		    &full);
 		if (full) {
-			st->full++;
-			return -1;
+			ADD(&st->t->full, 1);
+			rc = -1;
+			goto out;
 		}
-		/* find() may have rebuilt the table: look cb up again. */
-		if (climit && consume)
-			cb = find(st, c->key, 0, false, &c->limit, now_ms,
-			    cday, &full);
 		if (check(rb, &r->limit, now_ms, rday, rmin, consume, rl)) {
 			rl->reason = rl->count >= r->limit.per_day &&
 			    r->limit.per_day ? "route daily limit" :
 			    "route rate limit";
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
 	if (!consume)
-		return 0;
+		goto out;
 	if (cb != NULL) {
 		if (c->limit.rps)
 			cb->tokens -= 1000;
@@ -356,5 +428,10 @@ pol_state_take(struct pol_state *st, const struct pol_set *set,
 			rb->tokens -= 1000;
 		rb->count++;
 	}
-	return 0;
+out:
+	if (rb != NULL)
+		unlock(&rb->lock);
+	if (cb != NULL)
+		unlock(&cb->lock);
+	return rc;
 }

@@ -2,7 +2,8 @@
  * Unit tests for policy/pol_state.c: token buckets (burst, refill,
  * retry_after), daily limits (reset at local midnight), consumer-wide and
  * per-route limits together, monitor mode, explain not consuming, the
- * table cap, and counters surviving pol_state_rebind() to a reloaded set.
+ * table cap, counters surviving pol_state_rebind() to a reloaded set, and
+ * one set of counters shared by forked worker processes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +11,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/wait.h>
+
+#include <signal.h>
+
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/gb_buf.h"
 #include "policy/pol.h"
@@ -225,8 +232,8 @@ test_rebind(void **state)
 	ask(set, st, "c", "/r2", T0, 0, &d);
 	pol_state_stats(st, &ss);
 	assert_int_equal(ss.entries, 2);
-	/* Reload: same ids (b removed, r2 renamed): a's bucket stays empty,
-	 * c's r2 counter is gone with the route. */
+	/* Reload: same ids (b removed, r2 renamed): a's bucket stays empty;
+	 * c's counter on the old r2 stays until idle, r2-new starts afresh. */
 	set2 = pt_load("consumers:\n"
 	    "  - id: a\n"
 	    "    identities: [{ cert_san: a }]\n"
@@ -246,7 +253,7 @@ test_rebind(void **state)
 	assert_int_equal(pol_state_rebind(st, set2), 0);
 	pol_set_free(set);
 	pol_state_stats(st, &ss);
-	assert_int_equal(ss.entries, 1);
+	assert_int_equal(ss.entries, 2);
 	ask(set2, st, "a", "/r1", T0, 0, &d);
 	assert_false(d.allow);
 	assert_int_equal(d.status, 429);
@@ -286,6 +293,96 @@ test_cap(void **state)
 	pol_set_free(set);
 }
 
+/* Workers are processes: a limit is one limit, whichever worker counts. */
+static void
+test_shared_by_processes(void **state)
+{
+	struct pol_set *set = pt_load(policy, NULL);
+	struct pol_state *st;
+	struct pol_state_stats ss;
+	struct pol_decision d;
+	pid_t pid[2];
+	int i, j, ws;
+
+	(void)state;
+	assert_int_equal(pol_state_new(0, &st), 0);
+	/* Two children take a's burst of 3 between them: 2 + 1. */
+	for (i = 0; i < 2; i++) {
+		assert_true((pid[i] = fork()) != -1);
+		if (pid[i] == 0) {
+			int bad = 0;
+
+			pol_state_rebind(st, set);
+			for (j = 0; j < 2 - i; j++) {
+				ask(set, st, "a", "/r1", T0, 0, &d);
+				bad += !d.allow;
+			}
+			_exit(bad);
+		}
+		assert_int_equal(waitpid(pid[i], &ws, 0), pid[i]);
+		assert_true(WIFEXITED(ws));
+		assert_int_equal(WEXITSTATUS(ws), 0);
+	}
+	assert_int_equal(pol_state_rebind(st, set), 0);
+	ask(set, st, "a", "/r1", T0, 0, &d);
+	assert_false(d.allow);
+	assert_int_equal(d.status, 429);
+	pol_state_stats(st, &ss);
+	assert_int_equal(ss.entries, 1);
+	/* Half a second later one token is back, for whoever asks first. */
+	assert_true((pid[0] = fork()) != -1);
+	if (pid[0] == 0) {
+		pol_state_rebind(st, set);
+		ask(set, st, "a", "/r1", T0, 500, &d);
+		_exit(d.allow ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid[0], &ws, 0), pid[0]);
+	assert_int_equal(WEXITSTATUS(ws), 0);
+	ask(set, st, "a", "/r1", T0, 500, &d);
+	assert_false(d.allow);
+	pol_state_free(st);
+	pol_set_free(set);
+}
+
+/*
+ * A worker killed while it holds a bucket lock does not wedge the others:
+ * kill a child hammering a's buckets, many times, then decide again (an
+ * alarm fails the test if a lock is never taken over).
+ */
+static void
+test_dead_holder(void **state)
+{
+	struct pol_set *set = pt_load(policy, NULL);
+	struct pol_state *st;
+	struct pol_decision d;
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+	int i, ws;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pol_state_new(0, &st), 0);
+	assert_int_equal(pol_state_rebind(st, set), 0);
+	for (i = 0; i < 30; i++) {
+		assert_true((pid = fork()) != -1);
+		if (pid == 0) {
+			pol_state_rebind(st, set);
+			for (;;)
+				ask(set, st, "a", "/r2", T0, 0, &d);
+		}
+		nanosleep(&ts, NULL);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &ws, 0), pid);
+	}
+	alarm(20);
+	ask(set, st, "a", "/r2", T0, 0, &d);
+	assert_false(d.allow);
+	ask(set, st, "b", "/r1", T0, 0, &d);
+	assert_true(d.allow);
+	alarm(0);
+	pol_state_free(st);
+	pol_set_free(set);
+}
+
 int
 main(void)
 {
@@ -296,6 +393,8 @@ main(void)
 		cmocka_unit_test(test_explain_does_not_consume),
 		cmocka_unit_test(test_rebind),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_shared_by_processes),
+		cmocka_unit_test(test_dead_holder),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
