@@ -81,8 +81,9 @@ usage(FILE *fp)
 "                          request described by the flags below, with\n"
 "                          each rule that led to it, and exit (0 allow,\n"
 "                          1 deny)\n"
-"        --ip ADDR --method M --path P [--host H] [--api-key K]\n"
-"        [--cert PEM (the client certificate)] [--body-size N]\n"
+"        --ip ADDR --method M --path P [--host H] [--body-size N]\n"
+"        and the consumer: --consumer ID, --api-key K or\n"
+"        --cert PEM (the client certificate)\n"
 "      --access-log FILE   access log (JSON lines; - stdout, off)\n"
 "  -w, --workers N         worker processes (default: number of cores)\n"
 "  -u, --user USER         drop to USER after binding and loading keys\n"
@@ -452,6 +453,7 @@ struct explain_args {
 	const char	*api_key;
 	const char	*cert;		/* PEM of the client certificate */
 	const char	*body;
+	const char	*consumer;	/* consumer id, taken as identified */
 };
 
 /*
@@ -516,6 +518,7 @@ run_explain(struct gw_conf *conf, const struct explain_args *ex)
 	pr.method = ex->method;
 	pr.method_len = strlen(ex->method);
 	pr.body_len = body;
+	pr.consumer_id = ex->consumer;
 	if (ex->api_key != NULL) {
 		pr.api_key = ex->api_key;
 		pr.api_key_len = strlen(ex->api_key);
@@ -626,6 +629,7 @@ main(int argc, char *argv[])
 		{ "host", required_argument, NULL, 14 },
 		{ "api-key", required_argument, NULL, 15 },
 		{ "body-size", required_argument, NULL, 17 },
+		{ "consumer", required_argument, NULL, 18 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -725,6 +729,9 @@ main(int argc, char *argv[])
 			break;
 		case 17:
 			ex.body = optarg;
+			break;
+		case 18:
+			ex.consumer = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -264,6 +264,15 @@ identify(struct dctx *c, bool *presented, bool *conflict)
 	size_t n;
 
 	*presented = *conflict = false;
+	if (req->consumer_id != NULL) {
+		n = strlen(req->consumer_id);
+		*presented = true;
+		who = pol_htab_get(&set->ckeys, pol_hash(1, req->consumer_id,
+		    n), req->consumer_id, (uint32_t)n, 0);
+		ex(c, "identity: consumer id \"%.*s\" given%s",
+		    (int)(n > 64 ? 64 : n), req->consumer_id,
+		    who == POL_NONE ? ": no such consumer" : "");
+	}
 #define MERGE(kind, k, klen, what) do {					\
 	*presented = true;						\
 	v = pol_htab_get(&set->ids, pol_hash((kind), (k), (klen)), (k),	\

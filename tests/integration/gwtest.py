@@ -612,9 +612,12 @@ class Conn:
     def __init__(self, port: int, sni: str | None = "a.test",
                  ctx: ssl.SSLContext | None = None,
                  timeout: float = SOCK_TIMEOUT, session=None,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", source: str | None = None):
         self.timeout = timeout
-        raw = socket.create_connection((host, port), timeout=timeout)
+        # source: the client's address (any 127.x.y.z works on loopback).
+        raw = socket.create_connection(
+            (host, port), timeout=timeout,
+            source_address=(source, 0) if source else None)
         raw.settimeout(timeout)
         try:
             self.sock = (ctx or default_context()).wrap_socket(
