@@ -28,6 +28,7 @@
 #include "core/gb_diag.h"
 #include "core/gb_ev.h"
 #include "core/gb_http.h"
+#include "core/gb_idhdr.h"
 #include "policy/pol.h"
 
 #define GW_NAME_MAX		64
@@ -168,6 +169,9 @@ struct gw_conf {
 	 */
 	char			*policy_file;
 	char			*geoip_file;
+	/* consumer_header.hmac_key: X-Gerbang-Consumer is signed with it
+	 * (core/gb_idhdr.h); NULL: the bare consumer id is sent. */
+	struct gb_idhdr_key	*idkey;
 	struct pol_set		*policy;
 	size_t			*pol_slots;	/* stats slot per policy route */
 	size_t			*pol_upstream;	/* upstream index per policy
@@ -314,6 +318,7 @@ struct gw_worker {
 	struct gb_ev_timer	 drain_timer;
 	struct gw_health	*health;
 	struct pol_state	*pstate;	/* rate-limit counters */
+	struct gb_idhdr_mac	*idmac;		/* signs X-Gerbang-Consumer */
 	struct gw_admin		*admin;
 	int			 index;		/* worker number in its generation */
 };

@@ -90,6 +90,9 @@ gw_conf_free(struct gw_conf *c)
 	free(c->routes);
 	free(c->policy_file);
 	free(c->geoip_file);
+	if (c->idkey != NULL)
+		explicit_bzero(c->idkey, sizeof(*c->idkey));
+	free(c->idkey);
 	pol_set_free(c->policy);
 	free(c->pol_slots);
 	free(c->pol_upstream);
@@ -727,8 +730,10 @@ load_root(const struct gb_ydoc *doc, struct gb_diags *d,
 {
 	static const char *const keys[] = {
 		"workers", "user", "log", "admin", "limits", "timeouts",
-		"listeners", "upstreams", "routes", "policy", "geoip", NULL,
+		"listeners", "upstreams", "routes", "policy", "geoip",
+		"consumer_header", NULL,
 	};
+	static const char *const chkeys[] = { "hmac_key", NULL };
 	static const char *const adminkeys[] = { "listen", NULL };
 	const struct gb_ynode *v, *ls, *us, *rs, *x;
 	const struct gb_ynode **upn = NULL;
@@ -793,6 +798,24 @@ load_root(const struct gb_ydoc *doc, struct gb_diags *d,
 	if ((v = gb_ymap_get(root, "geoip")) != NULL &&
 	    gb_ystr(doc, d, v, "geoip", &s) == 0)
 		c->geoip_file = relative_to(doc->file, s);
+	if ((v = gb_ymap_get(root, "consumer_header")) != NULL &&
+	    (gb_ymap_check(doc, d, v, "consumer_header", chkeys) == 0 ||
+	    v->type == GB_Y_MAP) && (x = gb_ymap_get(v, "hmac_key")) != NULL &&
+	    gb_ystr(doc, d, x, "hmac_key", &s) == 0) {
+		char *path = relative_to(doc->file, s), err[512];
+
+		/* Read now, by the master: workers cannot after the drop. */
+		if ((c->idkey = calloc(1, sizeof(*c->idkey))) == NULL ||
+		    path == NULL ||
+		    gb_idhdr_key_load(path, c->idkey, err, sizeof(err)) == -1) {
+			gb_ydiag(doc, d, x, GB_DIAG_ERROR, "hmac_key: %s",
+			    path == NULL || c->idkey == NULL ? "out of memory" :
+			    err);
+			free(c->idkey);
+			c->idkey = NULL;
+		}
+		free(path);
+	}
 	if (c->policy_file != NULL && gb_ymap_get(root, "routes") != NULL)
 		gb_ydiag(doc, d, gb_ymap_get(root, "routes"), GB_DIAG_ERROR,
 		    "routes: the policy decides routing; remove routes: or "

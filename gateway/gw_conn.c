@@ -842,8 +842,16 @@ build_upstream_head(struct gw_conn *c, const struct gb_http_req *req,
 	gb_buf_puts(b, c->r->id);
 	gb_buf_puts(b, "\r\n");
 	if (c->r->consumer != NULL) {
+		char v[GB_IDHDR_VALUE_MAX];
+
 		gb_buf_puts(b, "X-Gerbang-Consumer: ");
-		gb_buf_puts(b, c->r->consumer);
+		/* Signed for the sensor (core/gb_idhdr.h) when keyed. */
+		if (w->idmac != NULL && gb_idhdr_sign(w->idmac,
+		    c->r->consumer, c->r->id, (int64_t)time(NULL), v,
+		    sizeof(v)) > 0)
+			gb_buf_puts(b, v);
+		else
+			gb_buf_puts(b, c->r->consumer);
 		gb_buf_puts(b, "\r\n");
 	}
 	if (c->r->upgrade)

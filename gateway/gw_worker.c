@@ -265,6 +265,12 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 		w.pstate = pstate;
 		pol_state_rebind(w.pstate, conf->policy);
 	}
+	if (conf->idkey != NULL &&
+	    gb_idhdr_mac_new(conf->idkey, &w.idmac) == -1) {
+		gb_error("consumer_header: cannot set up HMAC-SHA256");
+		rc = -1;
+		goto out;
+	}
 	if (conf->access_log != NULL) {
 		if (strcmp(conf->access_log, "-") == 0)
 			w.alog_fd = STDOUT_FILENO;
@@ -309,6 +315,7 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 	if (w.alog_fd != -1)
 		flush_access_log(&w);
 out:
+	gb_idhdr_mac_free(w.idmac);
 	gw_admin_stop(&w);
 	gw_health_stop(&w);
 	gw_upc_fini(&w);

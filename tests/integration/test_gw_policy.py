@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """gerbang-gateway with an access policy (policy:): identity by API key,
 401/403/404/429 answers that leak no detail, X-Gerbang-Consumer injected
-(and a client's copy dropped), the API key never forwarded, CIDR rules,
+and signed with HMAC-SHA256 (consumer_header.hmac_key; a client's copy
+dropped), the API key never forwarded, CIDR rules,
 monitor mode, and policy errors from -t as file:line:col.
 
 usage: test_gw_policy.py BUILD_DIR
 """
+import base64
 import hashlib
+import hmac
+import re
 import subprocess
 import sys
 import time
@@ -67,6 +71,9 @@ def main(t: gwtest.Test):
     conf = t.config(upstreams=[upstream_conf("up", [up])])
     del conf["routes"]
     conf["policy"] = str(pol)
+    hkey = t.path("consumer.key")
+    hkey.write_text("9c1f" * 16 + "\n")
+    conf["consumer_header"] = {"hmac_key": str(hkey)}
     gw = t.gateway(conf)
 
     c = gw.conn()
@@ -87,8 +94,22 @@ def main(t: gwtest.Test):
     if r.status == 200:
         hdrs = r.json()["headers"]
         got = [v for k, v in hdrs if k.lower() == "x-gerbang-consumer"]
-        t.check(got == ["dinkes"], "X-Gerbang-Consumer is the identified "
-                "consumer, the client's copy dropped", hdrs)
+        t.check(len(got) == 1 and got[0].split(";")[0] == "dinkes",
+                "X-Gerbang-Consumer is the identified consumer, the "
+                "client's copy dropped", hdrs)
+        rid = [v for k, v in hdrs if k.lower() == "x-request-id"]
+        m = re.fullmatch(r"dinkes; rid=([\w.-]+); ts=(\d+); "
+                         r"sig=([\w-]{43})", got[0] if got else "")
+        t.check(m is not None and [m.group(1)] == rid and
+                abs(int(m.group(2)) - time.time()) < 60,
+                "the header carries the request id and the time", got)
+        if m is not None:
+            msg = f"gerbang-consumer-v1\ndinkes\n{m.group(1)}\n" \
+                f"{m.group(2)}".encode()
+            want = base64.urlsafe_b64encode(hmac.new(
+                ("9c1f" * 16).encode(), msg, hashlib.sha256).digest())
+            t.check(want.rstrip(b"=").decode() == m.group(3),
+                    "its HMAC-SHA256 signature checks with the key", got)
         t.check(not any(k.lower() == "x-api-key" for k, _ in hdrs),
                 "the API key is not forwarded", hdrs)
     r = c.get("/echo", headers=[("Authorization", "Bearer " + KEY_A)])
@@ -156,6 +177,20 @@ def main(t: gwtest.Test):
             "--explain normalises the path like a request",
             p.stdout + p.stderr)
     t.check(KEY_A not in p.stdout, "--explain does not print the key")
+
+    # A key too short to sign with is a configuration error.
+    short = t.path("short.key")
+    short.write_text("pendek\n")
+    conf3 = dict(conf)
+    conf3["consumer_header"] = {"hmac_key": str(short)}
+    conf3_path = t.path("short.yaml")
+    conf3_path.write_text(gwtest.to_yaml(conf3) + "\n")
+    p = subprocess.run([str(t.exe), "-t", "-c", str(conf3_path)],
+                       capture_output=True, text=True, timeout=20)
+    t.check(p.returncode == 1 and re.search(
+            re.escape(str(conf3_path)) + r":\d+:\d+: error: hmac_key: .*"
+            r"32 to 256 bytes", p.stderr) is not None,
+            "-t: a short HMAC key is refused with its position", p.stderr)
 
     # -t reports policy errors as file:line:col and refuses.
     bad = t.path("bad-policy.yaml")
