@@ -742,12 +742,12 @@ scan(struct qrun *r, enum store_dbi dbi, const uint8_t *lo, const uint8_t *hi,
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *kp = k.mv_data;
 
+		if (!range && plen > 0 && (k.mv_size < plen ||
+		    memcmp(kp, lo, plen) != 0))
+			break;
 		if (k.mv_size != plen + 16)
 			goto corrupt;
-		if (range) {
-			if (memcmp(kp, hi, plen) > 0)
-				break;
-		} else if (plen > 0 && memcmp(kp, lo, plen) != 0)
+		if (range && memcmp(kp, hi, plen) > 0)
 			break;
 		t = store_get_be64(kp + plen);
 		id = store_get_be64(kp + plen + 8);

@@ -96,7 +96,7 @@ store_json_alert(struct gb_buf *b, const struct store_alert *a,
 		    a->samples[i].type.p);
 		rc |= gb_buf_json_str(b, a->samples[i].value.p,
 		    a->samples[i].value.n);
-		rc |= gb_buf_putc(b, '"');
+		rc |= gb_buf_puts(b, "\"}");
 	}
 	rc |= gb_buf_putc(b, ']');
 	if (link != NULL) {
