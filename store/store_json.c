@@ -66,7 +66,7 @@ store_json_alert(struct gb_buf *b, const struct store_alert *a,
 	if (a->proto != 0)
 		rc |= gb_buf_printf(b, ",\"proto\":%u", a->proto);
 	rc |= put_str(b, "consumer", &a->consumer);
-	if (a->consumer.n > 0)
+	if (a->consumer.n > 0 || (a->flags & STORE_A_CONSUMER_VERIFIED))
 		rc |= gb_buf_printf(b, ",\"consumer_verified\":%s",
 		    a->flags & STORE_A_CONSUMER_VERIFIED ? "true" : "false");
 	rc |= put_str(b, "method", &a->method);
