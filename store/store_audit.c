@@ -809,8 +809,9 @@ cmd_stats(struct store *st, struct opts *o)
 	/* Compact, then sort: days by date, the rest by count. */
 	for (d = 0; d < DIMS; d++) {
 		k = tallies_compact(&s.d[d]);
-		qsort(s.d[d].v, k, sizeof(struct tally), d == 4 ? day_cmp :
-		    tally_cmp);
+		if (k > 0)
+			qsort(s.d[d].v, k, sizeof(struct tally), d == 4 ?
+			    day_cmp : tally_cmp);
 	}
 	if (o->fmt == FMT_JSON) {
 		printf("{\"alerts\":%llu", (unsigned long long)s.total);
@@ -1104,7 +1105,8 @@ report_list(struct tallies *t, const char *none)
 {
 	size_t i, k = tallies_compact(t);
 
-	qsort(t->v, k, sizeof(struct tally), tally_cmp);
+	if (k > 0)
+		qsort(t->v, k, sizeof(struct tally), tally_cmp);
 	if (k == 0)
 		printf("- %s\n", none);
 	for (i = 0; i < k && i < REPORT_LIST; i++)
@@ -1358,7 +1360,7 @@ cmd_opts(int argc, char *argv[], struct opts *o, const char *cmd)
 	bool report = strcmp(cmd, "report") == 0;
 	int ch, sev;
 
-	optind = 1;
+	optind = 0;	/* glibc: 0 re-initialises getopt for the second scan */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		if ((ch >= O_SINCE && ch <= O_LIMIT && ch != O_INCIDENT &&

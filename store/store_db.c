@@ -842,7 +842,8 @@ store_query_run(struct store *st, const struct store_query *q,
 		rc = scan(&r, DBI_TIME, NULL, NULL, 0);
 	if (rc == 0 && r.collect) {
 		r.collect = false;
-		qsort(r.hits, r.nhits, sizeof(*r.hits), hit_cmp);
+		if (r.nhits > 0)
+			qsort(r.hits, r.nhits, sizeof(*r.hits), hit_cmp);
 		for (i = 0; rc == 0 && i < r.nhits; i++)
 			rc = emit(&r, r.hits[i].id);
 	}

@@ -110,13 +110,17 @@ wr_txn(struct store_writer *w, bool sign)
 	struct store_alert a;
 	struct store_ckpt c;
 	uint8_t link[STORE_LINK_LEN], kb[8];
-	const uint8_t *p = gb_buf_head(&w->q), *end = p + gb_buf_used(&w->q);
+	const uint8_t *p = NULL, *end = NULL;
 	uint64_t id;
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	MDB_val k = { 8, kb }, v;
 	int rc;
 
+	if (w->qn > 0) {
+		p = gb_buf_head(&w->q);
+		end = p + gb_buf_used(&w->q);
+	}
 	if ((rc = store_txn_begin(st, 0, &txn)) != 0)
 		return rc;
 	if (store_meta_head(st, txn, &id, link) == -1) {
