@@ -329,10 +329,10 @@ int	store_ckpt_walk(struct store *st,
 struct store_writer;
 
 struct store_writer_opts {
-	size_t		 batch;		/* commit every N alerts; 0 = 1000 */
+	size_t		 batch;		/* commit every N alerts; 0 = 10000 */
 	uint64_t	 batch_ms;	/* or after M ms (tick); 0 = 200 */
 	size_t		 queue_cap;	/* alerts held on storage failure;
-					   0 = 100000 */
+					   0 = 200000 (>= batch) */
 	uint64_t	 ckpt_every;	/* sign every K alerts; 0 = 10000 */
 	uint64_t	 ckpt_ms;	/* or every T ms (tick); 0 = 60000 */
 	uint64_t	 map_size;	/* initial map; 0 = 64 MiB */

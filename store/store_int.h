@@ -42,6 +42,17 @@ struct store {
 /* Longest index key: name, NUL, time, id. */
 #define STORE_IDX_KEY_MAX	(STORE_NAME_MAX + 1 + 16)
 
+/*
+ * The writer's fast paths: encode an alert that already passed
+ * store_alert_check(); decode the framing of a record this process just
+ * encoded (every length and tag is still checked, the field contents are
+ * not). Same returns as store_rec_encode() / store_rec_decode().
+ */
+int	store_rec_encode_checked(const struct store_alert *a,
+	    struct gb_buf *out);
+int	store_rec_decode_fields(const uint8_t *p, size_t n,
+	    struct store_alert *a);
+
 void	store_seterr(struct store *st, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 

@@ -6,7 +6,7 @@
  * The decoder reads through a bounds-checked cursor and accepts exactly
  * what the encoder writes.
  */
-#include "store/store.h"
+#include "store/store_int.h"
 
 #include <string.h>
 
@@ -229,6 +229,14 @@ get64(const uint8_t *p)
 int
 store_rec_encode(const struct store_alert *a, struct gb_buf *out)
 {
+	if (store_alert_check(a, NULL) == -1)
+		return -1;
+	return store_rec_encode_checked(a, out);
+}
+
+int
+store_rec_encode_checked(const struct store_alert *a, struct gb_buf *out)
+{
 	const struct store_str *strs[] = {
 		&a->sensor, &a->rule, &a->consumer, &a->method, &a->host,
 		&a->path, &a->incident, &a->message,
@@ -236,8 +244,6 @@ store_rec_encode(const struct store_alert *a, struct gb_buf *out)
 	size_t need = HDR_LEN, i, start;
 	uint8_t *p;
 
-	if (store_alert_check(a, NULL) == -1)
-		return -1;
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (strs[i]->n > 0)
 			need += 3 + strs[i]->n;
@@ -298,6 +304,14 @@ store_rec_encode(const struct store_alert *a, struct gb_buf *out)
 
 int
 store_rec_decode(const uint8_t *p, size_t n, struct store_alert *a)
+{
+	if (store_rec_decode_fields(p, n, a) == -1)
+		return -1;
+	return store_alert_check(a, NULL);
+}
+
+int
+store_rec_decode_fields(const uint8_t *p, size_t n, struct store_alert *a)
 {
 	struct store_str *strs[] = {
 		&a->sensor, &a->rule, &a->consumer, &a->method, &a->host,
@@ -366,5 +380,5 @@ store_rec_decode(const uint8_t *p, size_t n, struct store_alert *a)
 			s->value.n = len - 1 - tl;
 		}
 	}
-	return store_alert_check(a, NULL);
+	return 0;
 }

@@ -61,11 +61,11 @@ store_writer_open(const char *dir, const struct store_writer_opts *opts,
 	if (opts != NULL)
 		w->o = *opts;
 	if (w->o.batch == 0)
-		w->o.batch = 1000;
+		w->o.batch = 10000;
 	if (w->o.batch_ms == 0)
 		w->o.batch_ms = 200;
 	if (w->o.queue_cap == 0)
-		w->o.queue_cap = 100000;
+		w->o.queue_cap = 200000;
 	if (w->o.queue_cap < w->o.batch)
 		w->o.queue_cap = w->o.batch;
 	if (w->o.ckpt_every == 0)
@@ -148,7 +148,7 @@ wr_txn(struct store_writer *w, bool sign)
 		memcpy(v.mv_data, link, STORE_LINK_LEN);
 		memcpy((uint8_t *)v.mv_data + STORE_LINK_LEN, p, n);
 		a.id = id;
-		if (store_rec_decode(p, n, &a) == -1) {
+		if (store_rec_decode_fields(p, n, &a) == -1) {
 			rc = EINVAL;	/* cannot happen: we encoded it */
 			break;
 		}
@@ -275,7 +275,7 @@ store_writer_append(struct store_writer *w, const struct store_alert *a)
 	if ((lenp = gb_buf_reserve(&w->q, 4)) == NULL)
 		goto nomem;
 	gb_buf_commit(&w->q, 4);
-	if (store_rec_encode(&c, &w->q) == -1) {
+	if (store_rec_encode_checked(&c, &w->q) == -1) {
 		w->q.len = before;
 		goto nomem;
 	}
