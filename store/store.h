@@ -45,7 +45,7 @@
 
 /* Documented outcomes that are not failures. */
 #define STORE_NOTFOUND		1	/* no such alert */
-#define STORE_BROKEN		2	/* store_verify(): evidence broken */
+#define STORE_BROKEN		2	/* store_verify_run(): evidence broken */
 
 #define STORE_LINK_LEN		32
 #define STORE_SIG_LEN		64
@@ -141,8 +141,9 @@ const char *store_sev_str(int sev);
 int	store_sev_from_str(const char *s);
 
 /*
- * Check every field against the limits: sensor and rule present, names
- * printable UTF-8 without control bytes, counts and samples with a known
+ * Check every field against the limits: sensor and rule present, strings
+ * valid UTF-8 without control characters (C0, DEL, C1: nothing a terminal
+ * would run), counts and samples with a known
  * shape, af/addresses consistent. Returns 0, or -1 with a reason in why
  * (static string) when why is not NULL.
  */

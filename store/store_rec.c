@@ -57,7 +57,7 @@ store_sev_from_str(const char *s)
 	return -1;
 }
 
-/* Valid UTF-8 without control bytes (C0, DEL) or NUL. */
+/* Valid UTF-8 without control characters (C0, DEL, C1) or NUL. */
 static bool
 text_ok(const struct store_str *s, size_t max, bool required)
 {
@@ -96,7 +96,9 @@ text_ok(const struct store_str *s, size_t max, bool required)
 				return false;
 			cp = (cp << 6) | (p[i + j] & 0x3f);
 		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		/* C1 controls (U+0080-U+009F) are terminal escapes too. */
+		if ((k == 1 && cp < 0xa0) ||
+		    (k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
 			return false;
 		i += k + 1;

@@ -202,6 +202,20 @@ test_malformed(void **state)
 	assert_int_equal(dec(buf, n), -1);
 	buf[83] = (char)0xc0;
 	assert_int_equal(dec(buf, n), -1);
+	/* U+009B (CSI, a C1 control) as UTF-8 in a one-byte field. */
+	{
+		struct store_alert c;
+		struct gb_buf e;
+
+		memset(&c, 0, sizeof(c));
+		c.sensor = store_str("s");
+		c.rule = store_str("\xc2\x9b");
+		gb_buf_init(&e, STORE_REC_MAX);
+		assert_int_equal(store_rec_encode(&c, &e), -1);
+		c.rule = store_str("\xc2\xa0");	/* U+00A0 is fine */
+		assert_int_equal(store_rec_encode(&c, &e), 0);
+		gb_buf_free(&e);
+	}
 	buf[83] = 'r';
 	assert_int_equal(dec(buf, n), 0);
 	/* A count: length must be 1 + type + 16; distinct <= count. */
