@@ -450,7 +450,8 @@ addr_mapped(const struct store_alert *a, uint8_t out[16])
 }
 
 static int
-idx_one(MDB_txn *txn, MDB_dbi dbi, uint8_t *k, size_t klen, bool del)
+idx_one(MDB_txn *txn, MDB_dbi dbi, MDB_cursor *c, uint8_t *k, size_t klen,
+    bool del, bool append)
 {
 	MDB_val key = { klen, k }, val = { 0, (void *)"" };
 	int rc;
@@ -459,46 +460,48 @@ idx_one(MDB_txn *txn, MDB_dbi dbi, uint8_t *k, size_t klen, bool del)
 		rc = mdb_del(txn, dbi, &key, NULL);
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
-	return mdb_put(txn, dbi, &key, &val, 0);
+	if (c == NULL)
+		return mdb_put(txn, dbi, &key, &val, 0);
+	/* Times mostly grow: append (full pages, no search) when in order. */
+	if (append && (rc = mdb_cursor_put(c, &key, &val, MDB_APPEND)) !=
+	    MDB_KEYEXIST)
+		return rc;
+	return mdb_cursor_put(c, &key, &val, 0);
 }
 
 int
-store_idx_apply(struct store *st, MDB_txn *txn, const struct store_alert *a,
-    uint64_t id, bool del)
+store_idx_apply(struct store *st, MDB_txn *txn, MDB_cursor *const *curs,
+    const struct store_alert *a, uint64_t id, bool del)
 {
 	uint8_t k[STORE_IDX_KEY_MAX], p[STORE_NAME_MAX + 1];
 	uint64_t t = a->time_ns;
 	size_t n, i, j;
 	int rc;
 
-	if ((rc = idx_one(txn, st->dbi[DBI_TIME], k, idx_key(k, NULL, 0, t,
-	    id), del)) != 0)
+#define IDX(d, klen, app)	idx_one(txn, st->dbi[d], curs != NULL ? \
+	curs[d] : NULL, k, (klen), del, (app))
+	if ((rc = IDX(DBI_TIME, idx_key(k, NULL, 0, t, id), true)) != 0)
 		return rc;
 	n = name_prefix(p, &a->rule);
-	if ((rc = idx_one(txn, st->dbi[DBI_RULE], k, idx_key(k, p, n, t, id),
-	    del)) != 0)
+	if ((rc = IDX(DBI_RULE, idx_key(k, p, n, t, id), false)) != 0)
 		return rc;
 	if (a->af != STORE_AF_NONE) {
 		addr_mapped(a, p);
-		if ((rc = idx_one(txn, st->dbi[DBI_SRC], k, idx_key(k, p, 16, t,
-		    id), del)) != 0)
+		if ((rc = IDX(DBI_SRC, idx_key(k, p, 16, t, id), false)) != 0)
 			return rc;
 	}
 	if (a->consumer.n > 0) {
 		n = name_prefix(p, &a->consumer);
-		if ((rc = idx_one(txn, st->dbi[DBI_CONS], k, idx_key(k, p, n, t,
-		    id), del)) != 0)
+		if ((rc = IDX(DBI_CONS, idx_key(k, p, n, t, id), false)) != 0)
 			return rc;
 	}
 	if (a->incident.n > 0) {
 		n = name_prefix(p, &a->incident);
-		if ((rc = idx_one(txn, st->dbi[DBI_INC], k, idx_key(k, p, n, t,
-		    id), del)) != 0)
+		if ((rc = IDX(DBI_INC, idx_key(k, p, n, t, id), false)) != 0)
 			return rc;
 	}
 	p[0] = a->severity;
-	if ((rc = idx_one(txn, st->dbi[DBI_SEV], k, idx_key(k, p, 1, t, id),
-	    del)) != 0)
+	if ((rc = IDX(DBI_SEV, idx_key(k, p, 1, t, id), false)) != 0)
 		return rc;
 	for (i = 0; i < a->ncounts; i++) {
 		/* One entry per type, even when a type repeats. */
@@ -510,10 +513,10 @@ store_idx_apply(struct store *st, MDB_txn *txn, const struct store_alert *a,
 		if (j < i)
 			continue;
 		n = name_prefix(p, &a->counts[i].type);
-		if ((rc = idx_one(txn, st->dbi[DBI_TYPE], k, idx_key(k, p, n, t,
-		    id), del)) != 0)
+		if ((rc = IDX(DBI_TYPE, idx_key(k, p, n, t, id), false)) != 0)
 			return rc;
 	}
+#undef IDX
 	return 0;
 }
 

@@ -70,11 +70,14 @@ int	store_meta_head_put(struct store *st, MDB_txn *txn, uint64_t last_id,
 int	store_meta_base(struct store *st, MDB_txn *txn, uint64_t *base);
 
 /*
- * Put (del false) or delete (del true) the index entries of a, id. Returns
- * 0 or an LMDB error code (MDB_MAP_FULL and friends).
+ * Put (del false) or delete (del true) the index entries of a, id. curs,
+ * when not NULL, holds a cursor per database of txn (indexed by enum
+ * store_dbi) for the puts. Returns 0 or an LMDB error code (MDB_MAP_FULL
+ * and friends).
  */
 int	store_idx_apply(struct store *st, MDB_txn *txn,
-	    const struct store_alert *a, uint64_t id, bool del);
+	    MDB_cursor *const *curs, const struct store_alert *a, uint64_t id,
+	    bool del);
 
 void	store_ckpt_encode(const struct store_ckpt *c,
 	    uint8_t out[STORE_CKPT_LEN]);

@@ -112,10 +112,10 @@ wr_txn(struct store_writer *w, bool sign)
 	uint8_t link[STORE_LINK_LEN], kb[8];
 	const uint8_t *p = NULL, *end = NULL;
 	uint64_t id;
-	MDB_cursor *cur;
+	MDB_cursor *cur, *curs[DBI_COUNT];
 	MDB_txn *txn;
 	MDB_val k = { 8, kb }, v;
-	int rc;
+	int rc, i;
 
 	if (w->qn > 0) {
 		p = gb_buf_head(&w->q);
@@ -127,6 +127,10 @@ wr_txn(struct store_writer *w, bool sign)
 		mdb_txn_abort(txn);
 		return MDB_CORRUPTED;
 	}
+	memset(curs, 0, sizeof(curs));
+	for (i = DBI_TIME; i < DBI_COUNT; i++)
+		if ((rc = mdb_cursor_open(txn, st->dbi[i], &curs[i])) != 0)
+			goto fail;
 	if ((rc = mdb_cursor_open(txn, st->dbi[DBI_ALERTS], &cur)) != 0)
 		goto fail;
 	while (p < end) {
@@ -152,11 +156,15 @@ wr_txn(struct store_writer *w, bool sign)
 			rc = EINVAL;	/* cannot happen: we encoded it */
 			break;
 		}
-		if ((rc = store_idx_apply(st, txn, &a, id, false)) != 0)
+		if ((rc = store_idx_apply(st, txn, curs, &a, id, false)) != 0)
 			break;
 		p += n;
 	}
 	mdb_cursor_close(cur);
+	for (i = DBI_TIME; i < DBI_COUNT; i++) {
+		mdb_cursor_close(curs[i]);
+		curs[i] = NULL;
+	}
 	if (rc != 0)
 		goto fail;
 	if ((rc = store_meta_head_put(st, txn, id, link)) != 0)
@@ -187,6 +195,9 @@ wr_txn(struct store_writer *w, bool sign)
 		w->unsigned_n += w->qn;
 	return 0;
 fail:
+	for (i = DBI_TIME; i < DBI_COUNT; i++)
+		if (curs[i] != NULL)
+			mdb_cursor_close(curs[i]);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -403,7 +414,7 @@ purge_chunk(struct store *st, uint64_t before_ns, EVP_PKEY *key)
 		if (a.time_ns >= before_ns)
 			break;
 		memcpy(link, l, STORE_LINK_LEN);
-		if ((rc = store_idx_apply(st, txn, &a, id, true)) != 0 ||
+		if ((rc = store_idx_apply(st, txn, NULL, &a, id, true)) != 0 ||
 		    (rc = mdb_cursor_del(cur, 0)) != 0) {
 			store_seterr(st, "%s", mdb_strerror(rc));
 			goto fail;
