@@ -23,6 +23,10 @@
  *	store_writer_tick(w, gb_now_ms()); commits after opts.batch_ms
  *	store_writer_close(w);		   flush, sign a checkpoint, close
  *
+ * Blocking: a commit (in append, tick, flush, close) waits for fsync,
+ * typically a few ms per batch; an event loop calls store_writer_tick()
+ * from a timer and accepts that pause once per batch.
+ *
  * Threads: a struct store or struct store_writer belongs to one thread at a
  * time. Library code never prints; errors are returned with a message in the
  * caller's err buffer, and the writer logs its storage trouble with gb_log().
