@@ -223,8 +223,9 @@ store_env_open(struct store *st, const char *dir, int flags,
 		eflags |= MDB_NOSYNC;
 	if (!rdonly && map_size == 0)
 		map_size = MAP_DEFAULT;
-	if (!rdonly && exists && (uint64_t)sb.st_size > map_size)
-		map_size = (uint64_t)sb.st_size;
+	/* Room for the copy-on-write pages of the next transactions. */
+	if (!rdonly && exists && (uint64_t)sb.st_size + MAP_DEFAULT > map_size)
+		map_size = (uint64_t)sb.st_size + MAP_DEFAULT;
 	rc = env_try(st, dir, eflags, map_size);
 	if (rdonly && (rc == EACCES || rc == EPERM || rc == EROFS)) {
 		/* lock.mdb not writable: read without locks (documented). */
