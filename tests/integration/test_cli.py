@@ -11,6 +11,7 @@ PROGRAMS = {
     "gerbang-sensor": "detectors",
     "gerbang-scan": "detectors",
     "gerbang-audit": "store",
+    "gerbang-store": "store",
 }
 LIBS = ("openssl", "libpcap", "lmdb", "libyaml", "libmaxminddb")
 
