@@ -67,6 +67,7 @@ enum det_type {
 #define DET_F_FEMALE	0x08	/* NIK: day field + 40 */
 #define DET_F_ALLOWED	0x10	/* on the allowlist (never reported) */
 #define DET_F_CSV	0x20	/* context from a CSV header */
+#define DET_F_DECODED	0x40	/* found in decoded bytes (det_decode.h) */
 
 /* Longest normalised value, with its NUL. */
 #define DET_VALUE_MAX	128
