@@ -502,6 +502,8 @@ count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
 	a.distinct = d;
 	a.since_ms = width == 0 ? e->created_ms :
 	    (ep + 1 >= ns ? (ep + 1 - ns) * width : 0);
+	if (a.since_ms > now)		/* the clock stepped back */
+		a.since_ms = now;
 	a.now_ms = now;
 	b->stats.alerts++;
 	if (cb != NULL)
