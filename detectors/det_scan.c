@@ -37,6 +37,7 @@
 #define CSV_HDR_MAX	1024
 #define CSV_COLS	64	/* also HTML table columns */
 #define TH_TEXT_MAX	128	/* header cell text looked at */
+#define AFTER_MAX	32	/* bytes after a value read for a label */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -80,6 +81,16 @@ struct det_stream {
 	int		 state;
 	bool		 finished;
 	uint64_t	 nfound;
+
+	/* a finding waiting for the bytes after it (a "(NIK)" label) */
+	bool		 pend;
+	uint8_t		 pend_type;
+	uint8_t		 pend_conf;
+	uint8_t		 pend_flags;
+	uint8_t		 pend_vlen;
+	char		 pend_v[24];
+	uint64_t	 pend_start;
+	uint64_t	 pend_end;
 
 	/* HTML tables: 0 not known yet, 1 the document is HTML, -1 not */
 	int		 html;
@@ -302,7 +313,7 @@ before_ptr(const struct det_stream *st, uint64_t at, size_t want,
  * may then try shorter readings of the same digits.
  */
 static bool
-emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
 	const struct det_scanner *sc = st->sc;
@@ -332,6 +343,105 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 	st->nfound++;
 	if (st->cb != NULL)
 		st->cb(&f, st->arg);
+	return true;
+}
+
+/*
+ * The hint of a label right after a value: blanks, then "(" or "[", words,
+ * ")" or "]" ("3171... (NIK)", "3171... [No. KK]"). 0 when there is none.
+ */
+static unsigned
+label_hint(const uint8_t *b, size_t n)
+{
+	size_t i = 0, s;
+
+	while (i < n && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	if (i >= n || (b[i] != '(' && b[i] != '['))
+		return 0;
+	s = ++i;
+	while (i < n && b[i] != ')' && b[i] != ']' && b[i] != '(' &&
+	    b[i] != '\n' && !(cls[b[i]] & C_DIGIT))
+		i++;
+	if (i >= n || (b[i] != ')' && b[i] != ']') || i == s)
+		return 0;
+	return det_ctx_words((const char *)b + s, i - s, false);
+}
+
+/*
+ * Report the waiting finding, with what the bytes after it say: at most
+ * AFTER_MAX of them, and none past until (where the next value starts, or
+ * the end of the document). until is inside the current chunk or at its
+ * end.
+ */
+static void
+pend_resolve(struct det_stream *st, uint64_t until)
+{
+	uint8_t buf[AFTER_MAX];
+	uint64_t at;
+	unsigned h = 0, typed, conf, flags;
+	enum det_type t;
+	size_t n;
+
+	st->pend = false;
+	at = st->pend_end + AFTER_MAX;
+	if (until < at)
+		at = until;
+	if (at > st->pend_end && at >= st->base) {
+		n = fetch_before(st, at, buf, (size_t)(at - st->pend_end));
+		h = label_hint(buf, n);
+	}
+	t = (enum det_type)st->pend_type;
+	conf = st->pend_conf;
+	flags = st->pend_flags;
+	typed = h & DET_H_TYPES;
+	if ((t == DET_T_NIK || t == DET_T_KK) && typed) {
+		/* The label is nearer than any word before: it decides. */
+		if ((typed & DET_H_KK) && !(flags & DET_F_FEMALE)) {
+			t = DET_T_KK;
+			conf = 85;
+		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP)) {
+			t = DET_T_NIK;
+			conf = 90;
+		}
+	} else if (typed & (1u << t))
+		conf = t == DET_T_BPJS ? 80 : 90;
+	else if (h & (DET_H_NEG | DET_H_COMPANY))
+		conf = t == DET_T_CARD ? 10 : t == DET_T_NIK ||
+		    t == DET_T_PHONE ? 20 : 15;
+	if (typed)
+		flags |= DET_F_CONTEXT;
+	if (h & (DET_H_NEG | DET_H_COMPANY))
+		flags |= DET_F_NEGATIVE;
+	(void)emit_now(st, t, conf, flags, st->pend_v, st->pend_vlen,
+	    st->pend_start, st->pend_end);
+}
+
+/*
+ * Report a finding (see emit_now()). A number whose context is only free
+ * text (no key or header, nothing negative) waits for the bytes after it:
+ * a label such as "(No. KK)" may follow, and it is nearer than any word
+ * before.
+ */
+static bool
+emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+    const char *v, size_t vlen, uint64_t start, uint64_t end)
+{
+	if (st->pend)
+		pend_resolve(st, start);
+	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || st->hint < 0 ||
+	    ((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
+	    DET_H_COMPANY)) != 0 || !st->sc->enabled[t] ||
+	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
+		return emit_now(st, t, conf, flags, v, vlen, start, end);
+	st->pend = true;
+	st->pend_type = (uint8_t)t;
+	st->pend_conf = (uint8_t)conf;
+	st->pend_flags = (uint8_t)flags;
+	st->pend_vlen = (uint8_t)vlen;
+	memcpy(st->pend_v, v, vlen);
+	st->pend_start = start;
+	st->pend_end = end;
 	return true;
 }
 
@@ -652,6 +762,8 @@ group_start(struct det_stream *st, size_t i, bool joined)
 	size_t k;
 	struct group *g;
 
+	if (st->pend && !joined)
+		pend_resolve(st, st->base + i);
 	if (joined && (st->ng == MAX_GROUPS ||
 	    st->nd + GROUP_LONG > MAX_DIGITS)) {
 		compound_end(st, false);
@@ -706,6 +818,8 @@ email_start(struct det_stream *st, size_t i)
 	const uint8_t *b;
 	size_t n, k, ls, s;
 
+	if (st->pend)
+		pend_resolve(st, st->base + i);
 	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
 	k = n;
 	/* '=' and '/' are legal but in practice end a key or a path. */
@@ -1129,6 +1243,9 @@ det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
 	}
 	run(st, k, n);
 
+	/* A waiting finding whose label window is complete. */
+	if (st->pend && st->base + n >= st->pend_end + AFTER_MAX)
+		pend_resolve(st, st->pend_end + AFTER_MAX);
 	/* Hold the context of a value still open. */
 	if ((st->state == S_DIGITS || st->state == S_SEP) && !st->held) {
 		st->ctx_len = fetch_before(st, st->cstart, st->ctx, CTX_LEN);
@@ -1172,6 +1289,8 @@ det_stream_finish(struct det_stream *st, det_finding_cb *cb, void *arg)
 		default:
 			break;
 		}
+		if (st->pend)
+			pend_resolve(st, st->base);
 		st->finished = true;
 	}
 	return st->nfound > INT32_MAX ? INT32_MAX : (int)st->nfound;

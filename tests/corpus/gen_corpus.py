@@ -275,6 +275,13 @@ def body_letter(rng, doc, people, regions):
         bpjs = "000%010d" % rng.randint(1, 10**10 - 1)
         lines.append("No. Kartu BPJS : %s" % bpjs)
         doc.add("bpjs", bpjs)
+    if rng.random() < 0.5:
+        # the family card named after the number, not before it
+        lines += ["", "Demikian surat ini dibuat. Tercatat dalam keluarga "
+                  "dengan nomor %s (No. KK) dan %s %s." % (
+                      p["no_kk"], p["nik"],
+                      rng.choice(("(NIK)", "[nomor induk kependudukan]",
+                                  "(NIK pemohon)")))]
     lines += ["", "Surat ini dibuat pada tanggal %d-%02d-%d untuk keperluan "
               "administrasi. Informasi: %s, telp. (021) %d %04d." % (
                   rng.randint(1, 28), rng.randint(1, 12), rng.randint(2020, 2025),
