@@ -867,6 +867,30 @@ email_end(struct det_stream *st)
 	    st->em_start, st->em_start + st->em_n);
 }
 
+/* Index of the first byte in p[i..n) that is not a digit; n if none. */
+static inline size_t
+digits_end(const uint8_t *p, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	__m128i v;
+	unsigned mask;
+
+	while (i + 16 <= n) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		mask = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
+		    _mm_add_epi8(v, off), lim)) ^ 0xffffu;
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < n && (cls[p[i]] & C_DIGIT))
+		i++;
+	return i;
+}
+
 /* Index of the next byte in p[i..n) that is a digit or '@'; n if none. */
 static size_t
 skip_plain(const uint8_t *p, size_t i, size_t n)
@@ -1072,8 +1096,7 @@ run(struct det_stream *st, size_t from, size_t to)
 			size_t j = i, take, room;
 
 			g = &st->g[st->ng - 1];
-			while (j < to && (cls[p[j]] & C_DIGIT))
-				j++;
+			j = digits_end(p, j, to);
 			take = j - i;
 			room = GROUP_LONG - g->kept;
 			if (room > MAX_DIGITS - st->nd)
