@@ -155,6 +155,21 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 	if (det_count_new(b->lim.exact_cap * b->lim.subwindows, b->lim.hll_p,
 	    &b->scratch) == -1)
 		goto fail;
+	/* The rules' canaries and bulk_allow subjects. */
+	for (n = 0; r != NULL && n < det_rules_canary_count(r); n++) {
+		const uint8_t *h;
+		int t;
+
+		det_rules_canary_get(r, n, &t, &h);
+		if (det_bulk_canary(b, (enum det_type)t, h) == -1)
+			goto fail;
+	}
+	for (n = 0; r != NULL && n < det_rules_bulk_allow_count(r); n++) {
+		const struct det_bulk_allow *a = det_rules_bulk_allow(r, n);
+
+		if (det_bulk_allow(b, a->scope, a->key, strlen(a->key)) == -1)
+			goto fail;
+	}
 	*out = b;
 	return 0;
 fail:

@@ -102,7 +102,8 @@ struct det_bulk;
 /* --- det_bulk.c --- */
 
 /*
- * An evaluator for the bulk rules of r (borrowed: r must outlive it).
+ * An evaluator for the bulk rules of r (borrowed: r must outlive it), with
+ * the rules' canaries and bulk_allow subjects already registered.
  * key: 16 bytes for the value hashes (NULL: random per process); lim may
  * be NULL. Returns 0 with *out set (caller owns, det_bulk_free()), -1 when
  * memory is short, the kernel gives no random key, or lim is out of range.

@@ -420,7 +420,8 @@ main(int argc, char *argv[])
 	gb_diags_free(&d);
 	if (det_scanner_new(rules, &scanner) == -1 ||
 	    det_decode_new(scanner, layers, NULL, &sc.dec) == -1 ||
-	    (det_rules_bulk_count(rules) > 0 &&
+	    ((det_rules_bulk_count(rules) > 0 ||
+	    det_rules_canary_count(rules) > 0) &&
 	    det_bulk_new(rules, NULL, NULL, &sc.bulk) == -1)) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		det_decode_free(sc.dec);

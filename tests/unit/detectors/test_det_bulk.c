@@ -294,6 +294,72 @@ test_evict_sketch(void **state)
 	det_bulk_free(b);
 }
 
+/* canaries: and bulk_allow: in the rules are registered by det_bulk_new. */
+static void
+test_rules_lists(void **state)
+{
+	static const char y[] =
+	    "bulk:\n"
+	    "  - { name: c, type: any, scope: consumer, distinct: 2,"
+	    " window: 1m }\n"
+	    "canaries:\n"
+	    "  - type: nik\n"
+	    "    sha256: 80e5ed9cdffa8d965c62911bd6cfb775fee4bf3c78a050fe5a55f4a733652378\n"
+	    "    note: demo canary\n"
+	    "bulk_allow:\n"
+	    "  - { scope: consumer, key: etl-bps, note: nightly export }\n";
+	static const char bad[] =
+	    "bulk_allow:\n"
+	    "  - { scope: response, key: x }\n"
+	    "  - { scope: source, key: \"\" }\n"
+	    "  - { scope: consumer }\n"
+	    "canaries:\n"
+	    "  - { type: nik, sha256: abc }\n";
+	struct det_rules *r;
+	struct det_bulk *b;
+	struct det_bulk_subject w = who(NULL, NULL, "etl-bps");
+	struct det_bulk_subject w2 = who(NULL, NULL, "app");
+	struct det_finding f;
+	struct gb_diags d;
+	struct got g;
+	unsigned i;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	gb_diags_init(&d, 0);
+	assert_int_equal(det_rules_load_mem("l.yaml", y, sizeof(y) - 1, &r,
+	    &d), 0);
+	assert_int_equal(det_rules_canary_count(r), 1);
+	assert_int_equal(det_rules_bulk_allow_count(r), 1);
+	assert_string_equal(det_rules_bulk_allow(r, 0)->key, "etl-bps");
+	assert_int_equal(det_bulk_new(r, hkey, NULL, &b), 0);
+	for (i = 0; i < 5; i++) {
+		finding(&f, DET_T_KK, i);
+		det_bulk_add(b, &w, &f, 0, on_alert, &g);
+	}
+	assert_int_equal(g.n, 0);
+	for (i = 0; i < 3; i++) {
+		finding(&f, DET_T_KK, i);
+		det_bulk_add(b, &w2, &f, 0, on_alert, &g);
+	}
+	assert_int_equal(g.n, 1);
+	memset(&f, 0, sizeof(f));
+	f.type = DET_T_NIK;
+	f.vlen = 16;
+	memcpy(f.value, "3171014101990001", 17);
+	assert_int_equal(det_bulk_add(b, &w, &f, 0, on_alert, &g), 1);
+	assert_int_equal(g.a[1].flags, DET_BULK_A_CANARY);
+	det_bulk_free(b);
+	det_rules_free(r);
+	gb_diags_free(&d);
+	gb_diags_init(&d, 0);
+	assert_int_equal(det_rules_load_mem("bad.yaml", bad, sizeof(bad) - 1,
+	    &r, &d), -1);
+	assert_int_equal(d.n, 4);
+	gb_diags_print(&d, stderr);
+	gb_diags_free(&d);
+}
+
 static int
 setup(void **state)
 {
@@ -325,6 +391,7 @@ main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_allow_canary),
 		cmocka_unit_test(test_evict_sketch),
+		cmocka_unit_test(test_rules_lists),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
