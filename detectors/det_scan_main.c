@@ -24,12 +24,15 @@
 static const char *prog = "gerbang-scan";
 
 #define DISTINCT_CAP	(1u << 20)	/* values remembered for "distinct" */
+#define BULK_LINES	100		/* bulk alerts listed in the table */
 
 struct scan_ctx {
 	struct det_decoder	*dec;
 	struct det_bulk		*bulk;
 	struct det_decode_stats	 dtot;		/* summed over files */
 	uint64_t		 bulk_alerts;
+	char			*lines[BULK_LINES];	/* for the table */
+	size_t			 nlines;
 	const char		*name;		/* file being scanned */
 	bool			 jsonl;
 	bool			 unmasked;
@@ -146,7 +149,8 @@ static void
 on_bulk(const struct det_bulk_alert *a, void *arg)
 {
 	struct scan_ctx *sc = arg;
-	char fl[64];
+	char fl[64], line[512];
+	int n;
 
 	sc->bulk_alerts++;
 	if (sc->jsonl) {
@@ -163,12 +167,23 @@ on_bulk(const struct det_bulk_alert *a, void *arg)
 		    det_bulk_flags_str(a->flags, fl, sizeof(fl)));
 		return;
 	}
-	fprintf(stderr, "%s: %s: bulk rule %s (%s): %llu distinct "
-	    "identifiers (threshold %llu)%s\n", prog, sc->name,
-	    a->rule != NULL ? a->rule->name : "canary",
-	    det_severity_str(a->severity), (unsigned long long)a->distinct,
-	    (unsigned long long)(a->rule != NULL ? a->rule->distinct : 0),
-	    (a->flags & DET_BULK_A_ESCALATED) ? ", escalated" : "");
+	if (a->rule == NULL)
+		n = snprintf(line, sizeof(line), "%s: canary value (%s) seen, "
+		    "severity %s", sc->name, det_type_str(a->canary_type),
+		    det_severity_str(a->severity));
+	else
+		n = snprintf(line, sizeof(line), "%s: rule %s: %llu distinct "
+		    "%s identifiers > %llu, severity %s%s", sc->name,
+		    a->rule->name, (unsigned long long)a->distinct,
+		    a->rule->type < 0 ? "" :
+		    det_type_str((enum det_type)a->rule->type),
+		    (unsigned long long)a->rule->distinct,
+		    det_severity_str(a->severity),
+		    (a->flags & DET_BULK_A_ESCALATED) ? " (escalated)" : "");
+	if (n < 0 || sc->nlines == BULK_LINES)
+		return;
+	if ((sc->lines[sc->nlines] = strdup(line)) != NULL)
+		sc->nlines++;
 }
 
 static void
@@ -307,6 +322,7 @@ static void
 print_table(const struct scan_ctx *sc)
 {
 	uint64_t total = 0;
+	size_t i;
 	int t;
 
 	printf("%-10s %12s %12s\n", "TYPE", "FINDINGS", "DISTINCT");
@@ -335,8 +351,11 @@ print_table(const struct scan_ctx *sc)
 		    (unsigned long long)sc->dtot.errors,
 		    (unsigned long long)sc->dtot.limit_hits);
 	if (sc->bulk_alerts > 0)
-		printf("bulk: %llu alert(s) (response scope, per file)\n",
-		    (unsigned long long)sc->bulk_alerts);
+		printf("bulk: %llu alert(s) (response scope: per file)%s\n",
+		    (unsigned long long)sc->bulk_alerts,
+		    sc->bulk_alerts > sc->nlines ? ", first ones:" : "");
+	for (i = 0; i < sc->nlines; i++)
+		printf("  %s\n", sc->lines[i]);
 }
 
 int
@@ -440,6 +459,8 @@ main(int argc, char *argv[])
 		total += sc.count[t];
 	det_decode_free(sc.dec);
 	det_bulk_free(sc.bulk);
+	for (i = 0; i < (int)sc.nlines; i++)
+		free(sc.lines[i]);
 	det_scanner_free(scanner);
 	det_rules_free(rules);
 	free(sc.set);
