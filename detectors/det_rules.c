@@ -33,6 +33,10 @@ struct det_rules {
 	size_t			 nbulk;
 	struct allow		*allow;
 	size_t			 nallow;
+	struct allow		*canary;
+	size_t			 ncanary;
+	struct det_bulk_allow	*ballow;
+	size_t			 nballow;
 };
 
 static const char *const sev_names[] = { "info", "low", "medium", "high",
@@ -117,6 +121,10 @@ det_rules_free(struct det_rules *r)
 		free(r->type_file[t]);
 	free(r->bulk);
 	free(r->allow);
+	free(r->canary);
+	for (i = 0; i < r->nballow; i++)
+		free(r->ballow[i].key);
+	free(r->ballow);
 	free(r);
 }
 
@@ -266,27 +274,32 @@ load_bulk(struct det_rules *r, const struct gb_ydoc *doc,
 	}
 }
 
+/* "allowlist" and "canaries": lists of hashed values. */
 static void
 load_allow(struct det_rules *r, const struct gb_ydoc *doc,
-    struct gb_diags *d, const struct gb_ynode *n)
+    struct gb_diags *d, const struct gb_ynode *n, bool canary)
 {
 	static const char *const keys[] = { "type", "sha256", "note", NULL };
+	const char *what = canary ? "canaries" : "allowlist";
+	const char *ewhat = canary ? "canary" : "allowlist entry";
+	struct allow **list = canary ? &r->canary : &r->allow;
+	size_t *count = canary ? &r->ncanary : &r->nallow;
 	const struct gb_ynode *it, *hn;
 	struct allow a, *na;
 	const char *hex, *note;
 	size_t i, k;
 	int e;
 
-	if (gb_yexpect(doc, d, n, "allowlist", GB_Y_SEQ) == -1)
+	if (gb_yexpect(doc, d, n, what, GB_Y_SEQ) == -1)
 		return;
 	for (i = 0; i < n->len && !gb_diags_full(d); i++) {
 		it = n->items[i];
-		if (gb_ymap_check(doc, d, it, "allowlist entry", keys) == -1)
+		if (gb_ymap_check(doc, d, it, ewhat, keys) == -1)
 			continue;
 		if (gb_yenum(doc, d, gb_ymap_need(doc, d, it,
-		    "allowlist entry", "type"), "type", type_names, &e) == -1)
+		    ewhat, "type"), "type", type_names, &e) == -1)
 			e = -1;
-		hn = gb_ymap_need(doc, d, it, "allowlist entry", "sha256");
+		hn = gb_ymap_need(doc, d, it, ewhat, "sha256");
 		if (gb_ystr(doc, d, hn, "sha256", &hex) == -1 || e < 0)
 			continue;
 		if (gb_ymap_get(it, "note") != NULL)
@@ -312,13 +325,63 @@ load_allow(struct det_rules *r, const struct gb_ydoc *doc,
 			continue;
 		}
 		a.type = e;
-		if ((na = realloc(r->allow, (r->nallow + 1) * sizeof(*na))) ==
+		if ((na = realloc(*list, (*count + 1) * sizeof(*na))) ==
 		    NULL) {
 			gb_ydiag(doc, d, it, GB_DIAG_ERROR, "out of memory");
 			return;
 		}
-		r->allow = na;
-		r->allow[r->nallow++] = a;
+		*list = na;
+		na[(*count)++] = a;
+	}
+}
+
+/* "bulk_allow": subjects that may receive bulk data. */
+static void
+load_bulk_allow(struct det_rules *r, const struct gb_ydoc *doc,
+    struct gb_diags *d, const struct gb_ynode *n)
+{
+	static const char *const keys[] = { "scope", "key", "note", NULL };
+	const struct gb_ynode *it, *kn;
+	struct det_bulk_allow *na;
+	const char *key, *note;
+	size_t i;
+	int e;
+
+	if (gb_yexpect(doc, d, n, "bulk_allow", GB_Y_SEQ) == -1)
+		return;
+	for (i = 0; i < n->len && !gb_diags_full(d); i++) {
+		it = n->items[i];
+		if (gb_ymap_check(doc, d, it, "bulk_allow entry", keys) == -1)
+			continue;
+		if (gb_yenum(doc, d, gb_ymap_need(doc, d, it,
+		    "bulk_allow entry", "scope"), "scope", scope_names,
+		    &e) == -1)
+			e = -1;
+		kn = gb_ymap_need(doc, d, it, "bulk_allow entry", "key");
+		if (gb_ystr(doc, d, kn, "key", &key) == -1 || e < 0)
+			continue;
+		if (gb_ymap_get(it, "note") != NULL)
+			(void)gb_ystr(doc, d, gb_ymap_get(it, "note"), "note",
+			    &note);
+		if (e == DET_SCOPE_RESPONSE) {
+			gb_ydiag(doc, d, it, GB_DIAG_ERROR, "bulk_allow: scope "
+			    "response has no stable key (use flow, source or "
+			    "consumer)");
+			continue;
+		}
+		if (key[0] == '\0') {
+			gb_ydiag(doc, d, kn, GB_DIAG_ERROR, "key: empty");
+			continue;
+		}
+		if ((na = realloc(r->ballow, (r->nballow + 1) *
+		    sizeof(*na))) == NULL ||
+		    ((r->ballow = na), (na[r->nballow].key = strdup(key)) ==
+		    NULL)) {
+			gb_ydiag(doc, d, it, GB_DIAG_ERROR, "out of memory");
+			return;
+		}
+		na[r->nballow].scope = (enum det_scope)e;
+		r->nballow++;
 	}
 }
 
@@ -326,7 +389,7 @@ static void
 load_doc(struct det_rules *r, const struct gb_ydoc *doc, struct gb_diags *d)
 {
 	static const char *const keys[] = { "types", "bulk", "allowlist",
-	    NULL };
+	    "canaries", "bulk_allow", NULL };
 	const struct gb_ynode *root = doc->root, *n;
 
 	if (root == NULL)
@@ -338,7 +401,11 @@ load_doc(struct det_rules *r, const struct gb_ydoc *doc, struct gb_diags *d)
 	if ((n = gb_ymap_get(root, "bulk")) != NULL)
 		load_bulk(r, doc, d, n);
 	if ((n = gb_ymap_get(root, "allowlist")) != NULL)
-		load_allow(r, doc, d, n);
+		load_allow(r, doc, d, n, false);
+	if ((n = gb_ymap_get(root, "canaries")) != NULL)
+		load_allow(r, doc, d, n, true);
+	if ((n = gb_ymap_get(root, "bulk_allow")) != NULL)
+		load_bulk_allow(r, doc, d, n);
 }
 
 static int
@@ -495,6 +562,32 @@ det_rules_allow_get(const struct det_rules *r, size_t i, int *type,
 {
 	*type = r->allow[i].type;
 	*hash = r->allow[i].hash;
+}
+
+size_t
+det_rules_canary_count(const struct det_rules *r)
+{
+	return r->ncanary;
+}
+
+void
+det_rules_canary_get(const struct det_rules *r, size_t i, int *type,
+    const uint8_t **hash)
+{
+	*type = r->canary[i].type;
+	*hash = r->canary[i].hash;
+}
+
+size_t
+det_rules_bulk_allow_count(const struct det_rules *r)
+{
+	return r->nballow;
+}
+
+const struct det_bulk_allow *
+det_rules_bulk_allow(const struct det_rules *r, size_t i)
+{
+	return &r->ballow[i];
 }
 
 bool

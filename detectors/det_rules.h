@@ -1,8 +1,9 @@
 /*
  * det_rules: the detection rules: which identifier types to report, the
  * confidence each needs, severities, bulk thresholds (distinct identifiers
- * per response, flow, source or consumer in a window) and allowlisted
- * canary values, stored hashed. Loaded from the YAML files of a folder
+ * per response, flow, source or consumer in a window), allowlisted
+ * values and canaries (both stored hashed) and the subjects allowed bulk
+ * data. Loaded from the YAML files of a folder
  * (rules/ ships the defaults; docs/rules.md is the reference).
  *
  * A struct det_rules is read-only after load: any thread may read it.
@@ -51,6 +52,12 @@ struct det_bulk_rule {
 	unsigned		 line;		/* where it was defined */
 };
 
+/* A subject that may receive bulk data (bulk_allow:). */
+struct det_bulk_allow {
+	enum det_scope	 scope;		/* flow, source or consumer */
+	char		*key;		/* owned by the rules */
+};
+
 struct det_rules;
 
 /* --- det_rules.c --- */
@@ -85,6 +92,17 @@ const struct det_bulk_rule *det_rules_bulk(const struct det_rules *r,
 	    size_t i);
 /* Number of allowlist entries. */
 size_t	det_rules_allow_count(const struct det_rules *r);
+/*
+ * Canaries (canaries:): planted values that alert whenever seen. Entry i:
+ * its type and the SHA-256 of "type:value" (borrowed).
+ */
+size_t	det_rules_canary_count(const struct det_rules *r);
+void	det_rules_canary_get(const struct det_rules *r, size_t i, int *type,
+	    const uint8_t **hash);
+/* Subjects allowed bulk data (bulk_allow:): the count, entry i (borrowed). */
+size_t	det_rules_bulk_allow_count(const struct det_rules *r);
+const struct det_bulk_allow *det_rules_bulk_allow(const struct det_rules *r,
+	    size_t i);
 /*
  * True when value v[0..n) of type t (normalised, as in det_finding.value)
  * is on the allowlist: SHA-256 of "type:value" is one of the listed hashes.

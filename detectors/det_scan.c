@@ -35,9 +35,11 @@
 #define MAX_SEP		3	/* separator bytes between two runs */
 #define LOCAL_MAX	64	/* e-mail local part */
 #define CSV_HDR_MAX	1024
-#define CSV_COLS	64
+#define CSV_COLS	64	/* also HTML table columns */
+#define TH_TEXT_MAX	128	/* header cell text looked at */
+#define AFTER_MAX	32	/* bytes after a value read for a label */
 
-enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP };
+enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
 /* Left-boundary flags of a compound. */
 #define L_TAINT		0x01	/* letter, '_' or '@' right before */
@@ -79,6 +81,27 @@ struct det_stream {
 	int		 state;
 	bool		 finished;
 	uint64_t	 nfound;
+
+	/* a finding waiting for the bytes after it (a "(NIK)" label) */
+	bool		 pend;
+	uint8_t		 pend_type;
+	uint8_t		 pend_conf;
+	uint8_t		 pend_flags;
+	uint8_t		 pend_vlen;
+	char		 pend_v[24];
+	uint64_t	 pend_start;
+	uint64_t	 pend_end;
+
+	/* HTML tables: 0 not known yet, 1 the document is HTML, -1 not */
+	int		 html;
+	uint8_t		 tag[8];
+	unsigned	 tag_n;
+	bool		 th_open;	/* in a header cell */
+	bool		 in_td;
+	unsigned	 hcol;		/* cells so far in the row */
+	unsigned	 cur_col;
+	unsigned	 th_hint;
+	uint64_t	 th_seg;	/* header text since the last '>' */
 
 	/* compound */
 	struct group	 g[MAX_GROUPS];
@@ -290,7 +313,7 @@ before_ptr(const struct det_stream *st, uint64_t at, size_t want,
  * may then try shorter readings of the same digits.
  */
 static bool
-emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
 	const struct det_scanner *sc = st->sc;
@@ -320,6 +343,105 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 	st->nfound++;
 	if (st->cb != NULL)
 		st->cb(&f, st->arg);
+	return true;
+}
+
+/*
+ * The hint of a label right after a value: blanks, then "(" or "[", words,
+ * ")" or "]" ("3171... (NIK)", "3171... [No. KK]"). 0 when there is none.
+ */
+static unsigned
+label_hint(const uint8_t *b, size_t n)
+{
+	size_t i = 0, s;
+
+	while (i < n && (b[i] == ' ' || b[i] == '\t'))
+		i++;
+	if (i >= n || (b[i] != '(' && b[i] != '['))
+		return 0;
+	s = ++i;
+	while (i < n && b[i] != ')' && b[i] != ']' && b[i] != '(' &&
+	    b[i] != '\n' && !(cls[b[i]] & C_DIGIT))
+		i++;
+	if (i >= n || (b[i] != ')' && b[i] != ']') || i == s)
+		return 0;
+	return det_ctx_words((const char *)b + s, i - s, false);
+}
+
+/*
+ * Report the waiting finding, with what the bytes after it say: at most
+ * AFTER_MAX of them, and none past until (where the next value starts, or
+ * the end of the document). until is inside the current chunk or at its
+ * end.
+ */
+static void
+pend_resolve(struct det_stream *st, uint64_t until)
+{
+	uint8_t buf[AFTER_MAX];
+	uint64_t at;
+	unsigned h = 0, typed, conf, flags;
+	enum det_type t;
+	size_t n;
+
+	st->pend = false;
+	at = st->pend_end + AFTER_MAX;
+	if (until < at)
+		at = until;
+	if (at > st->pend_end && at >= st->base) {
+		n = fetch_before(st, at, buf, (size_t)(at - st->pend_end));
+		h = label_hint(buf, n);
+	}
+	t = (enum det_type)st->pend_type;
+	conf = st->pend_conf;
+	flags = st->pend_flags;
+	typed = h & DET_H_TYPES;
+	if ((t == DET_T_NIK || t == DET_T_KK) && typed) {
+		/* The label is nearer than any word before: it decides. */
+		if ((typed & DET_H_KK) && !(flags & DET_F_FEMALE)) {
+			t = DET_T_KK;
+			conf = 85;
+		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP)) {
+			t = DET_T_NIK;
+			conf = 90;
+		}
+	} else if (typed & (1u << t))
+		conf = t == DET_T_BPJS ? 80 : 90;
+	else if (h & (DET_H_NEG | DET_H_COMPANY))
+		conf = t == DET_T_CARD ? 10 : t == DET_T_NIK ||
+		    t == DET_T_PHONE ? 20 : 15;
+	if (typed)
+		flags |= DET_F_CONTEXT;
+	if (h & (DET_H_NEG | DET_H_COMPANY))
+		flags |= DET_F_NEGATIVE;
+	(void)emit_now(st, t, conf, flags, st->pend_v, st->pend_vlen,
+	    st->pend_start, st->pend_end);
+}
+
+/*
+ * Report a finding (see emit_now()). A number whose context is only free
+ * text (no key or header, nothing negative) waits for the bytes after it:
+ * a label such as "(No. KK)" may follow, and it is nearer than any word
+ * before.
+ */
+static bool
+emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+    const char *v, size_t vlen, uint64_t start, uint64_t end)
+{
+	if (st->pend)
+		pend_resolve(st, start);
+	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || st->hint < 0 ||
+	    ((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
+	    DET_H_COMPANY)) != 0 || !st->sc->enabled[t] ||
+	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
+		return emit_now(st, t, conf, flags, v, vlen, start, end);
+	st->pend = true;
+	st->pend_type = (uint8_t)t;
+	st->pend_conf = (uint8_t)conf;
+	st->pend_flags = (uint8_t)flags;
+	st->pend_vlen = (uint8_t)vlen;
+	memcpy(st->pend_v, v, vlen);
+	st->pend_start = start;
+	st->pend_end = end;
 	return true;
 }
 
@@ -538,6 +660,37 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 	return false;
 }
 
+/*
+ * NITKU (company branch tax id, pii-id.md section 3.2): a 16-digit NPWP
+ * (0 + old NPWP, or NIK-shaped) and a 6-digit place code, written as 22
+ * digits with separators. Not reported as NIK or NPWP: the whole number is
+ * the identifier of a place of business. (22 digits in one run already
+ * fail every length.)
+ */
+static bool
+is_nitku(const struct det_stream *st, unsigned lo, unsigned hi)
+{
+	const struct group *last;
+	unsigned k, n = 0;
+	const char *d;
+
+	if (hi < lo + 2)
+		return false;
+	last = &st->g[hi - 1];
+	if (last->nd != 6 || last->kept != 6)
+		return false;
+	for (k = lo; k < hi; k++) {
+		if (st->g[k].nd != st->g[k].kept)
+			return false;
+		n += st->g[k].nd;
+	}
+	if (n != 22)
+		return false;
+	d = st->dig + st->g[lo].off;
+	return d[0] == '0' ? det_npwp15_digits(d + 1) :
+	    det_nik_digits(d, NULL);
+}
+
 /* Evaluate the finished compound; right_taint: a word byte follows it. */
 static void
 compound_end(struct det_stream *st, bool right_taint)
@@ -565,6 +718,8 @@ compound_end(struct det_stream *st, bool right_taint)
 	}
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
 	hi = st->ng - (right_taint ? 1 : 0);
+	if (is_nitku(st, lo, hi))
+		goto out;
 	i = lo;
 	while (i < hi) {
 		done = false;
@@ -607,6 +762,8 @@ group_start(struct det_stream *st, size_t i, bool joined)
 	size_t k;
 	struct group *g;
 
+	if (st->pend && !joined)
+		pend_resolve(st, st->base + i);
 	if (joined && (st->ng == MAX_GROUPS ||
 	    st->nd + GROUP_LONG > MAX_DIGITS)) {
 		compound_end(st, false);
@@ -621,6 +778,9 @@ group_start(struct det_stream *st, size_t i, bool joined)
 		if (st->csv > 0 && st->col < CSV_COLS &&
 		    st->colhint[st->col] != 0)
 			st->col_hint = st->colhint[st->col];
+		else if (st->html > 0 && st->in_td &&
+		    st->cur_col < CSV_COLS && st->colhint[st->cur_col] != 0)
+			st->col_hint = st->colhint[st->cur_col];
 		b = before_ptr(st, st->cstart, 3, tmp, &k);
 		if (k >= 1) {
 			uint8_t c1 = b[k - 1];
@@ -658,6 +818,8 @@ email_start(struct det_stream *st, size_t i)
 	const uint8_t *b;
 	size_t n, k, ls, s;
 
+	if (st->pend)
+		pend_resolve(st, st->base + i);
 	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
 	k = n;
 	/* '=' and '/' are legal but in practice end a key or a path. */
@@ -703,6 +865,30 @@ email_end(struct det_stream *st)
 		conf = 90;
 	emit(st, DET_T_EMAIL, conf, ctx_flags(h), st->em, st->em_n,
 	    st->em_start, st->em_start + st->em_n);
+}
+
+/* Index of the first byte in p[i..n) that is not a digit; n if none. */
+static inline size_t
+digits_end(const uint8_t *p, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	__m128i v;
+	unsigned mask;
+
+	while (i + 16 <= n) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		mask = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(
+		    _mm_add_epi8(v, off), lim)) ^ 0xffffu;
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < n && (cls[p[i]] & C_DIGIT))
+		i++;
+	return i;
 }
 
 /* Index of the next byte in p[i..n) that is a digit or '@'; n if none. */
@@ -764,6 +950,101 @@ skip_csv(const uint8_t *p, size_t i, size_t n, uint8_t delim)
 	return i;
 }
 
+/* The same for HTML: digit, '@', '<' and, with gt set, '>'. */
+static size_t
+skip_html(const uint8_t *p, size_t i, size_t n, bool gt)
+{
+	uint8_t g = gt ? '>' : '<';
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	const __m128i at = _mm_set1_epi8('@');
+	const __m128i lt = _mm_set1_epi8('<');
+	const __m128i gv = _mm_set1_epi8((char)g);
+	__m128i v, m;
+	unsigned mask;
+
+	while (i + 16 <= n) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		m = _mm_or_si128(_mm_cmplt_epi8(_mm_add_epi8(v, off), lim),
+		    _mm_cmpeq_epi8(v, at));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, lt),
+		    _mm_cmpeq_epi8(v, gv)));
+		mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < n && !(cls[p[i]] & C_DIGIT) && p[i] != '@' && p[i] != '<' &&
+	    p[i] != g)
+		i++;
+	return i;
+}
+
+/*
+ * Header cell text ends at absolute offset at (a '<' in the chunk): add
+ * the words since the last '>' to the cell's hint.
+ */
+static void
+th_text(struct det_stream *st, uint64_t at)
+{
+	uint8_t buf[TH_TEXT_MAX];
+	size_t n;
+
+	if (!st->th_open || at <= st->th_seg || at - st->th_seg > TH_TEXT_MAX)
+		return;
+	n = fetch_before(st, at, buf, (size_t)(at - st->th_seg));
+	st->th_hint |= det_ctx_words((const char *)buf, n, false);
+}
+
+/* A header cell ends (its row goes on, or a new row or table starts). */
+static void
+th_close(struct det_stream *st)
+{
+	if (st->th_open && st->cur_col < CSV_COLS && st->th_hint != 0)
+		st->colhint[st->cur_col] = (uint16_t)(st->th_hint |
+		    DET_H_KEY | DET_H_CSV_COL);
+	st->th_open = false;
+	st->th_hint = 0;
+}
+
+/* The name of the tag just read (lower case, '/' first when closing). */
+static void
+html_tag(struct det_stream *st)
+{
+	const char *t = (const char *)st->tag;
+	size_t n = st->tag_n;
+
+	if (n == 2 && memcmp(t, "tr", 2) == 0) {
+		th_close(st);
+		st->in_td = false;
+		st->hcol = 0;
+	} else if (n == 2 && (memcmp(t, "th", 2) == 0 ||
+	    memcmp(t, "td", 2) == 0)) {
+		th_close(st);
+		st->cur_col = st->hcol++;
+		if (t[1] == 'h') {
+			st->th_open = true;
+			st->in_td = false;
+			st->th_seg = UINT64_MAX;	/* until its '>' */
+			if (st->cur_col < CSV_COLS)
+				st->colhint[st->cur_col] = 0;
+		} else
+			st->in_td = true;
+	} else if ((n == 3 && memcmp(t, "/th", 3) == 0) ||
+	    (n == 3 && memcmp(t, "/tr", 3) == 0)) {
+		th_close(st);
+	} else if (n == 3 && memcmp(t, "/td", 3) == 0) {
+		st->in_td = false;
+	} else if (n == 5 && memcmp(t, "table", 5) == 0) {
+		th_close(st);
+		memset(st->colhint, 0, sizeof(st->colhint));
+		st->hcol = 0;
+		st->in_td = false;
+	}
+}
+
 /* Run the state machine over chunk[from..to). */
 static void
 run(struct det_stream *st, size_t from, size_t to)
@@ -776,8 +1057,12 @@ run(struct det_stream *st, size_t from, size_t to)
 	while (i < to) {
 		switch (st->state) {
 		case S_IDLE:
-			i = st->csv > 0 ? skip_csv(p, i, to, st->delim) :
-			    skip_plain(p, i, to);
+			if (st->csv > 0)
+				i = skip_csv(p, i, to, st->delim);
+			else if (st->html > 0)
+				i = skip_html(p, i, to, st->th_open);
+			else
+				i = skip_plain(p, i, to);
 			if (i >= to)
 				break;
 			c = p[i];
@@ -785,6 +1070,16 @@ run(struct det_stream *st, size_t from, size_t to)
 				group_start(st, i, false);
 			else if (c == '@') {
 				email_start(st, i);
+				i++;
+			} else if (st->html > 0 && c == '<') {
+				th_text(st, st->base + i);
+				st->th_seg = UINT64_MAX;
+				st->tag_n = 0;
+				st->state = S_TAG;
+				i++;
+			} else if (st->html > 0 && c == '>') {
+				if (st->th_open)
+					st->th_seg = st->base + i + 1;
 				i++;
 			} else {
 				/* CSV structure. */
@@ -801,8 +1096,7 @@ run(struct det_stream *st, size_t from, size_t to)
 			size_t j = i, take, room;
 
 			g = &st->g[st->ng - 1];
-			while (j < to && (cls[p[j]] & C_DIGIT))
-				j++;
+			j = digits_end(p, j, to);
 			take = j - i;
 			room = GROUP_LONG - g->kept;
 			if (room > MAX_DIGITS - st->nd)
@@ -851,6 +1145,18 @@ run(struct det_stream *st, size_t from, size_t to)
 				st->state = S_DOMSKIP;
 			else
 				email_end(st);
+			break;
+		case S_TAG:
+			while (i < to && st->tag_n < sizeof(st->tag) &&
+			    ((cls[p[i]] & C_WORD) || (p[i] == '/' &&
+			    st->tag_n == 0))) {
+				st->tag[st->tag_n++] = (uint8_t)(p[i] | 0x20);
+				i++;
+			}
+			if (i >= to)
+				break;
+			html_tag(st);
+			st->state = S_IDLE;
 			break;
 		case S_DOMSKIP:
 			while (i < to && det_email_domain_char(p[i]))
@@ -933,6 +1239,19 @@ det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
 	if (n == 0)
 		return 0;
 	k = 0;
+	if (st->html == 0) {
+		/* HTML when the document's first byte that is not blank is '<'. */
+		for (k = 0; k < n && (p[k] == ' ' || p[k] == '\t' ||
+		    p[k] == '\r' || p[k] == '\n' || p[k] == 0xef ||
+		    p[k] == 0xbb || p[k] == 0xbf); k++)
+			;
+		if (k < n) {
+			st->html = p[k] == '<' ? 1 : -1;
+			if (st->html > 0)
+				memset(st->colhint, 0, sizeof(st->colhint));
+		}
+		k = 0;
+	}
 	if (st->csv == 0) {
 		nl = memchr(p, '\n', n);
 		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
@@ -947,6 +1266,9 @@ det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
 	}
 	run(st, k, n);
 
+	/* A waiting finding whose label window is complete. */
+	if (st->pend && st->base + n >= st->pend_end + AFTER_MAX)
+		pend_resolve(st, st->pend_end + AFTER_MAX);
 	/* Hold the context of a value still open. */
 	if ((st->state == S_DIGITS || st->state == S_SEP) && !st->held) {
 		st->ctx_len = fetch_before(st, st->cstart, st->ctx, CTX_LEN);
@@ -990,6 +1312,8 @@ det_stream_finish(struct det_stream *st, det_finding_cb *cb, void *arg)
 		default:
 			break;
 		}
+		if (st->pend)
+			pend_resolve(st, st->base);
 		st->finished = true;
 	}
 	return st->nfound > INT32_MAX ? INT32_MAX : (int)st->nfound;

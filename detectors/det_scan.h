@@ -34,11 +34,18 @@
  * loses that run (hex ids, words, e-mail local parts). The compound, or else
  * the longest valid sub-ranges of its runs from the left, is validated by
  * length (7 after a letter: passport; 10-14: phone; 11 and 13: BPJS; 15:
- * NPWP; 16: NIK, KK, NPWP, card; 13-19: card; 18: NIP). Context sets the
- * confidence: the JSON/XML key or CSV header of the value, else the words in
+ * NPWP; 16: NIK, KK, NPWP, card; 13-19: card; 18: NIP); a NITKU (16-digit
+ * NPWP + 6-digit place code) is not reported. Context sets the confidence:
+ * the JSON/XML key, the CSV header or the HTML table header (<th> of the
+ * column, in a document starting with '<') of the value, else the words in
  * the 64 bytes before it (nik, no_kk, npwp, no_hp, email, ... raise it;
  * order, va, invoice, imei, timestamp, company NPWP fields lower it), and
- * tells a Nomor KK from a NIK.
+ * tells a Nomor KK from a NIK. A value with only free text before it waits
+ * for up to 32 bytes after it: a bracketed label right after it ("(No.
+ * KK)", "[NIK]") decides over the words before.
+ *
+ * Decoding (gzip, escapes, base64) is det_decode.h; bulk thresholds are
+ * det_bulk.h.
  */
 #ifndef DET_SCAN_H
 #define DET_SCAN_H
@@ -66,7 +73,8 @@ enum det_type {
 #define DET_F_FORMATTED	0x04	/* written with separators */
 #define DET_F_FEMALE	0x08	/* NIK: day field + 40 */
 #define DET_F_ALLOWED	0x10	/* on the allowlist (never reported) */
-#define DET_F_CSV	0x20	/* context from a CSV header */
+#define DET_F_CSV	0x20	/* context from a CSV or HTML table header */
+#define DET_F_DECODED	0x40	/* found in decoded bytes (det_decode.h) */
 
 /* Longest normalised value, with its NUL. */
 #define DET_VALUE_MAX	128
@@ -202,8 +210,9 @@ void	det_stream_reset(struct det_stream *st);
 
 /*
  * Scan the next n bytes of the document. Findings completed by these bytes
- * go to cb(finding, arg); a value cut by the end of p is held (at most a few
- * hundred bytes) and reported by a later feed or by det_stream_finish().
+ * go to cb(finding, arg); a value cut by the end of p, or waiting for a
+ * label after it, is held (at most a few hundred bytes) and reported by a
+ * later feed or by det_stream_finish().
  * p is borrowed for the call. Returns 0, or -1 after det_stream_finish().
  */
 int	det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,

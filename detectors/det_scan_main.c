@@ -6,6 +6,8 @@
 #include "core/gb_diag.h"
 #include "core/gb_mask.h"
 #include "core/gb_version.h"
+#include "detectors/det_bulk.h"
+#include "detectors/det_decode.h"
 #include "detectors/det_rules.h"
 #include "detectors/det_scan.h"
 
@@ -18,14 +20,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zlib.h>
 
 static const char *prog = "gerbang-scan";
 
 #define DISTINCT_CAP	(1u << 20)	/* values remembered for "distinct" */
+#define BULK_LINES	100		/* bulk alerts listed in the table */
 
 struct scan_ctx {
-	struct det_stream	*st;
+	struct det_decoder	*dec;
+	struct det_bulk		*bulk;
+	struct det_decode_stats	 dtot;		/* summed over files */
+	uint64_t		 bulk_alerts;
+	char			*lines[BULK_LINES];	/* for the table */
+	size_t			 nlines;
 	const char		*name;		/* file being scanned */
 	bool			 jsonl;
 	bool			 unmasked;
@@ -53,6 +60,8 @@ usage(FILE *fp)
 "\n"
 "  -f, --format FMT    table (default) or jsonl (one finding a line)\n"
 "  -r, --rules DIR     detection rules (default: the shipped rules)\n"
+"  -d, --decode LIST   decoding layers, comma-separated: gzip (by magic),\n"
+"                      json, pct, html, b64, all (default), none\n"
 "      --unmasked      print values in clear (handle the output with care)\n"
 "  -h, --help          this text\n"
 "  -V, --version       version and library versions\n"
@@ -135,6 +144,48 @@ json_str(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* A response-scope bulk rule crossed in the file being scanned. */
+static void
+on_bulk(const struct det_bulk_alert *a, void *arg)
+{
+	struct scan_ctx *sc = arg;
+	char fl[64], line[512];
+	int n;
+
+	sc->bulk_alerts++;
+	if (sc->jsonl) {
+		fputs("{\"file\":", stdout);
+		json_str(stdout, sc->name);
+		fputs(",\"bulk\":", stdout);
+		json_str(stdout, a->rule != NULL ? a->rule->name : "canary");
+		printf(",\"severity\":\"%s\",\"distinct\":%llu,"
+		    "\"threshold\":%llu,\"exact\":%s,\"alert\":\"%s\"}\n",
+		    det_severity_str(a->severity),
+		    (unsigned long long)a->distinct,
+		    (unsigned long long)(a->rule != NULL ? a->rule->distinct :
+		    0), a->exact ? "true" : "false",
+		    det_bulk_flags_str(a->flags, fl, sizeof(fl)));
+		return;
+	}
+	if (a->rule == NULL)
+		n = snprintf(line, sizeof(line), "%s: canary value (%s) seen, "
+		    "severity %s", sc->name, det_type_str(a->canary_type),
+		    det_severity_str(a->severity));
+	else
+		n = snprintf(line, sizeof(line), "%s: rule %s: %llu distinct "
+		    "%s identifiers > %llu, severity %s%s", sc->name,
+		    a->rule->name, (unsigned long long)a->distinct,
+		    a->rule->type < 0 ? "" :
+		    det_type_str((enum det_type)a->rule->type),
+		    (unsigned long long)a->rule->distinct,
+		    det_severity_str(a->severity),
+		    (a->flags & DET_BULK_A_ESCALATED) ? " (escalated)" : "");
+	if (n < 0 || sc->nlines == BULK_LINES)
+		return;
+	if ((sc->lines[sc->nlines] = strdup(line)) != NULL)
+		sc->nlines++;
+}
+
 static void
 on_finding(const struct det_finding *f, void *arg)
 {
@@ -144,6 +195,14 @@ on_finding(const struct det_finding *f, void *arg)
 	sc->count[f->type]++;
 	if (set_add(sc, value_hash(f->type, f->value, f->vlen)))
 		sc->distinct[f->type]++;
+	if (sc->bulk != NULL) {
+		struct det_bulk_subject w;
+
+		memset(&w, 0, sizeof(w));
+		w.key[DET_SCOPE_RESPONSE] = sc->name;
+		w.len[DET_SCOPE_RESPONSE] = strlen(sc->name);
+		(void)det_bulk_add(sc->bulk, &w, f, 0, on_bulk, sc);
+	}
 	if (!sc->jsonl)
 		return;
 	if (!sc->unmasked)
@@ -156,33 +215,54 @@ on_finding(const struct det_finding *f, void *arg)
 	    (unsigned long long)f->offset, f->length, f->confidence);
 }
 
+static void
+add_stats(struct det_decode_stats *t, const struct det_decode_stats *s)
+{
+	t->in_bytes += s->in_bytes;
+	t->inspected_bytes += s->inspected_bytes;
+	t->skipped_bytes += s->skipped_bytes;
+	t->decoded_bytes += s->decoded_bytes;
+	t->limit_hits += s->limit_hits;
+	t->errors += s->errors;
+	t->escapes += s->escapes;
+	t->b64_blocks += s->b64_blocks;
+	t->layers |= s->layers;
+	t->limits |= s->limits;
+}
+
 static int
 scan_fd(struct scan_ctx *sc, int fd, const char *name)
 {
 	static uint8_t buf[1 << 17];
-	gzFile gz;
-	int n, err;
-	const char *msg;
+	struct det_decode_stats ds;
+	char lim[64];
+	ssize_t n;
 
-	if ((gz = gzdopen(fd, "rb")) == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", prog, name, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	(void)gzbuffer(gz, 1 << 17);
 	sc->name = name;
-	det_stream_reset(sc->st);
-	while ((n = gzread(gz, buf, sizeof(buf))) > 0) {
-		sc->bytes += (uint64_t)n;
-		(void)det_stream_feed(sc->st, buf, (size_t)n, on_finding, sc);
+	det_decode_reset(sc->dec);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "%s: %s: %s\n", prog, name,
+			    strerror(errno));
+			break;
+		}
+		(void)det_decode_feed(sc->dec, buf, (size_t)n, on_finding, sc);
 	}
-	if (n < 0) {
-		msg = gzerror(gz, &err);
-		fprintf(stderr, "%s: %s: %s\n", prog, name,
-		    err == Z_ERRNO ? strerror(errno) : msg);
-	}
-	(void)det_stream_finish(sc->st, on_finding, sc);
-	gzclose(gz);
+	(void)det_decode_finish(sc->dec, on_finding, sc);
+	close(fd);
+	det_decode_stats(sc->dec, &ds);
+	if (ds.limit_hits > 0 || (ds.limits & DET_DEC_L_CORRUPT))
+		fprintf(stderr, "%s: %s: not scanned past a limit or an "
+		    "error (%s): %llu of %llu bytes skipped\n", prog, name,
+		    det_dec_limits_str(ds.limits, lim, sizeof(lim)),
+		    (unsigned long long)ds.skipped_bytes,
+		    (unsigned long long)ds.in_bytes);
+	add_stats(&sc->dtot, &ds);
+	sc->bytes += ds.in_bytes;
+	if (sc->bulk != NULL)
+		det_bulk_end(sc->bulk, DET_SCOPE_RESPONSE, name, strlen(name));
 	sc->files++;
 	return n < 0 ? -1 : 0;
 }
@@ -242,6 +322,7 @@ static void
 print_table(const struct scan_ctx *sc)
 {
 	uint64_t total = 0;
+	size_t i;
 	int t;
 
 	printf("%-10s %12s %12s\n", "TYPE", "FINDINGS", "DISTINCT");
@@ -255,8 +336,26 @@ print_table(const struct scan_ctx *sc)
 		total += sc->count[t];
 	}
 	printf("%-10s %12llu\n", "total", (unsigned long long)total);
-	printf("%llu file(s), %llu bytes scanned\n",
-	    (unsigned long long)sc->files, (unsigned long long)sc->bytes);
+	printf("%llu file(s), %llu bytes read, %llu inspected, %llu skipped "
+	    "(limits), %llu decoded\n",
+	    (unsigned long long)sc->files, (unsigned long long)sc->bytes,
+	    (unsigned long long)sc->dtot.inspected_bytes,
+	    (unsigned long long)sc->dtot.skipped_bytes,
+	    (unsigned long long)sc->dtot.decoded_bytes);
+	if (sc->dtot.escapes + sc->dtot.b64_blocks + sc->dtot.errors +
+	    sc->dtot.limit_hits > 0)
+		printf("decoding: %llu escapes, %llu base64 blocks, %llu "
+		    "malformed, %llu limit hits\n",
+		    (unsigned long long)sc->dtot.escapes,
+		    (unsigned long long)sc->dtot.b64_blocks,
+		    (unsigned long long)sc->dtot.errors,
+		    (unsigned long long)sc->dtot.limit_hits);
+	if (sc->bulk_alerts > 0)
+		printf("bulk: %llu alert(s) (response scope: per file)%s\n",
+		    (unsigned long long)sc->bulk_alerts,
+		    sc->bulk_alerts > sc->nlines ? ", first ones:" : "");
+	for (i = 0; i < sc->nlines; i++)
+		printf("  %s\n", sc->lines[i]);
 }
 
 int
@@ -265,17 +364,19 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "decode", required_argument, NULL, 'd' },
 		{ "unmasked", no_argument, NULL, 1 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char optstring[] = ":f:r:hV";
+	static const char optstring[] = ":f:r:d:hV";
 	struct scan_ctx sc;
 	struct det_rules *rules = NULL;
 	struct det_scanner *scanner = NULL;
 	struct gb_diags d;
 	const char *rules_dir = NULL;
+	unsigned layers = DET_DEC_ALL;
 	uint64_t total = 0;
 	int ch, i, t, rc = 0;
 
@@ -294,6 +395,15 @@ main(int argc, char *argv[])
 			break;
 		case 'r':
 			rules_dir = optarg;
+			break;
+		case 'd':
+			if (det_dec_flags_parse(optarg, &layers) == -1 ||
+			    (layers & DET_DEC_DEFLATE)) {
+				fprintf(stderr, "%s: --decode: expected a list "
+				    "of gzip, json, pct, html, b64, all, none; "
+				    "got '%s'\n", prog, optarg);
+				return GB_EXIT_USAGE;
+			}
 			break;
 		case 1:
 			sc.unmasked = true;
@@ -328,8 +438,12 @@ main(int argc, char *argv[])
 	}
 	gb_diags_free(&d);
 	if (det_scanner_new(rules, &scanner) == -1 ||
-	    det_stream_new(scanner, &sc.st) == -1) {
+	    det_decode_new(scanner, layers, NULL, &sc.dec) == -1 ||
+	    ((det_rules_bulk_count(rules) > 0 ||
+	    det_rules_canary_count(rules) > 0) &&
+	    det_bulk_new(rules, NULL, NULL, &sc.bulk) == -1)) {
 		fprintf(stderr, "%s: out of memory\n", prog);
+		det_decode_free(sc.dec);
 		det_scanner_free(scanner);
 		det_rules_free(rules);
 		return GB_EXIT_USAGE;
@@ -343,7 +457,10 @@ main(int argc, char *argv[])
 	fflush(stdout);
 	for (t = 0; t < DET_T_COUNT; t++)
 		total += sc.count[t];
-	det_stream_free(sc.st);
+	det_decode_free(sc.dec);
+	det_bulk_free(sc.bulk);
+	for (i = 0; i < (int)sc.nlines; i++)
+		free(sc.lines[i]);
 	det_scanner_free(scanner);
 	det_rules_free(rules);
 	free(sc.set);

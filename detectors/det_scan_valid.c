@@ -5,6 +5,7 @@
 #include "detectors/det_scan.h"
 #include "detectors/det_scan_int.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const char *const type_names[DET_T_COUNT] = {
@@ -93,12 +94,29 @@ det_luhn(const char *d, size_t n)
 	return n > 0 && sum % 10 == 0;
 }
 
+/*
+ * Regency code (province * 100 + regency, 0-9999) -> its index in the
+ * region table + 1, 0 when not in it: one load instead of a binary search
+ * (20 KiB, built once).
+ */
+static uint16_t region_index[10000];
+static pthread_once_t region_once = PTHREAD_ONCE_INIT;
+
+static void
+region_index_build(void)
+{
+	size_t i;
+
+	for (i = 0; i < det_region_count; i++)
+		if (det_region_code[i] < 10000)
+			region_index[det_region_code[i]] = (uint16_t)(i + 1);
+}
+
 /* [1] Region: regency in the table, district in its set. */
 bool
 det_valid_region(const char *d)
 {
-	size_t lo = 0, hi = det_region_count, mid;
-	unsigned code, dist;
+	unsigned code, dist, k;
 
 	if (!all_digits(d, 6))
 		return false;
@@ -106,16 +124,10 @@ det_valid_region(const char *d)
 	dist = d2(d + 4);
 	if (dist == 0)
 		return false;
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (det_region_code[mid] < code)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == det_region_count || det_region_code[lo] != code)
+	(void)pthread_once(&region_once, region_index_build);
+	if ((k = region_index[code]) == 0)
 		return false;
-	return (det_region_dist[lo][dist >> 6] >> (dist & 63)) & 1;
+	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
 }
 
 /* Day/month exists in 19yy or 20yy: 29 Feb iff yy % 4 == 0 (2000 leap). */

@@ -111,6 +111,9 @@ def decoy_fields(rng, regions):
                                rng.randint(0, 99)),
         "jumlah": rng.randint(0, 10**9),
         "kode_pos": "%05d" % rng.randint(10000, 99999),
+        # company branch id: 0 + company NPWP + 6-digit place (not personal)
+        "nitku": "0" + digits(pii_gen.make_npwp_old(rng)) +
+                 "%06d" % rng.randint(0, 30),
     }
     return f
 
@@ -161,7 +164,8 @@ def body_csv(rng, doc, people, regions):
 
 def body_html(rng, doc, people, regions):
     out = ["<html><body><h1>Daftar Penduduk</h1>"]
-    if rng.random() < 0.5:
+    form = rng.random()
+    if form < 0.4:
         # key/value form per person
         for p in people:
             out.append("<table class=\"biodata\">")
@@ -177,6 +181,17 @@ def body_html(rng, doc, people, regions):
             out.append("</table>")
             doc.add("nik", p["nik"])
             doc.add("kk", p["no_kk"])
+    elif form < 0.7:
+        # a header row naming a KK column: its values are KKs, not NIKs
+        out.append("<table class=\"kk\">\n<thead><tr><th>No.</th>"
+                   "<th scope=\"col\">No. KK</th><th>Nama Kepala Keluarga</th>"
+                   "<th><b>NIK</b></th></tr></thead><tbody>")
+        for i, p in enumerate(people, 1):
+            out.append("<tr><td>%d</td><td>%s</td><td>%s</td><td>%s</td></tr>"
+                       % (i, p["no_kk"], p["nama"], p["nik"]))
+            doc.add("kk", p["no_kk"])
+            doc.add("nik", p["nik"])
+        out.append("</tbody></table>")
     else:
         # one table with a header row: NIK, name, phone, e-mail
         out.append("<table><tr><th>No</th><th>NIK</th><th>Nama</th>"
@@ -260,6 +275,13 @@ def body_letter(rng, doc, people, regions):
         bpjs = "000%010d" % rng.randint(1, 10**10 - 1)
         lines.append("No. Kartu BPJS : %s" % bpjs)
         doc.add("bpjs", bpjs)
+    if rng.random() < 0.5:
+        # the family card named after the number, not before it
+        lines += ["", "Demikian surat ini dibuat. Tercatat dalam keluarga "
+                  "dengan nomor %s (No. KK) dan %s %s." % (
+                      p["no_kk"], p["nik"],
+                      rng.choice(("(NIK)", "[nomor induk kependudukan]",
+                                  "(NIK pemohon)")))]
     lines += ["", "Surat ini dibuat pada tanggal %d-%02d-%d untuk keperluan "
               "administrasi. Informasi: %s, telp. (021) %d %04d." % (
                   rng.randint(1, 28), rng.randint(1, 12), rng.randint(2020, 2025),
@@ -312,17 +334,75 @@ def body_decoy(rng, doc, people, regions):
     for it in items:
         out.append("Pesanan %s dibayar melalui VA %s pada %d (ref %s). "
                    "Hubungi %s atau %s. Kode produk %s, IMEI %s, NPWP PT "
-                   "Sejahtera %s." % (it["order_id"], it["nomor_va"],
+                   "Sejahtera %s, NITKU %s %s." % (it["order_id"], it["nomor_va"],
                                       it["timestamp_ms"], it["ref"],
                                       it["telepon_kantor"],
                                       it["email_layanan"], it["kode_produk"],
-                                      it["imei"], it["npwp_perusahaan"]))
+                                      it["imei"], it["npwp_perusahaan"],
+                                      it["nitku"][:16], it["nitku"][16:]))
     return "\n".join(out).encode()
+
+
+def json_u(s, rng):
+    """s with some characters written as JSON \\u escapes."""
+    return "".join("\\u%04x" % ord(c) if rng.random() < 0.3 else c
+                   for c in s)
+
+
+def pct(s, rng):
+    return "".join("%%%02X" % ord(c) if (not c.isalnum() or
+                                         rng.random() < 0.2) else c
+                   for c in s)
+
+
+def body_encoded(rng, doc, people, regions):
+    """Identifiers behind the decoding layers: JSON \\u escapes, base64
+    blocks, percent-encoded forms, HTML entities; sometimes gzip."""
+    import base64
+    import gzip
+    lines = []
+    for p in people:
+        lab_person(doc, p)
+        k = rng.randrange(4)
+        if k == 0:
+            lines.append('{"nik":"%s","no_kk":"%s","nama":"%s","npwp":"%s",'
+                         '"no_hp":"%s","email":"%s"}'
+                         % (json_u(p["nik"], rng), json_u(p["no_kk"], rng),
+                            p["nama"], json_u(p["npwp"] or "", rng),
+                            json_u(p["no_hp"] or "", rng),
+                            json_u(p["email"] or "", rng)))
+        elif k == 1:
+            rec = json.dumps({kk: p[kk] for kk in ("nik", "no_kk", "nama",
+                                                   "npwp", "no_hp", "email")})
+            enc = base64.b64encode(rec.encode())
+            if rng.random() < 0.5:
+                enc = base64.urlsafe_b64encode(rec.encode()).rstrip(b"=")
+            lines.append('{"id":%d,"payload":"%s"}' % (rng.randint(1, 9999),
+                                                       enc.decode()))
+        elif k == 2:
+            lines.append("GET /api/cek?nik=%s&no_kk=%s&npwp=%s&no_hp=%s"
+                         "&email=%s HTTP/1.1"
+                         % (pct(p["nik"], rng), pct(p["no_kk"], rng),
+                            pct(p["npwp"] or "", rng),
+                            pct(p["no_hp"] or "", rng),
+                            pct(p["email"] or "", rng)))
+        else:
+            ent = "".join("&#%d;" % ord(c) if rng.random() < 0.3 else c
+                          for c in p["nik"])
+            em = (p["email"] or "").replace("@", "&commat;")
+            lines.append("<p>NIK: %s, No. KK: %s, NPWP: %s, HP: %s, "
+                         "Email: %s</p>" % (ent, p["no_kk"], p["npwp"] or "-",
+                                            p["no_hp"] or "-", em or "-"))
+    body = "\n".join(lines).encode() + b"\n"
+    if rng.random() < 0.3:
+        body = gzip.compress(body, mtime=0)
+    return body
 
 
 KINDS = (("json", body_json, ".json"), ("csv", body_csv, ".csv"),
          ("html", body_html, ".html"), ("letter", body_letter, ".txt"),
-         ("log", body_log, ".log"), ("decoy", body_decoy, ".json"))
+         ("log", body_log, ".log"), ("decoy", body_decoy, ".json"),
+         ("encoded", body_encoded, ".txt"))
 
 
 def main():

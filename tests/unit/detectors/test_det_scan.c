@@ -250,18 +250,26 @@ same(const struct got *a, const struct got *b, const char *what, size_t k)
 	}
 }
 
+/* An HTML table with a KK column, labels after values, a NITKU. */
+static const char doc_html[] =
+    "  <html><table><tr><th>No</th><th class=\"c\">No.\n KK</th>"
+    "<th><b>NIK</b></th></tr>\n<tr><td>1</td><td>3171012304150007</td>"
+    "<td>3171015708450001</td></tr></table>\n<p>3171012304150008 (No. KK)"
+    "\n081234567890 (no. order)\n3171012304150009 [Kartu Keluarga] "
+    "3171015708450003 (NIK). NITKU 0013121660910000 000001; "
+    "3171015708450002 ( nik</p>";
+
 static void
-test_every_split(void **state)
+split_check(const char *d, size_t minf)
 {
 	static struct got whole, part;
 	struct det_stream *st;
-	size_t n = sizeof(doc) - 1, k, i, step;
-	const uint8_t *p = (const uint8_t *)doc;
+	size_t n = strlen(d), k, i, step;
+	const uint8_t *p = (const uint8_t *)d;
 
-	(void)state;
 	memset(&whole, 0, sizeof(whole));
 	det_scan_buf(sc, p, n, collect, &whole);
-	if (whole.n < 16) {
+	if (whole.n < minf) {
 		for (i = 0; i < whole.n; i++)
 			print_message("%s %s\n", det_type_str(whole.f[i].type),
 			    whole.f[i].value);
@@ -291,6 +299,49 @@ test_every_split(void **state)
 	/* Feeding after finish is refused. */
 	assert_int_equal(det_stream_feed(st, p, 1, collect, &part), -1);
 	det_stream_free(st);
+}
+
+static void
+test_every_split(void **state)
+{
+	struct got g;
+
+	(void)state;
+	split_check(doc, 16);
+	split_check(doc_html, 6);
+	scan_str(doc_html, &g);
+	assert_int_equal(g.n, 6);	/* the phone "(no. order)" is not */
+	assert_int_equal(g.f[0].type, DET_T_KK);	/* header No. KK */
+	assert_true(g.f[0].flags & DET_F_CSV);
+	assert_int_equal(g.f[1].type, DET_T_NIK);	/* header NIK */
+	assert_int_equal(g.f[2].type, DET_T_KK);	/* (No. KK) after */
+	for (size_t i = 0; i < g.n; i++)	/* not the NITKU */
+		assert_true(strcmp(g.f[i].value, "0013121660910000") != 0);
+	/* Labels after a value without context before it. */
+	scan_str("3171012304150008 (No. KK)", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].type, DET_T_KK);
+	assert_int_equal(g.f[0].confidence, 85);
+	assert_true(g.f[0].flags & DET_F_CONTEXT);
+	expect1("3171012304150009 [Kartu Keluarga]", DET_T_KK,
+	    "3171012304150009");
+	scan_str("3171015708450003 (NIK).", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].confidence, 90);
+	scan_str("3171015708450002 ( nik", &g);		/* not closed */
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].confidence, 75);
+	scan_str("3171015708450002 (x) (nik)", &g);	/* not right after */
+	assert_int_equal(g.f[0].confidence, 75);
+	expect0("081234567890 (no. order)");
+	expect0("3171015708450001 [nomor order]");
+	scan_str("3171015708450001                                (NIK)", &g);
+	assert_int_equal(g.f[0].confidence, 75);	/* past 32 bytes */
+	/* NITKU: NPWP16 + 6-digit place, with separators. */
+	expect0("NITKU 0013121660910000 000001");
+	expect0("3171.0157.0845.0001.000000");
+	expect0("0013121660910000-000000");
+	expect1("3171015708450001 0000", DET_T_NIK, "3171015708450001");
 }
 
 /* Random documents of digits and separators: split invariance holds. */

@@ -1,0 +1,330 @@
+/*
+ * det_count.c: keyed hashes (SipHash-2-4, from the reference description
+ * by Aumasson and Bernstein) and distinct counters: an exact hash set that
+ * turns into a HyperLogLog sketch (Flajolet et al. 2007) estimated with
+ * Ertl's improved raw estimator (arXiv:1702.01284, algorithm 6).
+ */
+#include "detectors/det_count.h"
+
+#include <sys/random.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct det_count {
+	unsigned	 cap;		/* exact values before the sketch */
+	unsigned	 p;
+	uint64_t	*set;		/* NULL once a sketch */
+	size_t		 set_n;
+	size_t		 set_size;	/* slots, a power of two */
+	uint8_t		*reg;		/* 2^p registers, or NULL */
+};
+
+/* --- SipHash-2-4 --- */
+
+#define ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do {							\
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
+} while (0)
+
+static uint64_t
+le64(const uint8_t *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	    (uint64_t)p[7] << 56;
+}
+
+uint64_t
+det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *data,
+    size_t n)
+{
+	const uint8_t *p = data;
+	uint64_t k0 = le64(key), k1 = le64(key + 8), m, b;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	size_t i, left = n & 7;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = le64(p + i);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	b = (uint64_t)n << 56;
+	while (left > 0) {
+		left--;
+		b |= (uint64_t)p[i + left] << (8 * left);
+	}
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t
+det_count_hash(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
+    const char *v, size_t n)
+{
+	uint8_t buf[256];
+
+	if (n > sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	buf[0] = (uint8_t)t;
+	memcpy(buf + 1, v, n);
+	return det_siphash24(key, buf, n + 1);
+}
+
+int
+det_count_key_random(uint8_t key[DET_COUNT_KEY_LEN])
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < DET_COUNT_KEY_LEN) {
+		r = getrandom(key + got, DET_COUNT_KEY_LEN - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/* --- counters --- */
+
+int
+det_count_new(unsigned exact_cap, unsigned p, struct det_count **out)
+{
+	struct det_count *c;
+
+	*out = NULL;
+	if (exact_cap < 1 || exact_cap > (1u << 20) || p < DET_COUNT_P_MIN ||
+	    p > DET_COUNT_P_MAX)
+		return -1;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	c->cap = exact_cap;
+	c->p = p;
+	*out = c;
+	return 0;
+}
+
+void
+det_count_free(struct det_count *c)
+{
+	if (c == NULL)
+		return;
+	free(c->set);
+	free(c->reg);
+	free(c);
+}
+
+void
+det_count_clear(struct det_count *c)
+{
+	if (c->reg != NULL) {
+		free(c->reg);
+		c->reg = NULL;
+	}
+	if (c->set != NULL)
+		memset(c->set, 0, c->set_size * sizeof(*c->set));
+	c->set_n = 0;
+}
+
+static int
+reg_add(struct det_count *c, uint64_t h)
+{
+	unsigned q = 64 - c->p, r;
+	uint64_t idx = h >> q, w = h << c->p;
+
+	/* Rank: leading zeros of the q low bits, + 1; q + 1 when all zero. */
+	r = w == 0 ? q + 1 : (unsigned)__builtin_clzll(w) + 1;
+	if (r > q + 1)
+		r = q + 1;
+	if (c->reg[idx] >= r)
+		return 0;
+	c->reg[idx] = (uint8_t)r;
+	return 1;
+}
+
+/* Turn the exact set into a sketch. */
+static int
+to_sketch(struct det_count *c)
+{
+	size_t i;
+
+	if ((c->reg = calloc((size_t)1 << c->p, 1)) == NULL)
+		return -1;
+	for (i = 0; i < c->set_size; i++)
+		if (c->set[i] != 0)
+			(void)reg_add(c, c->set[i]);
+	free(c->set);
+	c->set = NULL;
+	c->set_n = 0;
+	c->set_size = 0;
+	return 0;
+}
+
+static bool
+set_insert(uint64_t *set, size_t size, uint64_t h)
+{
+	size_t i;
+
+	for (i = (size_t)h & (size - 1); set[i] != 0; i = (i + 1) & (size - 1))
+		if (set[i] == h)
+			return false;
+	set[i] = h;
+	return true;
+}
+
+static bool
+set_has(const struct det_count *c, uint64_t h)
+{
+	size_t i, mask = c->set_size - 1;
+
+	if (c->set_size == 0)
+		return false;
+	for (i = (size_t)h & mask; c->set[i] != 0; i = (i + 1) & mask)
+		if (c->set[i] == h)
+			return true;
+	return false;
+}
+
+int
+det_count_add(struct det_count *c, uint64_t h)
+{
+	uint64_t *ns;
+	size_t size, i;
+
+	if (c->reg != NULL)
+		return reg_add(c, h);
+	if (h == 0)
+		h = 1;		/* 0 marks an empty slot */
+	if (set_has(c, h))
+		return 0;
+	if (c->set_n >= c->cap) {
+		if (to_sketch(c) == -1)
+			return -1;
+		return reg_add(c, h);
+	}
+	if (c->set_n * 2 >= c->set_size) {
+		size = c->set_size == 0 ? 16 : c->set_size * 2;
+		if ((ns = calloc(size, sizeof(*ns))) == NULL) {
+			if (to_sketch(c) == -1)
+				return -1;
+			(void)reg_add(c, h);
+			return -1;
+		}
+		for (i = 0; i < c->set_size; i++)
+			if (c->set[i] != 0)
+				(void)set_insert(ns, size, c->set[i]);
+		free(c->set);
+		c->set = ns;
+		c->set_size = size;
+	}
+	(void)set_insert(c->set, c->set_size, h);
+	c->set_n++;
+	return 1;
+}
+
+bool
+det_count_is_exact(const struct det_count *c)
+{
+	return c->reg == NULL;
+}
+
+static double
+sigma(double x)
+{
+	double y = 1, z = x, zp;
+
+	if (x == 1)
+		return INFINITY;
+	do {
+		x *= x;
+		zp = z;
+		z += x * y;
+		y += y;
+	} while (z != zp);
+	return z;
+}
+
+static double
+tau(double x)
+{
+	double y = 1, z = 1 - x, zp;
+
+	if (x == 0 || x == 1)
+		return 0;
+	do {
+		x = sqrt(x);
+		zp = z;
+		y *= 0.5;
+		z -= (1 - x) * (1 - x) * y;
+	} while (z != zp);
+	return z / 3;
+}
+
+uint64_t
+det_count_estimate(const struct det_count *c)
+{
+	unsigned hist[66], q = 64 - c->p, k;
+	double m = (double)((size_t)1 << c->p), z;
+	size_t i;
+
+	if (c->reg == NULL)
+		return c->set_n;
+	memset(hist, 0, sizeof(hist));
+	for (i = 0; i < ((size_t)1 << c->p); i++)
+		hist[c->reg[i]]++;
+	z = m * tau(1 - (double)hist[q + 1] / m);
+	for (k = q; k >= 1; k--)
+		z = 0.5 * (z + hist[k]);
+	z += m * sigma((double)hist[0] / m);
+	return (uint64_t)llround(m * m / (2 * log(2)) / z);
+}
+
+int
+det_count_merge(struct det_count *dst, const struct det_count *src)
+{
+	size_t i;
+
+	if (dst->p != src->p)
+		return -1;
+	if (src->reg == NULL) {
+		for (i = 0; i < src->set_size; i++)
+			if (src->set[i] != 0 &&
+			    det_count_add(dst, src->set[i]) == -1)
+				return -1;
+		return 0;
+	}
+	if (dst->reg == NULL && to_sketch(dst) == -1)
+		return -1;
+	for (i = 0; i < ((size_t)1 << dst->p); i++)
+		if (src->reg[i] > dst->reg[i])
+			dst->reg[i] = src->reg[i];
+	return 0;
+}
+
+size_t
+det_count_bytes(const struct det_count *c)
+{
+	return sizeof(*c) + c->set_size * sizeof(uint64_t) +
+	    (c->reg != NULL ? (size_t)1 << c->p : 0);
+}

@@ -1,0 +1,1109 @@
+/*
+ * det_decode.c: decoding layers in front of a det_stream (det_decode.h).
+ * Three stages, each a byte-driven state machine whose state lives in
+ * struct det_decoder, so a body cut anywhere decodes to the same bytes:
+ *
+ *   zlib    inflate (gzip by magic, or deflate zlib-wrapped/raw), limits;
+ *   text    JSON \ escapes, %XX, HTML entities: one sequence at a time,
+ *           kept in pend[] until it completes or fails (then its first
+ *           byte is passed on as written and the rest read again);
+ *   base64  runs of base64 characters kept in blk[] until they end, then
+ *           passed on decoded or as written.
+ *
+ * The out stage copies what reaches it into out[] for the scanner and
+ * records segments (decoded offset -> source offset) to map findings back.
+ */
+#include "detectors/det_decode.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define OUT_MAX		4096
+#define ZBUF		16384
+#define ZSTEP		1024	/* compressed bytes between ratio checks */
+#define PEND_MAX	16
+#define B64_PIECES	32
+#define RATIO_FLOOR	(1u << 20)	/* ratio limit checked past 1 MiB */
+
+enum { Z_UNDECIDED = 0, Z_PLAIN, Z_INFLATE, Z_MEMBER, Z_STOP };
+enum { T_RAW = 0, T_BSL, T_U, T_SURR_BSL, T_SURR_U, T_PCT, T_AMP };
+enum { B_NONE = 0, B_IN, B_PAD, B_SKIP };
+
+struct seg {
+	uint64_t	dstart;		/* decoded offset */
+	uint64_t	dlen;
+	uint64_t	sstart;		/* source offset */
+	uint64_t	send;
+	bool		block;		/* every byte maps to [sstart, send) */
+};
+
+struct piece {
+	uint32_t	idx;		/* in blk[] */
+	uint32_t	len;
+	uint64_t	sstart;
+	uint64_t	send;
+	bool		unit;
+};
+
+struct det_decoder {
+	const struct det_scanner *sc;
+	struct det_stream	*st;
+	unsigned		 flags;
+	struct det_decode_limits lim;
+	struct det_decode_stats	 stats;
+	det_finding_cb		*cb;
+	void			*arg;
+	bool			 finished;
+
+	/* zlib */
+	int			 zmode;
+	bool			 zinit;
+	bool			 zended;	/* the last member ended */
+	z_stream		 z;
+	uint8_t			 hdr[2];
+	size_t			 hdr_n;
+	uint64_t		 zin;
+	uint64_t		 zout;
+	uint8_t			*zbuf;
+
+	/* text */
+	uint8_t			 special[256];
+	uint64_t		 tsrc;		/* source offset of the next byte */
+	int			 ts;
+	uint8_t			 pend[PEND_MAX];
+	size_t			 pend_n;
+	uint64_t		 pend_src;
+	unsigned		 hexn;
+	uint32_t		 cp;
+	uint32_t		 hi;		/* high surrogate, 0: none */
+
+	/* base64 */
+	int			 bs;
+	uint8_t			*blk;
+	size_t			 blk_n;
+	size_t			 blk_cap;
+	uint8_t			*btmp;
+	struct piece		 pcs[B64_PIECES];
+	size_t			 npcs;
+	unsigned		 alpha;		/* 1: + / seen, 2: - _ seen */
+	unsigned		 pads;
+
+	/* out */
+	uint8_t			 out[OUT_MAX];
+	size_t			 out_n;
+	uint64_t		 dpos;		/* decoded offset of out[out_n] */
+	struct seg		 segs[DET_DEC_SEGS];
+	uint64_t		 nseg;		/* ever made; last is nseg - 1 */
+	unsigned		 seg_fresh;	/* made since the last flush */
+};
+
+/* base64 value of a byte, 64 for '=', 0xff for anything else. */
+static uint8_t b64v[256];
+static uint8_t hexv[256];
+
+static void
+tables_init(void)
+{
+	static const char a[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	int i;
+
+	if (b64v['A'] == 0 && b64v['B'] == 1)
+		return;
+	memset(b64v, 0xff, sizeof(b64v));
+	memset(hexv, 0xff, sizeof(hexv));
+	for (i = 0; i < 62; i++)
+		b64v[(uint8_t)a[i]] = (uint8_t)i;
+	b64v['+'] = b64v['-'] = 62;
+	b64v['/'] = b64v['_'] = 63;
+	b64v['='] = 64;
+	for (i = 0; i < 10; i++)
+		hexv['0' + i] = (uint8_t)i;
+	for (i = 0; i < 6; i++)
+		hexv['a' + i] = hexv['A' + i] = (uint8_t)(10 + i);
+	__atomic_store_n(&b64v['B'], 1, __ATOMIC_RELEASE);
+}
+
+/* --- flags --- */
+
+static const struct {
+	unsigned	 bit;
+	const char	*name;
+} flag_names[] = {
+	{ DET_DEC_GZIP, "gzip" }, { DET_DEC_DEFLATE, "deflate" },
+	{ DET_DEC_JSON, "json" }, { DET_DEC_PCT, "pct" },
+	{ DET_DEC_HTML, "html" }, { DET_DEC_B64, "b64" },
+}, limit_names[] = {
+	{ DET_DEC_L_OUTPUT, "output" }, { DET_DEC_L_RATIO, "ratio" },
+	{ DET_DEC_L_B64, "b64" }, { DET_DEC_L_CORRUPT, "corrupt" },
+};
+
+static const char *
+bits_str(unsigned v, const void *tab, size_t n, char *buf, size_t len)
+{
+	const struct { unsigned bit; const char *name; } *t = tab;
+	size_t i, k = 0;
+	int w;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (!(v & t[i].bit))
+			continue;
+		w = snprintf(buf + k, len - k, "%s%s", k ? "|" : "", t[i].name);
+		if (w < 0 || (size_t)w >= len - k)
+			break;
+		k += (size_t)w;
+	}
+	if (k == 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+const char *
+det_dec_flags_str(unsigned flags, char *buf, size_t len)
+{
+	return bits_str(flags, flag_names, 6, buf, len);
+}
+
+const char *
+det_dec_limits_str(unsigned limits, char *buf, size_t len)
+{
+	return bits_str(limits, limit_names, 4, buf, len);
+}
+
+int
+det_dec_flags_parse(const char *s, unsigned *flags)
+{
+	size_t i, n;
+	unsigned f = 0;
+	bool ok;
+
+	while (*s != '\0') {
+		n = strcspn(s, ",|");
+		ok = false;
+		if (n == 3 && strncmp(s, "all", 3) == 0) {
+			f |= DET_DEC_ALL;
+			ok = true;
+		} else if (n == 4 && strncmp(s, "none", 4) == 0)
+			ok = true;
+		for (i = 0; i < 6 && !ok; i++)
+			if (strlen(flag_names[i].name) == n &&
+			    strncmp(s, flag_names[i].name, n) == 0) {
+				f |= flag_names[i].bit;
+				ok = true;
+			}
+		if (!ok || n == 0)
+			return -1;
+		s += n;
+		if (*s != '\0')
+			s++;
+	}
+	*flags = f;
+	return 0;
+}
+
+/* --- out stage: to the scanner, with offset mapping --- */
+
+static struct seg *
+seg_last(struct det_decoder *d)
+{
+	return d->nseg == 0 ? NULL : &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
+}
+
+/* Map a finding's decoded [off, off + len) back to source offsets. */
+static void
+on_finding(const struct det_finding *f, void *arg)
+{
+	struct det_decoder *d = arg;
+	struct det_finding g = *f;
+	const struct seg *s, *ss = NULL, *es = NULL;
+	uint64_t k, lo, end = f->offset + f->length, sstart, send;
+	bool decoded = false;
+
+	lo = d->nseg > DET_DEC_SEGS ? d->nseg - DET_DEC_SEGS : 0;
+	for (k = d->nseg; k-- > lo;) {
+		s = &d->segs[k % DET_DEC_SEGS];
+		if (es == NULL && s->dstart < end)
+			es = s;
+		if (es != NULL && s->block)
+			decoded = true;
+		if (s->dstart <= f->offset) {
+			ss = s;
+			break;
+		}
+	}
+	if (es == NULL) {
+		/* Cannot happen: every byte fed has a segment. */
+		d->cb(f, d->arg);
+		return;
+	}
+	if (ss == NULL)		/* older than the ring: its oldest segment */
+		ss = &d->segs[lo % DET_DEC_SEGS];
+	sstart = ss->block || f->offset < ss->dstart ? ss->sstart :
+	    ss->sstart + (f->offset - ss->dstart);
+	send = es->block ? es->send : es->sstart + (end - es->dstart);
+	g.offset = sstart;
+	g.length = (uint32_t)(send > sstart ? send - sstart : 1);
+	if (decoded)
+		g.flags |= DET_F_DECODED;
+	d->cb(&g, d->arg);
+}
+
+static void
+out_flush(struct det_decoder *d)
+{
+	if (d->out_n == 0)
+		return;
+	(void)det_stream_feed(d->st, d->out, d->out_n, on_finding, d);
+	d->stats.decoded_bytes += d->out_n;
+	d->out_n = 0;
+	d->seg_fresh = 0;
+}
+
+static void
+out_bytes(struct det_decoder *d, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		k = OUT_MAX - d->out_n;
+		if (k > n)
+			k = n;
+		memcpy(d->out + d->out_n, p, k);
+		d->out_n += k;
+		d->dpos += k;
+		p += k;
+		n -= k;
+		if (d->out_n == OUT_MAX)
+			out_flush(d);
+	}
+	if (d->seg_fresh >= DET_DEC_SEGS / 2)
+		out_flush(d);
+}
+
+static void
+seg_new(struct det_decoder *d, uint64_t len, uint64_t sstart, uint64_t send,
+    bool block)
+{
+	struct seg *s = &d->segs[d->nseg % DET_DEC_SEGS];
+
+	s->dstart = d->dpos;
+	s->dlen = len;
+	s->sstart = sstart;
+	s->send = send;
+	s->block = block;
+	d->nseg++;
+	d->seg_fresh++;
+}
+
+static void
+out_linear(struct det_decoder *d, const uint8_t *p, size_t n, uint64_t src)
+{
+	struct seg *s = seg_last(d);
+
+	if (n == 0)
+		return;
+	if (s != NULL && !s->block && s->dstart + s->dlen == d->dpos &&
+	    s->send == src) {
+		s->dlen += n;
+		s->send += n;
+	} else
+		seg_new(d, n, src, src + n, false);
+	out_bytes(d, p, n);
+}
+
+static void
+out_unit(struct det_decoder *d, const uint8_t *p, size_t n, uint64_t sstart,
+    uint64_t send)
+{
+	if (n == 0)
+		return;
+	seg_new(d, n, sstart, send, true);
+	out_bytes(d, p, n);
+}
+
+/* --- base64 stage --- */
+
+static bool
+b64_char(uint8_t c)
+{
+	return b64v[c] < 64;
+}
+
+/* Pass the block on as it was written. */
+static void
+blk_raw(struct det_decoder *d)
+{
+	size_t i;
+	const struct piece *pc;
+
+	for (i = 0; i < d->npcs; i++) {
+		pc = &d->pcs[i];
+		if (pc->unit)
+			out_unit(d, d->blk + pc->idx, pc->len, pc->sstart,
+			    pc->send);
+		else
+			out_linear(d, d->blk + pc->idx, pc->len, pc->sstart);
+	}
+	d->blk_n = 0;
+	d->npcs = 0;
+}
+
+/* Valid UTF-8 text, no control bytes but tab/CR/LF, >= 80 % ASCII. */
+static bool
+plausible(const uint8_t *p, size_t n)
+{
+	size_t i = 0, ascii = 0, k;
+	uint32_t c;
+
+	if (n == 0)
+		return false;
+	while (i < n) {
+		c = p[i];
+		if (c < 0x80) {
+			if (c < 0x20 && c != '\t' && c != '\r' && c != '\n')
+				return false;
+			if (c == 0x7f)
+				return false;
+			ascii++;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			k = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			k = 3;
+		else
+			return false;
+		for (size_t j = 1; j <= k; j++)
+			if (i + j >= n || (p[i + j] & 0xc0) != 0x80)
+				return false;
+		i += k + 1;
+	}
+	return ascii * 5 >= n * 4;
+}
+
+/* The run ended: decode it when it is base64 of plausible text. */
+static void
+blk_end(struct det_decoder *d)
+{
+	size_t n = d->blk_n - d->pads, i, o = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+
+	d->bs = B_NONE;
+	if (d->blk_n < d->lim.b64_min || d->alpha == 3 || n % 4 == 1 ||
+	    (d->pads > 0 && d->blk_n % 4 != 0)) {
+		blk_raw(d);
+		return;
+	}
+	if (d->btmp == NULL &&
+	    (d->btmp = malloc(d->lim.b64_max / 4 * 3 + 4)) == NULL) {
+		blk_raw(d);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		acc = (acc << 6) | b64v[d->blk[i]];
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			d->btmp[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	/* Non-zero leftover bits: not canonical base64. */
+	if ((acc & ((1u << bits) - 1)) != 0 || !plausible(d->btmp, o)) {
+		blk_raw(d);
+		return;
+	}
+	d->stats.b64_blocks++;
+	d->stats.layers |= DET_DEC_B64;
+	out_unit(d, d->btmp, o, d->pcs[0].sstart, d->pcs[d->npcs - 1].send);
+	d->blk_n = 0;
+	d->npcs = 0;
+}
+
+/* Append byte c (a unit when unit is set) to the block; false: no room. */
+static bool
+blk_add(struct det_decoder *d, uint8_t c, uint64_t sstart, uint64_t send,
+    bool unit)
+{
+	struct piece *pc;
+	uint8_t *nb;
+	size_t cap;
+
+	if (d->blk_n == d->blk_cap) {
+		cap = d->blk_cap == 0 ? 256 : d->blk_cap * 2;
+		if (cap > d->lim.b64_max)
+			cap = d->lim.b64_max;
+		if (cap <= d->blk_cap || (nb = realloc(d->blk, cap)) == NULL)
+			return false;
+		d->blk = nb;
+		d->blk_cap = cap;
+	}
+	pc = d->npcs > 0 ? &d->pcs[d->npcs - 1] : NULL;
+	if (!unit && pc != NULL && !pc->unit && pc->send == sstart)
+		pc->len++, pc->send++;
+	else {
+		if (d->npcs == B64_PIECES)
+			return false;
+		pc = &d->pcs[d->npcs++];
+		pc->idx = (uint32_t)d->blk_n;
+		pc->len = 1;
+		pc->sstart = sstart;
+		pc->send = send;
+		pc->unit = unit;
+	}
+	d->blk[d->blk_n++] = c;
+	return true;
+}
+
+/*
+ * One byte into the base64 stage. Returns true when it was taken, false
+ * when the caller passes it on (not part of a block).
+ */
+static bool
+b64_byte(struct det_decoder *d, uint8_t c, uint64_t sstart, uint64_t send,
+    bool unit)
+{
+	for (;;) {
+		switch (d->bs) {
+		case B_NONE:
+			if (!b64_char(c))
+				return false;
+			d->bs = B_IN;
+			d->alpha = 0;
+			d->pads = 0;
+			continue;
+		case B_IN:
+			if (c == '=') {
+				d->bs = B_PAD;
+				continue;
+			}
+			if (!b64_char(c)) {
+				blk_end(d);
+				continue;
+			}
+			if (c == '+' || c == '/')
+				d->alpha |= 1;
+			else if (c == '-' || c == '_')
+				d->alpha |= 2;
+			if (!blk_add(d, c, sstart, send, unit)) {
+				/* Too long (or too many escapes): as written. */
+				if (d->blk_n >= d->lim.b64_max) {
+					d->stats.limit_hits++;
+					d->stats.limits |= DET_DEC_L_B64;
+				}
+				blk_raw(d);
+				d->bs = B_SKIP;
+				return false;
+			}
+			return true;
+		case B_PAD:
+			if (c != '=' || d->pads == 2) {
+				blk_end(d);
+				continue;
+			}
+			if (!blk_add(d, c, sstart, send, unit)) {
+				blk_raw(d);
+				d->bs = B_SKIP;
+				return false;
+			}
+			d->pads++;
+			return true;
+		case B_SKIP:
+			if (b64_char(c) || c == '=')
+				return false;
+			d->bs = B_NONE;
+			continue;
+		default:
+			abort();
+		}
+	}
+}
+
+/* Text-stage output: raw bytes p[0..n) from source offset src. */
+static void
+pass_raw(struct det_decoder *d, const uint8_t *p, size_t n, uint64_t src)
+{
+	size_t i, s;
+
+	if (!(d->flags & DET_DEC_B64)) {
+		out_linear(d, p, n, src);
+		return;
+	}
+	for (i = 0, s = 0; i < n; i++) {
+		if (d->bs == B_NONE && !b64_char(p[i]))
+			continue;
+		if (d->bs == B_SKIP && (b64_char(p[i]) || p[i] == '='))
+			continue;
+		out_linear(d, p + s, i - s, src + s);
+		s = i + 1;
+		if (!b64_byte(d, p[i], src + i, src + i + 1, false))
+			out_linear(d, p + i, 1, src + i);
+	}
+	out_linear(d, p + s, n - s, src + s);
+}
+
+/* Text-stage output: an escape decoded to p[0..n), source [ss, se). */
+static void
+pass_unit(struct det_decoder *d, const uint8_t *p, size_t n, uint64_t ss,
+    uint64_t se)
+{
+	d->stats.escapes++;
+	if ((d->flags & DET_DEC_B64) && n == 1 &&
+	    b64_byte(d, p[0], ss, se, true))
+		return;
+	if ((d->flags & DET_DEC_B64) && d->bs != B_NONE && d->bs != B_SKIP)
+		blk_end(d);
+	if ((d->flags & DET_DEC_B64) && d->bs == B_SKIP)
+		d->bs = B_NONE;
+	out_unit(d, p, n, ss, se);
+}
+
+/* --- text stage: JSON escapes, %XX, HTML entities --- */
+
+static size_t
+utf8_put(uint32_t cp, uint8_t *o)
+{
+	if (cp < 0x80) {
+		o[0] = (uint8_t)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (uint8_t)(0xc0 | cp >> 6);
+		o[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (uint8_t)(0xe0 | cp >> 12);
+		o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (uint8_t)(0xf0 | cp >> 18);
+	o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (uint8_t)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static const struct {
+	const char	*name;
+	uint8_t		 c;
+} entities[] = {
+	{ "amp", '&' }, { "lt", '<' }, { "gt", '>' }, { "quot", '"' },
+	{ "apos", '\'' }, { "nbsp", ' ' }, { "commat", '@' },
+	{ "period", '.' }, { "comma", ',' }, { "colon", ':' },
+	{ "semi", ';' }, { "sol", '/' }, { "lpar", '(' }, { "rpar", ')' },
+	{ "plus", '+' }, { "minus", '-' }, { "hyphen", '-' }, { "dash", '-' },
+	{ "num", '#' }, { "equals", '=' },
+};
+
+static void text_byte(struct det_decoder *, uint8_t, uint64_t);
+
+/* The sequence in pend[] is not an escape: pass its first byte on as
+ * written, read the rest again. */
+static void
+text_fail(struct det_decoder *d)
+{
+	uint8_t b[PEND_MAX];
+	size_t n = d->pend_n, i;
+	uint64_t src = d->pend_src;
+
+	memcpy(b, d->pend, n);
+	d->ts = T_RAW;
+	d->pend_n = 0;
+	d->hi = 0;
+	d->stats.errors++;
+	pass_raw(d, b, 1, src);
+	for (i = 1; i < n; i++)
+		text_byte(d, b[i], src + i);
+}
+
+static void
+text_done(struct det_decoder *d, const uint8_t *o, size_t k, unsigned layer)
+{
+	d->stats.layers |= layer;
+	d->ts = T_RAW;
+	d->hi = 0;
+	pass_unit(d, o, k, d->pend_src, d->pend_src + d->pend_n);
+	d->pend_n = 0;
+}
+
+/* An entity in pend[] ("&...", without the ';'): its code point, or 0. */
+static uint32_t
+entity(const uint8_t *p, size_t n)
+{
+	uint32_t v = 0;
+	size_t i, k;
+
+	if (n >= 3 && p[1] == '#') {
+		i = 2;
+		if (p[2] == 'x' || p[2] == 'X') {
+			for (i = 3; i < n; i++) {
+				if (hexv[p[i]] > 15 || v > 0x10ffff)
+					return 0;
+				v = v * 16 + hexv[p[i]];
+			}
+			if (n == 3)
+				return 0;
+		} else {
+			for (; i < n; i++) {
+				if (p[i] < '0' || p[i] > '9' || v > 0x10ffff)
+					return 0;
+				v = v * 10 + (uint32_t)(p[i] - '0');
+			}
+		}
+		if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			return 0;
+		return v;
+	}
+	for (k = 0; k < sizeof(entities) / sizeof(entities[0]); k++)
+		if (strlen(entities[k].name) == n - 1 &&
+		    memcmp(entities[k].name, p + 1, n - 1) == 0)
+			return entities[k].c;
+	return 0;
+}
+
+static void
+text_byte(struct det_decoder *d, uint8_t c, uint64_t src)
+{
+	uint8_t o[4];
+	uint32_t v;
+
+	switch (d->ts) {
+	case T_RAW:
+		if (!d->special[c]) {
+			pass_raw(d, &c, 1, src);
+			return;
+		}
+		d->pend[0] = c;
+		d->pend_n = 1;
+		d->pend_src = src;
+		d->ts = c == '\\' ? T_BSL : c == '%' ? T_PCT : T_AMP;
+		return;
+	case T_BSL:
+		d->pend[d->pend_n++] = c;
+		switch (c) {
+		case '"': case '\\': case '/':
+			o[0] = c;
+			break;
+		case 'b': o[0] = '\b'; break;
+		case 'f': o[0] = '\f'; break;
+		case 'n': o[0] = '\n'; break;
+		case 'r': o[0] = '\r'; break;
+		case 't': o[0] = '\t'; break;
+		case 'u':
+			d->ts = T_U;
+			d->hexn = 0;
+			d->cp = 0;
+			return;
+		default:
+			text_fail(d);
+			return;
+		}
+		text_done(d, o, 1, DET_DEC_JSON);
+		return;
+	case T_U:
+		d->pend[d->pend_n++] = c;
+		if (hexv[c] > 15) {
+			text_fail(d);
+			return;
+		}
+		d->cp = d->cp << 4 | hexv[c];
+		if (++d->hexn < 4)
+			return;
+		v = d->cp;
+		if (d->hi != 0) {
+			if (v < 0xdc00 || v > 0xdfff) {
+				text_fail(d);
+				return;
+			}
+			v = 0x10000 + ((d->hi - 0xd800) << 10) + (v - 0xdc00);
+		} else if (v >= 0xd800 && v <= 0xdbff) {
+			d->hi = v;
+			d->ts = T_SURR_BSL;
+			return;
+		} else if (v >= 0xdc00 && v <= 0xdfff) {
+			text_fail(d);
+			return;
+		}
+		text_done(d, o, utf8_put(v, o), DET_DEC_JSON);
+		return;
+	case T_SURR_BSL:
+	case T_SURR_U:
+		d->pend[d->pend_n++] = c;
+		if (c != (d->ts == T_SURR_BSL ? '\\' : 'u')) {
+			text_fail(d);
+			return;
+		}
+		if (d->ts == T_SURR_BSL)
+			d->ts = T_SURR_U;
+		else {
+			d->ts = T_U;
+			d->hexn = 0;
+			d->cp = 0;
+		}
+		return;
+	case T_PCT:
+		d->pend[d->pend_n++] = c;
+		if (hexv[c] > 15) {
+			text_fail(d);
+			return;
+		}
+		if (d->pend_n == 3) {
+			o[0] = (uint8_t)(hexv[d->pend[1]] << 4 |
+			    hexv[d->pend[2]]);
+			text_done(d, o, 1, DET_DEC_PCT);
+		}
+		return;
+	case T_AMP:
+		if (c == ';' && d->pend_n >= 2 &&
+		    (v = entity(d->pend, d->pend_n)) != 0) {
+			d->pend[d->pend_n++] = c;
+			text_done(d, o, utf8_put(v, o), DET_DEC_HTML);
+			return;
+		}
+		d->pend[d->pend_n++] = c;
+		if (d->pend_n > 11 || !((c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c == '#' && d->pend_n == 2))) {
+			text_fail(d);
+			return;
+		}
+		return;
+	default:
+		abort();
+	}
+}
+
+/* Bytes p[0..n) of the (decompressed) body into the text stage. */
+static void
+text_put(struct det_decoder *d, const uint8_t *p, size_t n)
+{
+	size_t i = 0, s;
+	uint64_t src = d->tsrc;
+
+	d->tsrc += n;
+	while (i < n) {
+		if (d->ts == T_RAW) {
+			s = i;
+			while (i < n && !d->special[p[i]])
+				i++;
+			pass_raw(d, p + s, i - s, src + s);
+			if (i == n)
+				break;
+		}
+		text_byte(d, p[i], src + i);
+		i++;
+	}
+}
+
+static void
+text_finish(struct det_decoder *d)
+{
+	if (d->ts != T_RAW)
+		text_fail(d);
+	if (d->flags & DET_DEC_B64) {
+		if (d->bs == B_IN || d->bs == B_PAD)
+			blk_end(d);
+		d->bs = B_NONE;
+	}
+	out_flush(d);
+}
+
+/* --- zlib stage --- */
+
+static void
+z_stop(struct det_decoder *d, unsigned limit)
+{
+	d->zmode = Z_STOP;
+	d->stats.limits |= limit;
+	if (limit == DET_DEC_L_CORRUPT)
+		d->stats.errors++;
+	else
+		d->stats.limit_hits++;
+}
+
+/*
+ * Inflate p[0..n); the output goes to the text stage. Input is given to
+ * zlib in steps that end at multiples of ZSTEP compressed bytes, and the
+ * ratio is checked only there, with all output drained: so where decoding
+ * stops does not depend on how the body was cut. Returns the bytes
+ * consumed (fewer than n when a member ended or decoding stopped).
+ */
+static size_t
+z_put(struct det_decoder *d, const uint8_t *p, size_t n)
+{
+	size_t produced, used = 0, step, before;
+	uint64_t room;
+	int ret;
+
+	while (d->zmode == Z_INFLATE) {
+		step = ZSTEP - (size_t)(d->zin % ZSTEP);
+		if (step > n - used)
+			step = n - used;
+		d->z.next_in = (Bytef *)(uintptr_t)(p + used);
+		d->z.avail_in = (uInt)step;
+		do {
+			d->z.next_out = d->zbuf;
+			d->z.avail_out = ZBUF;
+			before = d->z.avail_in;
+			ret = inflate(&d->z, Z_NO_FLUSH);
+			produced = ZBUF - d->z.avail_out;
+			used += before - d->z.avail_in;
+			d->zin += before - d->z.avail_in;
+			d->stats.inspected_bytes += before - d->z.avail_in;
+			room = d->lim.max_output - d->zout;
+			if (produced > room) {
+				text_put(d, d->zbuf, (size_t)room);
+				d->zout += room;
+				z_stop(d, DET_DEC_L_OUTPUT);
+				return used;
+			}
+			text_put(d, d->zbuf, produced);
+			d->zout += produced;
+			if (ret == Z_STREAM_END) {
+				d->zended = true;
+				d->zmode = Z_MEMBER;
+				d->hdr_n = 0;
+				/* Only gzip has members. */
+				if (!(d->flags & DET_DEC_GZIP) && used < n)
+					z_stop(d, DET_DEC_L_CORRUPT);
+				return used;
+			}
+			if (ret != Z_OK && ret != Z_BUF_ERROR) {
+				z_stop(d, DET_DEC_L_CORRUPT);
+				return used;
+			}
+			d->zended = false;
+		} while (d->z.avail_out == 0 || d->z.avail_in > 0);
+		if (d->zin % ZSTEP == 0 && d->zout > RATIO_FLOOR &&
+		    d->zout / d->lim.max_ratio > d->zin) {
+			z_stop(d, DET_DEC_L_RATIO);
+			return used;
+		}
+		if (used == n)
+			break;
+	}
+	return used;
+}
+
+static bool
+zlib_header(const uint8_t *h)
+{
+	return (h[0] & 0x0f) == 8 && (h[0] >> 4) <= 7 &&
+	    ((unsigned)h[0] << 8 | h[1]) % 31 == 0;
+}
+
+/* The first two bytes (or fewer at the end) are known: choose. */
+static int
+z_decide(struct det_decoder *d)
+{
+	int wbits;
+
+	if (d->hdr_n == 2 && (d->flags & DET_DEC_GZIP) && d->hdr[0] == 0x1f &&
+	    d->hdr[1] == 0x8b)
+		wbits = 16 + 15;
+	else if (d->hdr_n == 2 && (d->flags & DET_DEC_DEFLATE))
+		wbits = zlib_header(d->hdr) ? 15 : -15;
+	else if (d->hdr_n < 2 && (d->flags & DET_DEC_DEFLATE) && d->hdr_n > 0)
+		wbits = -15;
+	else {
+		d->zmode = Z_PLAIN;
+		d->stats.inspected_bytes += d->hdr_n;
+		text_put(d, d->hdr, d->hdr_n);
+		return 0;
+	}
+	if (d->zbuf == NULL && (d->zbuf = malloc(ZBUF)) == NULL)
+		return -1;
+	if (!d->zinit) {
+		memset(&d->z, 0, sizeof(d->z));
+		if (inflateInit2(&d->z, wbits) != Z_OK)
+			return -1;
+		d->zinit = true;
+	} else if (inflateReset2(&d->z, wbits) != Z_OK)
+		return -1;
+	d->stats.layers |= wbits == 31 ? DET_DEC_GZIP : DET_DEC_DEFLATE;
+	d->zmode = Z_INFLATE;
+	d->zended = false;
+	(void)z_put(d, d->hdr, d->hdr_n);
+	return 0;
+}
+
+/* --- API --- */
+
+int
+det_decode_new(const struct det_scanner *sc, unsigned flags,
+    const struct det_decode_limits *lim, struct det_decoder **out)
+{
+	struct det_decoder *d;
+
+	*out = NULL;
+	if ((flags & ~(unsigned)DET_DEC_ALL & ~(unsigned)DET_DEC_DEFLATE) ||
+	    ((flags & DET_DEC_GZIP) && (flags & DET_DEC_DEFLATE)))
+		return -1;
+	tables_init();
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return -1;
+	if (det_stream_new(sc, &d->st) == -1) {
+		free(d);
+		return -1;
+	}
+	d->sc = sc;
+	d->flags = flags;
+	if (lim != NULL)
+		d->lim = *lim;
+	if (d->lim.max_output == 0)
+		d->lim.max_output = 64u << 20;
+	if (d->lim.max_ratio == 0)
+		d->lim.max_ratio = 100;
+	if (d->lim.b64_min == 0)
+		d->lim.b64_min = 16;
+	if (d->lim.b64_min < 8)
+		d->lim.b64_min = 8;
+	if (d->lim.b64_max == 0)
+		d->lim.b64_max = 16384;
+	if (d->lim.b64_max < d->lim.b64_min)
+		d->lim.b64_max = d->lim.b64_min;
+	if (flags & DET_DEC_JSON)
+		d->special['\\'] = 1;
+	if (flags & DET_DEC_PCT)
+		d->special['%'] = 1;
+	if (flags & DET_DEC_HTML)
+		d->special['&'] = 1;
+	det_decode_reset(d);
+	*out = d;
+	return 0;
+}
+
+void
+det_decode_free(struct det_decoder *d)
+{
+	if (d == NULL)
+		return;
+	if (d->zinit)
+		inflateEnd(&d->z);
+	det_stream_free(d->st);
+	free(d->zbuf);
+	free(d->blk);
+	free(d->btmp);
+	free(d);
+}
+
+void
+det_decode_reset(struct det_decoder *d)
+{
+	det_stream_reset(d->st);
+	memset(&d->stats, 0, sizeof(d->stats));
+	d->finished = false;
+	d->zmode = (d->flags & (DET_DEC_GZIP | DET_DEC_DEFLATE)) ?
+	    Z_UNDECIDED : Z_PLAIN;
+	d->hdr_n = 0;
+	d->zin = d->zout = 0;
+	d->zended = false;
+	d->tsrc = 0;
+	d->ts = T_RAW;
+	d->pend_n = 0;
+	d->hi = 0;
+	d->bs = B_NONE;
+	d->blk_n = 0;
+	d->npcs = 0;
+	d->out_n = 0;
+	d->dpos = 0;
+	d->nseg = 0;
+	d->seg_fresh = 0;
+}
+
+int
+det_decode_feed(struct det_decoder *d, const uint8_t *p, size_t n,
+    det_finding_cb *cb, void *arg)
+{
+	size_t k;
+
+	if (d->finished)
+		return -1;
+	d->cb = cb;
+	d->arg = arg;
+	d->stats.in_bytes += n;
+	while (n > 0) {
+		switch (d->zmode) {
+		case Z_PLAIN:
+			d->stats.inspected_bytes += n;
+			text_put(d, p, n);
+			n = 0;
+			break;
+		case Z_UNDECIDED:
+		case Z_MEMBER:
+			k = 2 - d->hdr_n;
+			if (k > n)
+				k = n;
+			memcpy(d->hdr + d->hdr_n, p, k);
+			d->hdr_n += k;
+			p += k;
+			n -= k;
+			if (d->hdr_n < 2)
+				break;
+			if (d->zmode == Z_MEMBER &&
+			    (d->hdr[0] != 0x1f || d->hdr[1] != 0x8b)) {
+				z_stop(d, DET_DEC_L_CORRUPT);
+				d->stats.skipped_bytes += 2;
+				break;
+			}
+			if (z_decide(d) == -1) {
+				z_stop(d, DET_DEC_L_CORRUPT);
+				d->stats.skipped_bytes += 2;
+			}
+			break;
+		case Z_INFLATE:
+			k = z_put(d, p, n);
+			p += k;
+			n -= k;
+			break;
+		case Z_STOP:
+			d->stats.skipped_bytes += n;
+			n = 0;
+			break;
+		default:
+			abort();
+		}
+	}
+	out_flush(d);
+	return 0;
+}
+
+int
+det_decode_finish(struct det_decoder *d, det_finding_cb *cb, void *arg)
+{
+	int rc;
+
+	if (d->finished)
+		return det_stream_finish(d->st, NULL, NULL);
+	d->cb = cb;
+	d->arg = arg;
+	if (d->zmode == Z_UNDECIDED && z_decide(d) == -1) {
+		z_stop(d, DET_DEC_L_CORRUPT);
+		d->stats.skipped_bytes += d->hdr_n;
+	} else if (d->zmode == Z_MEMBER && d->hdr_n > 0) {
+		z_stop(d, DET_DEC_L_CORRUPT);
+		d->stats.skipped_bytes += d->hdr_n;
+	} else if (d->zmode == Z_INFLATE)
+		z_stop(d, DET_DEC_L_CORRUPT);	/* cut short */
+	text_finish(d);
+	rc = det_stream_finish(d->st, on_finding, d);
+	d->finished = true;
+	return rc;
+}
+
+void
+det_decode_stats(const struct det_decoder *d, struct det_decode_stats *out)
+{
+	*out = d->stats;
+}

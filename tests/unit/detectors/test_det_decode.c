@@ -1,0 +1,481 @@
+/*
+ * Unit tests for detectors/det_decode.c: each layer with valid, invalid,
+ * truncated and over-limit input; offsets mapped back to the source; and
+ * the streaming property (every split point, byte by byte) over escapes,
+ * base64 blocks and gzip streams.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "detectors/det_decode.h"
+
+#define MAXF	64
+#define NIK	"3171015708450001"
+
+struct got {
+	size_t			n;
+	struct det_finding	f[MAXF];
+	struct det_decode_stats	s;
+};
+
+static struct det_scanner *sc;
+
+static void
+collect(const struct det_finding *f, void *arg)
+{
+	struct got *g = arg;
+
+	assert_true(g->n < MAXF);
+	g->f[g->n++] = *f;
+}
+
+/* Decode p[0..n) fed in chunks of chunk bytes (0: whole). */
+static void
+run(unsigned flags, const struct det_decode_limits *lim, const void *p,
+    size_t n, size_t chunk, struct got *g)
+{
+	struct det_decoder *d;
+	size_t i, k;
+	int rc;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(det_decode_new(sc, flags, lim, &d), 0);
+	if (chunk == 0)
+		chunk = n > 0 ? n : 1;
+	for (i = 0; i < n; i += k) {
+		k = n - i < chunk ? n - i : chunk;
+		assert_int_equal(det_decode_feed(d, (const uint8_t *)p + i, k,
+		    collect, g), 0);
+	}
+	rc = det_decode_finish(d, collect, g);
+	assert_int_equal(rc, (int)g->n);
+	assert_int_equal(det_decode_feed(d, (const uint8_t *)"x", 1, collect,
+	    g), -1);
+	det_decode_stats(d, &g->s);
+	det_decode_free(d);
+}
+
+static void
+run_str(unsigned flags, const char *s, struct got *g)
+{
+	run(flags, NULL, s, strlen(s), 0, g);
+}
+
+/* Exactly one finding of type t, value v, at [off, off + len). */
+static void
+expect1(unsigned flags, const char *s, enum det_type t, const char *v,
+    uint64_t off, uint32_t len)
+{
+	struct got g;
+
+	run_str(flags, s, &g);
+	if (g.n != 1 || g.f[0].type != t || strcmp(g.f[0].value, v) != 0)
+		fail_msg("%s: got %zu findings (first %s %s)", s, g.n,
+		    g.n ? det_type_str(g.f[0].type) : "-",
+		    g.n ? g.f[0].value : "-");
+	if (g.f[0].offset != off || g.f[0].length != len)
+		fail_msg("%s: at %llu+%u, want %llu+%u", s,
+		    (unsigned long long)g.f[0].offset, g.f[0].length,
+		    (unsigned long long)off, len);
+}
+
+static void
+test_json(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1(DET_DEC_JSON, "{\"nik\":\"\\u0033171015708450001\"}",
+	    DET_T_NIK, NIK, 8, 21);
+	expect1(DET_DEC_JSON, "\\u0033\\u0031\\u0037\\u0031015708450001",
+	    DET_T_NIK, NIK, 0, 36);
+	/* A surrogate pair is one code point: the NIK after it is intact. */
+	run_str(DET_DEC_JSON, "\\ud83d\\ude00 \\u0033171015708450001", &g);
+	assert_int_equal(g.n, 1);
+	assert_true(g.f[0].flags & DET_F_DECODED);
+	assert_int_equal(g.s.errors, 0);
+	assert_int_equal(g.s.escapes, 2);
+	/* Lone surrogates and unknown escapes stay as written. */
+	run_str(DET_DEC_JSON, "\\ud83dx \\udc00 \\x \\u12 \\u12G4 " NIK, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.s.errors, 5);
+	assert_int_equal(g.s.escapes, 0);
+	assert_int_equal(g.f[0].offset, 30);
+	assert_false(g.f[0].flags & DET_F_DECODED);
+	/* High surrogate followed by another escape: that one decodes. */
+	run_str(DET_DEC_JSON, "\\ud83d\\n" NIK, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.s.errors, 1);
+	assert_int_equal(g.s.escapes, 1);
+	/* Off: scanned as written (\u0033 is not a digit). */
+	run_str(0, "\\u0033171015708450001", &g);
+	assert_int_equal(g.n, 0);
+	/* Cut at the end: as written, one error. */
+	run_str(DET_DEC_JSON, NIK " \\u00", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.s.errors, 1);
+}
+
+static void
+test_pct_html(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1(DET_DEC_PCT, "nik=%33%31%37%31015708450001&x=1", DET_T_NIK,
+	    NIK, 4, 24);
+	expect1(DET_DEC_PCT, "to=budi.santoso%40example.co.id", DET_T_EMAIL,
+	    "budi.santoso@example.co.id", 3, 28);
+	expect1(DET_DEC_PCT, "hp=%2B6281234567890", DET_T_PHONE,
+	    "6281234567890", 3, 16);
+	run_str(DET_DEC_PCT, "50% off %zz %4 " NIK " %", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.s.errors, 4);
+	expect1(DET_DEC_HTML, "<td>&#51;171015708450001</td>", DET_T_NIK,
+	    NIK, 4, 20);
+	expect1(DET_DEC_HTML, "<td>&#x33;171015708450001</td>", DET_T_NIK,
+	    NIK, 4, 21);
+	expect1(DET_DEC_HTML, "budi&commat;example&period;co.id",
+	    DET_T_EMAIL, "budi@example.co.id", 0, 32);
+	expect1(DET_DEC_HTML, "3171&nbsp;0157&nbsp;0845&nbsp;0001",
+	    DET_T_NIK, NIK, 0, 34);
+	run_str(DET_DEC_HTML, "&foo; &#; &#xZZ; &#55296; &#99999999; &amp "
+	    "&#1114112; " NIK, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.s.escapes, 0);
+	assert_int_equal(g.s.errors, 7);
+}
+
+static void
+b64(const char *in, char *out, bool url)
+{
+	static const char *std =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char *urls =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	const char *a = url ? urls : std;
+	size_t n = strlen(in), i, o = 0;
+	uint32_t v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)(uint8_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(uint8_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (uint8_t)in[i + 2];
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+	}
+	out[o] = '\0';
+}
+
+static void
+test_base64(void **state)
+{
+	char enc[256], doc[512];
+	struct got g;
+
+	(void)state;
+	b64("{\"nik\":\"" NIK "\",\"nama\":\"Budi\"}", enc, false);
+	snprintf(doc, sizeof(doc), "{\"data\":\"%s\"}", enc);
+	run_str(DET_DEC_B64, doc, &g);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.f[0].value, NIK);
+	assert_int_equal(g.f[0].offset, 9);
+	assert_int_equal(g.f[0].length, strlen(enc));
+	assert_true(g.f[0].flags & DET_F_DECODED);
+	assert_true(g.f[0].confidence >= 90);	/* the decoded key counts */
+	assert_int_equal(g.s.b64_blocks, 1);
+	/* url-safe, no padding */
+	b64("email: siti.aminah@contoh.go.id ok?>", enc, true);
+	assert_non_null(strchr(enc, '-'));
+	enc[strcspn(enc, "=")] = '\0';
+	run_str(DET_DEC_B64, enc, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].type, DET_T_EMAIL);
+	/* Percent-encoded base64 (a token in a URL). */
+	b64("nik " NIK "?!>", enc, false);
+	assert_non_null(strchr(enc, '/'));
+	{
+		char *s = strchr(enc, '/'), tmp[256];
+
+		*s = '\0';
+		snprintf(tmp, sizeof(tmp), "t=%s%%2F%s", enc, s + 1);
+		run_str(DET_DEC_B64 | DET_DEC_PCT, tmp, &g);
+		assert_int_equal(g.n, 1);
+		assert_int_equal(g.f[0].offset, 2);
+		assert_int_equal(g.f[0].length, strlen(tmp) - 2);
+	}
+	/* Not plausible text, too short, mixed alphabets, bad padding. */
+	run_str(DET_DEC_B64, NIK " " NIK "0812345678901234 "
+	    "3q2+7wAAAAAAAAAAAAAAAAAAAAAA aGVsbG8gd29y "
+	    "bmlrIDMxNzEwMTU3MDg0NTAwMDE+-w== bmlrIDMxNzEwMTU3MDg0NTAwMD=",
+	    &g);
+	assert_int_equal(g.s.b64_blocks, 0);
+	assert_int_equal(g.n, 1);
+	/* Over b64_max: scanned as written, limit reported. */
+	{
+		struct det_decode_limits lim = { .b64_max = 32 };
+		char big[256];
+
+		b64("nik " NIK " nama Budi Santoso, Jakarta", big, false);
+		run(DET_DEC_B64, &lim, big, strlen(big), 0, &g);
+		assert_int_equal(g.n, 0);
+		assert_int_equal(g.s.limit_hits, 1);
+		assert_true(g.s.limits & DET_DEC_L_B64);
+	}
+}
+
+static size_t
+zip(const void *in, size_t n, uint8_t *out, size_t cap, int wbits)
+{
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+static void
+test_zlib(void **state)
+{
+	static const char body[] = "{\"nik\":\"" NIK "\",\"no_hp\":"
+	    "\"081234567890\",\"data\":\"\\u0033171015708450002\"}";
+	uint8_t z[1024], two[2048];
+	struct got g;
+	size_t n, n2;
+
+	(void)state;
+	n = zip(body, sizeof(body) - 1, z, sizeof(z), 16 + 15);
+	run(DET_DEC_GZIP | DET_DEC_JSON, NULL, z, n, 0, &g);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.f[0].offset, 8);	/* in the inflated body */
+	assert_int_equal(g.s.in_bytes, n);
+	assert_int_equal(g.s.inspected_bytes, n);
+	assert_int_equal(g.s.skipped_bytes, 0);
+	assert_int_equal(g.s.decoded_bytes, sizeof(body) - 1 - 5);
+	assert_true(g.s.layers & DET_DEC_GZIP);
+	assert_int_equal(g.s.errors, 0);
+	/* Not gzip: scanned as is. */
+	run(DET_DEC_GZIP, NULL, body, sizeof(body) - 1, 0, &g);
+	assert_int_equal(g.n, 2);
+	assert_false(g.s.layers & DET_DEC_GZIP);
+	/* Two members. */
+	memcpy(two, z, n);
+	memcpy(two + n, z, n);
+	run(DET_DEC_GZIP, NULL, two, 2 * n, 0, &g);
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.s.errors, 0);
+	/* Truncated: what was inflated is scanned, the cut is an error. */
+	run(DET_DEC_GZIP, NULL, z, n - 9, 0, &g);
+	assert_int_equal(g.s.errors, 1);
+	assert_true(g.s.limits & DET_DEC_L_CORRUPT);
+	/* Corrupt in the middle. */
+	memcpy(two, z, n);
+	memset(two + 12, 0xff, 8);
+	run(DET_DEC_GZIP, NULL, two, n, 0, &g);
+	assert_int_equal(g.s.errors, 1);
+	assert_int_equal(g.s.inspected_bytes + g.s.skipped_bytes, n);
+	/* Garbage after a member. */
+	memcpy(two, z, n);
+	memcpy(two + n, "xyz", 3);
+	run(DET_DEC_GZIP, NULL, two, n + 3, 1, &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.s.errors, 1);
+	assert_int_equal(g.s.skipped_bytes, 3);
+	/* deflate, zlib-wrapped and raw */
+	n2 = zip(body, sizeof(body) - 1, two, sizeof(two), 15);
+	run(DET_DEC_DEFLATE, NULL, two, n2, 0, &g);
+	assert_int_equal(g.n, 2);
+	n2 = zip(body, sizeof(body) - 1, two, sizeof(two), -15);
+	run(DET_DEC_DEFLATE, NULL, two, n2, 3, &g);
+	assert_int_equal(g.n, 2);
+	assert_true(g.s.layers & DET_DEC_DEFLATE);
+	/* GZIP and DEFLATE together, unknown flags: refused. */
+	{
+		struct det_decoder *d;
+
+		assert_int_equal(det_decode_new(sc, DET_DEC_GZIP |
+		    DET_DEC_DEFLATE, NULL, &d), -1);
+		assert_int_equal(det_decode_new(sc, 0x1000, NULL, &d), -1);
+	}
+}
+
+static void
+test_limits(void **state)
+{
+	struct det_decode_limits lim = { .max_output = 100 };
+	size_t big = 4u << 20, n;
+	uint8_t *in, *z;
+	struct got g;
+
+	(void)state;
+	in = calloc(1, big + 64);
+	z = malloc(big);
+	assert_non_null(in);
+	assert_non_null(z);
+	/* Output limit: the NIK at 110 is past it. */
+	memset(in, ' ', 200);
+	memcpy(in + 10, NIK, 16);
+	memcpy(in + 110, "3171015708450002", 16);
+	n = zip(in, 200, z, big, 31);
+	run(DET_DEC_GZIP, &lim, z, n, 7, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.s.limit_hits, 1);
+	assert_true(g.s.limits & DET_DEC_L_OUTPUT);
+	assert_int_equal(g.s.decoded_bytes, 100);
+	/* Ratio limit: 4 MiB of spaces compress ~1000:1. */
+	memset(in, ' ', big);
+	memcpy(in + big - 20, NIK, 16);
+	n = zip(in, big, z, big, 31);
+	run(DET_DEC_GZIP, NULL, z, n, 0, &g);
+	assert_int_equal(g.n, 0);
+	assert_true(g.s.limits & DET_DEC_L_RATIO);
+	assert_int_equal(g.s.limit_hits, 1);
+	assert_true(g.s.skipped_bytes > 0);
+	assert_int_equal(g.s.inspected_bytes + g.s.skipped_bytes, n);
+	/* The same with a generous ratio: found. */
+	lim.max_output = 0;
+	lim.max_ratio = 100000;
+	run(DET_DEC_GZIP, &lim, z, n, 0, &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.s.limit_hits, 0);
+	free(in);
+	free(z);
+}
+
+static bool
+same(const struct got *a, const struct got *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->f[i].offset != b->f[i].offset ||
+		    a->f[i].length != b->f[i].length ||
+		    a->f[i].type != b->f[i].type ||
+		    a->f[i].flags != b->f[i].flags ||
+		    a->f[i].confidence != b->f[i].confidence ||
+		    strcmp(a->f[i].value, b->f[i].value) != 0)
+			return false;
+	return a->s.decoded_bytes == b->s.decoded_bytes &&
+	    a->s.errors == b->s.errors && a->s.escapes == b->s.escapes &&
+	    a->s.b64_blocks == b->s.b64_blocks;
+}
+
+/* Split at every point, and byte by byte: the same findings. */
+static void
+splits(unsigned flags, const uint8_t *p, size_t n, size_t want)
+{
+	struct det_decoder *d;
+	struct got whole, part;
+	size_t cut;
+
+	run(flags, NULL, p, n, 0, &whole);
+	assert_int_equal(whole.n, want);
+	run(flags, NULL, p, n, 1, &part);
+	assert_true(same(&whole, &part));
+	for (cut = 0; cut <= n; cut++) {
+		memset(&part, 0, sizeof(part));
+		assert_int_equal(det_decode_new(sc, flags, NULL, &d), 0);
+		det_decode_feed(d, p, cut, collect, &part);
+		det_decode_feed(d, p + cut, n - cut, collect, &part);
+		det_decode_finish(d, collect, &part);
+		det_decode_stats(d, &part.s);
+		det_decode_free(d);
+		if (!same(&whole, &part))
+			fail_msg("split at %zu differs", cut);
+	}
+}
+
+static void
+test_every_split(void **state)
+{
+	char enc[256], doc[1024];
+	uint8_t z[1024];
+	size_t n;
+
+	(void)state;
+	b64("{\"no_kk\":\"3171012304150007\"}", enc, false);
+	n = (size_t)snprintf(doc, sizeof(doc),
+	    "{\"nik\":\"\\u0033\\u0031\\u0037\\u0031015708450001\","
+	    "\"x\":\"\\ud83d\\ude00\",\"b\":\"%s\",\"u\":\"%%2B62812%%2034567890\","
+	    "\"h\":\"budi&commat;example.co.id &#x33;171015708450001\","
+	    "\"bad\":\"\\u12 %%z &zz;\"}", enc);
+	splits(DET_DEC_TEXT, (const uint8_t *)doc, n, 5);
+	n = zip(doc, n, z, sizeof(z), 31);
+	splits(DET_DEC_GZIP | DET_DEC_TEXT, z, n, 5);
+	n = zip(doc, strlen(doc), z, sizeof(z), -15);
+	splits(DET_DEC_DEFLATE | DET_DEC_TEXT, z, n, 5);
+}
+
+static void
+test_flags(void **state)
+{
+	char buf[64];
+	unsigned f;
+
+	(void)state;
+	assert_string_equal(det_dec_flags_str(DET_DEC_GZIP | DET_DEC_B64, buf,
+	    sizeof(buf)), "gzip|b64");
+	assert_string_equal(det_dec_flags_str(0, buf, sizeof(buf)), "-");
+	assert_string_equal(det_dec_limits_str(DET_DEC_L_RATIO, buf,
+	    sizeof(buf)), "ratio");
+	assert_int_equal(det_dec_flags_parse("json,pct", &f), 0);
+	assert_int_equal(f, DET_DEC_JSON | DET_DEC_PCT);
+	assert_int_equal(det_dec_flags_parse("all", &f), 0);
+	assert_int_equal(f, DET_DEC_ALL);
+	assert_int_equal(det_dec_flags_parse("none", &f), 0);
+	assert_int_equal(f, 0);
+	assert_int_equal(det_dec_flags_parse("json,,pct", &f), -1);
+	assert_int_equal(det_dec_flags_parse("zip", &f), -1);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return det_scanner_new(NULL, &sc);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	det_scanner_free(sc);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_pct_html),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_zlib),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_every_split),
+		cmocka_unit_test(test_flags),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
