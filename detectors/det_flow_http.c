@@ -928,6 +928,7 @@ obs_data(void *ctx, struct det_flow *f, int from, uint64_t off,
 		size_t k;
 		ssize_t r;
 
+		req = d->role == R_REQ;	/* the first head sets the role */
 		switch (d->st) {
 		case S_RESYNC:
 			k = resync(o, d, p, n);
