@@ -108,19 +108,11 @@ def hop_by_hop(nh):
 
 
 def eth(payload, ethertype, vlans=()):
-    hdr = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01"
-    tags = b""
-    types = list(vlans) + [ethertype]
-    for i, (tpid, vid) in enumerate(vlans):
-        tags += struct.pack("!H", tpid) if i == 0 else b""
-    # build: tpid0 tci0 tpid1 tci1 ... ethertype
-    out = hdr
-    if vlans:
-        for i, (tpid, vid) in enumerate(vlans):
-            out += struct.pack("!HH", tpid, vid)
-    out += struct.pack("!H", ethertype)
-    del types, tags
-    return out + payload
+    """dst, src, then (TPID, TCI) per VLAN tag, outer first, ethertype."""
+    out = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01"
+    for tpid, vid in vlans:
+        out += struct.pack("!HH", tpid, vid)
+    return out + struct.pack("!H", ethertype) + payload
 
 
 def sll(payload, proto):
@@ -574,7 +566,27 @@ SCENARIOS = {
 }
 
 
+FUZZ_LINKS = {LINK_ETH: 0, LINK_SLL: 1, LINK_SLL2: 2, LINK_NULL: 3}
+
+
+def write_fuzz_seed(path, link, frames):
+    """tests/fuzz/fuzz_sensor.c input: link index, then per frame a
+    big-endian u16 length, a u8 time step and the bytes."""
+    out = bytes([FUZZ_LINKS[link]])
+    for _, data in frames:
+        out += struct.pack("!HB", len(data), 0) + data
+    with open(path, "wb") as f:
+        f.write(out)
+
+
 def main():
+    if sys.argv[1] == "--fuzz-seeds":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        for name, fn in SCENARIOS.items():
+            link, frames = fn()
+            write_fuzz_seed(os.path.join(sys.argv[2], name), link,
+                            stamp(frames))
+        return 0
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     for name, fn in SCENARIOS.items():
