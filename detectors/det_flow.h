@@ -45,7 +45,7 @@ struct det_flow {
 	struct det_flow		*lprev;		/* LRU list, newest first */
 	struct det_flow		*lnext;
 	struct det_flow_key	 key;
-	uint64_t		 id;		/* 1, 2, ... in creation order */
+	uint64_t		 id;		/* 1, 2, ... as created */
 	uint64_t		 first_us;
 	uint64_t		 last_us;
 	uint64_t		 pkts[2];	/* sent by endpoint i */
@@ -91,7 +91,7 @@ struct det_flow_counters {
 	uint64_t	ended_idle;
 	uint64_t	evicted;	/* at max_flows or memcap */
 	uint64_t	no_flow;	/* RST or bare ACK without a flow */
-	uint64_t	syn_reuse;	/* SYN with another ISN on a live flow */
+	uint64_t	syn_reuse;	/* SYN, other ISN, live flow */
 };
 
 struct det_flow_table;

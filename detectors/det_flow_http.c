@@ -12,6 +12,7 @@
 #include <string.h>
 
 #define QUEUE_MAX	32	/* pending requests per flow */
+#define PENDING_MAX	65536	/* pending requests, all flows */
 #define HEAD_MAX	65536	/* gb_http default max_head_size */
 #define NHDRS		100
 
@@ -66,6 +67,7 @@ struct det_http_obs {
 	bool			 have_dec;
 	size_t			 head_memcap;
 	size_t			 mem;
+	size_t			 pending;	/* queued requests, all flows */
 	struct det_http_counters c;
 	struct gb_http_limits	 lim;
 	struct gb_http_header	 hdrs[NHDRS];
@@ -501,19 +503,21 @@ q_head(struct http_flow *hf)
 }
 
 static void
-q_pop(struct http_flow *hf)
+q_pop(struct det_http_obs *o, struct http_flow *hf)
 {
 	hf->qhead = (hf->qhead + 1) % QUEUE_MAX;
 	hf->qn--;
+	o->pending--;
 }
 
 static void
 q_push(struct det_http_obs *o, struct http_flow *hf, struct det_sensor_txn *t)
 {
-	if (hf->qn == QUEUE_MAX) {
+	if (hf->qn == QUEUE_MAX ||
+	    (hf->qn > 0 && o->pending >= PENDING_MAX)) {
 		struct det_sensor_txn *old = q_head(hf);
 
-		q_pop(hf);
+		q_pop(o, hf);
 		o->c.queue_overflow++;
 		o->c.unanswered++;
 		old->flags |= DET_TXN_F_NO_RESPONSE;
@@ -521,6 +525,7 @@ q_push(struct det_http_obs *o, struct http_flow *hf, struct det_sensor_txn *t)
 	}
 	hf->q[(hf->qhead + hf->qn) % QUEUE_MAX] = t;
 	hf->qn++;
+	o->pending++;
 }
 
 /* --- message heads --- */
@@ -641,7 +646,7 @@ resp_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 	}
 	o->c.responses++;
 	if (t != NULL) {
-		q_pop(hf);
+		q_pop(o, hf);
 		/* an early answer while the request body still flows */
 		if (hf->d[!from].cur == t)
 			hf->d[!from].cur = NULL;
@@ -914,7 +919,7 @@ obs_data(void *ctx, struct det_flow *f, int from, uint64_t off,
 			/* the answer to the oldest request lost its head */
 			struct det_sensor_txn *t = q_head(hf);
 
-			q_pop(hf);
+			q_pop(o, hf);
 			o->c.responses++;
 			t->flags |= DET_TXN_F_GAP | DET_TXN_F_TRUNCATED;
 			t->ts_resp_us = f->last_us;
@@ -1065,6 +1070,8 @@ obs_fin(void *ctx, struct det_flow *f, int from)
 	d = &hf->d[from];
 	if (d->role == R_RAW)
 		return;
+	if (d->st == S_HEAD && d->hlen > 0)
+		o->c.truncated++;	/* a head cut by FIN */
 	if (d->st == S_BODY_CLOSE)
 		msg_end(o, hf, d, true);
 	else if (d->st == S_BODY_LEN || d->st == S_BODY_CHUNKED) {
@@ -1101,7 +1108,7 @@ obs_end(void *ctx, struct det_flow *f, enum det_flow_end why)
 		}
 	}
 	while ((t = q_head(hf)) != NULL) {
-		q_pop(hf);
+		q_pop(o, hf);
 		o->c.unanswered++;
 		t->flags |= DET_TXN_F_NO_RESPONSE;
 		txn_emit(o, t);

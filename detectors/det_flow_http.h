@@ -23,6 +23,11 @@
  *                 accepts the coding; otherwise it is not inspected, and
  *                 counted so (not_inspected), never silently skipped
  *
+ * Bounded: at most 32 requests wait for answers per connection and 65536
+ * over all (beyond that the oldest of the connection is given up, counted
+ * in queue_overflow), heads are held up to 64 KiB each and head_memcap in
+ * all, one det_stream per direction.
+ *
  * Nothing here logs: values are counted, and samples are masked
  * (core/gb_mask) before they are stored in a transaction. The request
  * target is scanned too, and identifiers in it are masked in txn->path.
@@ -56,12 +61,12 @@ enum det_txn_kind {
 
 /* Transaction flags. */
 #define DET_TXN_F_GAP		0x001	/* bytes missing: counts are a floor */
-#define DET_TXN_F_NO_REQUEST	0x002	/* response whose request was not seen */
+#define DET_TXN_F_NO_REQUEST	0x002	/* request not seen */
 #define DET_TXN_F_NO_RESPONSE	0x004	/* request never answered in capture */
 #define DET_TXN_F_NOT_INSPECTED	0x008	/* a body coding we could not decode */
 #define DET_TXN_F_TRUNCATED	0x010	/* message cut (flow ended inside) */
-#define DET_TXN_F_ANOMALY	0x020	/* LENIENT accepted what STRICT refuses */
-#define DET_TXN_F_CUT		0x040	/* method/host/path/consumer shortened */
+#define DET_TXN_F_ANOMALY	0x020	/* LENIENT took what STRICT refuses */
+#define DET_TXN_F_CUT		0x040	/* a string was shortened */
 #define DET_TXN_F_PARSE_ERROR	0x080	/* a body framing error ended it */
 #define DET_TXN_F_TUNNEL	0x100	/* 101 / CONNECT: raw from here on */
 
@@ -88,7 +93,7 @@ struct det_sensor_txn {
 	enum det_txn_kind	 kind;
 	const struct det_flow	*flow;		/* key, id, client endpoint */
 	uint64_t		 ts_req_us;	/* first byte of the request */
-	uint64_t		 ts_resp_us;	/* ... of the response; 0: none */
+	uint64_t		 ts_resp_us;	/* of the response; 0: none */
 	char			 method[DET_TXN_METHOD_MAX];
 	char			 host[DET_TXN_HOST_MAX];
 	char			 path[DET_TXN_PATH_MAX];	/* masked */

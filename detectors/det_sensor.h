@@ -42,7 +42,7 @@ struct det_sensor_conf {
 	size_t			 head_memcap;	/* HTTP heads; 64 MiB */
 	const char		*sensor_id;	/* in output; borrowed */
 	FILE			*json;		/* transactions; NULL: none */
-	bool			 json_all;	/* also those without findings */
+	bool			 json_all;	/* also without findings */
 };
 
 /* Capture-side counters, filled by det_sensor_cap.c (pcap_stats). */

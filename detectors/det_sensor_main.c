@@ -156,7 +156,8 @@ main(int argc, char *argv[])
 
 	det_sensor_conf_default(&conf);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'i':
 			cc.iface = optarg;
@@ -296,11 +297,13 @@ main(int argc, char *argv[])
 		gb_error("out of memory");
 		goto out;
 	}
-	if (json_path != NULL && (conf.json = open_out(json_path, "a")) == NULL) {
+	if (json_path != NULL &&
+	    (conf.json = open_out(json_path, "a")) == NULL) {
 		gb_error("%s: %s", json_path, strerror(errno));
 		goto out;
 	}
-	if (stats_path != NULL && (stats_fp = open_out(stats_path, "w")) == NULL) {
+	if (stats_path != NULL &&
+	    (stats_fp = open_out(stats_path, "w")) == NULL) {
 		gb_error("%s: %s", stats_path, strerror(errno));
 		goto out;
 	}

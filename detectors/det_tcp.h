@@ -64,8 +64,8 @@ struct det_tcp_half {
 	bool			 started;	/* next_seq is known */
 	bool			 fin;		/* FIN seen; fin_off valid */
 	bool			 closed;	/* all bytes through FIN out */
-	uint32_t		 next_seq;	/* sequence number of next_off */
-	uint64_t		 next_off;	/* next stream offset to hand out */
+	uint32_t		 next_seq;	/* seq. number of next_off */
+	uint64_t		 next_off;	/* next offset to hand out */
 	uint64_t		 fin_off;
 	struct det_tcp_seg	*q;		/* queued, sorted, disjoint */
 	size_t			 queued;	/* bytes in q */

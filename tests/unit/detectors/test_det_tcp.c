@@ -158,7 +158,7 @@ test_gap_by_ack(void **state)
 	assert_int_equal(o.gaps, 1);
 	assert_int_equal(o.gap_bytes, 5);
 	det_tcp_half_ack(&c, &h, 1000 + 1 + 21, collect, &o);
-	assert_int_equal(o.len, 30);		/* rest of the hole, the queue */
+	assert_int_equal(o.len, 30);	/* rest of the hole, the queue */
 	assert_int_equal(o.gaps, 2);
 	assert_int_equal(o.gap_bytes, 10);
 	assert_memory_equal(o.buf + 20, text + 20, 10);
