@@ -248,6 +248,24 @@ txn_copy(struct det_sensor_txn *t, char *dst, size_t cap, const char *s,
 	dst[n] = '\0';
 }
 
+/*
+ * gb_mask() keeps the first character of an e-mail local part, so a
+ * one-character local part comes out whole: mask what gb_mask left clear
+ * before the '@' (or everything, for other types) when it masked nothing.
+ */
+static void
+mask_more(char *m)
+{
+	char *at = strchr(m, '@'), *p;
+
+	if (strchr(m, '*') != NULL)
+		return;
+	for (p = m; *p != '\0' && (at == NULL || p < at); p++)
+		if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z'))
+			*p = '*';
+}
+
 static void
 on_finding(const struct det_finding *fd, void *arg)
 {
@@ -268,6 +286,7 @@ on_finding(const struct det_finding *fd, void *arg)
 		s->type = fd->type;
 		s->in_request = fa->req;
 		gb_mask(s->masked, sizeof(s->masked), fd->value, fd->vlen);
+		mask_more(s->masked);
 	}
 }
 
@@ -291,6 +310,7 @@ on_path_finding(const struct det_finding *fd, void *arg)
 	if (n > pa->len - off)
 		n = pa->len - off;
 	gb_mask(m, sizeof(m), pa->path + off, n);
+	mask_more(m);
 	memcpy(pa->path + off, m, n);
 }
 
