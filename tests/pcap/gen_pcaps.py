@@ -555,6 +555,58 @@ def sc_wrap():
                       simple(c, request("/wrap"), response(body), 4)]
 
 
+def sc_lenient():
+    """What the gateway refuses but a sensor must follow: bare LF line ends
+    and an obs-fold in a request, Content-Length beside chunked in a
+    response (chunked frames it, as RFC 9112 6.3 says)."""
+    c = Conv()
+    body = json_body(people(27, 2))
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"GET /lenient HTTP/1.1\nHost: api.example.go.id\n"
+                       b"X-Note: folded\n  value\n\n"))
+    pkts.append(c.sseg(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n" + chunk(body)))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_tunnel():
+    """CONNECT, 200, then the tunnel's bytes are scanned raw."""
+    c = Conv(sport=3128)
+    niks = people(28, 2)
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"CONNECT api.example.go.id:443 HTTP/1.1\r\n"
+                       b"Host: api.example.go.id:443\r\n\r\n"))
+    pkts.append(c.sseg(b"HTTP/1.1 200 Connection established\r\n\r\n"))
+    pkts.append(c.cseg(b"\x16\x03\x01 not really tls nik=%s\n" %
+                       niks[0].encode()))
+    pkts.append(c.sseg(b"\x17\x03\x03 payload nik=%s\n" % niks[1].encode()))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_snap():
+    """Written with a 150-byte snap length: each response segment loses its
+    tail, the stream has gaps where the bytes were cut."""
+    body = json_body(people(29, 6))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/snap"), response(body), 2)]
+
+
+def sc_evict():
+    """Two connections interleaved; run with --max-flows 1."""
+    a, b = Conv(cport=41000), Conv(cport=42000)
+    pa = simple(a, request("/first"), response(json_body(people(30, 1))), 1)
+    pb = simple(b, request("/second"), response(json_body(people(31, 1))),
+                1)
+    out = []
+    for x, y in zip(pa, pb):
+        out += [x, y]
+    return LINK_ETH, [eth(p, 0x0800) for p in out]
+
+
 SCENARIOS = {
     "basic": sc_basic, "chunked": sc_chunked, "pipeline": sc_pipeline,
     "reorder": sc_reorder, "retrans": sc_retrans, "overlap": sc_overlap,
@@ -562,7 +614,8 @@ SCENARIOS = {
     "sll2": sc_sll2, "null": sc_null, "frag4": sc_frag4, "frag6": sc_frag6,
     "port": sc_port, "raw": sc_raw, "pcapng": sc_pcapng, "gzip": sc_gzip,
     "status": sc_status, "consumer": sc_consumer, "midstream": sc_midstream,
-    "wrap": sc_wrap,
+    "wrap": sc_wrap, "lenient": sc_lenient, "tunnel": sc_tunnel,
+    "snap": sc_snap, "evict": sc_evict,
 }
 
 
@@ -594,6 +647,9 @@ def main():
         ts = stamp(frames)
         if name == "pcapng":
             write_pcapng(os.path.join(out, name + ".pcapng"), link, ts)
+        elif name == "snap":
+            write_pcap(os.path.join(out, name + ".pcap"), link, ts,
+                       snaplen=150)
         else:
             write_pcap(os.path.join(out, name + ".pcap"), link, ts)
     return 0
