@@ -9,12 +9,14 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 struct det_sensor_cap {
@@ -202,9 +204,7 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 			next = gb_now_ms() + stats_ms;
 		}
 	}
-	if (c->live)
-		log_stats(c, s, &prev, drop_warn_pct);
-	return 0;
+	return 0;	/* main() logs the final counters */
 }
 
 int
@@ -213,8 +213,25 @@ det_sensor_drop_privileges(const char *user)
 	struct passwd *pw;
 
 	if (getuid() != 0 && geteuid() != 0) {
+		/*
+		 * Started unprivileged with capabilities (systemd's
+		 * AmbientCapabilities=CAP_NET_RAW): the capture is open, so
+		 * give them all up.
+		 */
+		struct __user_cap_header_struct hdr = {
+			_LINUX_CAPABILITY_VERSION_3, 0
+		};
+		struct __user_cap_data_struct data[2];
+
+		memset(data, 0, sizeof(data));
+		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (syscall(SYS_capset, &hdr, data) == -1) {
+			gb_error("cannot drop capabilities: %s",
+			    strerror(errno));
+			return -1;
+		}
 		(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		return 0;	/* nothing to drop (e.g. CAP_NET_RAW only) */
+		return 0;
 	}
 	if (user == NULL)
 		user = "nobody";

@@ -92,6 +92,12 @@ def main():
                     uid = [ln for ln in f if ln.startswith("Uid:")][0]
                 check(uid.split()[1:] == ["65534"] * 4,
                       "runs as nobody after opening the capture", uid)
+                with open(f"/proc/{p.pid}/status") as f:
+                    caps = {ln.split(":")[0]: ln.split()[1] for ln in f
+                            if ln.startswith("Cap")}
+                check(int(caps["CapEff"], 16) == 0 and
+                      int(caps["CapPrm"], 16) == 0,
+                      "no capabilities left", caps)
             except OSError as e:
                 check(False, "read /proc status", e)
             for i in range(3):
