@@ -156,6 +156,13 @@ det_sensor_finish(struct det_sensor *s)
 	det_flow_flush(s->flows);
 }
 
+void
+det_sensor_flush(struct det_sensor *s)
+{
+	if (s->conf.json != NULL && fflush(s->conf.json) == EOF)
+		s->json_errors++;
+}
+
 uint64_t
 det_sensor_frames(const struct det_sensor *s)
 {

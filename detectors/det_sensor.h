@@ -106,7 +106,10 @@ int	det_sensor_txn_json(struct gb_buf *out, const struct det_sensor_txn *t,
 int	det_sensor_stats_json(const struct det_sensor *s,
 	    const struct det_sensor_capstats *cap, struct gb_buf *out);
 
-/* Frames seen, and frames that were not IP/TCP or were malformed. */
+/* Push buffered transaction lines to conf->json (fflush). */
+void	det_sensor_flush(struct det_sensor *s);
+
+/* Frames seen, and transactions handed to the handler. */
 uint64_t det_sensor_frames(const struct det_sensor *s);
 uint64_t det_sensor_txns(const struct det_sensor *s);
 

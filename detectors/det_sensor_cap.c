@@ -185,6 +185,7 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 	struct loop_arg la = { s, c->dlt };
 	struct det_sensor_capstats prev;
 	uint64_t next = stats_ms ? gb_now_ms() + stats_ms : 0;
+	uint64_t flush_at = gb_now_ms() + 1000, now;
 	int n;
 
 	memset(&prev, 0, sizeof(prev));
@@ -199,9 +200,14 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 			break;
 		if (n == 0 && !c->live)
 			break;		/* end of file */
-		if (next != 0 && gb_now_ms() >= next) {
+		now = gb_now_ms();
+		if (c->live && now >= flush_at) {	/* lines out within 1 s */
+			det_sensor_flush(s);
+			flush_at = now + 1000;
+		}
+		if (next != 0 && now >= next) {
 			log_stats(c, s, &prev, drop_warn_pct);
-			next = gb_now_ms() + stats_ms;
+			next = now + stats_ms;
 		}
 	}
 	return 0;	/* main() logs the final counters */
