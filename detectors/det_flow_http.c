@@ -1000,7 +1000,7 @@ obs_data(void *ctx, struct det_flow *f, int from, uint64_t off,
 					hbuf_reset(o, d);
 					break;
 				}
-				if (r == 0) {
+				if (r == 0 && take > 0) {
 					d->last_len = d->hlen;
 					p += take;
 					n -= take;
