@@ -130,6 +130,18 @@ det_sensor_set_decoder(struct det_sensor *s,
 }
 
 void
+det_sensor_tick(struct det_sensor *s, uint64_t now_us)
+{
+	if (now_us < s->last_tick_us || now_us - s->last_tick_us < TICK_US)
+		return;
+	if (s->last_tick_us != 0) {
+		det_flow_expire(s->flows, now_us);
+		det_pkt_expire(s->pkt, now_us);
+	}
+	s->last_tick_us = now_us;
+}
+
+void
 det_sensor_frame(struct det_sensor *s, int dlt, uint64_t ts_us,
     const uint8_t *p, size_t caplen)
 {
@@ -139,13 +151,7 @@ det_sensor_frame(struct det_sensor *s, int dlt, uint64_t ts_us,
 		s->ts_backwards++;
 		ts_us = s->last_tick_us;	/* the clock only moves on */
 	}
-	if (ts_us - s->last_tick_us >= TICK_US) {
-		if (s->last_tick_us != 0) {
-			det_flow_expire(s->flows, ts_us);
-			det_pkt_expire(s->pkt, ts_us);
-		}
-		s->last_tick_us = ts_us;
-	}
+	det_sensor_tick(s, ts_us);
 	if (det_pkt_decode(s->pkt, dlt, ts_us, p, caplen, &pkt) == 1)
 		(void)det_flow_packet(s->flows, &pkt);
 }

@@ -87,6 +87,12 @@ void	det_sensor_set_decoder(struct det_sensor *s,
 void	det_sensor_frame(struct det_sensor *s, int dlt, uint64_t ts_us,
 	    const uint8_t *p, size_t caplen);
 
+/*
+ * Let time pass without a frame (a quiet live capture): expire idle flows
+ * and fragments as of now_us (the capture clock: wall time when live).
+ */
+void	det_sensor_tick(struct det_sensor *s, uint64_t now_us);
+
 /* End of input: flush every flow (timeouts use capture time, so an
    offline file ends with its flows still open). */
 void	det_sensor_finish(struct det_sensor *s);

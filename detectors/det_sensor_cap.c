@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 struct det_sensor_cap {
@@ -202,6 +203,11 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 			break;		/* end of file */
 		now = gb_now_ms();
 		if (c->live && now >= flush_at) {	/* lines out within 1 s */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			det_sensor_tick(s, (uint64_t)ts.tv_sec * 1000000 +
+			    (uint64_t)ts.tv_nsec / 1000);
 			det_sensor_flush(s);
 			flush_at = now + 1000;
 		}
