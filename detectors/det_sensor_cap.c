@@ -205,9 +205,11 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 		if (c->live && now >= flush_at) {	/* lines out within 1 s */
 			struct timespec ts;
 
+			/* a second behind: frames still in the kernel
+			   buffer must not look older than the clock */
 			clock_gettime(CLOCK_REALTIME, &ts);
 			det_sensor_tick(s, (uint64_t)ts.tv_sec * 1000000 +
-			    (uint64_t)ts.tv_nsec / 1000);
+			    (uint64_t)ts.tv_nsec / 1000 - 1000000);
 			det_sensor_flush(s);
 			flush_at = now + 1000;
 		}
