@@ -15,6 +15,7 @@
 #define PENDING_MAX	65536	/* pending requests, all flows */
 #define HEAD_MAX	65536	/* gb_http default max_head_size */
 #define NHDRS		100
+#define H2_PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 enum role {
 	R_UNKNOWN = 0,
@@ -961,6 +962,18 @@ obs_data(void *ctx, struct det_flow *f, int from, uint64_t off,
 			n -= k;
 			break;
 		case S_HEAD:
+			if (d->hlen == 0 && d->role != R_RESP &&
+			    n >= sizeof(H2_PREFACE) - 1 &&
+			    memcmp(p, H2_PREFACE, sizeof(H2_PREFACE) - 1) ==
+			    0) {
+				/* HTTP/2 with prior knowledge: binary
+				   frames, scanned raw both ways */
+				o->c.h2_preface++;
+				go_raw(o, f, hf, from);
+				go_raw(o, f, hf, !from);
+				raw_feed(o, f, hf, from, p, n);
+				return;
+			}
 			if (d->hlen == 0) {
 				r = parse_head(o, f, hf, from,
 				    (const char *)p, n, 0);

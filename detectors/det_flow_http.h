@@ -8,8 +8,9 @@
  * to a handler.
  *
  *   recognition   a direction is HTTP when its first bytes parse as a
- *                 request or a status line, on any port; anything else is
- *                 scanned raw as one document per direction
+ *                 request or a status line, on any port; anything else
+ *                 (HTTP/2 prior knowledge included) is scanned raw as one
+ *                 document per direction
  *   framing       Content-Length, chunked, read-until-close; HEAD, 1xx,
  *                 204, 304 have no body; 1xx heads are skipped; 101 and a
  *                 2xx answer to CONNECT turn the connection into a raw
@@ -174,6 +175,7 @@ struct det_http_counters {
 	uint64_t	unanswered;	/* requests never answered */
 	uint64_t	queue_overflow;	/* pending requests beyond the cap */
 	uint64_t	tunnels;
+	uint64_t	h2_preface;	/* HTTP/2 prior knowledge: raw */
 	uint64_t	truncated;	/* messages cut by the flow's end */
 	uint64_t	bodies_scanned;
 	uint64_t	body_bytes_scanned;	/* decoded bytes scanned */

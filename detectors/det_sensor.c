@@ -379,6 +379,7 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("unanswered", h->unanswered);
 	J("queue_overflow", h->queue_overflow);
 	J("tunnels", h->tunnels);
+	J("h2_preface", h->h2_preface);
 	J("truncated", h->truncated);
 	J("bodies_scanned", h->bodies_scanned);
 	J("body_bytes_scanned", h->body_bytes_scanned);
