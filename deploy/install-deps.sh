@@ -5,8 +5,9 @@
 #   run    what the quick start needs to build and run gerbang (default)
 #   build  the same (kept as an alias)
 #   test   plus clang (sanitizer and fuzz build), cmocka and test peers
-#   bench  plus the peers the benchmarks compare against (nginx, haproxy, wrk,
-#          PCRE2 and Vectorscan for bench_scan)
+#   bench  plus the peers the benchmarks compare against (nginx, haproxy, wrk;
+#          PCRE2 and Vectorscan for bench_scan; tshark and ngrep beside
+#          gerbang-sensor)
 # Idempotent: when everything is installed it changes nothing and does not
 # touch the network.
 set -eu
@@ -18,7 +19,7 @@ python3 ca-certificates"
 case $profile in
 run|build) ;;
 test) pkgs="$pkgs clang lld llvm libclang-rt-14-dev procps libmaxmind-db-writer-perl" ;;
-bench) pkgs="$pkgs clang nginx-light haproxy wrk procps libpcre2-dev libvectorscan-dev" ;;
+bench) pkgs="$pkgs clang nginx-light haproxy wrk procps libpcre2-dev libvectorscan-dev tshark ngrep time" ;;
 *) echo "usage: $0 [run|build|test|bench]" >&2; exit 2 ;;
 esac
 

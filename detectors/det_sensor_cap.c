@@ -1,0 +1,270 @@
+/*
+ * det_sensor_cap.c: libpcap capture (live or offline), the capture loop,
+ * periodic health logs, and dropping privileges. See det_sensor.h.
+ */
+#include "detectors/det_sensor.h"
+
+#include "core/gb_log.h"
+#include "core/gb_util.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pcap/pcap.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+struct det_sensor_cap {
+	pcap_t			*p;
+	bool			 live;
+	int			 dlt;
+	volatile sig_atomic_t	 stop;
+};
+
+/* Frames handed to the sensor per pcap_dispatch() call. */
+#define DISPATCH_BATCH	256
+
+int
+det_sensor_cap_open(const struct det_capture_conf *cc,
+    struct det_sensor_cap **out, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct det_sensor_cap *c;
+	struct bpf_program prog;
+	int rc;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cc->file != NULL) {
+		c->p = pcap_open_offline_with_tstamp_precision(cc->file,
+		    PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+		if (c->p == NULL) {
+			snprintf(err, errlen, "%s", ebuf);
+			free(c);
+			return -1;
+		}
+	} else {
+		c->live = true;
+		if ((c->p = pcap_create(cc->iface, ebuf)) == NULL) {
+			snprintf(err, errlen, "%s", ebuf);
+			free(c);
+			return -1;
+		}
+		(void)pcap_set_snaplen(c->p, cc->snaplen);
+		(void)pcap_set_promisc(c->p, cc->promisc ? 1 : 0);
+		(void)pcap_set_buffer_size(c->p, cc->buffer);
+		(void)pcap_set_immediate_mode(c->p, cc->immediate ? 1 : 0);
+		(void)pcap_set_timeout(c->p, 100);
+		rc = pcap_activate(c->p);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: %s", cc->iface,
+			    rc == PCAP_ERROR ? pcap_geterr(c->p) :
+			    pcap_statustostr(rc));
+			pcap_close(c->p);
+			free(c);
+			return -1;
+		}
+		if (rc > 0)
+			gb_warn("%s: %s", cc->iface, pcap_statustostr(rc));
+	}
+	c->dlt = pcap_datalink(c->p);
+	if (det_pkt_dlt_str(c->dlt) == NULL)
+		gb_warn("link type %s (%d) is not decoded: every frame will "
+		    "be counted as link_unsupported",
+		    pcap_datalink_val_to_name(c->dlt) ?
+		    pcap_datalink_val_to_name(c->dlt) : "?", c->dlt);
+	if (cc->filter != NULL && cc->filter[0] != '\0') {
+		if (pcap_compile(c->p, &prog, cc->filter, 1,
+		    PCAP_NETMASK_UNKNOWN) == -1 ||
+		    pcap_setfilter(c->p, &prog) == -1) {
+			snprintf(err, errlen, "filter \"%s\": %s", cc->filter,
+			    pcap_geterr(c->p));
+			pcap_close(c->p);
+			free(c);
+			return -1;
+		}
+		pcap_freecode(&prog);
+	}
+	*out = c;
+	return 0;
+}
+
+void
+det_sensor_cap_close(struct det_sensor_cap *c)
+{
+	if (c == NULL)
+		return;
+	pcap_close(c->p);
+	free(c);
+}
+
+int
+det_sensor_cap_dlt(const struct det_sensor_cap *c)
+{
+	return c->dlt;
+}
+
+void
+det_sensor_cap_stop(struct det_sensor_cap *c)
+{
+	c->stop = 1;
+	pcap_breakloop(c->p);
+}
+
+void
+det_sensor_cap_stats(struct det_sensor_cap *c, struct det_sensor_capstats *st)
+{
+	struct pcap_stat ps;
+
+	memset(st, 0, sizeof(*st));
+	if (!c->live)
+		return;
+	st->live = true;
+	if (pcap_stats(c->p, &ps) == 0) {
+		st->received = ps.ps_recv;
+		st->dropped = ps.ps_drop;
+		st->if_dropped = ps.ps_ifdrop;
+	}
+}
+
+struct loop_arg {
+	struct det_sensor	*s;
+	int			 dlt;
+};
+
+static void
+on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct loop_arg *la = (struct loop_arg *)user;
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000 +
+	    (uint64_t)h->ts.tv_usec;
+
+	det_sensor_frame(la->s, la->dlt, ts, bytes, h->caplen);
+}
+
+static void
+log_stats(struct det_sensor_cap *c, struct det_sensor *s,
+    struct det_sensor_capstats *prev, double drop_warn_pct)
+{
+	struct det_sensor_capstats st;
+	struct gb_buf b;
+	uint64_t recv, drop;
+
+	det_sensor_cap_stats(c, &st);
+	gb_buf_init(&b, 1u << 16);
+	if (det_sensor_stats_json(s, &st, &b) == 0 && gb_buf_cstr(&b) != NULL)
+		gb_info("stats %.*s", (int)(gb_buf_used(&b) - 1),
+		    (const char *)gb_buf_head(&b));
+	gb_buf_free(&b);
+	if (st.live) {
+		/* pcap counters are 32-bit on Linux and may wrap. */
+		recv = (uint32_t)(st.received - prev->received);
+		drop = (uint32_t)(st.dropped - prev->dropped);
+		if (drop > 0 && (double)drop * 100.0 >
+		    drop_warn_pct * (double)(recv + drop))
+			gb_warn("capture dropped %llu of %llu packets since "
+			    "the last report (more than %.2f%%): raise -B or "
+			    "narrow -f", (unsigned long long)drop,
+			    (unsigned long long)(recv + drop), drop_warn_pct);
+	}
+	*prev = st;
+}
+
+int
+det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
+    uint64_t stats_ms, double drop_warn_pct)
+{
+	struct loop_arg la = { s, c->dlt };
+	struct det_sensor_capstats prev;
+	uint64_t next = stats_ms ? gb_now_ms() + stats_ms : 0;
+	uint64_t flush_at = gb_now_ms() + 1000, now;
+	int n;
+
+	memset(&prev, 0, sizeof(prev));
+	while (!c->stop) {
+		n = pcap_dispatch(c->p, DISPATCH_BATCH, on_packet,
+		    (u_char *)&la);
+		if (n == PCAP_ERROR) {
+			gb_error("capture: %s", pcap_geterr(c->p));
+			return -1;
+		}
+		if (n == PCAP_ERROR_BREAK)
+			break;
+		if (n == 0 && !c->live)
+			break;		/* end of file */
+		now = gb_now_ms();
+		if (c->live && now >= flush_at) {	/* lines out within 1 s */
+			struct timespec ts;
+
+			/* a second behind: frames still in the kernel
+			   buffer must not look older than the clock */
+			clock_gettime(CLOCK_REALTIME, &ts);
+			det_sensor_tick(s, (uint64_t)ts.tv_sec * 1000000 +
+			    (uint64_t)ts.tv_nsec / 1000 - 1000000);
+			det_sensor_flush(s);
+			flush_at = now + 1000;
+		}
+		if (next != 0 && now >= next) {
+			log_stats(c, s, &prev, drop_warn_pct);
+			next = now + stats_ms;
+		}
+	}
+	return 0;	/* main() logs the final counters */
+}
+
+int
+det_sensor_drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (getuid() != 0 && geteuid() != 0) {
+		/*
+		 * Started unprivileged with capabilities (systemd's
+		 * AmbientCapabilities=CAP_NET_RAW): the capture is open, so
+		 * give them all up.
+		 */
+		struct __user_cap_header_struct hdr = {
+			_LINUX_CAPABILITY_VERSION_3, 0
+		};
+		struct __user_cap_data_struct data[2];
+
+		memset(data, 0, sizeof(data));
+		(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (syscall(SYS_capset, &hdr, data) == -1) {
+			gb_error("cannot drop capabilities: %s",
+			    strerror(errno));
+			return -1;
+		}
+		(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		return 0;
+	}
+	if (user == NULL)
+		user = "nobody";
+	if ((pw = getpwnam(user)) == NULL) {
+		gb_error("user \"%s\" does not exist", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
+		gb_error("cannot drop privileges to %s: %s", user,
+		    strerror(errno));
+		return -1;
+	}
+	if (pw->pw_uid != 0 && setuid(0) != -1) {
+		gb_error("privileges were not dropped");
+		return -1;
+	}
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return 0;
+}

@@ -1,0 +1,659 @@
+#!/usr/bin/env python3
+"""Generate the sensor's golden captures (tests/pcap/TESTLIST) into a folder.
+
+usage: gen_pcaps.py OUTDIR
+
+Packets are built byte by byte with struct (IPv4, IPv6 and its extension
+headers, TCP with real checksums, Ethernet, 802.1Q/QinQ, Linux cooked v1/v2,
+BSD null) and written as pcap or pcapng, so every byte of a test input is
+visible here. Personal data comes from deploy/demo/pii_gen.py with fixed
+seeds; each scenario records what it put in the traffic, which is what the
+expected files in tests/pcap/expected/ state.
+"""
+import json
+import os
+import random
+import struct
+import sys
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "deploy", "demo"))
+import pii_gen  # noqa: E402
+
+LINK_NULL, LINK_ETH, LINK_SLL, LINK_SLL2 = 0, 1, 113, 276
+BASE_TS = 1700000000.0
+
+
+# --- writers ---------------------------------------------------------------
+
+def write_pcap(path, linktype, frames, snaplen=262144):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen,
+                            linktype))
+        for ts, data in frames:
+            sec = int(ts)
+            usec = int(round((ts - sec) * 1e6))
+            cap = data[:snaplen]
+            f.write(struct.pack("<IIII", sec, usec, len(cap), len(data)))
+            f.write(cap)
+
+
+def _block(btype, body):
+    pad = (-len(body)) % 4
+    total = 12 + len(body) + pad
+    return (struct.pack("<II", btype, total) + body + b"\0" * pad +
+            struct.pack("<I", total))
+
+
+def write_pcapng(path, linktype, frames):
+    with open(path, "wb") as f:
+        f.write(_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+        f.write(_block(1, struct.pack("<HHI", linktype, 0, 262144)))
+        for ts, data in frames:
+            t = int(round(ts * 1e6))
+            f.write(_block(6, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF,
+                                          len(data), len(data)) + data))
+
+
+# --- layers ----------------------------------------------------------------
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def addr(a):
+    import ipaddress
+    return ipaddress.ip_address(a).packed
+
+
+def tcp(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    fl = 0
+    for ch, bit in (("F", 1), ("S", 2), ("R", 4), ("P", 8), ("A", 16)):
+        if ch in flags:
+            fl |= bit
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
+                      ack & 0xFFFFFFFF, 5 << 4, fl, 65535, 0, 0)
+    seg = hdr + payload
+    s, d = addr(src), addr(dst)
+    if len(s) == 4:
+        pseudo = s + d + struct.pack("!BBH", 0, 6, len(seg))
+    else:
+        pseudo = s + d + struct.pack("!IxxxB", len(seg), 6)
+    c = csum(pseudo + seg)
+    return seg[:16] + struct.pack("!H", c) + seg[18:]
+
+
+def ip4(src, dst, payload, proto=6, ident=1, mf=False, off=0):
+    fo = (0x2000 if mf else 0) | (off // 8)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident,
+                      fo, 64, proto, 0, addr(src), addr(dst))
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def ip6(src, dst, payload, nh=6, ext=b""):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(ext) + len(payload), nh,
+                       64, addr(src), addr(dst)) + ext + payload
+
+
+def hop_by_hop(nh):
+    # next header, length 0 (8 bytes), PadN option of 4 bytes
+    return struct.pack("!BBBB4s", nh, 0, 1, 4, b"\0" * 4)
+
+
+def eth(payload, ethertype, vlans=()):
+    """dst, src, then (TPID, TCI) per VLAN tag, outer first, ethertype."""
+    out = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01"
+    for tpid, vid in vlans:
+        out += struct.pack("!HH", tpid, vid)
+    return out + struct.pack("!H", ethertype) + payload
+
+
+def sll(payload, proto):
+    return struct.pack("!HHH8sH", 0, 1, 6, b"\x02\0\0\0\0\x01\0\0",
+                       proto) + payload
+
+
+def sll2(payload, proto):
+    return struct.pack("!HHIHBB8s", proto, 0, 2, 1, 0, 6,
+                       b"\x02\0\0\0\0\x01\0\0") + payload
+
+
+def null(payload, af):
+    return struct.pack("<I", af) + payload
+
+
+# --- conversations ---------------------------------------------------------
+
+class Conv:
+    """One TCP connection; builds IP packets with running sequence numbers."""
+
+    def __init__(self, c="10.0.0.1", s="10.0.0.2", cport=40000, sport=80,
+                 isn_c=1000, isn_s=5000):
+        self.c, self.s, self.cport, self.sport = c, s, cport, sport
+        self.cseq, self.sseq = isn_c, isn_s
+        self.v6 = ":" in c
+        self.ident = 100
+
+    def ip(self, src, dst, seg):
+        self.ident += 1
+        if self.v6:
+            return ip6(src, dst, seg)
+        return ip4(src, dst, seg, ident=self.ident)
+
+    def handshake(self):
+        out = [self.ip(self.c, self.s, tcp(self.c, self.s, self.cport,
+                                           self.sport, self.cseq, 0, "S"))]
+        out.append(self.ip(self.s, self.c, tcp(self.s, self.c, self.sport,
+                                               self.cport, self.sseq,
+                                               self.cseq + 1, "SA")))
+        self.cseq += 1
+        self.sseq += 1
+        out.append(self.ip(self.c, self.s, tcp(self.c, self.s, self.cport,
+                                               self.sport, self.cseq,
+                                               self.sseq, "A")))
+        return out
+
+    def cseg(self, data, seq=None, advance=True, flags="PA"):
+        s = self.cseq if seq is None else seq
+        p = self.ip(self.c, self.s, tcp(self.c, self.s, self.cport,
+                                        self.sport, s, self.sseq, flags,
+                                        data))
+        if advance:
+            self.cseq += len(data)
+        return p
+
+    def sseg(self, data, seq=None, advance=True, flags="PA"):
+        s = self.sseq if seq is None else seq
+        p = self.ip(self.s, self.c, tcp(self.s, self.c, self.sport,
+                                        self.cport, s, self.cseq, flags,
+                                        data))
+        if advance:
+            self.sseq += len(data)
+        return p
+
+    def cack(self):
+        return self.ip(self.c, self.s, tcp(self.c, self.s, self.cport,
+                                           self.sport, self.cseq, self.sseq,
+                                           "A"))
+
+    def close(self):
+        out = [self.cseg(b"", flags="FA")]
+        self.cseq += 1
+        out.append(self.sseg(b"", flags="FA"))
+        self.sseq += 1
+        out.append(self.cack())
+        return out
+
+
+def stamp(pkts, start=0.0):
+    return [(BASE_TS + start + i * 0.001, p) for i, p in enumerate(pkts)]
+
+
+# --- content -----------------------------------------------------------------
+
+def people(seed, n):
+    rng = random.Random(seed)
+    regions = pii_gen.load_regions()
+    return [pii_gen.make_nik(rng, regions=regions) for _ in range(n)]
+
+
+def json_body(niks):
+    return json.dumps({"data": [{"nama": "Warga %d" % i, "nik": n}
+                                for i, n in enumerate(niks)]}).encode()
+
+
+def request(path, host="api.example.go.id", method="GET", extra=b"",
+            body=b""):
+    h = b"%s %s HTTP/1.1\r\nHost: %s\r\n" % (method.encode(), path.encode(),
+                                             host.encode())
+    if body:
+        h += b"Content-Length: %d\r\n" % len(body)
+    return h + extra + b"\r\n" + body
+
+
+def response(body, status=200, extra=b"", chunked=False, no_body=False,
+             length=None):
+    h = b"HTTP/1.1 %d OK\r\nContent-Type: application/json\r\n" % status
+    if chunked:
+        h += b"Transfer-Encoding: chunked\r\n" + extra + b"\r\n"
+        return h + chunk(body)
+    n = len(body) if length is None else length
+    h += b"Content-Length: %d\r\n" % n + extra + b"\r\n"
+    return h if no_body else h + body
+
+
+def chunk(body, size=37):
+    out = b""
+    for i in range(0, len(body), size):
+        part = body[i:i + size]
+        out += b"%x\r\n%s\r\n" % (len(part), part)
+    return out + b"0\r\n\r\n"
+
+
+def split(data, n):
+    k = (len(data) + n - 1) // n
+    return [data[i:i + k] for i in range(0, len(data), k)]
+
+
+def simple(conv, req, resp, nresp=1):
+    pkts = conv.handshake()
+    pkts.append(conv.cseg(req))
+    for part in split(resp, nresp):
+        pkts.append(conv.sseg(part))
+    pkts.append(conv.cack())
+    pkts += conv.close()
+    return pkts
+
+
+# --- scenarios -----------------------------------------------------------------
+
+def sc_basic():
+    body = json_body(people(1, 3))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/api/penduduk"),
+                             response(body), 3)]
+
+
+def sc_chunked():
+    body = json_body(people(2, 2))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/api/keluarga"),
+                             response(body, chunked=True), 4)]
+
+
+def sc_pipeline():
+    c = Conv()
+    a, b2 = json_body(people(3, 1)), json_body(people(4, 2))
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/a") + request("/b", method="HEAD") +
+                       request("/c")))
+    pkts.append(c.sseg(response(a) + response(b"", length=5000,
+                                              no_body=True) + response(b2)))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_reorder():
+    c = Conv()
+    body = json_body(people(5, 3))
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/r")))
+    parts = split(response(body), 3)
+    segs = [c.sseg(p) for p in parts]
+    pkts += [segs[0], segs[2], segs[1], c.cack()]
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_retrans():
+    c = Conv()
+    body = json_body(people(6, 2))
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/t")))
+    parts = split(response(body), 2)
+    s0 = c.sseg(parts[0])
+    s1 = c.sseg(parts[1])
+    pkts += [s0, s0, s1, s1, c.cack()]
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_overlap():
+    """Segment 3 arrives first, then a copy of it with other bytes, then 2:
+    the first copy wins, the different copy is counted."""
+    c = Conv()
+    niks = people(7, 2)
+    body = json_body(niks)
+    resp = response(body)
+    parts = split(resp, 3)
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/o")))
+    base = c.sseq
+    p1 = c.sseg(parts[0])
+    p2 = c.sseg(parts[1])
+    off3 = len(parts[0]) + len(parts[1])
+    p3 = c.sseg(parts[2])
+    evil = parts[2].replace(b"Warga", b"XXXXX")
+    assert evil != parts[2]
+    p3x = c.sseg(evil, seq=base + off3, advance=False)
+    pkts += [p1, p3, p3x, p2, c.cack()]
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_gap():
+    """A lost segment inside a Content-Length body (the client's ACK passes
+    it), then a lost segment inside a chunked body (the stream resyncs at
+    the next response)."""
+    c = Conv()
+    b1 = json_body(people(8, 4))
+    b2 = json_body(people(9, 2))
+    b3 = json_body(people(10, 1))
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/g1")))
+    parts = split(response(b1), 4)
+    segs = [c.sseg(p) for p in parts]
+    pkts += [segs[0], segs[1], segs[3], c.cack()]     # segs[2] lost
+    pkts.append(c.cseg(request("/g2") + request("/g3")))
+    parts = split(response(b2, chunked=True), 3)
+    segs = [c.sseg(p) for p in parts]
+    pkts += [segs[0], segs[2]]                        # segs[1] lost
+    pkts.append(c.sseg(response(b3)))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_ipv6():
+    c = Conv(c="2001:db8::1", s="2001:db8::2")
+    body = json_body(people(11, 2))
+    pkts = simple(c, request("/v6"), response(body), 2)
+    # the request goes with a hop-by-hop options header
+    out = []
+    for p in pkts:
+        if b"GET /v6" in p:
+            nh_payload = p[40:]
+            p = ip6("2001:db8::1", "2001:db8::2", nh_payload, nh=0,
+                    ext=hop_by_hop(6))
+        out.append(eth(p, 0x86DD))
+    return LINK_ETH, out
+
+
+def sc_vlan():
+    body = json_body(people(12, 2))
+    pkts = simple(Conv(), request("/vlan"), response(body), 2)
+    out = []
+    for i, p in enumerate(pkts):
+        if i % 2:
+            out.append(eth(p, 0x0800, vlans=[(0x8100, 10)]))
+        else:
+            out.append(eth(p, 0x0800, vlans=[(0x88A8, 100), (0x8100, 10)]))
+    return LINK_ETH, out
+
+
+def sc_sll():
+    body = json_body(people(13, 2))
+    return LINK_SLL, [sll(p, 0x0800) for p in
+                      simple(Conv(), request("/sll"), response(body), 2)]
+
+
+def sc_sll2():
+    c = Conv(c="2001:db8::10", s="2001:db8::20")
+    body = json_body(people(14, 2))
+    return LINK_SLL2, [sll2(p, 0x86DD) for p in
+                       simple(c, request("/sll2"), response(body), 2)]
+
+
+def sc_null():
+    body = json_body(people(15, 1))
+    return LINK_NULL, [null(p, 2) for p in
+                       simple(Conv(c="127.0.0.1", s="127.0.0.1",
+                                   sport=8080),
+                              request("/lo", host="localhost:8080"),
+                              response(body), 2)]
+
+
+def frag4(pkt, sizes, order, overlap=None):
+    """Cut IPv4 packet pkt into fragments of the given payload sizes
+    (multiples of 8 but the last), emitted in order; overlap = (index,
+    bytes) adds a copy of fragment index with other bytes after it."""
+    hdr, payload = pkt[:20], pkt[20:]
+    ident = struct.unpack("!H", hdr[4:6])[0]
+    src = ".".join(str(b) for b in hdr[12:16])
+    dst = ".".join(str(b) for b in hdr[16:20])
+    frags, off = [], 0
+    for i, n in enumerate(sizes):
+        last = i == len(sizes) - 1
+        part = payload[off:] if last else payload[off:off + n]
+        frags.append(ip4(src, dst, part, ident=ident, mf=not last, off=off))
+        off += n
+    out = []
+    for i in order:
+        out.append(frags[i])
+        if overlap and overlap[0] == i:
+            o = 0 if i == 0 else sum(sizes[:i])
+            part = overlap[1]
+            out.append(ip4(src, dst, part, ident=ident, mf=True, off=o))
+    return out
+
+
+def sc_frag4():
+    c = Conv()
+    body = json_body(people(16, 2))
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/frag")))
+    resp = c.sseg(response(body))
+    n = len(resp) - 20
+    sizes = [96, 96, n - 192]
+    orig = resp[20 + 96:20 + 192]
+    evil = bytes(b ^ 0x20 if 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A else b
+                 for b in orig)
+    pkts += frag4(resp, sizes, [2, 1, 0], overlap=(1, evil))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_frag6():
+    c = Conv(c="2001:db8::1", s="2001:db8::2")
+    body = json_body(people(17, 2))
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/frag6")))
+    resp = c.sseg(response(body))
+    upper = resp[40:]
+    cut = 128
+    out = []
+    for i, (off, part) in enumerate(((cut, upper[cut:]), (0, upper[:cut]))):
+        more = 1 if off == 0 else 0
+        fh = struct.pack("!BBHI", 6, 0, off | more, 0xBEEF)
+        out.append(ip6("2001:db8::2", "2001:db8::1", part, nh=44, ext=fh))
+    pkts += out
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x86DD) for p in pkts]
+
+
+def sc_port():
+    body = json_body(people(18, 2))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(sport=8081, cport=51000),
+                             request("/odd-port"), response(body), 1)]
+
+
+def sc_raw():
+    c = Conv(sport=7000)
+    niks = people(19, 2)
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"\x01\x02HELLO agency-sync v1\n"))
+    pkts.append(c.sseg(b"\x00RECORD nik=%s\n\x00RECORD nik=%s\n" %
+                       (niks[0].encode(), niks[1].encode())))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_pcapng():
+    body = json_body(people(20, 1))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/ng"), response(body), 1)]
+
+
+def sc_gzip():
+    body = json_body(people(21, 3))
+    z = zlib.compressobj(wbits=31)
+    gz = z.compress(body) + z.flush()
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/gz"),
+                             response(gz, extra=b"Content-Encoding: gzip\r\n"),
+                             2)]
+
+
+def sc_status():
+    """100 Continue before the answer to a POST; a 204 and a 304 without a
+    body; a response read until the server closes."""
+    c = Conv()
+    niks = people(22, 2)
+    pkts = c.handshake()
+    upload = json_body(niks[:1])
+    pkts.append(c.cseg(request("/up", method="POST", body=upload,
+                               extra=b"Expect: 100-continue\r\n")))
+    pkts.append(c.sseg(b"HTTP/1.1 100 Continue\r\n\r\n"))
+    pkts.append(c.sseg(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"))
+    pkts.append(c.cseg(request("/none") + request("/same")))
+    pkts.append(c.sseg(b"HTTP/1.1 204 No Content\r\n\r\n"
+                       b"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n"
+                       b"\r\n"))
+    pkts.append(c.cseg(request("/close")))
+    pkts.append(c.sseg(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" +
+                       json_body(niks[1:])))
+    pkts.append(c.sseg(b"", flags="FA"))
+    c.sseq += 1
+    pkts.append(c.cseg(b"", flags="FA"))
+    c.cseq += 1
+    pkts.append(c.sseg(b"", flags="A"))
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_consumer():
+    nik = people(23, 1)[0]
+    body = json_body([nik])
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/warga?nik=" + nik,
+                                             extra=b"X-Gerbang-Consumer: "
+                                             b"dinkes-jabar\r\n"),
+                             response(body), 1)]
+
+
+def sc_midstream():
+    """Capture starts after the handshake and the request."""
+    c = Conv()
+    body = json_body(people(24, 2))
+    c.handshake()
+    c.cseg(request("/missed"))
+    pkts = [c.sseg(p) for p in split(response(body), 2)]
+    pkts.append(c.cack())
+    pkts.append(c.cseg(request("/next")))
+    pkts.append(c.sseg(response(json_body(people(25, 1)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_wrap():
+    """Server sequence numbers wrap past 2^32 inside the body."""
+    c = Conv(isn_s=0xFFFFFF00)
+    body = json_body(people(26, 3))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(c, request("/wrap"), response(body), 4)]
+
+
+def sc_lenient():
+    """What the gateway refuses but a sensor must follow: bare LF line ends
+    and an obs-fold in a request, Content-Length beside chunked in a
+    response (chunked frames it, as RFC 9112 6.3 says)."""
+    c = Conv()
+    body = json_body(people(27, 2))
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"GET /lenient HTTP/1.1\nHost: api.example.go.id\n"
+                       b"X-Note: folded\n  value\n\n"))
+    pkts.append(c.sseg(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n" + chunk(body)))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_tunnel():
+    """CONNECT, 200, then the tunnel's bytes are scanned raw."""
+    c = Conv(sport=3128)
+    niks = people(28, 2)
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"CONNECT api.example.go.id:443 HTTP/1.1\r\n"
+                       b"Host: api.example.go.id:443\r\n\r\n"))
+    pkts.append(c.sseg(b"HTTP/1.1 200 Connection established\r\n\r\n"))
+    pkts.append(c.cseg(b"\x16\x03\x01 not really tls nik=%s\n" %
+                       niks[0].encode()))
+    pkts.append(c.sseg(b"\x17\x03\x03 payload nik=%s\n" % niks[1].encode()))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_snap():
+    """Written with a 150-byte snap length: each response segment loses its
+    tail, the stream has gaps where the bytes were cut."""
+    body = json_body(people(29, 6))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/snap"), response(body), 2)]
+
+
+def sc_evict():
+    """Two connections interleaved; run with --max-flows 1."""
+    a, b = Conv(cport=41000), Conv(cport=42000)
+    pa = simple(a, request("/first"), response(json_body(people(30, 1))), 1)
+    pb = simple(b, request("/second"), response(json_body(people(31, 1))),
+                1)
+    out = []
+    for x, y in zip(pa, pb):
+        out += [x, y]
+    return LINK_ETH, [eth(p, 0x0800) for p in out]
+
+
+SCENARIOS = {
+    "basic": sc_basic, "chunked": sc_chunked, "pipeline": sc_pipeline,
+    "reorder": sc_reorder, "retrans": sc_retrans, "overlap": sc_overlap,
+    "gap": sc_gap, "ipv6": sc_ipv6, "vlan": sc_vlan, "sll": sc_sll,
+    "sll2": sc_sll2, "null": sc_null, "frag4": sc_frag4, "frag6": sc_frag6,
+    "port": sc_port, "raw": sc_raw, "pcapng": sc_pcapng, "gzip": sc_gzip,
+    "status": sc_status, "consumer": sc_consumer, "midstream": sc_midstream,
+    "wrap": sc_wrap, "lenient": sc_lenient, "tunnel": sc_tunnel,
+    "snap": sc_snap, "evict": sc_evict,
+}
+
+
+FUZZ_LINKS = {LINK_ETH: 0, LINK_SLL: 1, LINK_SLL2: 2, LINK_NULL: 3}
+
+
+def write_fuzz_seed(path, link, frames):
+    """tests/fuzz/fuzz_sensor.c input: link index, then per frame a
+    big-endian u16 length, a u8 time step and the bytes."""
+    out = bytes([FUZZ_LINKS[link]])
+    for _, data in frames:
+        out += struct.pack("!HB", len(data), 0) + data
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def main():
+    if sys.argv[1] == "--fuzz-seeds":
+        os.makedirs(sys.argv[2], exist_ok=True)
+        for name, fn in SCENARIOS.items():
+            link, frames = fn()
+            write_fuzz_seed(os.path.join(sys.argv[2], name), link,
+                            stamp(frames))
+        return 0
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name, fn in SCENARIOS.items():
+        link, frames = fn()
+        ts = stamp(frames)
+        if name == "pcapng":
+            write_pcapng(os.path.join(out, name + ".pcapng"), link, ts)
+        elif name == "snap":
+            write_pcap(os.path.join(out, name + ".pcap"), link, ts,
+                       snaplen=150)
+        else:
+            write_pcap(os.path.join(out, name + ".pcap"), link, ts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
