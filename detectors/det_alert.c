@@ -1,0 +1,516 @@
+/*
+ * det_alert: attribution, bulk and scraping thresholds, health, and the
+ * alerts they raise (det_alert.h).
+ */
+#include "detectors/det_alert.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/gb_buf.h"
+#include "core/gb_log.h"
+#include "core/gb_diag.h"
+
+#define FORGED_SLOTS	1024	/* sources remembered for forged-header alerts */
+#define FORGED_QUIET_US	(600ULL * 1000000)
+
+enum attrib_kind {
+	AT_NONE = 0,		/* no header */
+	AT_VERIFIED,		/* signature good, time close */
+	AT_UNVERIFIED,		/* no key here to check it, or stale */
+	AT_REJECTED,		/* unsigned where signing is expected,
+				   forged, malformed */
+};
+
+struct attrib {
+	uint64_t		 flow_id;
+	uint64_t		 ts_req_us;
+	bool			 valid;
+	enum attrib_kind	 kind;
+	enum gb_idhdr_status	 st;
+	struct gb_idhdr		 h;
+};
+
+struct forged_slot {
+	uint8_t		addr[17];
+	uint64_t	last_us;
+};
+
+struct det_alert {
+	struct det_alert_conf	 c;
+	struct det_bulk		*bulk;
+	struct det_rules	*scrape_rules;
+	struct det_bulk		*scrape;
+	struct gb_idhdr_mac	*mac;
+	struct attrib		 at;
+	const struct det_sensor_txn *cur;	/* txn of the finding at hand */
+	const char		*cur_template;	/* its path template (scraping) */
+	struct forged_slot	 forged[FORGED_SLOTS];
+	uint64_t		 last_recv;
+	uint64_t		 last_drop;
+	struct gb_buf		 line;
+	struct det_alert_stats	 st;
+};
+
+void
+det_alert_conf_default(struct det_alert_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->max_skew_s = 300;
+	c->scrape_distinct = 100;
+	c->scrape_window_ms = 10 * 60 * 1000;
+	c->scrape_severity = DET_SEV_HIGH;
+	c->loss_ratio = 0.001;
+}
+
+static const char *const sev_names[] = { "info", "low", "medium", "high",
+    "critical" };
+
+int
+det_alert_new(const struct det_alert_conf *c, struct det_alert **out)
+{
+	struct det_alert *a;
+	struct gb_diags d;
+	char y[512];
+	int n;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return -1;
+	a->c = *c;
+	gb_buf_init(&a->line, 1 << 20);
+	if (det_bulk_new(c->rules, NULL, &c->bulk, &a->bulk) == -1)
+		goto fail;
+	if (c->consumer_key != NULL &&
+	    gb_idhdr_mac_new(c->consumer_key, &a->mac) == -1)
+		goto fail;
+	if (c->scrape_distinct > 0) {
+		/* Scraping is two bulk rules over identifiers in paths. */
+		n = snprintf(y, sizeof(y),
+		    "bulk:\n"
+		    "  - { name: scraping-by-consumer, type: any, "
+		    "scope: consumer, distinct: %" PRIu64 ", window: %" PRIu64
+		    "ms, severity: %s }\n"
+		    "  - { name: scraping-by-source, type: any, "
+		    "scope: source, distinct: %" PRIu64 ", window: %" PRIu64
+		    "ms, severity: %s }\n",
+		    c->scrape_distinct, c->scrape_window_ms,
+		    sev_names[c->scrape_severity], c->scrape_distinct,
+		    c->scrape_window_ms, sev_names[c->scrape_severity]);
+		gb_diags_init(&d, 0);
+		if (n < 0 || (size_t)n >= sizeof(y) ||
+		    det_rules_load_mem("(scraping)", y, (size_t)n,
+		    &a->scrape_rules, &d) == -1) {
+			gb_diags_log(&d);
+			gb_diags_free(&d);
+			goto fail;
+		}
+		gb_diags_free(&d);
+		if (det_bulk_new(a->scrape_rules, NULL, &c->bulk,
+		    &a->scrape) == -1)
+			goto fail;
+	}
+	*out = a;
+	return 0;
+fail:
+	det_alert_free(a);
+	return -1;
+}
+
+void
+det_alert_free(struct det_alert *a)
+{
+	if (a == NULL)
+		return;
+	det_bulk_free(a->bulk);
+	det_bulk_free(a->scrape);
+	det_rules_free(a->scrape_rules);
+	gb_idhdr_mac_free(a->mac);
+	gb_buf_free(&a->line);
+	free(a);
+}
+
+/* ---- attribution ---- */
+
+static const struct attrib *
+attribute(struct det_alert *a, const struct det_sensor_txn *t)
+{
+	struct attrib *at = &a->at;
+	int64_t skew;
+
+	if (at->valid && at->flow_id == t->flow->id &&
+	    at->ts_req_us == t->ts_req_us)
+		return at;
+	memset(at, 0, sizeof(*at));
+	at->valid = true;
+	at->flow_id = t->flow->id;
+	at->ts_req_us = t->ts_req_us;
+	if (!t->has_consumer) {
+		at->kind = AT_NONE;
+		return at;
+	}
+	at->st = gb_idhdr_verify(a->mac, t->consumer, strlen(t->consumer),
+	    &at->h);
+	switch (at->st) {
+	case GB_IDHDR_SIGNED:
+		skew = at->h.ts - (int64_t)(t->ts_req_us / 1000000);
+		if (skew < -a->c.max_skew_s || skew > a->c.max_skew_s) {
+			/* A replayed header, or clocks apart. */
+			at->kind = AT_UNVERIFIED;
+			a->st.consumer_stale++;
+		} else {
+			at->kind = AT_VERIFIED;
+			a->st.consumer_verified++;
+		}
+		break;
+	case GB_IDHDR_UNCHECKED:
+		at->kind = AT_UNVERIFIED;
+		a->st.consumer_unsigned++;
+		break;
+	case GB_IDHDR_UNSIGNED:
+		/* With a key here the gateway signs: a bare id is not its. */
+		at->kind = a->mac != NULL ? AT_REJECTED : AT_UNVERIFIED;
+		a->st.consumer_unsigned++;
+		break;
+	case GB_IDHDR_BADSIG:
+		at->kind = AT_REJECTED;
+		a->st.consumer_forged++;
+		break;
+	case GB_IDHDR_MALFORMED:
+		at->kind = AT_REJECTED;
+		a->st.consumer_malformed++;
+		break;
+	}
+	return at;
+}
+
+/* ---- alerts ---- */
+
+static void
+flow_into(struct store_alert *sa, const struct det_sensor_txn *t)
+{
+	const struct det_flow_key *k = &t->flow->key;
+	int c = t->flow->client, s = !c;
+
+	sa->proto = 6;
+	sa->af = k->family == 6 ? STORE_AF_INET6 : STORE_AF_INET;
+	memcpy(sa->src, k->addr[c], 16);
+	memcpy(sa->dst, k->addr[s], 16);
+	sa->sport = k->port[c];
+	sa->dport = k->port[s];
+}
+
+static void
+emit(struct det_alert *a, struct store_alert *sa)
+{
+	a->st.alerts++;
+	if (a->c.store != NULL) {
+		if (store_writer_append(a->c.store, sa) == 0)
+			a->st.stored++;
+		else
+			a->st.store_refused++;
+	}
+	if (a->c.json != NULL) {
+		gb_buf_reset(&a->line);
+		if (store_json_alert(&a->line, sa, NULL) == 0 &&
+		    gb_buf_putc(&a->line, '\n') == 0)
+			fwrite(gb_buf_head(&a->line), 1, gb_buf_used(&a->line),
+			    a->c.json);
+	}
+}
+
+/* The txn's own details: consumer, request line, status, samples. */
+static void
+txn_into(struct det_alert *a, struct store_alert *sa,
+    const struct det_sensor_txn *t, const struct attrib *at)
+{
+	unsigned i;
+
+	flow_into(sa, t);
+	sa->sensor = store_str(a->c.sensor_id);
+	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+		sa->consumer = store_str(at->h.consumer);
+		if (at->kind == AT_VERIFIED)
+			sa->flags |= STORE_A_CONSUMER_VERIFIED;
+	}
+	sa->method = store_str(t->method);
+	sa->host = store_str(t->host);
+	sa->path = store_str(t->path);
+	sa->status = (uint16_t)(t->status > 0 ? t->status : 0);
+	sa->bytes = t->resp_bytes;
+	for (i = 0; i < t->nsamples && sa->nsamples < STORE_SAMPLES_MAX;
+	    i++) {
+		sa->samples[sa->nsamples].type =
+		    store_str(det_type_str(t->samples[i].type));
+		sa->samples[sa->nsamples].value =
+		    store_str(t->samples[i].masked);
+		sa->nsamples++;
+	}
+}
+
+static void
+on_bulk(const struct det_bulk_alert *ba, void *arg)
+{
+	struct det_alert *a = arg;
+	const struct det_sensor_txn *t = a->cur;
+	const struct attrib *at = &a->at;
+	struct store_alert sa;
+	char msg[512], inc[160], flags[64], key[80];
+	size_t i, kn;
+	int ty;
+
+	memset(&sa, 0, sizeof(sa));
+	txn_into(a, &sa, t, at);
+	sa.time_ns = t->ts_req_us * 1000;
+	sa.severity = (uint8_t)ba->severity;
+	sa.win_start_ns = ba->since_ms * 1000000;
+	sa.win_end_ns = ba->now_ms * 1000000;
+	sa.rule = store_str(ba->rule != NULL ? ba->rule->name : "canary");
+	if (a->cur_template != NULL)
+		sa.path = store_str(a->cur_template);	/* never the raw one */
+	for (ty = 0; ty < DET_T_COUNT && sa.ncounts < STORE_COUNTS_MAX;
+	    ty++) {
+		if (ba->count[ty] == 0)
+			continue;
+		sa.counts[sa.ncounts].type = store_str(det_type_str(ty));
+		sa.counts[sa.ncounts].count = ba->count[ty];
+		sa.counts[sa.ncounts].distinct = ba->distinct_type[ty];
+		sa.ncounts++;
+	}
+	/* The subject key as text: printable keys as they are, else hex. */
+	kn = ba->key_len > 32 ? 32 : ba->key_len;
+	for (i = 0; i < kn && ba->key[i] >= 0x20 && ba->key[i] < 0x7f; i++)
+		;
+	if (i == kn && ba->scope == DET_SCOPE_CONSUMER)
+		snprintf(key, sizeof(key), "%.*s", (int)kn,
+		    (const char *)ba->key);
+	else
+		gb_hex(key, ba->key, kn);
+	snprintf(inc, sizeof(inc), "%s/%s/%s", sa.rule.p,
+	    det_scope_str(ba->scope), key);
+	sa.incident = store_str(inc);
+	if (a->cur_template != NULL)
+		snprintf(msg, sizeof(msg), "%" PRIu64 " distinct identifiers%s "
+		    "asked one by one in %s %s from one %s (%s)%s",
+		    ba->distinct, ba->exact ? "" : " (estimated)", t->method,
+		    a->cur_template, det_scope_str(ba->scope),
+		    det_bulk_flags_str(ba->flags, flags, sizeof(flags)),
+		    at->kind == AT_UNVERIFIED ? "; consumer not verified" : "");
+	else
+		snprintf(msg, sizeof(msg), "%" PRIu64 " distinct identifiers%s "
+		    "in one %s (%s)%s", ba->distinct, ba->exact ? "" :
+		    " (estimated)", det_scope_str(ba->scope),
+		    det_bulk_flags_str(ba->flags, flags, sizeof(flags)),
+		    at->kind == AT_UNVERIFIED ? "; consumer not verified" : "");
+	sa.message = store_str(msg);
+	emit(a, &sa);
+}
+
+static void
+forged_alert(struct det_alert *a, const struct det_sensor_txn *t,
+    const struct attrib *at)
+{
+	const struct det_flow_key *k = &t->flow->key;
+	struct forged_slot *fs;
+	struct store_alert sa;
+	uint64_t h = 1469598103934665603ULL;
+	char msg[256];
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ k->addr[t->flow->client][i]) * 1099511628211ULL;
+	fs = &a->forged[h % FORGED_SLOTS];
+	if (memcmp(fs->addr, k->addr[t->flow->client], 16) == 0 &&
+	    fs->addr[16] == 1 && t->ts_req_us >= fs->last_us &&
+	    t->ts_req_us - fs->last_us < FORGED_QUIET_US)
+		return;
+	memcpy(fs->addr, k->addr[t->flow->client], 16);
+	fs->addr[16] = 1;
+	fs->last_us = t->ts_req_us;
+	memset(&sa, 0, sizeof(sa));
+	txn_into(a, &sa, t, at);
+	sa.consumer = store_str(at->h.consumer);	/* as claimed */
+	sa.time_ns = t->ts_req_us * 1000;
+	sa.severity = STORE_SEV_HIGH;
+	sa.rule = store_str("consumer-header-rejected");
+	snprintf(msg, sizeof(msg), "X-Gerbang-Consumer %s: not the "
+	    "gateway's attribution (forged, replayed or sent around the "
+	    "gateway)", gb_idhdr_status_str(at->st));
+	sa.message = store_str(msg);
+	emit(a, &sa);
+}
+
+/* ---- the observer's hooks ---- */
+
+/*
+ * The target with every identifier replaced: the finding's own span by
+ * {type}, any other run of 6 or more digits (with separators) by {n}, so
+ * that /api/penduduk/3171... and /api/penduduk/3172... are one template and
+ * no identifier is kept. Returns the length written to out.
+ */
+static size_t
+path_template(const char *path, const struct det_finding *f, char *out,
+    size_t outlen)
+{
+	size_t n = strlen(path), i = 0, o = 0, j, digits;
+	const char *ty = det_type_str(f->type);
+
+	while (i < n && path[i] != '#' && o + 1 < outlen) {
+		if (i == f->offset && f->length > 0) {
+			o += (size_t)snprintf(out + o, outlen - o, "{%s}", ty);
+			i += f->length;
+			continue;
+		}
+		for (j = i, digits = 0; j < n && ((path[j] >= '0' &&
+		    path[j] <= '9') || path[j] == '.' || path[j] == '-'); j++)
+			digits += path[j] >= '0' && path[j] <= '9';
+		if (digits >= 6) {
+			o += (size_t)snprintf(out + o, outlen - o, "{n}");
+			i = j;
+			continue;
+		}
+		out[o++] = path[i++];
+	}
+	if (o >= outlen)
+		o = outlen - 1;
+	out[o] = '\0';
+	return o;
+}
+
+static void
+scrape(struct det_alert *a, const struct det_sensor_txn *t,
+    const struct attrib *at, const struct det_finding *f, const uint8_t *src,
+    size_t srclen)
+{
+	struct det_bulk_subject who;
+	char tpl[DET_TXN_PATH_MAX + 64];
+	uint8_t key[DET_TXN_CONSUMER_MAX + DET_TXN_HOST_MAX + sizeof(tpl)];
+	size_t tn, hn = strlen(t->host), cn, o;
+
+	tn = path_template(t->path, f, tpl, sizeof(tpl));
+	memset(&who, 0, sizeof(who));
+	/* Per consumer when known, else per source; host + template. */
+	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+		cn = strlen(at->h.consumer);
+		memcpy(key, at->h.consumer, cn);
+		o = cn;
+	} else {
+		memcpy(key, src, srclen);
+		o = srclen;
+	}
+	key[o++] = 0;
+	memcpy(key + o, t->host, hn);
+	o += hn;
+	key[o++] = 0;
+	memcpy(key + o, tpl, tn);
+	o += tn;
+	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+		who.key[DET_SCOPE_CONSUMER] = key;
+		who.len[DET_SCOPE_CONSUMER] = o;
+	} else {
+		who.key[DET_SCOPE_SOURCE] = key;
+		who.len[DET_SCOPE_SOURCE] = o;
+	}
+	a->cur_template = tpl;
+	det_bulk_add(a->scrape, &who, f, t->ts_req_us / 1000, on_bulk, a);
+	a->cur_template = NULL;
+	explicit_bzero(key, sizeof(key));
+}
+
+void
+det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
+    const struct det_finding *f, void *arg)
+{
+	struct det_alert *a = arg;
+	const struct attrib *at = attribute(a, t);
+	const struct det_flow_key *k = &t->flow->key;
+	struct det_bulk_subject who;
+	uint8_t rk[16], src[17];
+	uint64_t now_ms = t->ts_req_us / 1000;
+
+	a->cur = t;
+	src[0] = k->family;
+	memcpy(src + 1, k->addr[t->flow->client], 16);
+	if (where == DET_WHERE_PATH) {
+		if (a->scrape != NULL)
+			scrape(a, t, at, f, src, sizeof(src));
+		return;
+	}
+	if (where != DET_WHERE_RESP_BODY)
+		return;		/* data into the agency is not a leak */
+	memset(&who, 0, sizeof(who));
+	memcpy(rk, &t->flow->id, 8);
+	memcpy(rk + 8, &t->ts_req_us, 8);
+	who.key[DET_SCOPE_RESPONSE] = rk;
+	who.len[DET_SCOPE_RESPONSE] = sizeof(rk);
+	who.key[DET_SCOPE_FLOW] = &t->flow->id;
+	who.len[DET_SCOPE_FLOW] = sizeof(t->flow->id);
+	who.key[DET_SCOPE_SOURCE] = src;
+	who.len[DET_SCOPE_SOURCE] = sizeof(src);
+	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+		who.key[DET_SCOPE_CONSUMER] = at->h.consumer;
+		who.len[DET_SCOPE_CONSUMER] = strlen(at->h.consumer);
+	}
+	if (t->ts_resp_us != 0)
+		now_ms = t->ts_resp_us / 1000;
+	det_bulk_add(a->bulk, &who, f, now_ms, on_bulk, a);
+}
+
+void
+det_alert_on_txn(const struct det_sensor_txn *t, void *arg)
+{
+	struct det_alert *a = arg;
+	const struct attrib *at = attribute(a, t);
+	uint8_t rk[16];
+
+	if (at->kind == AT_REJECTED)
+		forged_alert(a, t, at);
+	memcpy(rk, &t->flow->id, 8);
+	memcpy(rk + 8, &t->ts_req_us, 8);
+	det_bulk_end(a->bulk, DET_SCOPE_RESPONSE, rk, sizeof(rk));
+	a->at.valid = false;
+}
+
+void
+det_alert_health(struct det_alert *a, const struct det_sensor_capstats *cap,
+    uint64_t now_us)
+{
+	uint64_t recv, drop;
+	struct store_alert sa;
+	char msg[256];
+
+	if (!cap->live)
+		return;
+	drop = cap->dropped + cap->if_dropped;
+	recv = cap->received;
+	if (recv < a->last_recv || drop < a->last_drop) {
+		/* Counters wrapped or were reset: start over. */
+		a->last_recv = recv;
+		a->last_drop = drop;
+		return;
+	}
+	if (drop - a->last_drop > 0 && (double)(drop - a->last_drop) >
+	    a->c.loss_ratio * (double)(recv - a->last_recv + drop -
+	    a->last_drop)) {
+		memset(&sa, 0, sizeof(sa));
+		sa.time_ns = now_us * 1000;
+		sa.sensor = store_str(a->c.sensor_id);
+		sa.rule = store_str("sensor-packet-loss");
+		sa.severity = STORE_SEV_HIGH;
+		snprintf(msg, sizeof(msg), "capture lost %" PRIu64 " of %"
+		    PRIu64 " packets since the last check: detection is "
+		    "incomplete", drop - a->last_drop, recv - a->last_recv +
+		    drop - a->last_drop);
+		sa.message = store_str(msg);
+		emit(a, &sa);
+	}
+	a->last_recv = recv;
+	a->last_drop = drop;
+}
+
+void
+det_alert_stats(const struct det_alert *a, struct det_alert_stats *s)
+{
+	*s = a->st;
+}
