@@ -523,12 +523,23 @@ q_head(struct http_flow *hf)
 	return hf->qn ? hf->q[hf->qhead] : NULL;
 }
 
+/*
+ * Take the oldest request off the queue. A request whose body is still
+ * being read (an early answer, a lost response head) is detached from its
+ * direction: the rest of that body is scanned without a transaction.
+ */
 static void
 q_pop(struct det_http_obs *o, struct http_flow *hf)
 {
+	struct det_sensor_txn *t = hf->q[hf->qhead];
+	int i;
+
 	hf->qhead = (hf->qhead + 1) % QUEUE_MAX;
 	hf->qn--;
 	o->pending--;
+	for (i = 0; i < 2; i++)
+		if (hf->d[i].cur == t)
+			hf->d[i].cur = NULL;
 }
 
 static void
@@ -668,9 +679,6 @@ resp_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 	o->c.responses++;
 	if (t != NULL) {
 		q_pop(o, hf);
-		/* an early answer while the request body still flows */
-		if (hf->d[!from].cur == t)
-			hf->d[!from].cur = NULL;
 	} else {
 		o->c.unpaired_responses++;
 		if ((t = txn_new(f, DET_TXN_HTTP)) == NULL)
