@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <signal.h>
@@ -25,6 +26,8 @@ struct det_sensor_cap {
 	bool			 live;
 	int			 dlt;
 	volatile sig_atomic_t	 stop;
+	det_sensor_tick_cb	*tick;
+	void			*tick_arg;
 };
 
 /* Frames handed to the sensor per pcap_dispatch() call. */
@@ -187,10 +190,29 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 	struct det_sensor_capstats prev;
 	uint64_t next = stats_ms ? gb_now_ms() + stats_ms : 0;
 	uint64_t flush_at = gb_now_ms() + 1000, now;
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct pollfd pfd;
 	int n;
 
 	memset(&prev, 0, sizeof(prev));
+	/*
+	 * Live: wait in poll() with a timeout, then read without blocking.
+	 * pcap_dispatch() alone may block until the next packet (TPACKET_V3
+	 * wakes up only for a block with packets in it), so an idle link
+	 * would hold back the last transactions, the flushes and the store's
+	 * group commit.
+	 */
+	if (c->live && pcap_setnonblock(c->p, 1, ebuf) == -1)
+		gb_warn("capture: cannot set non-blocking: %s", ebuf);
+	pfd.fd = c->live ? pcap_get_selectable_fd(c->p) : -1;
+	pfd.events = POLLIN;
 	while (!c->stop) {
+		if (pfd.fd != -1 && poll(&pfd, 1, 200) == -1 && errno != EINTR) {
+			gb_error("capture: poll: %s", strerror(errno));
+			return -1;
+		}
+		if (c->stop)
+			break;
 		n = pcap_dispatch(c->p, DISPATCH_BATCH, on_packet,
 		    (u_char *)&la);
 		if (n == PCAP_ERROR) {
@@ -211,6 +233,14 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 			det_sensor_tick(s, (uint64_t)ts.tv_sec * 1000000 +
 			    (uint64_t)ts.tv_nsec / 1000 - 1000000);
 			det_sensor_flush(s);
+			if (c->tick != NULL) {
+				struct det_sensor_capstats cs;
+
+				det_sensor_cap_stats(c, &cs);
+				c->tick(&cs, (uint64_t)ts.tv_sec * 1000000 +
+				    (uint64_t)ts.tv_nsec / 1000, now,
+				    c->tick_arg);
+			}
 			flush_at = now + 1000;
 		}
 		if (next != 0 && now >= next) {
@@ -219,6 +249,14 @@ det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 		}
 	}
 	return 0;	/* main() logs the final counters */
+}
+
+void
+det_sensor_cap_set_tick(struct det_sensor_cap *c, det_sensor_tick_cb *cb,
+    void *arg)
+{
+	c->tick = cb;
+	c->tick_arg = arg;
 }
 
 int
