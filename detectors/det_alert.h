@@ -70,13 +70,6 @@ struct det_alert_stats {
 
 struct det_alert;
 
-/* Where a finding was made. */
-enum det_where {
-	DET_WHERE_PATH = 0,	/* the request target (scraping) */
-	DET_WHERE_REQ_BODY,	/* data sent to the API: not a leak */
-	DET_WHERE_RESP_BODY,	/* data leaving the API */
-};
-
 void	det_alert_conf_default(struct det_alert_conf *c);
 /* Returns 0 with *out (caller owns, det_alert_free()), or -1. */
 int	det_alert_new(const struct det_alert_conf *c, struct det_alert **out);

@@ -46,6 +46,9 @@ struct http_dir {
 	uint64_t		 remaining;	/* S_BODY_LEN */
 	struct gb_http_chunked	 ck;
 	struct det_stream	*scan;
+	struct det_decoder	*ddec;		/* pooled decoding layers for the
+						   document being scanned */
+	bool			 ddefl;		/* ddec is a deflate one */
 	void			*dec;		/* decoder state */
 	struct det_sensor_txn	*cur;		/* message being read */
 	struct det_sensor_txn	*raw;		/* R_RAW: the direction's txn */
@@ -66,6 +69,15 @@ struct det_http_obs {
 	void			*arg;
 	struct det_body_decoder	 dec;
 	bool			 have_dec;
+	/* The scanner's decoding layers (det_decode.h), pooled: a decoder
+	 * is held only while a body is scanned. */
+	unsigned		 layers;	/* DET_DEC_* without GZIP/DEFLATE */
+	size_t			 dec_max;
+	size_t			 dec_live;
+	struct det_decoder	**pool[2];	/* [0] gzip+text, [1] deflate */
+	size_t			 npool[2];
+	det_finding_hook	*fhook;
+	void			*fharg;
 	size_t			 head_memcap;
 	size_t			 mem;
 	size_t			 pending;	/* queued requests, all flows */
@@ -79,6 +91,7 @@ struct find_arg {
 	struct det_http_obs	*o;
 	struct det_sensor_txn	*txn;
 	bool			 req;
+	bool			 path;
 };
 
 static const struct {
@@ -181,7 +194,46 @@ det_http_obs_new(const struct det_scanner *sc, size_t head_memcap,
 void
 det_http_obs_free(struct det_http_obs *o)
 {
+	size_t i;
+	int k;
+
+	if (o == NULL)
+		return;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < o->npool[k]; i++)
+			det_decode_free(o->pool[k][i]);
+		free(o->pool[k]);
+	}
 	free(o);
+}
+
+int
+det_http_obs_set_layers(struct det_http_obs *o, unsigned layers,
+    size_t max_decoders)
+{
+	int k;
+
+	if ((layers & ~(unsigned)DET_DEC_TEXT) != 0 || o->dec_live > 0)
+		return -1;
+	for (k = 0; k < 2; k++) {
+		free(o->pool[k]);
+		o->pool[k] = NULL;
+		o->npool[k] = 0;
+		if (max_decoders > 0 && (o->pool[k] = calloc(max_decoders,
+		    sizeof(*o->pool[k]))) == NULL)
+			return -1;
+	}
+	o->layers = layers;
+	o->dec_max = max_decoders;
+	return 0;
+}
+
+void
+det_http_obs_set_finding_hook(struct det_http_obs *o, det_finding_hook *cb,
+    void *arg)
+{
+	o->fhook = cb;
+	o->fharg = arg;
 }
 
 void
@@ -277,6 +329,9 @@ on_finding(const struct det_finding *fd, void *arg)
 	fa->o->c.findings[fd->type]++;
 	if (t == NULL)
 		return;
+	if (fa->o->fhook != NULL)
+		fa->o->fhook(t, fa->path ? DET_WHERE_PATH : fa->req ?
+		    DET_WHERE_REQ_BODY : DET_WHERE_RESP_BODY, fd, fa->o->fharg);
 	if (fa->req)
 		t->req_counts[fd->type]++;
 	else
@@ -325,6 +380,7 @@ mask_path(struct det_http_obs *o, struct det_sensor_txn *t)
 	pa.fa.o = o;
 	pa.fa.txn = t;
 	pa.fa.req = true;
+	pa.fa.path = true;
 	pa.path = copy;
 	pa.len = n;
 	memcpy(copy, t->path, n + 1);
@@ -393,6 +449,56 @@ hbuf_append(struct det_http_obs *o, struct http_dir *d, const uint8_t *p,
 	return 0;
 }
 
+/*
+ * Take a decoder for the body starting in d: gzip (found by its magic
+ * bytes, whatever the headers say) and the text layers, or deflate for
+ * Content-Encoding: deflate. false when none is free (dec_max reached, or
+ * memory short): the body is then scanned as it is.
+ */
+static void dec_release(struct det_http_obs *, struct http_dir *);
+
+static bool
+dec_acquire(struct det_http_obs *o, struct http_dir *d, bool deflate)
+{
+	int k = deflate ? 1 : 0;
+	unsigned fl = o->layers | (deflate ? DET_DEC_DEFLATE : DET_DEC_GZIP);
+
+	if (d->ddec != NULL)
+		dec_release(o, d);
+	d->ddefl = deflate;
+	if (o->npool[k] > 0) {
+		d->ddec = o->pool[k][--o->npool[k]];
+		return true;
+	}
+	if (o->dec_live >= o->dec_max ||
+	    det_decode_new(o->sc, fl, NULL, &d->ddec) == -1) {
+		d->ddec = NULL;
+		o->c.decoder_unavailable++;
+		return false;
+	}
+	o->dec_live++;
+	return true;
+}
+
+static void
+dec_release(struct det_http_obs *o, struct http_dir *d)
+{
+	int k;
+
+	if (d->ddec == NULL)
+		return;
+	k = d->ddefl ? 1 : 0;
+	det_decode_reset(d->ddec);
+	if (o->pool[k] != NULL && o->npool[k] < o->dec_max)
+		o->pool[k][o->npool[k]++] = d->ddec;
+	else {
+		det_decode_free(d->ddec);
+		o->dec_live--;
+	}
+	d->ddec = NULL;
+	d->ddefl = false;
+}
+
 static struct det_stream *
 dir_stream(struct det_http_obs *o, struct http_dir *d)
 {
@@ -406,9 +512,22 @@ static void
 scan_end(struct det_http_obs *o, struct http_dir *d,
     struct det_sensor_txn *txn, bool req)
 {
-	struct find_arg fa = { o, txn, req };
+	struct find_arg fa = { o, txn, req, false };
+	struct det_decode_stats ds;
 
-	if (d->scan != NULL && d->scanning) {
+	if (d->ddec != NULL) {
+		if (d->scanning)
+			(void)det_decode_finish(d->ddec, on_finding, &fa);
+		det_decode_stats(d->ddec, &ds);
+		o->c.decode_limit_hits += ds.limit_hits;
+		o->c.decode_skipped_bytes += ds.skipped_bytes;
+		o->c.decoded_escapes += ds.escapes + ds.b64_blocks;
+		if (ds.errors > 0)
+			o->c.decode_errors++;
+		if (txn != NULL && ds.skipped_bytes > 0)
+			txn->flags |= DET_TXN_F_NOT_INSPECTED;
+		dec_release(o, d);
+	} else if (d->scan != NULL && d->scanning) {
 		(void)det_stream_finish(d->scan, on_finding, &fa);
 		det_stream_reset(d->scan);
 	}
@@ -419,10 +538,17 @@ static void
 scan_feed(struct det_http_obs *o, struct http_dir *d,
     struct det_sensor_txn *txn, bool req, const uint8_t *p, size_t n)
 {
-	struct find_arg fa = { o, txn, req };
+	struct find_arg fa = { o, txn, req, false };
 	struct det_stream *st;
 
-	if (n == 0 || (st = dir_stream(o, d)) == NULL)
+	if (n == 0)
+		return;
+	if (d->ddec != NULL) {
+		d->scanning = true;
+		(void)det_decode_feed(d->ddec, p, n, on_finding, &fa);
+		return;
+	}
+	if ((st = dir_stream(o, d)) == NULL)
 		return;
 	d->scanning = true;
 	(void)det_stream_feed(st, p, n, on_finding, &fa);
@@ -486,9 +612,19 @@ body_start(struct det_http_obs *o, struct http_dir *d, enum det_coding c)
 	d->inspect = true;
 	d->dec = NULL;
 	o->c.bodies_scanned++;
-	if (c == DET_CODING_IDENTITY)
+	if (c == DET_CODING_IDENTITY) {
+		/* Text layers; a gzip body sent without its header too. */
+		if (o->dec_max > 0)
+			(void)dec_acquire(o, d, false);
 		return;
-	if (o->have_dec && (d->dec = o->dec.open(o->dec.ctx, c)) != NULL)
+	}
+	if (o->have_dec && (d->dec = o->dec.open(o->dec.ctx, c)) != NULL) {
+		if (o->dec_max > 0)
+			(void)dec_acquire(o, d, false);
+		return;
+	}
+	if ((c == DET_CODING_GZIP || c == DET_CODING_DEFLATE) &&
+	    o->dec_max > 0 && dec_acquire(o, d, c == DET_CODING_DEFLATE))
 		return;
 	d->inspect = false;
 	o->c.bodies_scanned--;
@@ -615,8 +751,7 @@ req_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 	else if (rq->authority != NULL)
 		txn_copy(t, t->host, sizeof(t->host), rq->authority,
 		    rq->authority_len);
-	txn_copy(t, t->path, sizeof(t->path), rq->target, rq->target_len);
-	mask_path(o, t);
+	/* The consumer first: findings in the path are attributed to it. */
 	i = gb_http_header_find(rq->headers, rq->nheaders, 0,
 	    DET_CONSUMER_HEADER);
 	if (i >= 0) {
@@ -624,6 +759,8 @@ req_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 		txn_copy(t, t->consumer, sizeof(t->consumer),
 		    rq->headers[i].value, rq->headers[i].value_len);
 	}
+	txn_copy(t, t->path, sizeof(t->path), rq->target, rq->target_len);
+	mask_path(o, t);
 	if (d->resynced)
 		t->flags |= DET_TXN_F_GAP;
 	d->resynced = false;
@@ -1161,6 +1298,7 @@ obs_end(void *ctx, struct det_flow *f, enum det_flow_end why)
 			scan_end(o, d, hf->raw, i == f->client);
 		if (d->dec != NULL)
 			o->dec.close(d->dec);
+		dec_release(o, d);	/* a body cut by the flow's end */
 		det_stream_free(d->scan);
 		hbuf_free(o, d);
 	}

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "detectors/det_decode.h"
 #include "detectors/det_flow.h"
 #include "detectors/det_scan.h"
 
@@ -182,6 +183,10 @@ struct det_http_counters {
 	uint64_t	not_inspected;	/* bodies in a coding not decoded */
 	uint64_t	not_inspected_bytes;
 	uint64_t	decode_errors;	/* decoder refused the data */
+	uint64_t	decode_limit_hits;	/* output or ratio limit hit */
+	uint64_t	decode_skipped_bytes;	/* not scanned: past a limit */
+	uint64_t	decoded_escapes;	/* escapes, base64 blocks */
+	uint64_t	decoder_unavailable;	/* at max_decoders: scanned raw */
 	uint64_t	head_memcap;	/* heads dropped at the memory cap */
 	uint64_t	raw_streams;	/* directions scanned raw */
 	uint64_t	raw_bytes;
@@ -189,6 +194,21 @@ struct det_http_counters {
 };
 
 struct det_http_obs;
+
+/* Where a finding was made. */
+enum det_where {
+	DET_WHERE_PATH = 0,	/* the request target (t->path as sent) */
+	DET_WHERE_REQ_BODY,	/* data sent to the server */
+	DET_WHERE_RESP_BODY,	/* data the server sent */
+};
+
+/*
+ * Called for every finding as it is made, before it is counted in its
+ * transaction (t is the transaction being read, borrowed; f too). The
+ * detection stage (det_alert.h) counts distinct values here.
+ */
+typedef void det_finding_hook(const struct det_sensor_txn *t,
+	    enum det_where where, const struct det_finding *f, void *arg);
 
 /* --- det_flow_http.c --- */
 
@@ -205,6 +225,22 @@ void	det_http_obs_free(struct det_http_obs *o);
 /* Plug in a body decoder (copied; NULL: none, codings not inspected). */
 void	det_http_obs_set_decoder(struct det_http_obs *o,
 	    const struct det_body_decoder *dec);
+
+/*
+ * The scanner's decoding layers (det_decode.h) on bodies: layers is a set of
+ * DET_DEC_TEXT bits (JSON, percent, HTML escapes, base64); gzip is always
+ * found by its magic bytes, and Content-Encoding: gzip and deflate are
+ * inflated (with the decoder's size and ratio limits). At most
+ * max_decoders bodies are decoded at once (about 19 KiB each); past that a
+ * body is scanned as it is and counted (decoder_unavailable). 0: no
+ * decoding (compressed bodies are not inspected). Only before traffic.
+ * Returns 0, or -1 (bad bits, decoders in use, memory short).
+ */
+int	det_http_obs_set_layers(struct det_http_obs *o, unsigned layers,
+	    size_t max_decoders);
+/* Every finding also goes to cb (NULL: none). */
+void	det_http_obs_set_finding_hook(struct det_http_obs *o,
+	    det_finding_hook *cb, void *arg);
 
 /* The flow-table application interface of this observer, ready to pass
    to det_flow_table_new(). */

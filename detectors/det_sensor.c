@@ -19,6 +19,8 @@ struct det_sensor {
 	struct det_flow_table	*flows;
 	det_sensor_txn_cb	*cb;
 	void			*cb_arg;
+	det_sensor_txn_cb	*obs_txn;	/* detection: every txn */
+	void			*obs_arg;
 	struct gb_buf		 line;
 	uint64_t		 last_tick_us;
 	uint64_t		 txns;
@@ -34,6 +36,8 @@ det_sensor_conf_default(struct det_sensor_conf *conf)
 	det_pkt_limits_default(&conf->pkt);
 	det_flow_limits_default(&conf->flow);
 	conf->head_memcap = 64u << 20;
+	conf->layers = DET_DEC_TEXT;
+	conf->max_decoders = 4096;
 }
 
 /* The default handler: JSON lines for transactions with findings (or
@@ -62,6 +66,8 @@ txn_dispatch(const struct det_sensor_txn *t, void *arg)
 	struct det_sensor *s = arg;
 
 	s->txns++;
+	if (s->obs_txn != NULL)
+		s->obs_txn(t, s->obs_arg);
 	s->cb(t, s->cb_arg);
 }
 
@@ -83,6 +89,9 @@ det_sensor_new(const struct det_sensor_conf *conf,
 	if (det_pkt_dec_new(&conf->pkt, &s->pkt) == -1 ||
 	    det_http_obs_new(sc, conf->head_memcap, txn_dispatch, s,
 	    &s->http) == -1)
+		goto fail;
+	if (det_http_obs_set_layers(s->http, conf->layers,
+	    conf->max_decoders) == -1)
 		goto fail;
 	det_http_obs_app(s->http, &app);
 	if (det_flow_table_new(&conf->flow, &app, &s->flows) == -1)
@@ -120,6 +129,15 @@ det_sensor_set_handler(struct det_sensor *s, det_sensor_txn_cb *cb,
 		s->cb = cb;
 		s->cb_arg = arg;
 	}
+}
+
+void
+det_sensor_set_detector(struct det_sensor *s, det_finding_hook *finding,
+    det_sensor_txn_cb *txn, void *arg)
+{
+	det_http_obs_set_finding_hook(s->http, finding, arg);
+	s->obs_txn = txn;
+	s->obs_arg = arg;
 }
 
 void
@@ -386,6 +404,10 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("not_inspected", h->not_inspected);
 	J("not_inspected_bytes", h->not_inspected_bytes);
 	J("decode_errors", h->decode_errors);
+	J("decode_limit_hits", h->decode_limit_hits);
+	J("decode_skipped_bytes", h->decode_skipped_bytes);
+	J("decoded_escapes", h->decoded_escapes);
+	J("decoder_unavailable", h->decoder_unavailable);
 	J("head_memcap", h->head_memcap);
 	J("head_mem", det_http_obs_mem(s->http));
 	J("raw_streams", h->raw_streams);

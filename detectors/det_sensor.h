@@ -43,6 +43,11 @@ struct det_sensor_conf {
 	const char		*sensor_id;	/* in output; borrowed */
 	FILE			*json;		/* transactions; NULL: none */
 	bool			 json_all;	/* also without findings */
+	unsigned		 layers;	/* DET_DEC_TEXT bits on bodies;
+						   DET_DEC_TEXT by default */
+	size_t			 max_decoders;	/* bodies decoded at once (gzip,
+						   deflate, text layers); 4096;
+						   0: no decoding */
 };
 
 /* Capture-side counters, filled by det_sensor_cap.c (pcap_stats). */
@@ -75,7 +80,14 @@ void	det_sensor_free(struct det_sensor *s);
  */
 void	det_sensor_set_handler(struct det_sensor *s, det_sensor_txn_cb *cb,
 	    void *arg);
-/* Plug in the body decoder (copied; NULL: none). */
+/*
+ * The detection stage (det_alert.h): finding(txn, where, f, arg) for every
+ * finding as it is made, txn(t, arg) for every transaction before the
+ * handler. NULLs: none.
+ */
+void	det_sensor_set_detector(struct det_sensor *s, det_finding_hook *finding,
+	    det_sensor_txn_cb *txn, void *arg);
+/* Plug in a body decoder for other codings (copied; NULL: none). */
 void	det_sensor_set_decoder(struct det_sensor *s,
 	    const struct det_body_decoder *dec);
 
@@ -152,6 +164,15 @@ int	det_sensor_cap_dlt(const struct det_sensor_cap *c);
  */
 int	det_sensor_cap_run(struct det_sensor_cap *c, struct det_sensor *s,
 	    uint64_t stats_ms, double drop_warn_pct);
+/*
+ * Live captures: called about once a second from det_sensor_cap_run() with
+ * the capture counters, the wall clock (us) and the monotonic clock (ms):
+ * health checks and the alert store's group commit hang here.
+ */
+typedef void det_sensor_tick_cb(const struct det_sensor_capstats *cs,
+	    uint64_t wall_us, uint64_t mono_ms, void *arg);
+void	det_sensor_cap_set_tick(struct det_sensor_cap *c,
+	    det_sensor_tick_cb *cb, void *arg);
 /* Async-signal-safe: make det_sensor_cap_run() return soon. */
 void	det_sensor_cap_stop(struct det_sensor_cap *c);
 /* pcap_stats() of a live capture (zeros offline). */

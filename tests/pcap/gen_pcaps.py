@@ -10,6 +10,7 @@ visible here. Personal data comes from deploy/demo/pii_gen.py with fixed
 seeds; each scenario records what it put in the traffic, which is what the
 expected files in tests/pcap/expected/ state.
 """
+import base64
 import json
 import os
 import random
@@ -496,6 +497,28 @@ def sc_gzip():
                              2)]
 
 
+def sc_deflate():
+    """Content-Encoding: deflate (zlib-wrapped), inflated and scanned."""
+    body = json_body(people(22, 4))
+    z = zlib.compressobj(wbits=15)
+    zz = z.compress(body) + z.flush()
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/df"),
+                             response(zz, extra=b"Content-Encoding: "
+                                      b"deflate\r\n"), 2)]
+
+
+def sc_escaped():
+    """NIKs written as JSON \\u escapes and one in base64: still found."""
+    niks = people(23, 3)
+    esc = "".join("\\u%04x" % ord(c) for c in niks[0])
+    b64 = base64.b64encode(('{"nik":"%s"}' % niks[2]).encode()).decode()
+    body = ('{"data":[{"nik":"%s"},{"nik":"%s"}],"blob":"%s"}'
+            % (esc, niks[1], b64)).encode()
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/esc"), response(body), 2)]
+
+
 def sc_status():
     """100 Continue before the answer to a POST; a 204 and a 304 without a
     body; a response read until the server closes."""
@@ -613,6 +636,7 @@ SCENARIOS = {
     "gap": sc_gap, "ipv6": sc_ipv6, "vlan": sc_vlan, "sll": sc_sll,
     "sll2": sc_sll2, "null": sc_null, "frag4": sc_frag4, "frag6": sc_frag6,
     "port": sc_port, "raw": sc_raw, "pcapng": sc_pcapng, "gzip": sc_gzip,
+    "deflate": sc_deflate, "escaped": sc_escaped,
     "status": sc_status, "consumer": sc_consumer, "midstream": sc_midstream,
     "wrap": sc_wrap, "lenient": sc_lenient, "tunnel": sc_tunnel,
     "snap": sc_snap, "evict": sc_evict,
