@@ -2,8 +2,8 @@
  * gerbang-sensor: the passive personal-data leak detector (libpcap).
  * This file is main(): flags, then the sensor pipeline
  * capture -> decode -> flow/reassembly -> http -> scan -> transactions.
- * Thresholds, alerts and the store attach to the transaction handler
- * (det_sensor_set_handler) in a later change.
+ * Detection (attribution, bulk and scraping thresholds, health) is
+ * det_alert.c; alerts go to the store and as JSON lines.
  */
 #include "core/gb_buf.h"
 #include "core/gb_cli.h"
@@ -11,11 +11,18 @@
 #include "core/gb_log.h"
 #include "core/gb_util.h"
 #include "core/gb_version.h"
+#include "core/gb_idhdr.h"
+#include "detectors/det_alert.h"
+#include "detectors/det_decode.h"
 #include "detectors/det_rules.h"
 #include "detectors/det_scan.h"
 #include "detectors/det_sensor.h"
+#include "store/store.h"
+
+#include <openssl/evp.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +58,23 @@ usage(FILE *fp)
 "      --all               write every transaction, not only those with\n"
 "                          findings\n"
 "      --sensor-id ID      name of this sensor in the output\n"
+"      --decode LAYERS     decoding layers on bodies: all (default), none,\n"
+"                          or a list of json,pct,html,b64; gzip and\n"
+"                          deflate bodies are inflated unless none\n"
+"      --max-decoders N    bodies decoded at once (default 4096)\n"
+"Alerts:\n"
+"      --store DIR         write alerts to the alert store in DIR\n"
+"      --store-key PEM     Ed25519 key that signs the store's checkpoints\n"
+"      --alerts FILE       write alerts as JSON lines (- = stdout)\n"
+"      --consumer-key FILE the gateway's consumer_header.hmac_key: verify\n"
+"                          X-Gerbang-Consumer (without it the header is\n"
+"                          taken as unverified)\n"
+"      --scrape-distinct N identifiers in request paths of one template\n"
+"                          from one consumer or source that make scraping\n"
+"                          (default 100; 0 disables)\n"
+"      --scrape-window DUR window of that count (default 10m)\n"
+"      --loss-alert PCT    raise a sensor-health alert when the capture\n"
+"                          loses more than PCT%% of packets (default 0.1)\n"
 "Limits:\n"
 "      --max-flows N       connections tracked at once (default 262144)\n"
 "      --flow-memcap SIZE  flows + out-of-order bytes (default 512m)\n"
@@ -75,6 +99,26 @@ usage(FILE *fp)
 "  gerbang-sensor -r capture.pcap --rules rules/ --json -\n"
 "  gerbang-sensor -i eth1 -f 'tcp port 8080' --json /var/log/gerbang/"
 "sensor.jsonl\n");
+}
+
+struct tick_arg {
+	struct det_alert	*det;
+	struct store_writer	*w;
+	FILE			*alerts;
+};
+
+/* Once a second on a live capture: health, group commit, SIEM lines. */
+static void
+on_tick(const struct det_sensor_capstats *cs, uint64_t wall_us,
+    uint64_t mono_ms, void *arg)
+{
+	struct tick_arg *ta = arg;
+
+	det_alert_health(ta->det, cs, wall_us);
+	if (ta->w != NULL)
+		(void)store_writer_tick(ta->w, mono_ms);
+	if (ta->alerts != NULL)
+		(void)fflush(ta->alerts);
 }
 
 static void
@@ -127,6 +171,15 @@ main(int argc, char *argv[])
 		{ "stats-interval", required_argument, NULL, 14 },
 		{ "stats-json", required_argument, NULL, 15 },
 		{ "drop-warn", required_argument, NULL, 16 },
+		{ "store", required_argument, NULL, 17 },
+		{ "store-key", required_argument, NULL, 18 },
+		{ "consumer-key", required_argument, NULL, 19 },
+		{ "alerts", required_argument, NULL, 20 },
+		{ "scrape-distinct", required_argument, NULL, 21 },
+		{ "scrape-window", required_argument, NULL, 22 },
+		{ "loss-alert", required_argument, NULL, 23 },
+		{ "decode", required_argument, NULL, 24 },
+		{ "max-decoders", required_argument, NULL, 25 },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -137,6 +190,19 @@ main(int argc, char *argv[])
 		.promisc = true,
 	};
 	struct det_sensor_conf conf;
+	struct det_alert_conf aconf;
+	struct det_alert *det = NULL;
+	struct det_alert_stats ast;
+	struct store_writer *w = NULL;
+	struct store_writer_opts wopts;
+	struct store_writer_stats wst;
+	struct gb_idhdr_key ckey;
+	struct tick_arg ta;
+	EVP_PKEY *skey = NULL;
+	const char *store_dir = NULL, *store_key = NULL, *ckey_path = NULL;
+	const char *alerts_path = NULL;
+	FILE *alerts_fp = NULL;
+	unsigned dflags;
 	const char *rules_dir = NULL, *json_path = NULL, *stats_path = NULL;
 	const char *user = NULL, *log_file = NULL;
 	enum gb_log_level level = GB_LOG_INFO;
@@ -155,6 +221,8 @@ main(int argc, char *argv[])
 	int ch, rc = GB_EXIT_FAIL;
 
 	det_sensor_conf_default(&conf);
+	det_alert_conf_default(&aconf);
+	memset(&ta, 0, sizeof(ta));
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) !=
 	    -1) {
@@ -249,6 +317,51 @@ main(int argc, char *argv[])
 			    !(drop_warn >= 0 && drop_warn <= 100))
 				return bad_value("--drop-warn", optarg);
 			break;
+		case 17:
+			store_dir = optarg;
+			break;
+		case 18:
+			store_key = optarg;
+			break;
+		case 19:
+			ckey_path = optarg;
+			break;
+		case 20:
+			alerts_path = optarg;
+			break;
+		case 21:
+			if (gb_parse_size(optarg, &v) == -1 || v > (1u << 30))
+				return bad_value("--scrape-distinct", optarg);
+			aconf.scrape_distinct = v;
+			break;
+		case 22:
+			if (gb_parse_duration_ms(optarg, &v) == -1 || v == 0)
+				return bad_value("--scrape-window", optarg);
+			aconf.scrape_window_ms = v;
+			break;
+		case 23:
+			errno = 0;
+			aconf.loss_ratio = strtod(optarg, &end) / 100;
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(aconf.loss_ratio >= 0 && aconf.loss_ratio <= 1))
+				return bad_value("--loss-alert", optarg);
+			break;
+		case 24:
+			if (strcmp(optarg, "none") == 0) {
+				conf.max_decoders = 0;
+				conf.layers = 0;
+			} else if (det_dec_flags_parse(optarg, &dflags) == -1 ||
+			    (dflags & ~(unsigned)(DET_DEC_TEXT | DET_DEC_GZIP |
+			    DET_DEC_DEFLATE)) != 0)
+				return bad_value("--decode", optarg);
+			else
+				conf.layers = dflags & DET_DEC_TEXT;
+			break;
+		case 25:
+			if (gb_parse_size(optarg, &v) == -1 || v > (1u << 20))
+				return bad_value("--max-decoders", optarg);
+			conf.max_decoders = (size_t)v;
+			break;
 		case 'h':
 			usage(stdout);
 			return GB_EXIT_OK;
@@ -307,6 +420,58 @@ main(int argc, char *argv[])
 		gb_error("%s: %s", stats_path, strerror(errno));
 		goto out;
 	}
+	/* The alert side: keys and the store, before the drop too. */
+	if (store_key != NULL && store_dir == NULL) {
+		gb_error("--store-key needs --store");
+		rc = GB_EXIT_USAGE;
+		goto out;
+	}
+	if (store_key != NULL && store_key_load_private(store_key, &skey, err,
+	    sizeof(err)) == -1) {
+		gb_error("%s", err);
+		goto out;
+	}
+	if (store_dir != NULL) {
+		memset(&wopts, 0, sizeof(wopts));
+		wopts.key = skey;
+		if (store_writer_open(store_dir, &wopts, &w, err,
+		    sizeof(err)) == -1) {
+			gb_error("alert store: %s", err);
+			goto out;
+		}
+		if (skey == NULL)
+			gb_warn("alert store %s: no --store-key, checkpoints "
+			    "are not signed", store_dir);
+	}
+	if (ckey_path != NULL && gb_idhdr_key_load(ckey_path, &ckey, err,
+	    sizeof(err)) == -1) {
+		gb_error("--consumer-key %s", err);
+		goto out;
+	}
+	if (alerts_path != NULL &&
+	    (alerts_fp = open_out(alerts_path, "a")) == NULL) {
+		gb_error("%s: %s", alerts_path, strerror(errno));
+		goto out;
+	}
+	aconf.rules = rules;
+	aconf.sensor_id = conf.sensor_id ? conf.sensor_id : "gerbang-sensor";
+	aconf.store = w;
+	aconf.json = alerts_fp;
+	aconf.consumer_key = ckey_path != NULL ? &ckey : NULL;
+	if (rules == NULL && det_rules_default(&rules) == -1) {
+		gb_error("out of memory");
+		goto out;
+	}
+	if (rules_dir == NULL)
+		gb_notice("no --rules: the built-in defaults have no bulk "
+		    "thresholds (the shipped rules/ do)");
+	aconf.rules = rules;
+	if (det_alert_new(&aconf, &det) == -1) {
+		gb_error("detection: out of memory");
+		goto out;
+	}
+	if (ckey_path != NULL)
+		explicit_bzero(&ckey, sizeof(ckey));
 	if (det_sensor_cap_open(&cc, &g_cap, err, sizeof(err)) == -1) {
 		gb_error("cannot open the capture: %s", err);
 		goto out;
@@ -317,6 +482,11 @@ main(int argc, char *argv[])
 		gb_error("out of memory");
 		goto out;
 	}
+	det_sensor_set_detector(s, det_alert_on_finding, det_alert_on_txn, det);
+	ta.det = det;
+	ta.w = w;
+	ta.alerts = alerts_fp;
+	det_sensor_cap_set_tick(g_cap, on_tick, &ta);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -334,6 +504,26 @@ main(int argc, char *argv[])
 	if (det_sensor_cap_run(g_cap, s, stats_ms, drop_warn) == 0)
 		rc = GB_EXIT_OK;
 	det_sensor_finish(s);
+	det_alert_stats(det, &ast);
+	gb_info("alerts %" PRIu64 " (stored %" PRIu64 ", refused by the "
+	    "store %" PRIu64 "); consumer headers: %" PRIu64 " verified, %"
+	    PRIu64 " unsigned, %" PRIu64 " forged, %" PRIu64 " stale, %"
+	    PRIu64 " malformed", ast.alerts, ast.stored, ast.store_refused,
+	    ast.consumer_verified, ast.consumer_unsigned, ast.consumer_forged,
+	    ast.consumer_stale, ast.consumer_malformed);
+	if (w != NULL) {
+		(void)store_writer_flush(w);
+		store_writer_stats(w, &wst);
+		if (store_writer_close(w) == -1) {
+			gb_error("alert store: alerts could not be committed "
+			    "(counted lost)");
+			rc = GB_EXIT_FAIL;
+		}
+		w = NULL;
+		gb_info("alert store: %" PRIu64 " committed in %" PRIu64
+		    " batches, %" PRIu64 " lost", wst.committed, wst.batches,
+		    wst.lost);
+	}
 
 	det_sensor_cap_stats(g_cap, &cst);
 	gb_buf_init(&b, 1u << 16);
@@ -348,6 +538,12 @@ main(int argc, char *argv[])
 	gb_buf_free(&b);
 out:
 	det_sensor_free(s);
+	det_alert_free(det);
+	if (w != NULL)
+		(void)store_writer_close(w);
+	EVP_PKEY_free(skey);
+	if (alerts_fp != NULL && alerts_fp != stdout)
+		fclose(alerts_fp);
 	det_sensor_cap_close(g_cap);
 	g_cap = NULL;
 	det_scanner_free(sc);
