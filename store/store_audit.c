@@ -338,12 +338,28 @@ table_print_row(struct table *t, char **cells)
 	fputc('\n', stdout);
 }
 
+/* A cell that could not be allocated (out of memory): printed empty. */
+static char empty_cell[1];
+
+static void
+table_header(struct table *t)
+{
+	char *h[TCOLS];
+	size_t c;
+	bool col = t->colour;
+
+	for (c = 0; c < TCOLS; c++)
+		h[c] = (char *)(uintptr_t)tcol_names[c];
+	t->colour = false;
+	table_print_row(t, h);
+	t->colour = col;
+	t->fixed = true;
+}
+
 static void
 table_flush(struct table *t)
 {
-	char *h[TCOLS];
 	size_t r, c;
-	bool col;
 
 	if (!t->fixed) {
 		for (c = 0; c < TCOLS; c++)
@@ -356,18 +372,13 @@ table_flush(struct table *t)
 					t->w[c] = l < tcol_max[c] ? l :
 					    tcol_max[c];
 			}
-		for (c = 0; c < TCOLS; c++)
-			h[c] = (char *)(uintptr_t)tcol_names[c];
-		col = t->colour;
-		t->colour = false;
-		table_print_row(t, h);
-		t->colour = col;
-		t->fixed = true;
+		table_header(t);
 	}
 	for (r = 0; r < t->n; r++) {
 		table_print_row(t, t->rows[r]);
 		for (c = 0; c < TCOLS; c++)
-			free(t->rows[r][c]);
+			if (t->rows[r][c] != empty_cell)
+				free(t->rows[r][c]);
 	}
 	t->n = 0;
 }
@@ -394,7 +405,7 @@ table_add(struct table *t, const struct store_alert *a)
 	row[7] = sdup(&s);
 	for (size_t c = 0; c < TCOLS; c++)
 		if (row[c] == NULL)
-			row[c] = strdup("");
+			row[c] = empty_cell;
 	if (++t->n == TBUF_ROWS || t->fixed)
 		table_flush(t);
 }
@@ -501,9 +512,13 @@ cmd_follow(struct store *st, struct opts *o)
 	if (o->fmt == FMT_CSV)
 		fputs(csv_header, stdout);
 	if (o->fmt == FMT_TABLE) {
-		table_flush(t);	/* header now, widths from the names */
-		for (size_t c = 0; c < TCOLS; c++)
+		/* Rows come one by one: fixed widths, header now. */
+		for (size_t c = 0; c < TCOLS; c++) {
 			t->w[c] = tcol_max[c] < 24 ? tcol_max[c] : 24;
+			if (t->w[c] < strlen(tcol_names[c]))
+				t->w[c] = strlen(tcol_names[c]);
+		}
+		table_header(t);
 	}
 	fflush(stdout);
 	while (!stop) {
