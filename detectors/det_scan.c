@@ -429,7 +429,8 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 {
 	if (st->pend)
 		pend_resolve(st, start);
-	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || st->hint < 0 ||
+	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || t == DET_T_SIM ||
+	    st->hint < 0 ||
 	    ((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
 	    DET_H_COMPANY)) != 0 || !st->sc->enabled[t] ||
 	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
@@ -515,6 +516,13 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 	end = st->g[gj].end;
 	flags = fmt ? DET_F_FORMATTED : 0;
 
+	/* SIM: 12 or 14 digits, only where the context says so. */
+	if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
+		h = compound_hint(st);
+		if ((h & DET_H_SIM) && !(h & DET_H_NEG))
+			return emit(st, DET_T_SIM, hinted(h, 95, 90),
+			    flags | ctx_flags(h), d, n, start, end);
+	}
 	/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
 	if (plus && !(d[0] == '6' && d[1] == '2'))
 		return n >= 8 && n <= 15;	/* a foreign number */
@@ -607,8 +615,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 		if ((typed & DET_H_KK) && !ni.female) {
 			t = DET_T_KK;
 			conf = hinted(h, 95, 85);
-		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP))
-			conf = hinted(h, 95, 90);
+		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP |
+		    DET_H_SIM))
+			conf = hinted(h, 95, 90);	/* a SIM may be the NIK */
 		else if (typed & DET_H_CARD) {
 			if (det_card_digits(d, n, &brand)) {
 				return emit(st, DET_T_CARD, hinted(h, 95, 85),
