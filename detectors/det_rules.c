@@ -44,15 +44,15 @@ static const char *const sev_names[] = { "info", "low", "medium", "high",
 static const char *const scope_names[] = { "response", "flow", "source",
     "consumer", NULL };
 static const char *const type_names[] = { "nik", "kk", "npwp", "phone",
-    "email", "card", "nip", "bpjs", "passport", NULL };
+    "email", "card", "nip", "bpjs", "passport", "sim", NULL };
 static const char *const bulk_type_names[] = { "nik", "kk", "npwp", "phone",
-    "email", "card", "nip", "bpjs", "passport", "any", NULL };
+    "email", "card", "nip", "bpjs", "passport", "sim", "any", NULL };
 
 /* Default severities: financial data is specific personal data (UU PDP). */
 static const enum det_severity default_sev[DET_T_COUNT] = {
 	DET_SEV_HIGH, DET_SEV_HIGH, DET_SEV_MEDIUM, DET_SEV_MEDIUM,
 	DET_SEV_LOW, DET_SEV_CRITICAL, DET_SEV_MEDIUM, DET_SEV_HIGH,
-	DET_SEV_HIGH,
+	DET_SEV_HIGH, DET_SEV_HIGH,
 };
 
 const char *

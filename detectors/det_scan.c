@@ -52,6 +52,8 @@ enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 #define C_SEP		0x02
 #define C_WORD		0x04	/* letters and '_': taint a boundary */
 #define C_UPPER		0x08
+#define C_EMLOCAL	0x10	/* det_email_local_char() */
+#define C_EMDOM		0x20	/* det_email_domain_char() */
 
 static uint8_t cls[256];
 
@@ -147,21 +149,30 @@ cls_init(void)
 	int c;
 
 	/* Idempotent: concurrent first calls write the same values. */
-	if (cls['0'] == C_DIGIT)
+	if (__atomic_load_n(&cls['0'], __ATOMIC_ACQUIRE) & C_DIGIT)
 		return;
+	for (c = 1; c < 256; c++) {
+		if (c == '0')
+			continue;
+		if (det_email_local_char((unsigned char)c))
+			cls[c] |= C_EMLOCAL;
+		if (det_email_domain_char((unsigned char)c))
+			cls[c] |= C_EMDOM;
+	}
 	for (c = 'a'; c <= 'z'; c++)
-		cls[c] = C_WORD;
+		cls[c] |= C_WORD;
 	for (c = 'A'; c <= 'Z'; c++)
-		cls[c] = C_WORD | C_UPPER;
-	cls['_'] = C_WORD;
-	cls[' '] = C_SEP;
-	cls['.'] = C_SEP;
-	cls['-'] = C_SEP;
-	cls['('] = C_SEP;
-	cls[')'] = C_SEP;
+		cls[c] |= C_WORD | C_UPPER;
+	cls['_'] |= C_WORD;
+	cls[' '] |= C_SEP;
+	cls['.'] |= C_SEP;
+	cls['-'] |= C_SEP;
+	cls['('] |= C_SEP;
+	cls[')'] |= C_SEP;
 	for (c = '1'; c <= '9'; c++)
-		cls[c] = C_DIGIT;
-	__atomic_store_n(&cls['0'], C_DIGIT, __ATOMIC_RELEASE);
+		cls[c] |= C_DIGIT;
+	__atomic_store_n(&cls['0'], C_DIGIT | C_EMLOCAL | C_EMDOM,
+	    __ATOMIC_RELEASE);
 }
 
 /* --- scanner --- */
@@ -429,7 +440,8 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 {
 	if (st->pend)
 		pend_resolve(st, start);
-	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || st->hint < 0 ||
+	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || t == DET_T_SIM ||
+	    st->hint < 0 ||
 	    ((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
 	    DET_H_COMPANY)) != 0 || !st->sc->enabled[t] ||
 	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
@@ -515,6 +527,13 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 	end = st->g[gj].end;
 	flags = fmt ? DET_F_FORMATTED : 0;
 
+	/* SIM: 12 or 14 digits, only where the context says so. */
+	if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
+		h = compound_hint(st);
+		if ((h & DET_H_SIM) && !(h & DET_H_NEG))
+			return emit(st, DET_T_SIM, hinted(h, 95, 90),
+			    flags | ctx_flags(h), d, n, start, end);
+	}
 	/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
 	if (plus && !(d[0] == '6' && d[1] == '2'))
 		return n >= 8 && n <= 15;	/* a foreign number */
@@ -607,8 +626,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 		if ((typed & DET_H_KK) && !ni.female) {
 			t = DET_T_KK;
 			conf = hinted(h, 95, 85);
-		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP))
-			conf = hinted(h, 95, 90);
+		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP |
+		    DET_H_SIM))
+			conf = hinted(h, 95, 90);	/* a SIM may be the NIK */
 		else if (typed & DET_H_CARD) {
 			if (det_card_digits(d, n, &brand)) {
 				return emit(st, DET_T_CARD, hinted(h, 95, 85),
@@ -823,7 +843,7 @@ email_start(struct det_stream *st, size_t i)
 	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
 	k = n;
 	/* '=' and '/' are legal but in practice end a key or a path. */
-	while (k > 0 && n - k <= LOCAL_MAX && det_email_local_char(b[k - 1]) &&
+	while (k > 0 && n - k <= LOCAL_MAX && (cls[b[k - 1]] & C_EMLOCAL) &&
 	    b[k - 1] != '=' && b[k - 1] != '/')
 		k--;
 	if (n - k > LOCAL_MAX)
@@ -1133,7 +1153,7 @@ run(struct det_stream *st, size_t from, size_t to)
 				compound_end(st, false);
 			break;
 		case S_DOMAIN:
-			while (i < to && det_email_domain_char(p[i]) &&
+			while (i < to && (cls[p[i]] & C_EMDOM) &&
 			    st->em_n < DET_VALUE_MAX - 1) {
 				c = p[i++];
 				st->em[st->em_n++] = (char)((cls[c] & C_UPPER) ?
@@ -1141,7 +1161,7 @@ run(struct det_stream *st, size_t from, size_t to)
 			}
 			if (i >= to)
 				break;
-			if (det_email_domain_char(p[i]))
+			if (cls[p[i]] & C_EMDOM)
 				st->state = S_DOMSKIP;
 			else
 				email_end(st);
@@ -1159,7 +1179,7 @@ run(struct det_stream *st, size_t from, size_t to)
 			st->state = S_IDLE;
 			break;
 		case S_DOMSKIP:
-			while (i < to && det_email_domain_char(p[i]))
+			while (i < to && (cls[p[i]] & C_EMDOM))
 				i++;
 			if (i < to)
 				st->state = S_IDLE;

@@ -5,7 +5,7 @@
  *
  *   validators   pure functions over one value (det_scan_valid.c): NIK,
  *                Nomor KK, NPWP (15 and 16 digits), mobile numbers, e-mail,
- *                payment cards, NIP, BPJS, passport. They accept the
+ *                payment cards, NIP, BPJS, passport, SIM. They accept the
  *                formatting seen in the wild (spaces, dots, dashes; phones
  *                also "+" and parentheses). shared/spec/pii-id.md is the
  *                reference for every rule.
@@ -33,7 +33,8 @@
  * compound; a compound whose first or last run touches a letter, '_' or '@'
  * loses that run (hex ids, words, e-mail local parts). The compound, or else
  * the longest valid sub-ranges of its runs from the left, is validated by
- * length (7 after a letter: passport; 10-14: phone; 11 and 13: BPJS; 15:
+ * length (7 after a letter: passport; 10-14: phone; 11 and 13: BPJS; 12
+ * and 14 with a SIM context: SIM; 15:
  * NPWP; 16: NIK, KK, NPWP, card; 13-19: card; 18: NIP); a NITKU (16-digit
  * NPWP + 6-digit place code) is not reported. Context sets the confidence:
  * the JSON/XML key, the CSV header or the HTML table header (<th> of the
@@ -64,6 +65,7 @@ enum det_type {
 	DET_T_NIP,		/* civil-servant number, 18 digits */
 	DET_T_BPJS,		/* BPJS Kesehatan (13) or Ketenagakerjaan (11) */
 	DET_T_PASSPORT,		/* letter + 7 digits */
+	DET_T_SIM,		/* driving licence, 12 or 14 digits (context) */
 	DET_T_COUNT
 };
 
@@ -186,6 +188,13 @@ bool	det_valid_nip(const char *s, size_t n);
 bool	det_valid_bpjs(const char *s, size_t n);
 /* Passport: one letter A-Z + 7 digits, optionally one space between. */
 bool	det_valid_passport(const char *s, size_t n);
+/*
+ * SIM (driving licence, pii-id.md section 7): 12 digits YYMM.PP.AA.SSSS
+ * (month 01-12, serial != 0000) or 14 digits (smart SIM, not all zero),
+ * separators allowed. No check digit: the scanner needs context. Since
+ * 2024 a SIM number may be the NIK: that is reported as a NIK.
+ */
+bool	det_valid_sim(const char *s, size_t n);
 
 /* --- det_scan.c: scanner and streams --- */
 

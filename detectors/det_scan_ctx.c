@@ -41,6 +41,7 @@ static const struct kw words[] = {
 	{ "kartu", DET_H_BPJS | DET_H_CARD },
 	{ "paspor", DET_H_PASSPORT }, { "passport", DET_H_PASSPORT },
 	{ "nopaspor", DET_H_PASSPORT },
+	{ "sim", DET_H_SIM }, { "nosim", DET_H_SIM }, { "nomorsim", DET_H_SIM },
 	{ "order", DET_H_NEG }, { "pesanan", DET_H_NEG },
 	{ "invoice", DET_H_NEG }, { "inv", DET_H_NEG },
 	{ "faktur", DET_H_NEG }, { "va", DET_H_NEG },
@@ -80,7 +81,10 @@ static const struct kw pairs[] = {
 	{ "kartu bpjs", DET_H_BPJS }, { "no kartu", DET_H_BPJS },
 	{ "nomor kartu", DET_H_BPJS }, { "no peserta", DET_H_BPJS },
 	{ "nomor peserta", DET_H_BPJS }, { "e mail", DET_H_EMAIL },
-	{ "no rek", DET_H_NEG }, { NULL, 0 },
+	{ "no rek", DET_H_NEG }, { "izin mengemudi", DET_H_SIM },
+	{ "driving licence", DET_H_SIM }, { "driving license", DET_H_SIM },
+	{ "driver license", DET_H_SIM }, { "kartu sim", DET_H_PHONE },
+	{ NULL, 0 },
 };
 
 /*

@@ -42,6 +42,7 @@ bool	det_email_domain_char(unsigned char c);
 #define DET_H_NIP	(1u << DET_T_NIP)
 #define DET_H_BPJS	(1u << DET_T_BPJS)
 #define DET_H_PASSPORT	(1u << DET_T_PASSPORT)
+#define DET_H_SIM	(1u << DET_T_SIM)
 #define DET_H_TYPES	((1u << DET_T_COUNT) - 1)
 #define DET_H_NEG	(1u << 12)	/* order, va, invoice, imei, time ... */
 #define DET_H_COMPANY	(1u << 13)	/* perusahaan, badan, PT: not personal */

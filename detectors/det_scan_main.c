@@ -7,6 +7,7 @@
 #include "core/gb_mask.h"
 #include "core/gb_version.h"
 #include "detectors/det_bulk.h"
+#include "detectors/det_count.h"
 #include "detectors/det_decode.h"
 #include "detectors/det_rules.h"
 #include "detectors/det_scan.h"
@@ -32,6 +33,7 @@ struct scan_ctx {
 	struct det_decode_stats	 dtot;		/* summed over files */
 	uint64_t		 bulk_alerts;
 	char			*lines[BULK_LINES];	/* for the table */
+	uint8_t			 hkey[DET_COUNT_KEY_LEN];
 	size_t			 nlines;
 	const char		*name;		/* file being scanned */
 	bool			 jsonl;
@@ -55,8 +57,9 @@ usage(FILE *fp)
 "usage: gerbang-scan [options] [FILE | DIR | -]...\n"
 "\n"
 "Find Indonesian personal data (NIK, Nomor KK, NPWP, phone numbers,\n"
-"e-mail, payment cards, NIP, BPJS, passports) in files, folders or stdin\n"
-"(gzip is detected). Values are masked unless --unmasked.\n"
+"e-mail, payment cards, NIP, BPJS, passports, SIM) in files, folders or\n"
+"stdin (gzip and escapes are decoded: --decode). Values are masked unless\n"
+"--unmasked.\n"
 "\n"
 "  -f, --format FMT    table (default) or jsonl (one finding a line)\n"
 "  -r, --rules DIR     detection rules (default: the shipped rules)\n"
@@ -73,17 +76,17 @@ usage(FILE *fp)
 "  gerbang-scan --format jsonl export.csv\n");
 }
 
-/* FNV-1a over type and value; 0 is the empty slot marker. */
+/*
+ * Keyed hash (SipHash-2-4, key random per run) of type and value: the set
+ * of distinct values never holds an identifier, nor an unkeyed hash one
+ * could reverse by enumerating NIKs. 0 is the empty slot marker.
+ */
 static uint64_t
-value_hash(enum det_type t, const char *v, size_t n)
+value_hash(const struct scan_ctx *sc, enum det_type t, const char *v,
+    size_t n)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)t;
-	size_t i;
+	uint64_t h = det_count_hash(sc->hkey, (unsigned)t, v, n);
 
-	for (i = 0; i < n; i++) {
-		h ^= (uint8_t)v[i];
-		h *= 1099511628211ULL;
-	}
 	return h == 0 ? 1 : h;
 }
 
@@ -193,7 +196,7 @@ on_finding(const struct det_finding *f, void *arg)
 	char masked[DET_VALUE_MAX];
 
 	sc->count[f->type]++;
-	if (set_add(sc, value_hash(f->type, f->value, f->vlen)))
+	if (set_add(sc, value_hash(sc, f->type, f->value, f->vlen)))
 		sc->distinct[f->type]++;
 	if (sc->bulk != NULL) {
 		struct det_bulk_subject w;
@@ -424,6 +427,11 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
+	if (det_count_key_random(sc.hkey) == -1) {
+		fprintf(stderr, "%s: no random key: %s\n", prog,
+		    strerror(errno));
+		return GB_EXIT_USAGE;
+	}
 	gb_diags_init(&d, 0);
 	if (rules_dir != NULL) {
 		if (det_rules_load_dir(rules_dir, &rules, &d) == -1) {
@@ -464,6 +472,7 @@ main(int argc, char *argv[])
 	det_scanner_free(scanner);
 	det_rules_free(rules);
 	free(sc.set);
+	explicit_bzero(sc.hkey, sizeof(sc.hkey));
 	if (rc != 0)
 		return GB_EXIT_USAGE;
 	return total > 0 ? GB_EXIT_FAIL : GB_EXIT_OK;

@@ -10,7 +10,7 @@
 
 static const char *const type_names[DET_T_COUNT] = {
 	"nik", "kk", "npwp", "phone", "email", "card", "nip", "bpjs",
-	"passport",
+	"passport", "sim",
 };
 
 const char *
@@ -515,6 +515,20 @@ det_valid_bpjs(const char *s, size_t n)
 	for (i = 0; i < k; i++)
 		if (d[i] != '0')
 			return true;
+	return false;
+}
+
+bool
+det_valid_sim(const char *s, size_t n)
+{
+	char d[16];
+	size_t k = det_compact(s, n, false, d, sizeof(d));
+
+	if (k == 12)
+		return d2(d + 2) >= 1 && d2(d + 2) <= 12 &&
+		    memcmp(d + 8, "0000", 4) != 0;
+	if (k == 14)
+		return strspn(d, "0") != 14;
 	return false;
 }
 

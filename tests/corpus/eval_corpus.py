@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MIN_LABELS = 20
 TYPES = ("nik", "kk", "npwp", "phone", "email", "card", "nip", "bpjs",
-         "passport")
+         "passport", "sim")
 
 
 def prf(tp, fp, fn):

@@ -258,6 +258,20 @@ def body_letter(rng, doc, people, regions):
     if p["npwp"] and len(digits(p["npwp"])) == 15:
         lines.append("NPWP           : %s" % p["npwp"])
         doc.add("npwp", digits(p["npwp"]))
+    if rng.random() < 0.6:
+        # driving licence: old 12-digit YYMM.PP.AA.SSSS or 14-digit smart SIM
+        if rng.random() < 0.5:
+            sim = "%02d%02d%02d%02d%04d" % (rng.randint(60, 99),
+                                            rng.randint(1, 12),
+                                            rng.randint(1, 30),
+                                            rng.randint(1, 40),
+                                            rng.randint(1, 9999))
+            shown = "%s.%s.%s.%s" % (sim[:4], sim[4:6], sim[6:8], sim[8:])
+        else:
+            sim = "%014d" % rng.randint(10**12, 10**14 - 1)
+            shown = "%s-%s-%s-%s" % (sim[0], sim[1:5], sim[5:9], sim[9:])
+        lines.append("No. SIM        : %s" % rng.choice((sim, shown)))
+        doc.add("sim", sim)
     if rng.random() < 0.3:
         passport = "%s%07d" % (rng.choice("ABC"), rng.randint(1, 9999999))
         lines.append("No. Paspor     : %s" % passport)

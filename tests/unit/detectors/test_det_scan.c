@@ -95,6 +95,16 @@ test_basic(void **state)
 	expect1("\"noKartu\":\"0001261832477\"", DET_T_BPJS, "0001261832477");
 	expect1("No. Paspor: B 1234567", DET_T_PASSPORT, "B1234567");
 	expect1("paspor=C7654321", DET_T_PASSPORT, "C7654321");
+	/* SIM: context only; a SIM that is a NIK is a NIK. */
+	expect1("No. SIM: 6512.01.02.0001", DET_T_SIM, "651201020001");
+	expect1("{\"no_sim\":\"12345678901234\"}", DET_T_SIM,
+	    "12345678901234");
+	expect1("Surat Izin Mengemudi 1-2345-6789-01234", DET_T_SIM,
+	    "12345678901234");
+	expect1("SIM 3171015708450001", DET_T_NIK, "3171015708450001");
+	expect0("651201020001");
+	expect0("12345678901234");
+	expect1("kartu sim 081234567890", DET_T_PHONE, "6281234567890");
 
 	/* Offsets and lengths cover the input bytes, '+' included. */
 	scan_str("x +6281234567890 y", &g);

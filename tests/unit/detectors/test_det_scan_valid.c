@@ -270,6 +270,18 @@ test_bpjs_passport(void **state)
 	assert_false(det_valid_passport(S("B123456")));
 	assert_false(det_valid_passport(S("B12345678")));
 	assert_false(det_valid_passport(S("BB1234567")));
+	/* SIM: 12 digits YYMM.PP.AA.SSSS or 14 digits. */
+	assert_true(det_valid_sim(S("6512.01.02.0001")));
+	assert_true(det_valid_sim(S("651201020001")));
+	assert_true(det_valid_sim(S("1-2345-6789-01234")));
+	assert_false(det_valid_sim(S("651301020001")));	/* month 13 */
+	assert_false(det_valid_sim(S("650001020001")));	/* month 00 */
+	assert_false(det_valid_sim(S("651201020000")));	/* serial 0 */
+	assert_false(det_valid_sim(S("00000000000000")));
+	assert_false(det_valid_sim(S("6512010200011")));	/* 13 */
+	assert_false(det_valid_sim(S("65120102000x")));
+	assert_int_equal(det_type_from_str("sim"), DET_T_SIM);
+	assert_string_equal(det_type_str(DET_T_SIM), "sim");
 }
 
 int
