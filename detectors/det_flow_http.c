@@ -707,12 +707,17 @@ dir_resync(struct det_http_obs *o, struct http_dir *d, bool line_start)
 	d->line_start = line_start;
 }
 
+static void msg_end(struct det_http_obs *o, struct http_flow *hf,
+    struct http_dir *d, bool complete);
+
 static void
 go_raw(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
     int from)
 {
 	struct http_dir *d = &hf->d[from];
 
+	if (d->role != R_RAW && d->cur != NULL)	/* a message was open */
+		msg_end(o, hf, d, false);
 	hbuf_reset(o, d);
 	if (d->role != R_RAW)
 		o->c.raw_streams++;
