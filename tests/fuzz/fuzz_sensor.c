@@ -1,7 +1,9 @@
 /*
  * libFuzzer target for the sensor path: link/IP decode and fragments
  * (det_pkt), flow table and TCP reassembly (det_flow, det_tcp), HTTP
- * observation and scanning (det_flow_http), with small caps so eviction,
+ * observation, decoding and scanning (det_flow_http, det_decode) and the
+ * detection stage (det_alert: attribution, bulk and scraping counters,
+ * alerts as JSON lines to /dev/null), with small caps so eviction,
  * queue-full gaps and memcaps are reached.
  *
  * Input: one byte choosing the link type, then frames, each
@@ -10,6 +12,7 @@
  * NUL-terminated within their buffers, samples are masked, the counts add
  * up to nfindings, and every flow is gone after det_sensor_free().
  */
+#include "detectors/det_alert.h"
 #include "detectors/det_sensor.h"
 
 #include <stdio.h>
@@ -56,6 +59,18 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct det_scanner *sc;
+	static struct det_rules *rules;
+	static FILE *devnull;
+	static const char bulk[] = "bulk:\n"
+	    "  - { name: r, type: any, scope: response, distinct: 2,"
+	    " severity: high }\n"
+	    "  - { name: c, type: any, scope: consumer, distinct: 3,"
+	    " window: 1m, severity: high }\n"
+	    "  - { name: s, type: nik, scope: source, distinct: 3,"
+	    " window: 1m, severity: high }\n";
+	struct det_alert_conf ac;
+	struct det_alert *det = NULL;
+	struct gb_idhdr_key key = { .len = 32 };
 	struct det_sensor_conf conf;
 	struct det_sensor *s;
 	struct gb_buf b;
@@ -67,6 +82,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (sc == NULL && det_scanner_new(NULL, &sc) == -1)
 		return 0;
+	if (rules == NULL) {
+		struct gb_diags d;
+
+		gb_diags_init(&d, 0);
+		CHECK(det_rules_load_mem("fuzz", bulk, sizeof(bulk) - 1, &rules,
+		    &d) == 0);
+		gb_diags_free(&d);
+		CHECK((devnull = fopen("/dev/null", "w")) != NULL);
+	}
+	memset(key.key, 'k', sizeof(key.key));
+	det_alert_conf_default(&ac);
+	ac.rules = rules;
+	ac.sensor_id = "fuzz";
+	ac.json = devnull;
+	ac.consumer_key = (data[0] & 0x80) ? &key : NULL;
+	ac.scrape_distinct = 2;
+	ac.bulk.max_keys = 8;
 	det_sensor_conf_default(&conf);
 	conf.pkt.max_datagrams = 4;
 	conf.pkt.frag_memcap = 64 * 1024;
@@ -77,6 +109,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (det_sensor_new(&conf, sc, &s) == -1)
 		return 0;
 	det_sensor_set_handler(s, check_txn, NULL);
+	if (det_alert_new(&ac, &det) == 0)
+		det_sensor_set_detector(s, det_alert_on_finding,
+		    det_alert_on_txn, det);
 	dlt = dlts[data[0] % (sizeof(dlts) / sizeof(dlts[0]))];
 	while (i + 3 <= size) {
 		n = (size_t)data[i] << 8 | data[i + 1];
@@ -101,5 +136,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gb_buf_free(&b);
 	det_sensor_finish(s);
 	det_sensor_free(s);
+	det_alert_free(det);
 	return 0;
 }
