@@ -32,6 +32,17 @@ struct attrib {
 	struct gb_idhdr		 h;
 };
 
+#define PEND_MAX	64	/* responses with a crossing, awaiting their end */
+
+struct pend {
+	bool			 used;
+	uint64_t		 flow_id;
+	uint64_t		 ts_req_us;
+	struct det_bulk_alert	 ba;
+	uint8_t			 key[16];
+	size_t			 key_len;
+};
+
 struct forged_slot {
 	uint8_t		addr[17];
 	uint64_t	last_us;
@@ -47,6 +58,7 @@ struct det_alert {
 	const struct det_sensor_txn *cur;	/* txn of the finding at hand */
 	const char		*cur_template;	/* its path template (scraping) */
 	struct forged_slot	 forged[FORGED_SLOTS];
+	struct pend		 pend[PEND_MAX];
 	uint64_t		 last_recv;
 	uint64_t		 last_drop;
 	struct gb_buf		 line;
@@ -250,10 +262,9 @@ txn_into(struct det_alert *a, struct store_alert *sa,
 }
 
 static void
-on_bulk(const struct det_bulk_alert *ba, void *arg)
+bulk_emit(struct det_alert *a, const struct det_sensor_txn *t,
+    const struct det_bulk_alert *ba)
 {
-	struct det_alert *a = arg;
-	const struct det_sensor_txn *t = a->cur;
 	const struct attrib *at = &a->at;
 	struct store_alert sa;
 	char msg[512], inc[160], flags[64], key[80];
@@ -305,6 +316,93 @@ on_bulk(const struct det_bulk_alert *ba, void *arg)
 		    at->kind == AT_UNVERIFIED ? "; consumer not verified" : "");
 	sa.message = store_str(msg);
 	emit(a, &sa);
+}
+
+/*
+ * Response-scope crossings wait for the end of their response, so that one
+ * response gives one alert per rule with its final counts (not one per
+ * doubling while it streams). Returns 0 when kept, -1 when the table is
+ * full (the caller alerts at once).
+ */
+static int
+pend_put(struct det_alert *a, const struct det_sensor_txn *t,
+    const struct det_bulk_alert *ba)
+{
+	struct pend *p, *free_p = NULL;
+	size_t i;
+
+	for (i = 0; i < PEND_MAX; i++) {
+		p = &a->pend[i];
+		if (!p->used) {
+			if (free_p == NULL)
+				free_p = p;
+			continue;
+		}
+		if (p->flow_id == t->flow->id && p->ts_req_us == t->ts_req_us &&
+		    p->ba.rule == ba->rule) {
+			enum det_severity sev = p->ba.severity;
+
+			p->ba = *ba;
+			if (sev > p->ba.severity)
+				p->ba.severity = sev;
+			goto key;
+		}
+	}
+	if ((p = free_p) == NULL)
+		return -1;
+	p->used = true;
+	p->flow_id = t->flow->id;
+	p->ts_req_us = t->ts_req_us;
+	p->ba = *ba;
+key:
+	p->key_len = ba->key_len > sizeof(p->key) ? sizeof(p->key) :
+	    ba->key_len;
+	memcpy(p->key, ba->key, p->key_len);
+	p->ba.key = p->key;
+	p->ba.key_len = p->key_len;
+	p->ba.flags = DET_BULK_A_FIRST;
+	return 0;
+}
+
+static void
+pend_flush(struct det_alert *a, const struct det_sensor_txn *t)
+{
+	struct pend *p;
+	size_t i;
+
+	for (i = 0; i < PEND_MAX; i++) {
+		p = &a->pend[i];
+		if (p->used && p->flow_id == t->flow->id &&
+		    p->ts_req_us == t->ts_req_us) {
+			struct det_bulk_alert fin;
+
+			/* The response's final counts, not the last doubling. */
+			if (det_bulk_peek(a->bulk, p->ba.rule, p->key,
+			    p->key_len, p->ba.now_ms, &fin) == 0 &&
+			    fin.distinct >= p->ba.distinct) {
+				fin.severity = p->ba.severity;
+				fin.flags = DET_BULK_A_FIRST;
+				p->ba = fin;
+				p->ba.key = p->key;
+				p->ba.key_len = p->key_len;
+			}
+			bulk_emit(a, t, &p->ba);
+			p->used = false;
+		}
+	}
+}
+
+static void
+on_bulk(const struct det_bulk_alert *ba, void *arg)
+{
+	struct det_alert *a = arg;
+	const struct det_sensor_txn *t = a->cur;
+
+	if (ba->scope == DET_SCOPE_RESPONSE &&
+	    (ba->flags & DET_BULK_A_CANARY) == 0 && a->cur_template == NULL &&
+	    pend_put(a, t, ba) == 0)
+		return;
+	bulk_emit(a, t, ba);
 }
 
 static void
@@ -466,6 +564,8 @@ det_alert_on_txn(const struct det_sensor_txn *t, void *arg)
 
 	if (at->kind == AT_REJECTED)
 		forged_alert(a, t, at);
+	a->cur_template = NULL;
+	pend_flush(a, t);
 	memcpy(rk, &t->flow->id, 8);
 	memcpy(rk + 8, &t->ts_req_us, 8);
 	det_bulk_end(a->bulk, DET_SCOPE_RESPONSE, rk, sizeof(rk));

@@ -526,6 +526,44 @@ count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
 	return 1;
 }
 
+int
+det_bulk_peek(struct det_bulk *b, const struct det_bulk_rule *r,
+    const void *key, size_t n, uint64_t now_ms, struct det_bulk_alert *out)
+{
+	uint8_t k[DET_BULK_KEY_MAX];
+	struct entry *e;
+	uint64_t h, width, ep;
+	size_t kn, i;
+	unsigned ns;
+
+	for (i = 0; i < b->nrules; i++)
+		if (det_rules_bulk(b->rules, i) == r)
+			break;
+	if (i == b->nrules)
+		return -1;
+	kn = key_norm(b, key, n, k);
+	h = entry_hash(b, (uint32_t)i, r->scope, k, kn);
+	for (e = b->bucket[h & (b->nbucket - 1)]; e != NULL; e = e->hnext)
+		if (e->hash == h && e->rule == i && e->klen == kn &&
+		    memcmp(e->key, k, kn) == 0)
+			break;
+	if (e == NULL)
+		return -1;
+	geometry(b, r, &width, &ns);
+	ep = width == 0 ? 0 : now_ms / width;
+	memset(out, 0, sizeof(*out));
+	out->rule = r;
+	out->scope = r->scope;
+	out->key = e->key;
+	out->key_len = e->klen;
+	out->severity = r->severity;
+	out->distinct = window_distinct(b, r, e, ep, ns, out);
+	out->since_ms = width == 0 ? e->created_ms :
+	    (ep + 1 >= ns ? (ep + 1 - ns) * width : 0);
+	out->now_ms = now_ms;
+	return 0;
+}
+
 static int
 canary_check(struct det_bulk *b, const struct det_bulk_subject *who,
     const struct det_finding *f, uint64_t now, det_bulk_cb *cb, void *arg)

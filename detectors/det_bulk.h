@@ -138,6 +138,15 @@ int	det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
  * its counters. */
 void	det_bulk_end(struct det_bulk *b, enum det_scope scope, const void *key,
 	    size_t n);
+/*
+ * The counts rule r (one of the evaluator's) has now for subject key
+ * [0..n) of its scope, without adding anything: out is filled as an alert
+ * would be (flags 0, severity the rule's). Returns 0, or -1 when the key
+ * has no counters (never counted, ended or evicted).
+ */
+int	det_bulk_peek(struct det_bulk *b, const struct det_bulk_rule *r,
+	    const void *key, size_t n, uint64_t now_ms,
+	    struct det_bulk_alert *out);
 void	det_bulk_stats(const struct det_bulk *b, struct det_bulk_stats *out);
 /* "first|escalated|canary" for a set of DET_BULK_A_* into buf. */
 const char *det_bulk_flags_str(unsigned flags, char *buf, size_t len);

@@ -239,6 +239,33 @@ test_bulk_verified(void **state)
 	teardown(&fx);
 }
 
+/* A response streaming 40 distinct NIKs: one alert, its final count. */
+static void
+test_one_alert_per_response(void **state)
+{
+	struct fixture fx;
+	struct det_sensor_txn t;
+	struct det_finding f;
+	struct seen s;
+	unsigned i;
+
+	(void)state;
+	setup(&fx, false, 0);
+	txn_init(&fx, &t, T0_US, "/x", NULL);
+	for (i = 0; i < 40; i++) {
+		nik_finding(&f, 500 + i, 20 * i);
+		det_alert_on_finding(&t, DET_WHERE_RESP_BODY, &f, fx.a);
+	}
+	read_store(&fx, &s);
+	assert_int_equal(s.n, 0);	/* not before the response ends */
+	det_alert_on_txn(&t, fx.a);
+	read_store(&fx, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.rules[0], "nik-dump");
+	assert_int_equal(s.nik_distinct[0], 40);
+	teardown(&fx);
+}
+
 static void
 test_forged_and_unsigned(void **state)
 {
@@ -369,6 +396,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bulk_verified),
+		cmocka_unit_test(test_one_alert_per_response),
 		cmocka_unit_test(test_forged_and_unsigned),
 		cmocka_unit_test(test_no_key_unverified),
 		cmocka_unit_test(test_scraping),
