@@ -11,6 +11,8 @@ seeds; each scenario records what it put in the traffic, which is what the
 expected files in tests/pcap/expected/ state.
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
 import random
@@ -555,6 +557,59 @@ def sc_consumer():
                              response(body), 1)]
 
 
+# --- detection: alerts (run_pcaps.py passes --rules rules/ --alerts) ----------
+
+# The consumer-header key of the signed scenarios (written to consumer.key
+# next to the captures; the options' @KEY@ names it).
+CONSUMER_KEY = b"0123456789abcdef" * 4
+
+
+def consumer_header(consumer, rid, ts, key=CONSUMER_KEY):
+    """X-Gerbang-Consumer as the gateway signs it (core/gb_idhdr.h)."""
+    msg = ("gerbang-consumer-v1\n%s\n%s\n%d" % (consumer, rid, ts)).encode()
+    sig = base64.urlsafe_b64encode(
+        hmac.new(key, msg, hashlib.sha256).digest()).rstrip(b"=")
+    return b"X-Gerbang-Consumer: %s; rid=%s; ts=%d; sig=%s\r\n" % (
+        consumer.encode(), rid.encode(), ts, sig)
+
+
+def sc_bulk():
+    """One response carrying 30 distinct NIKs: nik-dump-in-response."""
+    body = json_body(people(31, 30))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/api/penduduk?page=1"),
+                             response(body), 4)]
+
+
+def sc_scrape():
+    """25 records asked one NIK at a time on one connection."""
+    c = Conv()
+    pkts = c.handshake()
+    for nik in people(32, 25):
+        pkts.append(c.cseg(request("/api/penduduk/" + nik)))
+        pkts.append(c.sseg(response(json_body([nik]))))
+        pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_signed():
+    """A bulk response to a consumer the gateway signed for."""
+    hdr = consumer_header("dinkes-jabar", "a1b2c3d4-1", int(BASE_TS))
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/api/penduduk", extra=hdr),
+                             response(json_body(people(33, 25))), 3)]
+
+
+def sc_forged():
+    """The same, signed with another key: not the gateway's."""
+    hdr = consumer_header("dinkes-jabar", "a1b2c3d4-1", int(BASE_TS),
+                          key=b"not-the-gateway-key-0123456789ab")
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/api/penduduk", extra=hdr),
+                             response(json_body(people(34, 25))), 3)]
+
+
 def sc_midstream():
     """Capture starts after the handshake and the request."""
     c = Conv()
@@ -636,6 +691,8 @@ SCENARIOS = {
     "gap": sc_gap, "ipv6": sc_ipv6, "vlan": sc_vlan, "sll": sc_sll,
     "sll2": sc_sll2, "null": sc_null, "frag4": sc_frag4, "frag6": sc_frag6,
     "port": sc_port, "raw": sc_raw, "pcapng": sc_pcapng, "gzip": sc_gzip,
+    "bulk": sc_bulk, "scrape": sc_scrape, "signed": sc_signed,
+    "forged": sc_forged,
     "deflate": sc_deflate, "escaped": sc_escaped,
     "status": sc_status, "consumer": sc_consumer, "midstream": sc_midstream,
     "wrap": sc_wrap, "lenient": sc_lenient, "tunnel": sc_tunnel,
@@ -666,6 +723,8 @@ def main():
         return 0
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "consumer.key"), "wb") as f:
+        f.write(CONSUMER_KEY + b"\n")
     for name, fn in SCENARIOS.items():
         link, frames = fn()
         ts = stamp(frames)

@@ -5,11 +5,15 @@ usage: run_pcaps.py BUILD_DIR [NAME...]
 
 Generates the captures (gen_pcaps.py) into a temporary folder, then for each
 line of TESTLIST runs "gerbang-sensor -r INPUT --json - --all --stats-json
-FILE [options]" and compares its output with expected/NAME.jsonl: one line
-per transaction, in order, each key given must be equal (a "flow" or
-"counts" object as a whole); a last line {"stats": {...}} names counters
-that must have those values. A run fails if the sensor exits non-zero or
-prints a sanitizer report.
+FILE --rules rules/ --alerts FILE [options]" (@KEY@ in the options names
+the consumer-header key gen_pcaps.py writes) and compares its output with
+expected/NAME.jsonl: one line per transaction, in order, each key given
+must be equal (a "flow" or "counts" object as a whole); a line
+{"stats": {...}} names counters that must have those values; a line
+{"alerts": [...]} lists the alerts expected, in order, each key given
+equal (without it, alerts are not checked). A run fails if the sensor
+exits non-zero or prints a sanitizer report, or an alert holds a clear
+identifier.
 """
 import json
 import os
@@ -32,8 +36,13 @@ def subset(want, got, path, errs):
 
 def run_one(exe, workdir, name, inp, exp, opts):
     stats = os.path.join(workdir, name + ".stats.json")
+    alerts = os.path.join(workdir, name + ".alerts.jsonl")
+    opts = [o.replace("@KEY@", os.path.join(workdir, "consumer.key"))
+            for o in opts]
     argv = [exe, "-r", os.path.join(workdir, inp), "--json", "-", "--all",
-            "--stats-json", stats, "--log-level", "warn"] + opts
+            "--stats-json", stats, "--log-level", "warn",
+            "--rules", os.path.join(HERE, "..", "..", "rules"),
+            "--alerts", alerts] + opts
     p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     errs = []
     if p.returncode != 0:
@@ -41,13 +50,15 @@ def run_one(exe, workdir, name, inp, exp, opts):
     if "Sanitizer" in p.stderr or "runtime error" in p.stderr:
         errs.append("sanitizer report:\n" + p.stderr)
     got = [json.loads(line) for line in p.stdout.splitlines() if line]
-    want, want_stats = [], None
+    want, want_stats, want_alerts = [], None, None
     with open(os.path.join(HERE, "expected", exp)) as f:
         for line in f:
             if line.strip():
                 obj = json.loads(line)
                 if "stats" in obj:
                     want_stats = obj["stats"]
+                elif "alerts" in obj:
+                    want_alerts = obj["alerts"]
                 else:
                     want.append(obj)
     if len(got) != len(want):
@@ -60,6 +71,28 @@ def run_one(exe, workdir, name, inp, exp, opts):
                 subset(want_stats, json.load(f), "stats.", errs)
         except (OSError, ValueError) as e:
             errs.append(f"stats: {e}")
+    try:
+        with open(alerts) as f:
+            got_alerts = [json.loads(x) for x in f if x.strip()]
+    except (OSError, ValueError) as e:
+        got_alerts = []
+        errs.append(f"alerts: {e}")
+    if want_alerts is not None:
+        if len(got_alerts) != len(want_alerts):
+            errs.append(f"{len(got_alerts)} alerts "
+                        f"{[a.get('rule') for a in got_alerts]}, want "
+                        f"{len(want_alerts)}")
+        for i, (w, g) in enumerate(zip(want_alerts, got_alerts)):
+            subset(w, g, f"alert[{i}].", errs)
+    for a in got_alerts:
+        if any(ch.isdigit() and len(run) >= 10 for run in
+               "".join(c if c.isdigit() else " " for c in
+                       a.get("path", "") + a.get("message", "")).split()
+               for ch in run[:1]):
+            errs.append(f"alert with a clear number: {a}")
+        for s in a.get("samples", []):
+            if "*" not in s["value"]:
+                errs.append(f"alert sample not masked: {s}")
     for g in got:  # personal data never in clear: samples are masked
         for s in g.get("samples", []):
             if "*" not in s["value"]:
