@@ -358,7 +358,7 @@ blk_raw(struct det_decoder *d)
 static bool
 plausible(const uint8_t *p, size_t n)
 {
-	size_t i = 0, ascii = 0, k;
+	size_t i = 0, ascii = 0, k, j;
 	uint32_t c;
 
 	if (n == 0)
@@ -382,7 +382,7 @@ plausible(const uint8_t *p, size_t n)
 			k = 3;
 		else
 			return false;
-		for (size_t j = 1; j <= k; j++)
+		for (j = 1; j <= k; j++)
 			if (i + j >= n || (p[i + j] & 0xc0) != 0x80)
 				return false;
 		i += k + 1;
@@ -608,8 +608,10 @@ static const struct {
 
 static void text_byte(struct det_decoder *, uint8_t, uint64_t);
 
-/* The sequence in pend[] is not an escape: pass its first byte on as
- * written, read the rest again. */
+/*
+ * The sequence in pend[] is not an escape: pass its first byte on as
+ * written, read the rest again.
+ */
 static void
 text_fail(struct det_decoder *d)
 {

@@ -16,8 +16,9 @@
  *            pairs joined) to UTF-8; DET_DEC_PCT: %XX; DET_DEC_HTML:
  *            &#DDD; &#xHH; and the named entities amp lt gt quot apos nbsp
  *            (to a space) commat period comma colon semi sol lpar rpar
- *            plus minus hyphen dash num equals. A malformed escape is
- *            scanned as it is written and counted in errors.
+ *            plus minus hyphen dash (these three to '-') num equals. A
+ *            malformed escape is scanned as it is written and counted in
+ *            errors.
  *   base64   DET_DEC_B64: a run of at least b64_min base64 characters
  *            (standard or url-safe, not mixed, '=' padding only at the end)
  *            is replaced by its decoded bytes when they are plausible text:
