@@ -154,6 +154,9 @@ struct gw_conf {
 	socklen_t		 admin_addrlen;
 	int			 admin_fd;
 	unsigned		 max_connections;	/* per worker */
+	size_t			 rate_limit_buckets;	/* policy rate-limit
+							   table (fixed at
+							   start) */
 	uint64_t		 max_body;		/* 0 = no limit */
 	struct gb_http_limits	 limits;
 	struct gw_timeouts	 timeouts;

@@ -48,6 +48,7 @@ conf_new(void)
 	c->log_format = GB_LOG_TEXT;
 	c->admin_fd = -1;
 	c->max_connections = 10000;
+	c->rate_limit_buckets = 65536;
 	c->max_body = 0;
 	gb_http_limits_default(&c->limits);
 	gw_timeouts_default(&c->timeouts);
@@ -256,7 +257,7 @@ load_limits(const struct gb_ydoc *doc, struct gb_diags *d,
 {
 	static const char *const keys[] = {
 		"max_connections", "request_line", "header_line", "headers",
-		"header_size", "body_size", NULL,
+		"header_size", "body_size", "rate_limit_buckets", NULL,
 	};
 	const struct gb_ynode *v;
 	long long ll;
@@ -283,6 +284,9 @@ load_limits(const struct gb_ydoc *doc, struct gb_diags *d,
 	if ((v = gb_ymap_get(n, "body_size")) != NULL &&
 	    gb_ysize(doc, d, v, "body_size", 0, UINT64_MAX / 2, &u) == 0)
 		c->max_body = u;
+	if ((v = gb_ymap_get(n, "rate_limit_buckets")) != NULL &&
+	    gb_yint(doc, d, v, "rate_limit_buckets", 1024, 1 << 24, &ll) == 0)
+		c->rate_limit_buckets = (size_t)ll;
 }
 
 static const char *const client_auth_names[] = {

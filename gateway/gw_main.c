@@ -45,6 +45,7 @@ struct master {
 	struct gw_stats		*stats;
 	struct pol_state	*pstate;	/* rate limits, shared by all
 						   workers of all generations */
+	size_t			 pstate_buckets;
 	struct gb_ev		*ev;
 	struct worker_proc	 procs[GW_STATS_SLOTS];
 	int			 gen;
@@ -227,11 +228,17 @@ spawn(struct master *m, int index)
 		return -1;
 	}
 	/* Created once, before the first worker that enforces a policy. */
-	if (m->conf->policy != NULL && m->pstate == NULL &&
-	    pol_state_new(0, &m->pstate) == -1) {
-		gb_error("rate-limit table: out of memory");
-		return -1;
-	}
+	if (m->conf->policy != NULL && m->pstate == NULL) {
+		if (pol_state_new(m->conf->rate_limit_buckets,
+		    &m->pstate) == -1) {
+			gb_error("rate-limit table: out of memory");
+			return -1;
+		}
+		m->pstate_buckets = m->conf->rate_limit_buckets;
+	} else if (m->pstate != NULL && index == 0 &&
+	    m->conf->rate_limit_buckets != m->pstate_buckets)
+		gb_warn("limits.rate_limit_buckets: the table keeps %zu "
+		    "buckets until a restart", m->pstate_buckets);
 	/* Taken here, not in the child: children forked together race. */
 	if ((slot = gw_stats_worker_slot(m->stats, -1)) == NULL) {
 		gb_error("too many worker processes");

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_MAX	1000000
+#define DEFAULT_MAX	65536		/* buckets; the gateway sets its own */
 #define IDLE_MS		(86400ULL * 1000)	/* a day: bucket full, day over */
 #define PROBE		64			/* slots a key may sit from home */
 #define SPINS		4096			/* before yielding and checking */
