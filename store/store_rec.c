@@ -326,7 +326,12 @@ store_rec_decode_fields(const uint8_t *p, size_t n, struct store_alert *a)
 	if (n < HDR_LEN || n > STORE_REC_MAX || p[0] != STORE_REC_VERSION ||
 	    p[5] != 0)
 		return -1;
-	memset(a, 0, sizeof(*a));
+	/* Not memset: the count and sample arrays are 2 KiB; set n only. */
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		strs[i]->p = NULL;
+		strs[i]->n = 0;
+	}
+	a->ncounts = a->nsamples = 0;
 	a->id = id;
 	a->severity = p[1];
 	a->flags = p[2];

@@ -279,14 +279,17 @@ store_writer_append(struct store_writer *w, const struct store_alert *a)
 			return -1;
 		}
 	}
-	c = *a;
-	if (c.time_ns == 0)
+	/* The alert is ~2 KiB: copy it only to stamp the time. */
+	if (a->time_ns == 0) {
+		c = *a;
 		c.time_ns = store_now_ns();
+		a = &c;
+	}
 	before = w->q.len;
 	if ((lenp = gb_buf_reserve(&w->q, 4)) == NULL)
 		goto nomem;
 	gb_buf_commit(&w->q, 4);
-	if (store_rec_encode_checked(&c, &w->q) == -1) {
+	if (store_rec_encode_checked(a, &w->q) == -1) {
 		w->q.len = before;
 		goto nomem;
 	}
