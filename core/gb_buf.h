@@ -38,10 +38,11 @@ gb_buf_used(const struct gb_buf *b)
 	return b->len - b->off;
 }
 
+/* The first unread byte; NULL for a buffer that never held data. */
 static inline uint8_t *
 gb_buf_head(const struct gb_buf *b)
 {
-	return b->data + b->off;
+	return b->data != NULL ? b->data + b->off : NULL;
 }
 
 /* Room that can still be appended before hitting max. */
