@@ -303,8 +303,8 @@ txn_copy(struct det_sensor_txn *t, char *dst, size_t cap, const char *s,
 
 /*
  * gb_mask() keeps the first character of an e-mail local part, so a
- * one-character local part comes out whole: mask what gb_mask left clear
- * before the '@' (or everything, for other types) when it masked nothing.
+ * one-character local part comes out whole: when it masked nothing, mask
+ * every byte before the '@' (an e-mail), else every letter and digit.
  */
 static void
 mask_more(char *m)
@@ -314,8 +314,8 @@ mask_more(char *m)
 	if (strchr(m, '*') != NULL)
 		return;
 	for (p = m; *p != '\0' && (at == NULL || p < at); p++)
-		if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-		    (*p >= 'A' && *p <= 'Z'))
+		if (at != NULL || (*p >= '0' && *p <= '9') ||
+		    (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
 			*p = '*';
 }
 
