@@ -22,8 +22,10 @@ gb_mask(char *dst, size_t dstlen, const char *s, size_t n)
 	if ((at = memchr(s, '@', n)) != NULL && at != s) {
 		size_t local = (size_t)(at - s);
 
+		/* A one-character local part would be the whole of it. */
 		for (i = 0; i < out; i++)
-			dst[i] = i == 0 || i >= local ? s[i] : '*';
+			dst[i] = (i == 0 && local > 1) || i >= local ? s[i] :
+			    '*';
 		dst[out] = '\0';
 		return n;
 	}

@@ -9,7 +9,8 @@
  * Letters and digits are the significant characters: with 12 or more the
  * first 4 and last 4 stay, with 6 to 11 the first 2 and last 2, with fewer
  * all are masked. Separators stay where they are. In an e-mail address only
- * the first character of the local part stays; the domain is kept. Pure;
+ * the first character of the local part stays (none when it is the only
+ * one: "x@example.id" -> "*@example.id"); the domain is kept. Pure;
  * any thread may call.
  */
 #ifndef GB_MASK_H
