@@ -108,7 +108,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	./build-release/detectors/gerbang-sensor -i lo -f "tcp port $demo_port" \
 	    --immediate --sensor-id quickstart --rules rules \
 	    --store "$run/alerts" --store-key "$run/store.pem" \
-	    --consumer-key "$run/consumer.key" --alerts "$run/alerts.jsonl" \
+	    --consumer-key "$run/consumer.key" --json "$run/alerts.jsonl" \
 	    --scrape-distinct 20 2>>"$run/sensor.log" &
 	pids="$pids $!"
 	sensor=yes

@@ -54,7 +54,8 @@ usage(FILE *fp)
 "      --immediate         deliver packets at once (lower latency)\n"
 "Detection and output:\n"
 "      --rules DIR         detection rules (default: built-in defaults)\n"
-"      --json FILE         write transactions as JSON lines (- = stdout)\n"
+"      --transactions FILE write every transaction with findings as a\n"
+"                          JSON line (- = stdout)\n"
 "      --all               write every transaction, not only those with\n"
 "                          findings\n"
 "      --sensor-id ID      name of this sensor in the output\n"
@@ -65,7 +66,8 @@ usage(FILE *fp)
 "Alerts:\n"
 "      --store DIR         write alerts to the alert store in DIR\n"
 "      --store-key PEM     Ed25519 key that signs the store's checkpoints\n"
-"      --alerts FILE       write alerts as JSON lines (- = stdout)\n"
+"      --json FILE         write alerts as JSON lines for a SIEM, the\n"
+"                          gerbang-audit export format (- = stdout)\n"
 "      --consumer-key FILE the gateway's consumer_header.hmac_key: verify\n"
 "                          X-Gerbang-Consumer (without it the header is\n"
 "                          taken as unverified)\n"
@@ -97,6 +99,7 @@ usage(FILE *fp)
 "\n"
 "Example:\n"
 "  gerbang-sensor -r capture.pcap --rules rules/ --json -\n"
+"  gerbang-sensor -r capture.pcap --transactions - --all\n"
 "  gerbang-sensor -i eth1 -f 'tcp port 8080' --json /var/log/gerbang/"
 "sensor.jsonl\n");
 }
@@ -157,7 +160,8 @@ main(int argc, char *argv[])
 		{ "no-promisc", no_argument, NULL, 'p' },
 		{ "immediate", no_argument, NULL, 1 },
 		{ "rules", required_argument, NULL, 2 },
-		{ "json", required_argument, NULL, 4 },
+		{ "transactions", required_argument, NULL, 4 },
+		{ "json", required_argument, NULL, 20 },
 		{ "sensor-id", required_argument, NULL, 5 },
 		{ "user", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 6 },
@@ -174,7 +178,6 @@ main(int argc, char *argv[])
 		{ "store", required_argument, NULL, 17 },
 		{ "store-key", required_argument, NULL, 18 },
 		{ "consumer-key", required_argument, NULL, 19 },
-		{ "alerts", required_argument, NULL, 20 },
 		{ "scrape-distinct", required_argument, NULL, 21 },
 		{ "scrape-window", required_argument, NULL, 22 },
 		{ "loss-alert", required_argument, NULL, 23 },

@@ -52,7 +52,7 @@ run() {
 	}
 }
 
-run gerbang "$SENSOR" -r "$work/bench.pcap" --json /dev/null \
+run gerbang "$SENSOR" -r "$work/bench.pcap" --transactions /dev/null \
     --stats-json "$work/gerbang.stats" --log-level warn
 if command -v ngrep >/dev/null; then
 	run ngrep ngrep -q -I "$work/bench.pcap" -W none '[0-9]{16}'

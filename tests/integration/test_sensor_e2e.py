@@ -66,7 +66,7 @@ def main(t: gwtest.Test):
          "--immediate", "--sensor-id", "live-lo", "--store", str(store),
          "--rules", str(gwtest.REPO / "rules"),
          "--store-key", str(skey), "--consumer-key", str(hkey),
-         "--alerts", str(alerts), "--json", str(txns),
+         "--json", str(alerts), "--transactions", str(txns),
          "--scrape-distinct", str(SCRAPE), "--stats-interval", "0"],
         subprocess.DEVNULL, open(serr, "wb"))
     t.require(gwtest.wait_until(

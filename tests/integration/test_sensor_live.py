@@ -76,7 +76,7 @@ def main():
         stats = os.path.join(tmp, "stats.json")
         err = open(os.path.join(tmp, "stderr"), "w+")
         p = subprocess.Popen([exe, "-i", "lo", "-f", f"tcp port {port}",
-                              "--immediate", "--json", out, "--stats-json",
+                              "--immediate", "--transactions", out, "--stats-json",
                               stats, "--user", "nobody", "--sensor-id",
                               "live-test"], stderr=err)
         try:

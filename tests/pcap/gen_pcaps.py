@@ -557,7 +557,7 @@ def sc_consumer():
                              response(body), 1)]
 
 
-# --- detection: alerts (run_pcaps.py passes --rules rules/ --alerts) ----------
+# --- detection: alerts (run_pcaps.py passes --rules rules/ --json) ----------
 
 # The consumer-header key of the signed scenarios (written to consumer.key
 # next to the captures; the options' @KEY@ names it).

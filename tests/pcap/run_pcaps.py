@@ -4,8 +4,8 @@
 usage: run_pcaps.py BUILD_DIR [NAME...]
 
 Generates the captures (gen_pcaps.py) into a temporary folder, then for each
-line of TESTLIST runs "gerbang-sensor -r INPUT --json - --all --stats-json
-FILE --rules rules/ --alerts FILE [options]" (@KEY@ in the options names
+line of TESTLIST runs "gerbang-sensor -r INPUT --transactions - --all
+--stats-json FILE --rules rules/ --json FILE [options]" (@KEY@ in the options names
 the consumer-header key gen_pcaps.py writes) and compares its output with
 expected/NAME.jsonl: one line per transaction, in order, each key given
 must be equal (a "flow" or "counts" object as a whole); a line
@@ -39,10 +39,10 @@ def run_one(exe, workdir, name, inp, exp, opts):
     alerts = os.path.join(workdir, name + ".alerts.jsonl")
     opts = [o.replace("@KEY@", os.path.join(workdir, "consumer.key"))
             for o in opts]
-    argv = [exe, "-r", os.path.join(workdir, inp), "--json", "-", "--all",
+    argv = [exe, "-r", os.path.join(workdir, inp), "--transactions", "-", "--all",
             "--stats-json", stats, "--log-level", "warn",
             "--rules", os.path.join(HERE, "..", "..", "rules"),
-            "--alerts", alerts] + opts
+            "--json", alerts] + opts
     p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     errs = []
     if p.returncode != 0:
