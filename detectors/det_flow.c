@@ -4,10 +4,11 @@
  */
 #include "detectors/det_flow.h"
 
+#include "detectors/det_count.h"
+
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define CLOSING_TIMEOUT_US	(30ull * 1000000)
 
@@ -21,7 +22,7 @@ struct det_flow_table {
 	struct det_flow		*lru_head;	/* most recently active */
 	struct det_flow		*lru_tail;
 	uint64_t		 next_id;
-	uint64_t		 k0, k1;	/* SipHash key */
+	uint8_t			 hkey[DET_COUNT_KEY_LEN];	/* SipHash key */
 };
 
 void
@@ -47,52 +48,11 @@ det_flow_end_str(enum det_flow_end why)
 }
 
 /* SipHash-2-4 (Aumasson, Bernstein), written from the paper. */
-#define ROTL(x, b)	(uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND do {							\
-	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);	\
-	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;				\
-	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;				\
-	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
-} while (0)
-
-static uint64_t
-siphash(uint64_t k0, uint64_t k1, const uint8_t *p, size_t n)
-{
-	uint64_t v0 = k0 ^ 0x736f6d6570736575ull;
-	uint64_t v1 = k1 ^ 0x646f72616e646f6dull;
-	uint64_t v2 = k0 ^ 0x6c7967656e657261ull;
-	uint64_t v3 = k1 ^ 0x7465646279746573ull;
-	uint64_t m, b = (uint64_t)n << 56;
-	size_t i, j;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		for (m = 0, j = 0; j < 8; j++)
-			m |= (uint64_t)p[i + j] << (8 * j);
-		v3 ^= m;
-		SIPROUND;
-		SIPROUND;
-		v0 ^= m;
-	}
-	for (j = 0; i + j < n; j++)
-		b |= (uint64_t)p[i + j] << (8 * j);
-	v3 ^= b;
-	SIPROUND;
-	SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
 int
 det_flow_table_new(const struct det_flow_limits *lim,
     const struct det_flow_app *app, struct det_flow_table **out)
 {
 	struct det_flow_table *t;
-	uint64_t key[2];
 	size_t nb = 1024;
 
 	*out = NULL;
@@ -112,13 +72,11 @@ det_flow_table_new(const struct det_flow_limits *lim,
 		return -1;
 	}
 	t->nbuckets = nb;
-	if (getrandom(key, sizeof(key), 0) != (ssize_t)sizeof(key)) {
+	if (det_count_key_random(t->hkey) == -1) {
 		free(t->bucket);
 		free(t);
 		return -1;
 	}
-	t->k0 = key[0];
-	t->k1 = key[1];
 	det_tcp_ctx_init(&t->tcp, t->lim.max_queued, t->lim.memcap);
 	*out = t;
 	return 0;
@@ -154,8 +112,8 @@ det_flow_addr_str(const struct det_flow *f, int i, char *buf, size_t len)
 static size_t
 key_hash(const struct det_flow_table *t, const struct det_flow_key *k)
 {
-	return (size_t)siphash(t->k0, t->k1, (const uint8_t *)k,
-	    sizeof(*k)) & (t->nbuckets - 1);
+	return (size_t)det_siphash24(t->hkey, k, sizeof(*k)) &
+	    (t->nbuckets - 1);
 }
 
 static void
