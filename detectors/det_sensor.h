@@ -179,12 +179,5 @@ void	det_sensor_cap_stop(struct det_sensor_cap *c);
 void	det_sensor_cap_stats(struct det_sensor_cap *c,
 	    struct det_sensor_capstats *st);
 
-/*
- * Drop root: setgroups, setresgid, setresuid to user (NULL: "nobody"),
- * then PR_SET_NO_NEW_PRIVS. Not root (e.g. systemd with only CAP_NET_RAW):
- * clear every capability (ambient, effective, permitted), then
- * no-new-privs. Call after the capture is open. Returns 0, or -1 (logged).
- */
-int	det_sensor_drop_privileges(const char *user);
 
 #endif /* DET_SENSOR_H */

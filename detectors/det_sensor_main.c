@@ -9,6 +9,7 @@
 #include "core/gb_cli.h"
 #include "core/gb_diag.h"
 #include "core/gb_log.h"
+#include "core/gb_priv.h"
 #include "core/gb_util.h"
 #include "core/gb_version.h"
 #include "core/gb_idhdr.h"
@@ -479,7 +480,7 @@ main(int argc, char *argv[])
 		gb_error("cannot open the capture: %s", err);
 		goto out;
 	}
-	if (det_sensor_drop_privileges(user) == -1)
+	if (gb_drop_privileges(user) == -1)
 		goto out;
 	if (det_sensor_new(&conf, sc, &s) == -1) {
 		gb_error("out of memory");

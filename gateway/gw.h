@@ -342,8 +342,6 @@ unsigned gw_io_interest(const struct gw_io *io, bool want_rd, bool want_wr);
 int	gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 	    struct pol_state *pstate, struct gw_stats_worker *slot, int gen,
 	    int index);
-/* Drop privileges to user (NULL: "nobody" when root). 0 or -1. */
-int	gw_drop_privileges(const char *user);
 
 /* gw_conn.c */
 void	gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,

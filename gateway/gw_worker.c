@@ -13,6 +13,8 @@
  * left or the drain timeout passes.
  */
 #include "gateway/gw.h"
+
+#include "core/gb_priv.h"
 #include "core/gb_log.h"
 #include "core/gb_util.h"
 
@@ -20,50 +22,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <malloc.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define ACCEPTS_PER_EVENT	32
 
-int
-gw_drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	if (getuid() != 0 && geteuid() != 0) {
-		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		return 0;	/* nothing to drop */
-	}
-	if (user == NULL)
-		user = "nobody";
-	if ((pw = getpwnam(user)) == NULL) {
-		gb_error("user \"%s\" does not exist", user);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
-		gb_error("cannot drop privileges to %s: %s", user,
-		    strerror(errno));
-		return -1;
-	}
-	if (setuid(0) != -1) {
-		gb_error("privileges were not dropped");
-		return -1;
-	}
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	return 0;
-}
 
 static void accept_event(struct gb_ev *ev, int fd, void *arg, unsigned mask);
 
@@ -279,7 +248,7 @@ gw_worker_run(struct gw_conf *conf, struct gw_stats *st,
 			gb_error("access log %s: %s", conf->access_log,
 			    strerror(errno));
 	}
-	if (gw_drop_privileges(conf->user) == -1) {
+	if (gb_drop_privileges(conf->user) == -1) {
 		rc = -1;
 		goto out;
 	}
