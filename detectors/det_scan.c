@@ -38,6 +38,7 @@
 #define CSV_COLS	64	/* also HTML table columns */
 #define TH_TEXT_MAX	128	/* header cell text looked at */
 #define AFTER_MAX	32	/* bytes after a value read for a label */
+#define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -109,7 +110,7 @@ struct det_stream {
 	struct group	 g[MAX_GROUPS];
 	unsigned	 ng;
 	unsigned	 nd;
-	char		 dig[MAX_DIGITS];
+	char		 dig[MAX_DIGITS + DIG_SLACK];
 	uint64_t	 cstart;
 	unsigned	 lflags;
 	char		 letter;
@@ -736,6 +737,14 @@ compound_end(struct det_stream *st, bool right_taint)
 		}
 		goto out;
 	}
+	if (st->ng == 1) {
+		/* One run of 10 or more digits: the loop below in short. */
+		n = st->g[0].nd;
+		if (!(st->lflags & L_TAINT) && !right_taint && n <= 19 &&
+		    n == st->g[0].kept)
+			(void)try_digits(st, st->dig, n, 0, 0);
+		goto out;
+	}
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
 	hi = st->ng - (right_taint ? 1 : 0);
 	if (is_nitku(st, lo, hi))
@@ -1074,9 +1083,14 @@ run(struct det_stream *st, size_t from, size_t to)
 	struct group *g;
 	uint8_t c;
 
+	/*
+	 * A transition to S_DIGITS, S_SEP or S_IDLE jumps straight to the
+	 * state's code (state is set first, as the switch would see it).
+	 */
 	while (i < to) {
 		switch (st->state) {
 		case S_IDLE:
+idle:
 			if (st->csv > 0)
 				i = skip_csv(p, i, to, st->delim);
 			else if (st->html > 0)
@@ -1086,9 +1100,10 @@ run(struct det_stream *st, size_t from, size_t to)
 			if (i >= to)
 				break;
 			c = p[i];
-			if (cls[c] & C_DIGIT)
+			if (cls[c] & C_DIGIT) {
 				group_start(st, i, false);
-			else if (c == '@') {
+				goto digits;
+			} else if (c == '@') {
 				email_start(st, i);
 				i++;
 			} else if (st->html > 0 && c == '<') {
@@ -1113,17 +1128,21 @@ run(struct det_stream *st, size_t from, size_t to)
 			}
 			break;
 		case S_DIGITS: {
-			size_t j = i, take, room;
-
+			size_t j, take, room;
+digits:
 			g = &st->g[st->ng - 1];
-			j = digits_end(p, j, to);
+			j = digits_end(p, i, to);
 			take = j - i;
 			room = GROUP_LONG - g->kept;
 			if (room > MAX_DIGITS - st->nd)
 				room = MAX_DIGITS - st->nd;
 			if (take < room)
 				room = take;
-			memcpy(st->dig + st->nd, p + i, room);
+			/* room <= GROUP_LONG == DIG_SLACK: one fixed-size copy. */
+			if (i + DIG_SLACK <= st->clen)
+				memcpy(st->dig + st->nd, p + i, DIG_SLACK);
+			else
+				memcpy(st->dig + st->nd, p + i, room);
 			st->nd += (unsigned)room;
 			g->kept = (uint8_t)(g->kept + room);
 			g->nd = (uint8_t)(g->nd + take > 255 ? 255 : g->nd + take);
@@ -1135,11 +1154,13 @@ run(struct det_stream *st, size_t from, size_t to)
 			if (cls[c] & C_SEP) {
 				st->state = S_SEP;
 				st->sep_n = 0;
-			} else
-				compound_end(st, (cls[c] & C_WORD) || c == '@');
-			break;
+				goto sep;
+			}
+			compound_end(st, (cls[c] & C_WORD) || c == '@');
+			goto idle;
 		}
 		case S_SEP:
+sep:
 			while (i < to && (cls[p[i]] & C_SEP) &&
 			    st->sep_n < MAX_SEP) {
 				st->sep_n++;
@@ -1147,18 +1168,26 @@ run(struct det_stream *st, size_t from, size_t to)
 			}
 			if (i >= to)
 				break;
-			if (cls[p[i]] & C_DIGIT)
+			if (cls[p[i]] & C_DIGIT) {
 				group_start(st, i, true);
-			else
-				compound_end(st, false);
-			break;
-		case S_DOMAIN:
-			while (i < to && (cls[p[i]] & C_EMDOM) &&
-			    st->em_n < DET_VALUE_MAX - 1) {
-				c = p[i++];
-				st->em[st->em_n++] = (char)((cls[c] & C_UPPER) ?
-				    c | 0x20 : c);
+				goto digits;
 			}
+			compound_end(st, false);
+			goto idle;
+		case S_DOMAIN: {
+			size_t en = st->em_n;
+			uint8_t u;
+
+			/* em_n in a register: stores to em[] may alias it. */
+			while (i < to && en < DET_VALUE_MAX - 1) {
+				c = p[i];
+				u = cls[c];
+				if (!(u & C_EMDOM))
+					break;
+				st->em[en++] = (char)((u & C_UPPER) ? c | 0x20 : c);
+				i++;
+			}
+			st->em_n = en;
 			if (i >= to)
 				break;
 			if (cls[p[i]] & C_EMDOM)
@@ -1166,6 +1195,7 @@ run(struct det_stream *st, size_t from, size_t to)
 			else
 				email_end(st);
 			break;
+		}
 		case S_TAG:
 			while (i < to && st->tag_n < sizeof(st->tag) &&
 			    ((cls[p[i]] & C_WORD) || (p[i] == '/' &&

@@ -101,6 +101,7 @@ det_luhn(const char *d, size_t n)
  */
 static uint16_t region_index[10000];
 static pthread_once_t region_once = PTHREAD_ONCE_INIT;
+static bool region_ready;	/* set (release) once region_index is built */
 
 static void
 region_index_build(void)
@@ -110,6 +111,7 @@ region_index_build(void)
 	for (i = 0; i < det_region_count; i++)
 		if (det_region_code[i] < 10000)
 			region_index[det_region_code[i]] = (uint16_t)(i + 1);
+	__atomic_store_n(&region_ready, true, __ATOMIC_RELEASE);
 }
 
 /* [1] Region: regency in the table, district in its set. */
@@ -124,7 +126,8 @@ det_valid_region(const char *d)
 	dist = d2(d + 4);
 	if (dist == 0)
 		return false;
-	(void)pthread_once(&region_once, region_index_build);
+	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&region_once, region_index_build);
 	if ((k = region_index[code]) == 0)
 		return false;
 	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
@@ -369,27 +372,36 @@ det_valid_phone(const char *s, size_t n, char *norm, size_t normlen)
 	return nn + 2;
 }
 
+/*
+ * E-mail bytes as bit sets over ASCII (bit c of lo for c < 64, bit c - 64
+ * of hi): letters, digits and .!#$%&'*+/=?^_`{|}~- for the local part;
+ * letters, digits, '-' and '.' for the domain.
+ */
+#define EM_LOCAL_LO	0xa3ffecfa00000000ULL
+#define EM_LOCAL_HI	0x7fffffffc7fffffeULL
+#define EM_DOM_LO	0x03ff600000000000ULL
+#define EM_DOM_HI	0x07fffffe07fffffeULL
+
+static inline bool
+in_set(unsigned char c, uint64_t lo, uint64_t hi)
+{
+	if (c < 64)
+		return (lo >> c) & 1;
+	if (c < 128)
+		return (hi >> (c - 64)) & 1;
+	return false;
+}
+
 bool
 det_email_local_char(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '.': case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '/': case '=': case '?': case '^': case '_':
-	case '`': case '{': case '|': case '}': case '~': case '-':
-		return true;
-	default:
-		return false;
-	}
+	return in_set(c, EM_LOCAL_LO, EM_LOCAL_HI);
 }
 
 bool
 det_email_domain_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.';
+	return in_set(c, EM_DOM_LO, EM_DOM_HI);
 }
 
 /* [9] WHATWG rule, TLD of two or more letters. */
@@ -405,7 +417,7 @@ det_valid_email(const char *s, size_t n)
 	if (at == NULL || at == s || at - s > 64)
 		return false;
 	for (p = s; p < at; p++)
-		if (!det_email_local_char((unsigned char)*p))
+		if (!in_set((unsigned char)*p, EM_LOCAL_LO, EM_LOCAL_HI))
 			return false;
 	end = s + n;
 	p = at + 1;
@@ -421,7 +433,7 @@ det_valid_email(const char *s, size_t n)
 			lab = 0;
 			continue;
 		}
-		if (!det_email_domain_char((unsigned char)*p))
+		if (!in_set((unsigned char)*p, EM_DOM_LO, EM_DOM_HI))
 			return false;
 		if (lab == 0 && *p == '-')
 			return false;
@@ -436,6 +448,9 @@ det_valid_email(const char *s, size_t n)
 			return false;
 	return true;
 }
+
+/* Bit (c - 'a') for each first letter c of a role name below. */
+#define ROLE_FIRST	0x4efd8fu
 
 bool
 det_email_is_role(const char *s, size_t n)
@@ -457,12 +472,17 @@ det_email_is_role(const char *s, size_t n)
 #undef R
 	const char *at;
 	size_t len, i, k;
+	unsigned char c0;
 
 	at = memchr(s, '@', n);
 	if (at == NULL)
 		return false;
 	len = (size_t)(at - s);
-	if (len > 13)
+	if (len > 13 || len < 2)
+		return false;
+	/* First letters of the names above: most addresses stop here. */
+	c0 = (unsigned char)(s[0] | 0x20);
+	if (c0 < 'a' || c0 > 'z' || !((ROLE_FIRST >> (c0 - 'a')) & 1))
 		return false;
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		if (roles[i].len != len)
