@@ -39,6 +39,7 @@
 #define TH_TEXT_MAX	128	/* header cell text looked at */
 #define AFTER_MAX	32	/* bytes after a value read for a label */
 #define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
+#define VALUE_COPY	24	/* values shorter than this are copied whole */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -55,6 +56,7 @@ enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 #define C_UPPER		0x08
 #define C_EMLOCAL	0x10	/* det_email_local_char() */
 #define C_EMDOM		0x20	/* det_email_domain_char() */
+#define C_EMLEFT	0x40	/* C_EMLOCAL but '=' and '/' (end a key, a path) */
 
 static uint8_t cls[256];
 
@@ -125,6 +127,7 @@ struct det_stream {
 	/* e-mail */
 	char		 em[DET_VALUE_MAX];
 	size_t		 em_n;
+	size_t		 em_at;		/* em[em_at] == '@' */
 	uint64_t	 em_start;
 	unsigned	 em_hint;
 
@@ -157,6 +160,9 @@ cls_init(void)
 			continue;
 		if (det_email_local_char((unsigned char)c))
 			cls[c] |= C_EMLOCAL;
+		if (det_email_local_char((unsigned char)c) && c != '=' &&
+		    c != '/')
+			cls[c] |= C_EMLEFT;
 		if (det_email_domain_char((unsigned char)c))
 			cls[c] |= C_EMDOM;
 	}
@@ -172,7 +178,7 @@ cls_init(void)
 	cls[')'] |= C_SEP;
 	for (c = '1'; c <= '9'; c++)
 		cls[c] |= C_DIGIT;
-	__atomic_store_n(&cls['0'], C_DIGIT | C_EMLOCAL | C_EMDOM,
+	__atomic_store_n(&cls['0'], C_DIGIT | C_EMLOCAL | C_EMDOM | C_EMLEFT,
 	    __ATOMIC_RELEASE);
 }
 
@@ -350,7 +356,11 @@ emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 	f.vlen = (uint16_t)vlen;
 	f.offset = start;
 	f.length = (uint32_t)(end - start);
-	memcpy(f.value, v, vlen);
+	/* Every caller's v has VALUE_COPY readable bytes (buffers of 24+). */
+	if (vlen < VALUE_COPY)
+		memcpy(f.value, v, VALUE_COPY);
+	else
+		memcpy(f.value, v, vlen);
 	f.value[vlen] = '\0';
 	st->nfound++;
 	if (st->cb != NULL)
@@ -716,7 +726,7 @@ is_nitku(const struct det_stream *st, unsigned lo, unsigned hi)
 static void
 compound_end(struct det_stream *st, bool right_taint)
 {
-	char d[24], v[12];
+	char d[24], v[24];
 	unsigned lo, hi, i, j, k, n, h, conf;
 	bool done;
 
@@ -852,8 +862,7 @@ email_start(struct det_stream *st, size_t i)
 	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
 	k = n;
 	/* '=' and '/' are legal but in practice end a key or a path. */
-	while (k > 0 && n - k <= LOCAL_MAX && (cls[b[k - 1]] & C_EMLOCAL) &&
-	    b[k - 1] != '=' && b[k - 1] != '/')
+	while (k > 0 && n - k <= LOCAL_MAX && (cls[b[k - 1]] & C_EMLEFT))
 		k--;
 	if (n - k > LOCAL_MAX)
 		return;
@@ -869,6 +878,7 @@ email_start(struct det_stream *st, size_t i)
 		st->em[s] = (char)((cls[c] & C_UPPER) ? c | 0x20 : c);
 	}
 	st->em[ls] = '@';
+	st->em_at = ls;
 	st->em_n = ls + 1;
 	st->em_start = st->base + i - ls;
 	st->em_hint = det_ctx_before(b, k, &st->kcache);
@@ -884,9 +894,10 @@ email_end(struct det_stream *st)
 	    st->em[st->em_n - 1] == '-'))
 		st->em_n--;
 	st->state = S_IDLE;
-	if (!det_valid_email(st->em, st->em_n))
+	/* The local part was read with C_EMLOCAL: only the domain is left. */
+	if (!det_email_valid_at(st->em, st->em_n, st->em_at))
 		return;
-	if (det_email_is_role(st->em, st->em_n))
+	if (det_email_role_local(st->em, st->em_at))
 		conf = 20;
 	else if (h & DET_H_EMAIL)
 		conf = 95;

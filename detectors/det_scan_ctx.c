@@ -233,6 +233,18 @@ generic_tag(const uint8_t *t, size_t n)
 #define KEY_MAX		48
 #define TEXT_WINDOW	64
 
+/* memcmp() == 0 for the short keys of the cache, without a call. */
+static inline bool
+same(const char *a, const uint8_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((uint8_t)a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* Words of a key, through the cache. */
 static unsigned
 key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
@@ -242,8 +254,7 @@ key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
 	if (cache == NULL || n > DET_KEY_MAX || n == 0)
 		return det_ctx_words((const char *)k, n, false);
 	slot = ((unsigned)n * 31 + k[0] + k[n - 1] * 7) % DET_KEY_CACHE;
-	if (cache->e[slot].len == n &&
-	    memcmp(cache->e[slot].key, k, n) == 0)
+	if (cache->e[slot].len == n && same(cache->e[slot].key, k, n))
 		return cache->e[slot].hint;
 	h = det_ctx_words((const char *)k, n, false);
 	cache->e[slot].len = (uint8_t)n;

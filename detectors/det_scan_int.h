@@ -31,6 +31,13 @@ bool	det_nip_digits(const char *d);
 /* Email local part byte / domain byte. */
 bool	det_email_local_char(unsigned char c);
 bool	det_email_domain_char(unsigned char c);
+/*
+ * det_valid_email() for a caller that has checked the local part's bytes
+ * and knows where the '@' is: s[at] == '@', s[0..at) local-part bytes.
+ */
+bool	det_email_valid_at(const char *s, size_t n, size_t at);
+/* det_email_is_role() for the local part s[0..len) alone. */
+bool	det_email_role_local(const char *s, size_t len);
 
 /* Context hints: what a key, header or nearby word says. */
 #define DET_H_NIK	(1u << DET_T_NIK)

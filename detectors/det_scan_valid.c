@@ -404,23 +404,13 @@ det_email_domain_char(unsigned char c)
 	return in_set(c, EM_DOM_LO, EM_DOM_HI);
 }
 
-/* [9] WHATWG rule, TLD of two or more letters. */
-bool
-det_valid_email(const char *s, size_t n)
+/* [9] The domain d[0..end): labels 1-63, no '-' at either end, a TLD of letters. */
+static bool
+email_domain(const char *p, const char *end)
 {
-	const char *at, *p, *end, *dot;
+	const char *dot;
 	size_t i, lab;
 
-	if (n == 0 || n >= DET_VALUE_MAX)
-		return false;
-	at = memchr(s, '@', n);
-	if (at == NULL || at == s || at - s > 64)
-		return false;
-	for (p = s; p < at; p++)
-		if (!in_set((unsigned char)*p, EM_LOCAL_LO, EM_LOCAL_HI))
-			return false;
-	end = s + n;
-	p = at + 1;
 	if (p == end)
 		return false;
 	dot = NULL;
@@ -449,35 +439,69 @@ det_valid_email(const char *s, size_t n)
 	return true;
 }
 
-/* Bit (c - 'a') for each first letter c of a role name below. */
+/* [9] WHATWG rule, TLD of two or more letters. */
+bool
+det_valid_email(const char *s, size_t n)
+{
+	const char *at, *p;
+
+	if (n == 0 || n >= DET_VALUE_MAX)
+		return false;
+	at = memchr(s, '@', n);
+	if (at == NULL || at == s || at - s > 64)
+		return false;
+	for (p = s; p < at; p++)
+		if (!in_set((unsigned char)*p, EM_LOCAL_LO, EM_LOCAL_HI))
+			return false;
+	return email_domain(at + 1, s + n);
+}
+
+bool
+det_email_valid_at(const char *s, size_t n, size_t at)
+{
+	if (n >= DET_VALUE_MAX || at == 0 || at > 64 || at >= n ||
+	    s[at] != '@')
+		return false;
+	return email_domain(s + at + 1, s + n);
+}
+
+/* Role mailboxes: not personal. */
+#define R(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} roles[] = { R("info"), R("humas"), R("ppid"), R("noreply"),
+    R("no-reply"), R("no_reply"), R("helpdesk"), R("pengaduan"),
+    R("admin"), R("administrator"), R("support"), R("cs"),
+    R("layanan"), R("kontak"), R("contact"), R("webmaster"),
+    R("postmaster"), R("hostmaster"), R("abuse"), R("sekretariat"),
+    R("redaksi"), R("halo"), R("hello"), R("mail"), R("office"),
+    R("security"), R("privacy"), R("dpo"), R("hr"), R("sales"),
+    R("marketing"), R("team"), R("root"), R("do-not-reply"),
+    R("donotreply"), R("notifikasi"), R("notification"),
+    R("notifications"), R("bounce"), R("mailer-daemon") };
+#undef R
+
+/* Bit (c - 'a') for each first letter c of a role name above. */
 #define ROLE_FIRST	0x4efd8fu
 
 bool
 det_email_is_role(const char *s, size_t n)
 {
-#define R(s)	{ s, sizeof(s) - 1 }
-	static const struct {
-		const char	*name;
-		size_t		 len;
-	} roles[] = { R("info"), R("humas"), R("ppid"), R("noreply"),
-	    R("no-reply"), R("no_reply"), R("helpdesk"), R("pengaduan"),
-	    R("admin"), R("administrator"), R("support"), R("cs"),
-	    R("layanan"), R("kontak"), R("contact"), R("webmaster"),
-	    R("postmaster"), R("hostmaster"), R("abuse"), R("sekretariat"),
-	    R("redaksi"), R("halo"), R("hello"), R("mail"), R("office"),
-	    R("security"), R("privacy"), R("dpo"), R("hr"), R("sales"),
-	    R("marketing"), R("team"), R("root"), R("do-not-reply"),
-	    R("donotreply"), R("notifikasi"), R("notification"),
-	    R("notifications"), R("bounce"), R("mailer-daemon") };
-#undef R
 	const char *at;
-	size_t len, i, k;
-	unsigned char c0;
 
 	at = memchr(s, '@', n);
 	if (at == NULL)
 		return false;
-	len = (size_t)(at - s);
+	return det_email_role_local(s, (size_t)(at - s));
+}
+
+bool
+det_email_role_local(const char *s, size_t len)
+{
+	size_t i, k;
+	unsigned char c0;
+
 	if (len > 13 || len < 2)
 		return false;
 	/* First letters of the names above: most addresses stop here. */
