@@ -727,7 +727,7 @@ static void
 compound_end(struct det_stream *st, bool right_taint)
 {
 	char d[24], v[24];
-	unsigned lo, hi, i, j, k, n, h, conf;
+	unsigned lo, hi, i, j, m, n, h, conf;
 	bool done;
 
 	if (st->ng == 1 && st->g[0].nd < 10) {
@@ -762,16 +762,14 @@ compound_end(struct det_stream *st, bool right_taint)
 	i = lo;
 	while (i < hi) {
 		done = false;
-		for (j = hi; j-- > i;) {
-			n = 0;
-			for (k = i; k <= j; k++) {
-				if (st->g[k].nd != st->g[k].kept) {
-					n = 99;		/* a long run */
-					break;
-				}
-				n += st->g[k].nd;
-			}
-			if (n < 10 || n > 19)
+		/* Runs i..m-1 are whole (a long run ends every sub-range). */
+		for (m = i, n = 0; m < hi && st->g[m].nd == st->g[m].kept; m++)
+			n += st->g[m].nd;
+		/* Longest first: n is the digits of runs i..j. */
+		for (j = m; j-- > i; n -= st->g[j].nd) {
+			if (n < 10)
+				break;		/* shorter ones are shorter still */
+			if (n > 19)
 				continue;
 			memcpy(d, st->dig + st->g[i].off, n);
 			d[n] = '\0';
@@ -792,13 +790,52 @@ out:
 	st->state = S_IDLE;
 }
 
-/* A run starts at chunk index i: open a compound or add to it. */
+/*
+ * A compound starts at chunk index i: its CSV or HTML column and what is
+ * right before it (a letter, '_', '@', '+', a passport letter).
+ */
 static void
-group_start(struct det_stream *st, size_t i, bool joined)
+compound_open(struct det_stream *st, size_t i)
 {
 	uint8_t tmp[3];
 	const uint8_t *b;
 	size_t k;
+
+	st->cstart = st->base + i;
+	st->lflags = 0;
+	st->hint = -1;
+	st->held = false;
+	st->col_hint = -1;
+	if (st->csv > 0 && st->col < CSV_COLS && st->colhint[st->col] != 0)
+		st->col_hint = st->colhint[st->col];
+	else if (st->html > 0 && st->in_td && st->cur_col < CSV_COLS &&
+	    st->colhint[st->cur_col] != 0)
+		st->col_hint = st->colhint[st->cur_col];
+	b = before_ptr(st, st->cstart, 3, tmp, &k);
+	if (k >= 1) {
+		uint8_t c1 = b[k - 1];
+		uint8_t c2 = k >= 2 ? b[k - 2] : ' ';
+		uint8_t c3 = k >= 3 ? b[k - 3] : ' ';
+
+		if (cls[c1] & C_WORD || c1 == '@')
+			st->lflags |= L_TAINT;
+		else if (c1 == '+')
+			st->lflags |= L_PLUS;
+		if ((cls[c1] & C_UPPER) && !(cls[c2] & (C_WORD | C_DIGIT))) {
+			st->lflags |= L_LETTER;
+			st->letter = (char)c1;
+		} else if (c1 == ' ' && (cls[c2] & C_UPPER) &&
+		    !(cls[c3] & (C_WORD | C_DIGIT))) {
+			st->lflags |= L_LETTER | L_LSPACE;
+			st->letter = (char)c2;
+		}
+	}
+}
+
+/* A run starts at chunk index i: open a compound or add to it. */
+static void
+group_start(struct det_stream *st, size_t i, bool joined)
+{
 	struct group *g;
 
 	if (st->pend && !joined)
@@ -808,39 +845,8 @@ group_start(struct det_stream *st, size_t i, bool joined)
 		compound_end(st, false);
 		joined = false;
 	}
-	if (!joined) {
-		st->cstart = st->base + i;
-		st->lflags = 0;
-		st->hint = -1;
-		st->held = false;
-		st->col_hint = -1;
-		if (st->csv > 0 && st->col < CSV_COLS &&
-		    st->colhint[st->col] != 0)
-			st->col_hint = st->colhint[st->col];
-		else if (st->html > 0 && st->in_td &&
-		    st->cur_col < CSV_COLS && st->colhint[st->cur_col] != 0)
-			st->col_hint = st->colhint[st->cur_col];
-		b = before_ptr(st, st->cstart, 3, tmp, &k);
-		if (k >= 1) {
-			uint8_t c1 = b[k - 1];
-			uint8_t c2 = k >= 2 ? b[k - 2] : ' ';
-			uint8_t c3 = k >= 3 ? b[k - 3] : ' ';
-
-			if (cls[c1] & C_WORD || c1 == '@')
-				st->lflags |= L_TAINT;
-			else if (c1 == '+')
-				st->lflags |= L_PLUS;
-			if ((cls[c1] & C_UPPER) && !(cls[c2] & (C_WORD |
-			    C_DIGIT))) {
-				st->lflags |= L_LETTER;
-				st->letter = (char)c1;
-			} else if (c1 == ' ' && (cls[c2] & C_UPPER) &&
-			    !(cls[c3] & (C_WORD | C_DIGIT))) {
-				st->lflags |= L_LETTER | L_LSPACE;
-				st->letter = (char)c2;
-			}
-		}
-	}
+	if (!joined)
+		compound_open(st, i);
 	g = &st->g[st->ng++];
 	g->start = st->base + i;
 	g->off = (uint8_t)st->nd;
@@ -1085,6 +1091,77 @@ html_tag(struct det_stream *st)
 	}
 }
 
+/*
+ * The compound starting with the digit at chunk index i, in state S_IDLE,
+ * read in one go when it ends before to: the same runs and separators the
+ * states S_DIGITS and S_SEP would read, then compound_end(). Returns the
+ * index of the byte that ended it (run() goes on there in S_IDLE), or 0
+ * when the compound reaches to, has a run of GROUP_LONG digits or more, or
+ * would be split (MAX_GROUPS runs, MAX_DIGITS digits): nothing was changed
+ * then, and run() reads it state by state.
+ */
+static size_t
+compound_fast(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t gs[MAX_GROUPS], ge[MAX_GROUPS], j = i, e, s;
+	unsigned ng = 0, nd = 0, k, off;
+	bool right_taint;
+	struct group *g;
+	uint8_t c;
+
+	for (;;) {
+		e = digits_end(p, j, to);
+		if (e >= to || e - j >= GROUP_LONG)
+			return 0;
+		gs[ng] = j;
+		ge[ng] = e;
+		ng++;
+		nd += (unsigned)(e - j);
+		c = p[e];
+		if (!(cls[c] & C_SEP)) {
+			right_taint = (cls[c] & C_WORD) || c == '@';
+			j = e;
+			break;
+		}
+		for (s = e; s < to && (cls[p[s]] & C_SEP) && s - e < MAX_SEP;
+		    s++)
+			;
+		if (s >= to)
+			return 0;
+		if (!(cls[p[s]] & C_DIGIT)) {
+			right_taint = false;
+			j = s;
+			break;
+		}
+		if (ng == MAX_GROUPS || nd + GROUP_LONG > MAX_DIGITS)
+			return 0;
+		j = s;
+	}
+	if (st->pend)
+		pend_resolve(st, st->base + i);
+	/* One short run that cannot be a passport: nothing to evaluate. */
+	if (ng == 1 && nd < 10 && (nd != 7 || right_taint))
+		return j;
+	compound_open(st, i);
+	for (k = 0, off = 0; k < ng; k++) {
+		g = &st->g[k];
+		g->start = st->base + gs[k];
+		g->end = st->base + ge[k];
+		g->off = (uint8_t)off;
+		g->nd = g->kept = (uint8_t)(ge[k] - gs[k]);
+		if (gs[k] + DIG_SLACK <= st->clen)
+			memcpy(st->dig + off, p + gs[k], DIG_SLACK);
+		else
+			memcpy(st->dig + off, p + gs[k], ge[k] - gs[k]);
+		off += g->nd;
+	}
+	st->ng = ng;
+	st->nd = nd;
+	compound_end(st, right_taint);
+	return j;
+}
+
 /* Run the state machine over chunk[from..to). */
 static void
 run(struct det_stream *st, size_t from, size_t to)
@@ -1112,6 +1189,12 @@ idle:
 				break;
 			c = p[i];
 			if (cls[c] & C_DIGIT) {
+				size_t e = compound_fast(st, i, to);
+
+				if (e != 0) {
+					i = e;
+					continue;
+				}
 				group_start(st, i, false);
 				goto digits;
 			} else if (c == '@') {
