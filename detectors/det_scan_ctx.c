@@ -245,6 +245,50 @@ same(const char *a, const uint8_t *b, size_t n)
 	return true;
 }
 
+/*
+ * Cache slot of a key by its last three bytes (fewer for a shorter key),
+ * so a quoted key can be looked up from its end (key_at()) before its
+ * start is known. e points right after the key, which has n bytes.
+ */
+static inline unsigned
+tail_slot(const uint8_t *e, size_t n)
+{
+	uint32_t x;
+
+	x = e[-1];
+	if (n >= 2)
+		x |= (uint32_t)e[-2] << 8;
+	if (n >= 3)
+		x |= (uint32_t)e[-3] << 16;
+	return (uint32_t)(x * 2654435761u) >> 27;
+}
+
+/*
+ * A cached key that ends at b[end] and starts right after a quote q, found
+ * without scanning back for the quote: *start gets where it starts. The
+ * cache holds no key with a quote in it, so the backward scan in
+ * det_ctx_before() would stop at the same byte (it also stops at floor:
+ * a key that reaches it is not taken from here).
+ */
+static bool
+key_at(const uint8_t *b, size_t floor, size_t end, uint8_t q,
+    const struct det_key_cache *cache, size_t *start, unsigned *hint)
+{
+	unsigned slot;
+	size_t len;
+
+	if (end < floor + 4)
+		return false;
+	slot = tail_slot(b + end, 3);
+	len = cache->e[slot].len;
+	if (len < 3 || end - floor <= len || b[end - len - 1] != q ||
+	    !same(cache->e[slot].key, b + end - len, len))
+		return false;
+	*start = end - len;
+	*hint = cache->e[slot].hint;
+	return true;
+}
+
 /* Words of a key, through the cache. */
 static unsigned
 key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
@@ -253,10 +297,13 @@ key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
 
 	if (cache == NULL || n > DET_KEY_MAX || n == 0)
 		return det_ctx_words((const char *)k, n, false);
-	slot = ((unsigned)n * 31 + k[0] + k[n - 1] * 7) % DET_KEY_CACHE;
+	slot = tail_slot(k + n, n);
 	if (cache->e[slot].len == n && same(cache->e[slot].key, k, n))
 		return cache->e[slot].hint;
 	h = det_ctx_words((const char *)k, n, false);
+	/* Keys with a quote are not kept: key_at() relies on it. */
+	if (memchr(k, '"', n) != NULL || memchr(k, '\'', n) != NULL)
+		return h;
 	cache->e[slot].len = (uint8_t)n;
 	memcpy(cache->e[slot].key, k, n);
 	cache->e[slot].hint = h;
@@ -288,6 +335,13 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			uint8_t q = b[--i];
 
 			end = i;
+			if (cache != NULL && key_at(b, floor, end, q, cache,
+			    &start, &h)) {
+				/* The same answer as the scan and key_words(). */
+				if (h != 0)
+					return h | DET_H_KEY;
+				goto text;
+			}
 			while (i > floor && b[i - 1] != q && end - i < KEY_MAX)
 				i--;
 			start = i;
@@ -321,6 +375,7 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			}
 		}
 	}
+text:
 	/*
 	 * Free text: the words on the value's own line; else the nearest type
 	 * named on the lines before (a label cell on its own line), without

@@ -68,7 +68,7 @@ unsigned det_ctx_words(const char *s, size_t n, bool last);
  * A small cache of key -> hint, one per stream: keys repeat in every record
  * of an API response.
  */
-#define DET_KEY_CACHE	16
+#define DET_KEY_CACHE	32	/* a power of two up to 32 (slot: top 5 bits) */
 #define DET_KEY_MAX	31
 struct det_key_cache {
 	struct {
