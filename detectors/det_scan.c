@@ -1097,15 +1097,16 @@ html_tag(struct det_stream *st)
  * states S_DIGITS and S_SEP would read, then compound_end(). Returns the
  * index of the byte that ended it (run() goes on there in S_IDLE), or 0
  * when the compound reaches to, has a run of GROUP_LONG digits or more, or
- * would be split (MAX_GROUPS runs, MAX_DIGITS digits): nothing was changed
- * then, and run() reads it state by state.
+ * would be split (MAX_GROUPS runs, MAX_DIGITS digits): run() then reads it
+ * state by state (g[] and dig[] were written, but they mean nothing while
+ * no compound is open: ng == 0).
  */
 static size_t
 compound_fast(struct det_stream *st, size_t i, size_t to)
 {
 	const uint8_t *p = st->chunk;
-	size_t gs[MAX_GROUPS], ge[MAX_GROUPS], j = i, e, s;
-	unsigned ng = 0, nd = 0, k, off;
+	size_t j = i, e, s;
+	unsigned ng = 0, nd = 0;
 	bool right_taint;
 	struct group *g;
 	uint8_t c;
@@ -1114,9 +1115,15 @@ compound_fast(struct det_stream *st, size_t i, size_t to)
 		e = digits_end(p, j, to);
 		if (e >= to || e - j >= GROUP_LONG)
 			return 0;
-		gs[ng] = j;
-		ge[ng] = e;
-		ng++;
+		g = &st->g[ng++];
+		g->start = st->base + j;
+		g->end = st->base + e;
+		g->off = (uint8_t)nd;
+		g->nd = g->kept = (uint8_t)(e - j);
+		if (j + DIG_SLACK <= st->clen)
+			memcpy(st->dig + nd, p + j, DIG_SLACK);
+		else
+			memcpy(st->dig + nd, p + j, e - j);
 		nd += (unsigned)(e - j);
 		c = p[e];
 		if (!(cls[c] & C_SEP)) {
@@ -1144,18 +1151,6 @@ compound_fast(struct det_stream *st, size_t i, size_t to)
 	if (ng == 1 && nd < 10 && (nd != 7 || right_taint))
 		return j;
 	compound_open(st, i);
-	for (k = 0, off = 0; k < ng; k++) {
-		g = &st->g[k];
-		g->start = st->base + gs[k];
-		g->end = st->base + ge[k];
-		g->off = (uint8_t)off;
-		g->nd = g->kept = (uint8_t)(ge[k] - gs[k]);
-		if (gs[k] + DIG_SLACK <= st->clen)
-			memcpy(st->dig + off, p + gs[k], DIG_SLACK);
-		else
-			memcpy(st->dig + off, p + gs[k], ge[k] - gs[k]);
-		off += g->nd;
-	}
 	st->ng = ng;
 	st->nd = nd;
 	compound_end(st, right_taint);
@@ -1192,8 +1187,8 @@ idle:
 				size_t e = compound_fast(st, i, to);
 
 				if (e != 0) {
-					i = e;
-					continue;
+					i = e;		/* < to */
+					goto idle;
 				}
 				group_start(st, i, false);
 				goto digits;

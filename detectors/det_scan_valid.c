@@ -114,14 +114,12 @@ region_index_build(void)
 	__atomic_store_n(&region_ready, true, __ATOMIC_RELEASE);
 }
 
-/* [1] Region: regency in the table, district in its set. */
-bool
-det_valid_region(const char *d)
+/* [1] Region: regency in the table, district in its set; d is digits. */
+static inline bool
+region_digits(const char *d)
 {
 	unsigned code, dist, k;
 
-	if (!all_digits(d, 6))
-		return false;
 	code = d2(d) * 100 + d2(d + 2);
 	dist = d2(d + 4);
 	if (dist == 0)
@@ -131,6 +129,12 @@ det_valid_region(const char *d)
 	if ((k = region_index[code]) == 0)
 		return false;
 	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
+}
+
+bool
+det_valid_region(const char *d)
+{
+	return all_digits(d, 6) && region_digits(d);
 }
 
 /* Day/month exists in 19yy or 20yy: 29 Feb iff yy % 4 == 0 (2000 leap). */
@@ -165,7 +169,7 @@ det_nik_digits(const char *d, struct det_nik_info *info)
 		return false;
 	if (memcmp(d + 12, "0000", 4) == 0)
 		return false;
-	if (!det_valid_region(d))
+	if (!region_digits(d))
 		return false;
 	if (info != NULL) {
 		info->district = d2(d) * 10000 + d2(d + 2) * 100 + d2(d + 4);
