@@ -526,7 +526,7 @@ static bool
 try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
     unsigned gj)
 {
-	struct det_nik_info ni;
+	bool female;
 	uint64_t start, end;
 	unsigned h, typed, conf, flags, ngroups = gj - gi + 1;
 	bool plus, brand, fmt = ngroups > 1;
@@ -627,14 +627,16 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			    start, end);
 			return true;
 		}
-		if (!det_nik_digits(d, &ni))
+		if (!det_nik_digits(d, NULL))
 			break;
+		/* The day field + 40 (det_nik_info.female, without the rest). */
+		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
 		h = compound_hint(st);
 		typed = h & DET_H_TYPES;
 		t = DET_T_NIK;
-		if (ni.female)
+		if (female)
 			flags |= DET_F_FEMALE;
-		if ((typed & DET_H_KK) && !ni.female) {
+		if ((typed & DET_H_KK) && !female) {
 			t = DET_T_KK;
 			conf = hinted(h, 95, 85);
 		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP |
@@ -1147,8 +1149,11 @@ compound_fast(struct det_stream *st, size_t i, size_t to)
 	}
 	if (st->pend)
 		pend_resolve(st, st->base + i);
-	/* One short run that cannot be a passport: nothing to evaluate. */
-	if (ng == 1 && nd < 10 && (nd != 7 || right_taint))
+	/*
+	 * Fewer than 10 digits: nothing to evaluate (every length and the
+	 * NITKU need more) but a passport, one run of 7 after a letter.
+	 */
+	if (nd < 10 && (ng > 1 || nd != 7 || right_taint))
 		return j;
 	compound_open(st, i);
 	st->ng = ng;
