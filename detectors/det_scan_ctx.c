@@ -233,12 +233,37 @@ generic_tag(const uint8_t *t, size_t n)
 #define KEY_MAX		48
 #define TEXT_WINDOW	64
 
-/* memcmp() == 0 for the short keys of the cache, without a call. */
+/*
+ * memcmp() == 0 for the short keys of the cache, without a call: 8 or 4
+ * bytes at a time (the last load overlaps the one before it).
+ */
 static inline bool
 same(const char *a, const uint8_t *b, size_t n)
 {
+	uint64_t x, y;
+	uint32_t u, v;
 	size_t i;
 
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
 	for (i = 0; i < n; i++)
 		if ((uint8_t)a[i] != b[i])
 			return false;
