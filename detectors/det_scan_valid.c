@@ -77,21 +77,24 @@ det_compact(const char *s, size_t n, bool phone, char *out, size_t outlen)
 bool
 det_luhn(const char *d, size_t n)
 {
-	unsigned sum = 0, v;
+	/* A doubled digit's digit sum. */
+	static const uint8_t dbl[10] = { 0, 2, 4, 6, 8, 1, 3, 5, 7, 9 };
+	unsigned sum = 0, v, w, bad = 0;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	/* From the right: plain, doubled, plain, ... two digits a step. */
+	for (i = 0; i + 1 < n; i += 2) {
 		v = (unsigned)(d[n - 1 - i] - '0');
-		if (v > 9)
-			return false;
-		if (i & 1) {
-			v *= 2;
-			if (v > 9)
-				v -= 9;
-		}
+		w = (unsigned)(d[n - 2 - i] - '0');
+		bad |= (v > 9) | (w > 9);
+		sum += v + dbl[w > 9 ? 0 : w];
+	}
+	if (i < n) {
+		v = (unsigned)(d[0] - '0');
+		bad |= v > 9;
 		sum += v;
 	}
-	return n > 0 && sum % 10 == 0;
+	return n > 0 && !bad && sum % 10 == 0;
 }
 
 /*
