@@ -939,6 +939,41 @@ digits_end(const uint8_t *p, size_t i, size_t n)
 	return i;
 }
 
+/*
+ * The e-mail domain bytes (C_EMDOM: letters, digits, '.', '-') at the
+ * start of p[0..16), copied lower-case to out (16 bytes are written): how
+ * many there are.
+ */
+static inline size_t
+domain16(const uint8_t *p, uint8_t *out)
+{
+#ifdef __SSE2__
+	__m128i v, up, m;
+	unsigned mask;
+
+	v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* 'A'-'Z' -> -128..-103; then the same for 'a'-'z' on v | 0x20. */
+	up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+	    _mm_set1_epi8(-102));
+	m = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+	    _mm_set1_epi8(0x1f)), _mm_set1_epi8(-102));
+	m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_add_epi8(v,
+	    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+	_mm_storeu_si128((__m128i *)(void *)out, _mm_or_si128(v,
+	    _mm_and_si128(up, _mm_set1_epi8(0x20))));
+	mask = (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
+	return mask == 0 ? 16 : (size_t)__builtin_ctz(mask);
+#else
+	size_t k;
+
+	for (k = 0; k < 16 && (cls[p[k]] & C_EMDOM); k++)
+		out[k] = (cls[p[k]] & C_UPPER) ? p[k] | 0x20 : p[k];
+	return k;
+#endif
+}
+
 /* Index of the next byte in p[i..n) that is a digit or '@'; n if none. */
 static size_t
 skip_plain(const uint8_t *p, size_t i, size_t n)
@@ -1269,10 +1304,17 @@ sep:
 			compound_end(st, false);
 			goto idle;
 		case S_DOMAIN: {
-			size_t en = st->em_n;
+			size_t en = st->em_n, k;
 			uint8_t u;
 
 			/* em_n in a register: stores to em[] may alias it. */
+			while (i + 16 <= to && en + 16 <= DET_VALUE_MAX - 1) {
+				k = domain16(p + i, (uint8_t *)st->em + en);
+				en += k;
+				i += k;
+				if (k < 16)
+					break;
+			}
 			while (i < to && en < DET_VALUE_MAX - 1) {
 				c = p[i];
 				u = cls[c];
