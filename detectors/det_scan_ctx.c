@@ -342,6 +342,17 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	unsigned h;
 
 	floor = n > KEY_MAX + 8 ? n - KEY_MAX - 8 : 0;
+	/*
+	 * Compact JSON, "key":"value: what the steps below do for these three
+	 * bytes, when the key is a cached one.
+	 */
+	if (cache != NULL && n >= floor + 4 && b[n - 1] == '"' &&
+	    b[n - 2] == ':' && b[n - 3] == '"' &&
+	    key_at(b, floor, n - 3, '"', cache, &start, &h)) {
+		if (h != 0)
+			return h | DET_H_KEY;
+		goto text;
+	}
 	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201..." */
 	while (i > floor && (b[i - 1] == '+' || b[i - 1] == '(' ||
 	    b[i - 1] == '\''))
