@@ -34,6 +34,7 @@ bool	det_email_domain_char(unsigned char c);
 /*
  * det_valid_email() for a caller that has checked the local part's bytes
  * and knows where the '@' is: s[at] == '@', s[0..at) local-part bytes.
+ * s must be a buffer of DET_VALUE_MAX readable bytes (16-byte loads).
  */
 bool	det_email_valid_at(const char *s, size_t n, size_t at);
 /* det_email_is_role() for the local part s[0..len) alone. */
