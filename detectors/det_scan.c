@@ -11,6 +11,10 @@
  *   DOMAIN  the domain of an e-mail address after '@' (the local part is
  *           read backwards from the bytes kept in hist).
  *
+ * From S_IDLE, a compound that ends inside the chunk is read in one go by
+ * compound_fast() (the same runs and separators these states would read);
+ * the states handle the rest: compounds cut by a chunk end, long runs.
+ *
  * The bytes before a value are needed for its context and its left
  * boundary: they come from the current chunk, or from hist (the last HIST
  * bytes before the chunk); a value still open at the end of a feed copies
