@@ -11,6 +11,10 @@
  *   DOMAIN  the domain of an e-mail address after '@' (the local part is
  *           read backwards from the bytes kept in hist).
  *
+ * From S_IDLE, a compound that ends inside the chunk is read in one go by
+ * compound_fast() (the same runs and separators these states would read);
+ * the states handle the rest: compounds cut by a chunk end, long runs.
+ *
  * The bytes before a value are needed for its context and its left
  * boundary: they come from the current chunk, or from hist (the last HIST
  * bytes before the chunk); a value still open at the end of a feed copies
@@ -38,6 +42,8 @@
 #define CSV_COLS	64	/* also HTML table columns */
 #define TH_TEXT_MAX	128	/* header cell text looked at */
 #define AFTER_MAX	32	/* bytes after a value read for a label */
+#define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
+#define VALUE_COPY	24	/* values shorter than this are copied whole */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -54,6 +60,7 @@ enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 #define C_UPPER		0x08
 #define C_EMLOCAL	0x10	/* det_email_local_char() */
 #define C_EMDOM		0x20	/* det_email_domain_char() */
+#define C_EMLEFT	0x40	/* C_EMLOCAL but '=' and '/' (end a key, a path) */
 
 static uint8_t cls[256];
 
@@ -109,7 +116,7 @@ struct det_stream {
 	struct group	 g[MAX_GROUPS];
 	unsigned	 ng;
 	unsigned	 nd;
-	char		 dig[MAX_DIGITS];
+	char		 dig[MAX_DIGITS + DIG_SLACK];
 	uint64_t	 cstart;
 	unsigned	 lflags;
 	char		 letter;
@@ -124,6 +131,7 @@ struct det_stream {
 	/* e-mail */
 	char		 em[DET_VALUE_MAX];
 	size_t		 em_n;
+	size_t		 em_at;		/* em[em_at] == '@' */
 	uint64_t	 em_start;
 	unsigned	 em_hint;
 
@@ -156,6 +164,9 @@ cls_init(void)
 			continue;
 		if (det_email_local_char((unsigned char)c))
 			cls[c] |= C_EMLOCAL;
+		if (det_email_local_char((unsigned char)c) && c != '=' &&
+		    c != '/')
+			cls[c] |= C_EMLEFT;
 		if (det_email_domain_char((unsigned char)c))
 			cls[c] |= C_EMDOM;
 	}
@@ -171,7 +182,7 @@ cls_init(void)
 	cls[')'] |= C_SEP;
 	for (c = '1'; c <= '9'; c++)
 		cls[c] |= C_DIGIT;
-	__atomic_store_n(&cls['0'], C_DIGIT | C_EMLOCAL | C_EMDOM,
+	__atomic_store_n(&cls['0'], C_DIGIT | C_EMLOCAL | C_EMDOM | C_EMLEFT,
 	    __ATOMIC_RELEASE);
 }
 
@@ -349,7 +360,11 @@ emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 	f.vlen = (uint16_t)vlen;
 	f.offset = start;
 	f.length = (uint32_t)(end - start);
-	memcpy(f.value, v, vlen);
+	/* Every caller's v has VALUE_COPY readable bytes (buffers of 24+). */
+	if (vlen < VALUE_COPY)
+		memcpy(f.value, v, VALUE_COPY);
+	else
+		memcpy(f.value, v, vlen);
 	f.value[vlen] = '\0';
 	st->nfound++;
 	if (st->cb != NULL)
@@ -515,7 +530,7 @@ static bool
 try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
     unsigned gj)
 {
-	struct det_nik_info ni;
+	bool female;
 	uint64_t start, end;
 	unsigned h, typed, conf, flags, ngroups = gj - gi + 1;
 	bool plus, brand, fmt = ngroups > 1;
@@ -616,14 +631,16 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			    start, end);
 			return true;
 		}
-		if (!det_nik_digits(d, &ni))
+		if (!det_nik_digits(d, NULL))
 			break;
+		/* The day field + 40 (det_nik_info.female, without the rest). */
+		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
 		h = compound_hint(st);
 		typed = h & DET_H_TYPES;
 		t = DET_T_NIK;
-		if (ni.female)
+		if (female)
 			flags |= DET_F_FEMALE;
-		if ((typed & DET_H_KK) && !ni.female) {
+		if ((typed & DET_H_KK) && !female) {
 			t = DET_T_KK;
 			conf = hinted(h, 95, 85);
 		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP |
@@ -715,8 +732,8 @@ is_nitku(const struct det_stream *st, unsigned lo, unsigned hi)
 static void
 compound_end(struct det_stream *st, bool right_taint)
 {
-	char d[24], v[12];
-	unsigned lo, hi, i, j, k, n, h, conf;
+	char d[24], v[24];
+	unsigned lo, hi, i, j, m, n, h, conf;
 	bool done;
 
 	if (st->ng == 1 && st->g[0].nd < 10) {
@@ -736,6 +753,14 @@ compound_end(struct det_stream *st, bool right_taint)
 		}
 		goto out;
 	}
+	if (st->ng == 1) {
+		/* One run of 10 or more digits: the loop below in short. */
+		n = st->g[0].nd;
+		if (!(st->lflags & L_TAINT) && !right_taint && n <= 19 &&
+		    n == st->g[0].kept)
+			(void)try_digits(st, st->dig, n, 0, 0);
+		goto out;
+	}
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
 	hi = st->ng - (right_taint ? 1 : 0);
 	if (is_nitku(st, lo, hi))
@@ -743,16 +768,14 @@ compound_end(struct det_stream *st, bool right_taint)
 	i = lo;
 	while (i < hi) {
 		done = false;
-		for (j = hi; j-- > i;) {
-			n = 0;
-			for (k = i; k <= j; k++) {
-				if (st->g[k].nd != st->g[k].kept) {
-					n = 99;		/* a long run */
-					break;
-				}
-				n += st->g[k].nd;
-			}
-			if (n < 10 || n > 19)
+		/* Runs i..m-1 are whole (a long run ends every sub-range). */
+		for (m = i, n = 0; m < hi && st->g[m].nd == st->g[m].kept; m++)
+			n += st->g[m].nd;
+		/* Longest first: n is the digits of runs i..j. */
+		for (j = m; j-- > i; n -= st->g[j].nd) {
+			if (n < 10)
+				break;		/* shorter ones are shorter still */
+			if (n > 19)
 				continue;
 			memcpy(d, st->dig + st->g[i].off, n);
 			d[n] = '\0';
@@ -773,13 +796,52 @@ out:
 	st->state = S_IDLE;
 }
 
-/* A run starts at chunk index i: open a compound or add to it. */
+/*
+ * A compound starts at chunk index i: its CSV or HTML column and what is
+ * right before it (a letter, '_', '@', '+', a passport letter).
+ */
 static void
-group_start(struct det_stream *st, size_t i, bool joined)
+compound_open(struct det_stream *st, size_t i)
 {
 	uint8_t tmp[3];
 	const uint8_t *b;
 	size_t k;
+
+	st->cstart = st->base + i;
+	st->lflags = 0;
+	st->hint = -1;
+	st->held = false;
+	st->col_hint = -1;
+	if (st->csv > 0 && st->col < CSV_COLS && st->colhint[st->col] != 0)
+		st->col_hint = st->colhint[st->col];
+	else if (st->html > 0 && st->in_td && st->cur_col < CSV_COLS &&
+	    st->colhint[st->cur_col] != 0)
+		st->col_hint = st->colhint[st->cur_col];
+	b = before_ptr(st, st->cstart, 3, tmp, &k);
+	if (k >= 1) {
+		uint8_t c1 = b[k - 1];
+		uint8_t c2 = k >= 2 ? b[k - 2] : ' ';
+		uint8_t c3 = k >= 3 ? b[k - 3] : ' ';
+
+		if (cls[c1] & C_WORD || c1 == '@')
+			st->lflags |= L_TAINT;
+		else if (c1 == '+')
+			st->lflags |= L_PLUS;
+		if ((cls[c1] & C_UPPER) && !(cls[c2] & (C_WORD | C_DIGIT))) {
+			st->lflags |= L_LETTER;
+			st->letter = (char)c1;
+		} else if (c1 == ' ' && (cls[c2] & C_UPPER) &&
+		    !(cls[c3] & (C_WORD | C_DIGIT))) {
+			st->lflags |= L_LETTER | L_LSPACE;
+			st->letter = (char)c2;
+		}
+	}
+}
+
+/* A run starts at chunk index i: open a compound or add to it. */
+static void
+group_start(struct det_stream *st, size_t i, bool joined)
+{
 	struct group *g;
 
 	if (st->pend && !joined)
@@ -789,39 +851,8 @@ group_start(struct det_stream *st, size_t i, bool joined)
 		compound_end(st, false);
 		joined = false;
 	}
-	if (!joined) {
-		st->cstart = st->base + i;
-		st->lflags = 0;
-		st->hint = -1;
-		st->held = false;
-		st->col_hint = -1;
-		if (st->csv > 0 && st->col < CSV_COLS &&
-		    st->colhint[st->col] != 0)
-			st->col_hint = st->colhint[st->col];
-		else if (st->html > 0 && st->in_td &&
-		    st->cur_col < CSV_COLS && st->colhint[st->cur_col] != 0)
-			st->col_hint = st->colhint[st->cur_col];
-		b = before_ptr(st, st->cstart, 3, tmp, &k);
-		if (k >= 1) {
-			uint8_t c1 = b[k - 1];
-			uint8_t c2 = k >= 2 ? b[k - 2] : ' ';
-			uint8_t c3 = k >= 3 ? b[k - 3] : ' ';
-
-			if (cls[c1] & C_WORD || c1 == '@')
-				st->lflags |= L_TAINT;
-			else if (c1 == '+')
-				st->lflags |= L_PLUS;
-			if ((cls[c1] & C_UPPER) && !(cls[c2] & (C_WORD |
-			    C_DIGIT))) {
-				st->lflags |= L_LETTER;
-				st->letter = (char)c1;
-			} else if (c1 == ' ' && (cls[c2] & C_UPPER) &&
-			    !(cls[c3] & (C_WORD | C_DIGIT))) {
-				st->lflags |= L_LETTER | L_LSPACE;
-				st->letter = (char)c2;
-			}
-		}
-	}
+	if (!joined)
+		compound_open(st, i);
 	g = &st->g[st->ng++];
 	g->start = st->base + i;
 	g->off = (uint8_t)st->nd;
@@ -843,8 +874,7 @@ email_start(struct det_stream *st, size_t i)
 	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
 	k = n;
 	/* '=' and '/' are legal but in practice end a key or a path. */
-	while (k > 0 && n - k <= LOCAL_MAX && (cls[b[k - 1]] & C_EMLOCAL) &&
-	    b[k - 1] != '=' && b[k - 1] != '/')
+	while (k > 0 && n - k <= LOCAL_MAX && (cls[b[k - 1]] & C_EMLEFT))
 		k--;
 	if (n - k > LOCAL_MAX)
 		return;
@@ -860,6 +890,7 @@ email_start(struct det_stream *st, size_t i)
 		st->em[s] = (char)((cls[c] & C_UPPER) ? c | 0x20 : c);
 	}
 	st->em[ls] = '@';
+	st->em_at = ls;
 	st->em_n = ls + 1;
 	st->em_start = st->base + i - ls;
 	st->em_hint = det_ctx_before(b, k, &st->kcache);
@@ -875,9 +906,10 @@ email_end(struct det_stream *st)
 	    st->em[st->em_n - 1] == '-'))
 		st->em_n--;
 	st->state = S_IDLE;
-	if (!det_valid_email(st->em, st->em_n))
+	/* The local part was read with C_EMLOCAL: only the domain is left. */
+	if (!det_email_valid_at(st->em, st->em_n, st->em_at))
 		return;
-	if (det_email_is_role(st->em, st->em_n))
+	if (det_email_role_local(st->em, st->em_at))
 		conf = 20;
 	else if (h & DET_H_EMAIL)
 		conf = 95;
@@ -909,6 +941,41 @@ digits_end(const uint8_t *p, size_t i, size_t n)
 	while (i < n && (cls[p[i]] & C_DIGIT))
 		i++;
 	return i;
+}
+
+/*
+ * The e-mail domain bytes (C_EMDOM: letters, digits, '.', '-') at the
+ * start of p[0..16), copied lower-case to out (16 bytes are written): how
+ * many there are.
+ */
+static inline size_t
+domain16(const uint8_t *p, uint8_t *out)
+{
+#ifdef __SSE2__
+	__m128i v, up, m;
+	unsigned mask;
+
+	v = _mm_loadu_si128((const __m128i *)(const void *)p);
+	/* 'A'-'Z' -> -128..-103; then the same for 'a'-'z' on v | 0x20. */
+	up = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+	    _mm_set1_epi8(-102));
+	m = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+	    _mm_set1_epi8(0x1f)), _mm_set1_epi8(-102));
+	m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_add_epi8(v,
+	    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+	_mm_storeu_si128((__m128i *)(void *)out, _mm_or_si128(v,
+	    _mm_and_si128(up, _mm_set1_epi8(0x20))));
+	mask = (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
+	return mask == 0 ? 16 : (size_t)__builtin_ctz(mask);
+#else
+	size_t k;
+
+	for (k = 0; k < 16 && (cls[p[k]] & C_EMDOM); k++)
+		out[k] = (cls[p[k]] & C_UPPER) ? p[k] | 0x20 : p[k];
+	return k;
+#endif
 }
 
 /* Index of the next byte in p[i..n) that is a digit or '@'; n if none. */
@@ -1065,6 +1132,75 @@ html_tag(struct det_stream *st)
 	}
 }
 
+/*
+ * The compound starting with the digit at chunk index i, in state S_IDLE,
+ * read in one go when it ends before to: the same runs and separators the
+ * states S_DIGITS and S_SEP would read, then compound_end(). Returns the
+ * index of the byte that ended it (run() goes on there in S_IDLE), or 0
+ * when the compound reaches to, has a run of GROUP_LONG digits or more, or
+ * would be split (MAX_GROUPS runs, MAX_DIGITS digits): run() then reads it
+ * state by state (g[] and dig[] were written, but they mean nothing while
+ * no compound is open: ng == 0).
+ */
+static size_t
+compound_fast(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t j = i, e, s;
+	unsigned ng = 0, nd = 0;
+	bool right_taint;
+	struct group *g;
+	uint8_t c;
+
+	for (;;) {
+		e = digits_end(p, j, to);
+		if (e >= to || e - j >= GROUP_LONG)
+			return 0;
+		g = &st->g[ng++];
+		g->start = st->base + j;
+		g->end = st->base + e;
+		g->off = (uint8_t)nd;
+		g->nd = g->kept = (uint8_t)(e - j);
+		if (j + DIG_SLACK <= st->clen)
+			memcpy(st->dig + nd, p + j, DIG_SLACK);
+		else
+			memcpy(st->dig + nd, p + j, e - j);
+		nd += (unsigned)(e - j);
+		c = p[e];
+		if (!(cls[c] & C_SEP)) {
+			right_taint = (cls[c] & C_WORD) || c == '@';
+			j = e;
+			break;
+		}
+		for (s = e; s < to && (cls[p[s]] & C_SEP) && s - e < MAX_SEP;
+		    s++)
+			;
+		if (s >= to)
+			return 0;
+		if (!(cls[p[s]] & C_DIGIT)) {
+			right_taint = false;
+			j = s;
+			break;
+		}
+		if (ng == MAX_GROUPS || nd + GROUP_LONG > MAX_DIGITS)
+			return 0;
+		j = s;
+	}
+	if (st->pend)
+		pend_resolve(st, st->base + i);
+	/*
+	 * Fewer than 10 digits: nothing to evaluate (every length and the
+	 * NITKU need more) but a passport, one run of 7 after a letter.
+	 */
+	if (nd < 10 && (ng > 1 || nd != 7 || right_taint))
+		return j;
+	compound_open(st, i);
+	st->ng = ng;
+	st->nd = nd;
+	compound_end(st, right_taint);
+	return j;
+}
+
 /* Run the state machine over chunk[from..to). */
 static void
 run(struct det_stream *st, size_t from, size_t to)
@@ -1074,9 +1210,14 @@ run(struct det_stream *st, size_t from, size_t to)
 	struct group *g;
 	uint8_t c;
 
+	/*
+	 * A transition to S_DIGITS, S_SEP or S_IDLE jumps straight to the
+	 * state's code (state is set first, as the switch would see it).
+	 */
 	while (i < to) {
 		switch (st->state) {
 		case S_IDLE:
+idle:
 			if (st->csv > 0)
 				i = skip_csv(p, i, to, st->delim);
 			else if (st->html > 0)
@@ -1086,9 +1227,16 @@ run(struct det_stream *st, size_t from, size_t to)
 			if (i >= to)
 				break;
 			c = p[i];
-			if (cls[c] & C_DIGIT)
+			if (cls[c] & C_DIGIT) {
+				size_t e = compound_fast(st, i, to);
+
+				if (e != 0) {
+					i = e;		/* < to */
+					goto idle;
+				}
 				group_start(st, i, false);
-			else if (c == '@') {
+				goto digits;
+			} else if (c == '@') {
 				email_start(st, i);
 				i++;
 			} else if (st->html > 0 && c == '<') {
@@ -1113,17 +1261,21 @@ run(struct det_stream *st, size_t from, size_t to)
 			}
 			break;
 		case S_DIGITS: {
-			size_t j = i, take, room;
-
+			size_t j, take, room;
+digits:
 			g = &st->g[st->ng - 1];
-			j = digits_end(p, j, to);
+			j = digits_end(p, i, to);
 			take = j - i;
 			room = GROUP_LONG - g->kept;
 			if (room > MAX_DIGITS - st->nd)
 				room = MAX_DIGITS - st->nd;
 			if (take < room)
 				room = take;
-			memcpy(st->dig + st->nd, p + i, room);
+			/* room <= GROUP_LONG == DIG_SLACK: one fixed-size copy. */
+			if (i + DIG_SLACK <= st->clen)
+				memcpy(st->dig + st->nd, p + i, DIG_SLACK);
+			else
+				memcpy(st->dig + st->nd, p + i, room);
 			st->nd += (unsigned)room;
 			g->kept = (uint8_t)(g->kept + room);
 			g->nd = (uint8_t)(g->nd + take > 255 ? 255 : g->nd + take);
@@ -1135,11 +1287,13 @@ run(struct det_stream *st, size_t from, size_t to)
 			if (cls[c] & C_SEP) {
 				st->state = S_SEP;
 				st->sep_n = 0;
-			} else
-				compound_end(st, (cls[c] & C_WORD) || c == '@');
-			break;
+				goto sep;
+			}
+			compound_end(st, (cls[c] & C_WORD) || c == '@');
+			goto idle;
 		}
 		case S_SEP:
+sep:
 			while (i < to && (cls[p[i]] & C_SEP) &&
 			    st->sep_n < MAX_SEP) {
 				st->sep_n++;
@@ -1147,18 +1301,33 @@ run(struct det_stream *st, size_t from, size_t to)
 			}
 			if (i >= to)
 				break;
-			if (cls[p[i]] & C_DIGIT)
+			if (cls[p[i]] & C_DIGIT) {
 				group_start(st, i, true);
-			else
-				compound_end(st, false);
-			break;
-		case S_DOMAIN:
-			while (i < to && (cls[p[i]] & C_EMDOM) &&
-			    st->em_n < DET_VALUE_MAX - 1) {
-				c = p[i++];
-				st->em[st->em_n++] = (char)((cls[c] & C_UPPER) ?
-				    c | 0x20 : c);
+				goto digits;
 			}
+			compound_end(st, false);
+			goto idle;
+		case S_DOMAIN: {
+			size_t en = st->em_n, k;
+			uint8_t u;
+
+			/* em_n in a register: stores to em[] may alias it. */
+			while (i + 16 <= to && en + 16 <= DET_VALUE_MAX - 1) {
+				k = domain16(p + i, (uint8_t *)st->em + en);
+				en += k;
+				i += k;
+				if (k < 16)
+					break;
+			}
+			while (i < to && en < DET_VALUE_MAX - 1) {
+				c = p[i];
+				u = cls[c];
+				if (!(u & C_EMDOM))
+					break;
+				st->em[en++] = (char)((u & C_UPPER) ? c | 0x20 : c);
+				i++;
+			}
+			st->em_n = en;
 			if (i >= to)
 				break;
 			if (cls[p[i]] & C_EMDOM)
@@ -1166,6 +1335,7 @@ run(struct det_stream *st, size_t from, size_t to)
 			else
 				email_end(st);
 			break;
+		}
 		case S_TAG:
 			while (i < to && st->tag_n < sizeof(st->tag) &&
 			    ((cls[p[i]] & C_WORD) || (p[i] == '/' &&

@@ -233,6 +233,87 @@ generic_tag(const uint8_t *t, size_t n)
 #define KEY_MAX		48
 #define TEXT_WINDOW	64
 
+/*
+ * memcmp() == 0 for the short keys of the cache, without a call: 8 or 4
+ * bytes at a time (the last load overlaps the one before it).
+ */
+static inline bool
+same(const char *a, const uint8_t *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (i = 0; i < n; i++)
+		if ((uint8_t)a[i] != b[i])
+			return false;
+	return true;
+}
+
+/*
+ * Cache slot of a key by its last three bytes (fewer for a shorter key),
+ * so a quoted key can be looked up from its end (key_at()) before its
+ * start is known. e points right after the key, which has n bytes.
+ */
+static inline unsigned
+tail_slot(const uint8_t *e, size_t n)
+{
+	uint32_t x;
+
+	x = e[-1];
+	if (n >= 2)
+		x |= (uint32_t)e[-2] << 8;
+	if (n >= 3)
+		x |= (uint32_t)e[-3] << 16;
+	return (uint32_t)(x * 2654435761u) >> 27;
+}
+
+/*
+ * A cached key that ends at b[end] and starts right after a quote q, found
+ * without scanning back for the quote: *start gets where it starts. The
+ * cache holds no key with a quote in it, so the backward scan in
+ * det_ctx_before() would stop at the same byte (it also stops at floor:
+ * a key that reaches it is not taken from here).
+ */
+static bool
+key_at(const uint8_t *b, size_t floor, size_t end, uint8_t q,
+    const struct det_key_cache *cache, size_t *start, unsigned *hint)
+{
+	unsigned slot;
+	size_t len;
+
+	if (end < floor + 4)
+		return false;
+	slot = tail_slot(b + end, 3);
+	len = cache->e[slot].len;
+	if (len < 3 || end - floor <= len || b[end - len - 1] != q ||
+	    !same(cache->e[slot].key, b + end - len, len))
+		return false;
+	*start = end - len;
+	*hint = cache->e[slot].hint;
+	return true;
+}
+
 /* Words of a key, through the cache. */
 static unsigned
 key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
@@ -241,11 +322,13 @@ key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
 
 	if (cache == NULL || n > DET_KEY_MAX || n == 0)
 		return det_ctx_words((const char *)k, n, false);
-	slot = ((unsigned)n * 31 + k[0] + k[n - 1] * 7) % DET_KEY_CACHE;
-	if (cache->e[slot].len == n &&
-	    memcmp(cache->e[slot].key, k, n) == 0)
+	slot = tail_slot(k + n, n);
+	if (cache->e[slot].len == n && same(cache->e[slot].key, k, n))
 		return cache->e[slot].hint;
 	h = det_ctx_words((const char *)k, n, false);
+	/* Keys with a quote are not kept: key_at() relies on it. */
+	if (memchr(k, '"', n) != NULL || memchr(k, '\'', n) != NULL)
+		return h;
 	cache->e[slot].len = (uint8_t)n;
 	memcpy(cache->e[slot].key, k, n);
 	cache->e[slot].hint = h;
@@ -259,6 +342,17 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	unsigned h;
 
 	floor = n > KEY_MAX + 8 ? n - KEY_MAX - 8 : 0;
+	/*
+	 * Compact JSON, "key":"value: what the steps below do for these three
+	 * bytes, when the key is a cached one.
+	 */
+	if (cache != NULL && n >= floor + 4 && b[n - 1] == '"' &&
+	    b[n - 2] == ':' && b[n - 3] == '"' &&
+	    key_at(b, floor, n - 3, '"', cache, &start, &h)) {
+		if (h != 0)
+			return h | DET_H_KEY;
+		goto text;
+	}
 	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201..." */
 	while (i > floor && (b[i - 1] == '+' || b[i - 1] == '(' ||
 	    b[i - 1] == '\''))
@@ -277,6 +371,13 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			uint8_t q = b[--i];
 
 			end = i;
+			if (cache != NULL && key_at(b, floor, end, q, cache,
+			    &start, &h)) {
+				/* The same answer as the scan and key_words(). */
+				if (h != 0)
+					return h | DET_H_KEY;
+				goto text;
+			}
 			while (i > floor && b[i - 1] != q && end - i < KEY_MAX)
 				i--;
 			start = i;
@@ -310,6 +411,7 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			}
 		}
 	}
+text:
 	/*
 	 * Free text: the words on the value's own line; else the nearest type
 	 * named on the lines before (a label cell on its own line), without

@@ -31,6 +31,14 @@ bool	det_nip_digits(const char *d);
 /* Email local part byte / domain byte. */
 bool	det_email_local_char(unsigned char c);
 bool	det_email_domain_char(unsigned char c);
+/*
+ * det_valid_email() for a caller that has checked the local part's bytes
+ * and knows where the '@' is: s[at] == '@', s[0..at) local-part bytes.
+ * s must be a buffer of DET_VALUE_MAX readable bytes (16-byte loads).
+ */
+bool	det_email_valid_at(const char *s, size_t n, size_t at);
+/* det_email_is_role() for the local part s[0..len) alone. */
+bool	det_email_role_local(const char *s, size_t len);
 
 /* Context hints: what a key, header or nearby word says. */
 #define DET_H_NIK	(1u << DET_T_NIK)
@@ -61,7 +69,7 @@ unsigned det_ctx_words(const char *s, size_t n, bool last);
  * A small cache of key -> hint, one per stream: keys repeat in every record
  * of an API response.
  */
-#define DET_KEY_CACHE	16
+#define DET_KEY_CACHE	32	/* a power of two up to 32 (slot: top 5 bits) */
 #define DET_KEY_MAX	31
 struct det_key_cache {
 	struct {

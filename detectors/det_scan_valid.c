@@ -8,6 +8,10 @@
 #include <pthread.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static const char *const type_names[DET_T_COUNT] = {
 	"nik", "kk", "npwp", "phone", "email", "card", "nip", "bpjs",
 	"passport", "sim",
@@ -77,21 +81,24 @@ det_compact(const char *s, size_t n, bool phone, char *out, size_t outlen)
 bool
 det_luhn(const char *d, size_t n)
 {
-	unsigned sum = 0, v;
+	/* A doubled digit's digit sum. */
+	static const uint8_t dbl[10] = { 0, 2, 4, 6, 8, 1, 3, 5, 7, 9 };
+	unsigned sum = 0, v, w, bad = 0;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	/* From the right: plain, doubled, plain, ... two digits a step. */
+	for (i = 0; i + 1 < n; i += 2) {
 		v = (unsigned)(d[n - 1 - i] - '0');
-		if (v > 9)
-			return false;
-		if (i & 1) {
-			v *= 2;
-			if (v > 9)
-				v -= 9;
-		}
+		w = (unsigned)(d[n - 2 - i] - '0');
+		bad |= (v > 9) | (w > 9);
+		sum += v + dbl[w > 9 ? 0 : w];
+	}
+	if (i < n) {
+		v = (unsigned)(d[0] - '0');
+		bad |= v > 9;
 		sum += v;
 	}
-	return n > 0 && sum % 10 == 0;
+	return n > 0 && !bad && sum % 10 == 0;
 }
 
 /*
@@ -101,6 +108,7 @@ det_luhn(const char *d, size_t n)
  */
 static uint16_t region_index[10000];
 static pthread_once_t region_once = PTHREAD_ONCE_INIT;
+static bool region_ready;	/* set (release) once region_index is built */
 
 static void
 region_index_build(void)
@@ -110,24 +118,30 @@ region_index_build(void)
 	for (i = 0; i < det_region_count; i++)
 		if (det_region_code[i] < 10000)
 			region_index[det_region_code[i]] = (uint16_t)(i + 1);
+	__atomic_store_n(&region_ready, true, __ATOMIC_RELEASE);
 }
 
-/* [1] Region: regency in the table, district in its set. */
-bool
-det_valid_region(const char *d)
+/* [1] Region: regency in the table, district in its set; d is digits. */
+static inline bool
+region_digits(const char *d)
 {
 	unsigned code, dist, k;
 
-	if (!all_digits(d, 6))
-		return false;
 	code = d2(d) * 100 + d2(d + 2);
 	dist = d2(d + 4);
 	if (dist == 0)
 		return false;
-	(void)pthread_once(&region_once, region_index_build);
+	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&region_once, region_index_build);
 	if ((k = region_index[code]) == 0)
 		return false;
 	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
+}
+
+bool
+det_valid_region(const char *d)
+{
+	return all_digits(d, 6) && region_digits(d);
 }
 
 /* Day/month exists in 19yy or 20yy: 29 Feb iff yy % 4 == 0 (2000 leap). */
@@ -162,7 +176,7 @@ det_nik_digits(const char *d, struct det_nik_info *info)
 		return false;
 	if (memcmp(d + 12, "0000", 4) == 0)
 		return false;
-	if (!det_valid_region(d))
+	if (!region_digits(d))
 		return false;
 	if (info != NULL) {
 		info->district = d2(d) * 10000 + d2(d + 2) * 100 + d2(d + 4);
@@ -369,46 +383,45 @@ det_valid_phone(const char *s, size_t n, char *norm, size_t normlen)
 	return nn + 2;
 }
 
+/*
+ * E-mail bytes as bit sets over ASCII (bit c of lo for c < 64, bit c - 64
+ * of hi): letters, digits and .!#$%&'*+/=?^_`{|}~- for the local part;
+ * letters, digits, '-' and '.' for the domain.
+ */
+#define EM_LOCAL_LO	0xa3ffecfa00000000ULL
+#define EM_LOCAL_HI	0x7fffffffc7fffffeULL
+#define EM_DOM_LO	0x03ff600000000000ULL
+#define EM_DOM_HI	0x07fffffe07fffffeULL
+
+static inline bool
+in_set(unsigned char c, uint64_t lo, uint64_t hi)
+{
+	if (c < 64)
+		return (lo >> c) & 1;
+	if (c < 128)
+		return (hi >> (c - 64)) & 1;
+	return false;
+}
+
 bool
 det_email_local_char(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '.': case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '/': case '=': case '?': case '^': case '_':
-	case '`': case '{': case '|': case '}': case '~': case '-':
-		return true;
-	default:
-		return false;
-	}
+	return in_set(c, EM_LOCAL_LO, EM_LOCAL_HI);
 }
 
 bool
 det_email_domain_char(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '.';
+	return in_set(c, EM_DOM_LO, EM_DOM_HI);
 }
 
-/* [9] WHATWG rule, TLD of two or more letters. */
-bool
-det_valid_email(const char *s, size_t n)
+/* [9] The domain d[0..end): labels 1-63, no '-' at either end, a TLD of letters. */
+static bool
+email_domain(const char *p, const char *end)
 {
-	const char *at, *p, *end, *dot;
+	const char *dot;
 	size_t i, lab;
 
-	if (n == 0 || n >= DET_VALUE_MAX)
-		return false;
-	at = memchr(s, '@', n);
-	if (at == NULL || at == s || at - s > 64)
-		return false;
-	for (p = s; p < at; p++)
-		if (!det_email_local_char((unsigned char)*p))
-			return false;
-	end = s + n;
-	p = at + 1;
 	if (p == end)
 		return false;
 	dot = NULL;
@@ -421,7 +434,7 @@ det_valid_email(const char *s, size_t n)
 			lab = 0;
 			continue;
 		}
-		if (!det_email_domain_char((unsigned char)*p))
+		if (!in_set((unsigned char)*p, EM_DOM_LO, EM_DOM_HI))
 			return false;
 		if (lab == 0 && *p == '-')
 			return false;
@@ -437,32 +450,119 @@ det_valid_email(const char *s, size_t n)
 	return true;
 }
 
+/* [9] WHATWG rule, TLD of two or more letters. */
+bool
+det_valid_email(const char *s, size_t n)
+{
+	const char *at, *p;
+
+	if (n == 0 || n >= DET_VALUE_MAX)
+		return false;
+	at = memchr(s, '@', n);
+	if (at == NULL || at == s || at - s > 64)
+		return false;
+	for (p = s; p < at; p++)
+		if (!in_set((unsigned char)*p, EM_LOCAL_LO, EM_LOCAL_HI))
+			return false;
+	return email_domain(at + 1, s + n);
+}
+
+#ifdef __SSE2__
+/*
+ * email_domain() for a domain of 1-16 bytes at d, with 16 bytes readable:
+ * the same rules as bit masks over its positions (bit i: byte i).
+ */
+static bool
+email_domain16(const char *d, size_t len)
+{
+	__m128i v, lo;
+	unsigned all, dot, dash, alpha, dig, tld;
+	int last;
+
+	v = _mm_loadu_si128((const __m128i *)(const void *)d);
+	all = (1u << len) - 1;
+	dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('.'))) & all;
+	dash = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('-'))) & all;
+	/* (c | 0x20) - 'a' < 26, as a signed compare after a shift. */
+	lo = _mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+	    _mm_set1_epi8(0x1f));
+	alpha = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(lo,
+	    _mm_set1_epi8(-102))) & all;
+	dig = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v,
+	    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118))) & all;
+	if ((alpha | dig | dot | dash) != all || dot == 0)
+		return false;
+	/* An empty label: a dot first, last, or after another dot. */
+	if ((dot & 1) || (dot & (dot >> 1)) || (dot >> (len - 1)))
+		return false;
+	/* '-' first in a label, or last (before a dot or at the end). */
+	if ((dash & ((dot << 1) | 1)) || (dash & (dot >> 1)))
+		return false;
+	/* The TLD, after the last dot: two or more letters. */
+	last = 31 - __builtin_clz(dot);
+	tld = all & ~((2u << last) - 1);
+	return (alpha & tld) == tld && (tld & (tld - 1)) != 0;
+}
+#endif
+
+bool
+det_email_valid_at(const char *s, size_t n, size_t at)
+{
+	if (n >= DET_VALUE_MAX || at == 0 || at > 64 || at >= n ||
+	    s[at] != '@')
+		return false;
+#ifdef __SSE2__
+	/* s is a DET_VALUE_MAX-byte buffer: at + 1 + 16 <= 81 is readable. */
+	if (n - at - 1 <= 16)
+		return email_domain16(s + at + 1, n - at - 1);
+#endif
+	return email_domain(s + at + 1, s + n);
+}
+
+/* Role mailboxes: not personal. */
+#define R(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} roles[] = { R("info"), R("humas"), R("ppid"), R("noreply"),
+    R("no-reply"), R("no_reply"), R("helpdesk"), R("pengaduan"),
+    R("admin"), R("administrator"), R("support"), R("cs"),
+    R("layanan"), R("kontak"), R("contact"), R("webmaster"),
+    R("postmaster"), R("hostmaster"), R("abuse"), R("sekretariat"),
+    R("redaksi"), R("halo"), R("hello"), R("mail"), R("office"),
+    R("security"), R("privacy"), R("dpo"), R("hr"), R("sales"),
+    R("marketing"), R("team"), R("root"), R("do-not-reply"),
+    R("donotreply"), R("notifikasi"), R("notification"),
+    R("notifications"), R("bounce"), R("mailer-daemon") };
+#undef R
+
+/* Bit (c - 'a') for each first letter c of a role name above. */
+#define ROLE_FIRST	0x4efd8fu
+
 bool
 det_email_is_role(const char *s, size_t n)
 {
-#define R(s)	{ s, sizeof(s) - 1 }
-	static const struct {
-		const char	*name;
-		size_t		 len;
-	} roles[] = { R("info"), R("humas"), R("ppid"), R("noreply"),
-	    R("no-reply"), R("no_reply"), R("helpdesk"), R("pengaduan"),
-	    R("admin"), R("administrator"), R("support"), R("cs"),
-	    R("layanan"), R("kontak"), R("contact"), R("webmaster"),
-	    R("postmaster"), R("hostmaster"), R("abuse"), R("sekretariat"),
-	    R("redaksi"), R("halo"), R("hello"), R("mail"), R("office"),
-	    R("security"), R("privacy"), R("dpo"), R("hr"), R("sales"),
-	    R("marketing"), R("team"), R("root"), R("do-not-reply"),
-	    R("donotreply"), R("notifikasi"), R("notification"),
-	    R("notifications"), R("bounce"), R("mailer-daemon") };
-#undef R
 	const char *at;
-	size_t len, i, k;
 
 	at = memchr(s, '@', n);
 	if (at == NULL)
 		return false;
-	len = (size_t)(at - s);
-	if (len > 13)
+	return det_email_role_local(s, (size_t)(at - s));
+}
+
+bool
+det_email_role_local(const char *s, size_t len)
+{
+	size_t i, k;
+	unsigned char c0;
+
+	if (len > 13 || len < 2)
+		return false;
+	/* First letters of the names above: most addresses stop here. */
+	c0 = (unsigned char)(s[0] | 0x20);
+	if (c0 < 'a' || c0 > 'z' || !((ROLE_FIRST >> (c0 - 'a')) & 1))
 		return false;
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		if (roles[i].len != len)
