@@ -39,6 +39,14 @@ struct entry {
 	bool		 alerted;
 	uint64_t	 alert_until;	/* ms */
 	uint64_t	 alerted_distinct;
+	/*
+	 * The last window count computed, and the counter raises since: the
+	 * union cannot have grown by more than one per raise, so the next
+	 * (costly) recount waits until the raises could reach the target.
+	 */
+	uint64_t	 last_d;
+	uint64_t	 raises;
+	uint64_t	 last_ep;
 	struct slot	 slot[];	/* subwindows (1 for response) */
 };
 
@@ -413,19 +421,35 @@ window_distinct(struct det_bulk *b, const struct det_bulk_rule *r,
 	uint64_t total = 0;
 	unsigned s, t;
 
+	const struct det_count *only;
+	unsigned live;
+
 	a->exact = true;
 	for (t = 0; t < NT; t++) {
 		if (!type_match(r, t))
 			continue;
+		/* One live counter (a response, a young window): itself. */
+		for (s = 0, live = 0, only = NULL; s < ns; s++)
+			if (slot_live(e, s, ep, ns)) {
+				a->count[t] += e->slot[s].nfind[t];
+				if (e->slot[s].cnt[t] != NULL) {
+					live++;
+					only = e->slot[s].cnt[t];
+				}
+			}
+		if (live <= 1) {
+			a->distinct_type[t] = only != NULL ?
+			    det_count_estimate(only) : 0;
+			if (only != NULL && !det_count_is_exact(only))
+				a->exact = false;
+			total += a->distinct_type[t];
+			continue;
+		}
 		det_count_clear(b->scratch);
-		for (s = 0; s < ns; s++) {
-			if (!slot_live(e, s, ep, ns))
-				continue;
-			a->count[t] += e->slot[s].nfind[t];
-			if (e->slot[s].cnt[t] != NULL &&
+		for (s = 0; s < ns; s++)
+			if (slot_live(e, s, ep, ns) && e->slot[s].cnt[t] != NULL &&
 			    det_count_merge(b->scratch, e->slot[s].cnt[t]) == -1)
 				b->stats.nomem++;
-		}
 		a->distinct_type[t] = det_count_estimate(b->scratch);
 		if (!det_count_is_exact(b->scratch))
 			a->exact = false;
@@ -477,6 +501,37 @@ count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
 	if (rc == 0)
 		return 0;
 	sl->nnew[t]++;
+	e->raises++;
+	if (e->alerted && now >= e->alert_until)
+		e->alerted = false;
+	/*
+	 * Skip the recount while the count cannot have reached the target:
+	 * exact counters grow by at most one per raise. A sketch's estimate
+	 * can move by more than one per raised register: recount after a
+	 * quarter of the distance, or a 32nd of the target when that is more;
+	 * an alert on a sketch may then come up to ~3 % late.
+	 */
+	if (e->last_ep == ep && e->last_d > 0) {
+		uint64_t target = e->alerted ? 2 * e->alerted_distinct :
+		    r->distinct + 1;
+		uint64_t gap = target > e->last_d ? target - e->last_d : 1;
+		bool exact = true;
+
+		for (s = 0; s < ns && exact; s++)
+			for (t = 0; t < NT; t++)
+				if (e->slot[s].cnt[t] != NULL &&
+				    !det_count_is_exact(e->slot[s].cnt[t])) {
+					exact = false;
+					break;
+				}
+		/* Not a shrinking quarter (recounts on every raise near the
+		 * target): at least a 32nd of the target, about 3 %. */
+		if (!exact)
+			gap = gap / 4 > target / 32 ? gap / 4 :
+			    target / 32 > 0 ? target / 32 : 1;
+		if (e->raises < gap)
+			return 0;
+	}
 	/* An upper bound first: the sum of what each sub-window added. */
 	ub = 0;
 	for (s = 0; s < ns; s++)
@@ -490,12 +545,13 @@ count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
 				    !det_count_is_exact(e->slot[s].cnt[t]))
 					ub = UINT64_MAX / 4;
 			}
-	if (e->alerted && now >= e->alert_until)
-		e->alerted = false;
 	if (ub <= r->distinct || (e->alerted && ub < 2 * e->alerted_distinct))
 		return 0;
 	memset(&a, 0, sizeof(a));
 	d = window_distinct(b, r, e, ep, ns, &a);
+	e->last_d = d;
+	e->last_ep = ep;
+	e->raises = 0;
 	if (d <= r->distinct)
 		return 0;
 	sev = r->severity;

@@ -543,6 +543,26 @@ pass_raw(struct det_decoder *d, const uint8_t *p, size_t n, uint64_t src)
 			continue;
 		if (d->bs == B_SKIP && (b64_char(p[i]) || p[i] == '='))
 			continue;
+		if (d->bs == B_NONE) {
+			size_t j;
+			bool letter = false;
+
+			/*
+			 * A run that ends here (not at the end of what was
+			 * handed in, where it may go on) and cannot be a
+			 * block stays in the raw segment: shorter than
+			 * b64_min, or digits only (never plausible text).
+			 * Words and numbers are most of a body; buffering
+			 * each byte of them was the layer's main cost.
+			 */
+			for (j = i; j < n && b64_char(p[j]); j++)
+				letter |= !(p[j] >= '0' && p[j] <= '9');
+			if (j < n && p[j] != '=' &&
+			    (j - i < d->lim.b64_min || !letter)) {
+				i = j - 1;
+				continue;
+			}
+		}
 		out_linear(d, p + s, i - s, src + s);
 		s = i + 1;
 		if (!b64_byte(d, p[i], src + i, src + i + 1, false))

@@ -52,8 +52,12 @@ run() {
 	}
 }
 
+# Every detector on: the shipped rules (bulk thresholds), scraping,
+# decoding layers, alerts as JSON lines and into a durable alert store.
 run gerbang "$SENSOR" -r "$work/bench.pcap" --transactions /dev/null \
-    --stats-json "$work/gerbang.stats" --log-level warn
+    --rules "$root/rules" --json "$work/alerts.jsonl" \
+    --store "$work/alerts" --stats-json "$work/gerbang.stats" \
+    --log-level warn
 if command -v ngrep >/dev/null; then
 	run ngrep ngrep -q -I "$work/bench.pcap" -W none '[0-9]{16}'
 fi
