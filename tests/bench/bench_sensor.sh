@@ -111,7 +111,7 @@ if os.path.exists(st):
     s = json.load(open(st))
     print()
     print("gerbang: %d txns, %d NIKs found (%d in plain/chunked bodies), "
-          "%d bodies not inspected (gzip, decoder not wired yet), "
+          "%d bodies not inspected (a coding other than gzip or deflate, or a decoder limit), "
           "gaps %d, kernel drops n/a (offline)" % (
               s["http"]["txns"], s["findings"]["nik"], gen["plain_niks"],
               s["http"]["not_inspected"], s["tcp"]["gaps"]))
