@@ -442,6 +442,13 @@ det_rules_load_mem(const char *name, const void *p, size_t n,
 }
 
 int
+det_rules_shipped_load(struct det_rules **out, struct gb_diags *d)
+{
+	return det_rules_load_mem("(built-in rules/)", det_rules_shipped,
+	    det_rules_shipped_len, out, d);
+}
+
+int
 det_rules_load_file(const char *path, struct det_rules **out,
     struct gb_diags *d)
 {

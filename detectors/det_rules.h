@@ -69,6 +69,14 @@ struct det_rules;
  */
 int	det_rules_default(struct det_rules **out);
 /*
+ * The shipped rules (the YAML files of rules/ built into the program: each type,
+ * the bulk thresholds, the allowlist). Returns 0 with *out set, or -1 with
+ * the errors in d (an embedded file that does not load is a build bug).
+ */
+int	det_rules_shipped_load(struct det_rules **out, struct gb_diags *d);
+extern const char det_rules_shipped[];
+extern const size_t det_rules_shipped_len;
+/*
  * Load every "*.yaml" file of dir (in name order) on top of the defaults.
  * Errors go to d as file:line:col (up to its cap; loading goes on so one
  * run reports them all). Returns 0 with *out set (caller owns), or -1 with

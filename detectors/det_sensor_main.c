@@ -54,7 +54,8 @@ usage(FILE *fp)
 "  -p, --no-promisc        do not put the interface in promiscuous mode\n"
 "      --immediate         deliver packets at once (lower latency)\n"
 "Detection and output:\n"
-"      --rules DIR         detection rules (default: built-in defaults)\n"
+"      --rules DIR         detection rules (default: the shipped rules/,\n"
+"                          built in)\n"
 "      --transactions FILE write every transaction with findings as a\n"
 "                          JSON line (- = stdout)\n"
 "      --all               write every transaction, not only those with\n"
@@ -409,6 +410,14 @@ main(int argc, char *argv[])
 			goto out;
 		}
 	}
+	/* Without --rules: the shipped rules, built in (not the bare
+	 * defaults, which have no bulk thresholds). */
+	if (rules == NULL && det_rules_shipped_load(&rules, &diags) == -1) {
+		gb_diags_print(&diags, stderr);
+		gb_diags_free(&diags);
+		gb_error("the built-in rules do not load");
+		goto out;
+	}
 	gb_diags_free(&diags);
 	if (det_scanner_new(rules, &sc) == -1) {
 		gb_error("out of memory");
@@ -466,9 +475,6 @@ main(int argc, char *argv[])
 		gb_error("out of memory");
 		goto out;
 	}
-	if (rules_dir == NULL)
-		gb_notice("no --rules: the built-in defaults have no bulk "
-		    "thresholds (the shipped rules/ do)");
 	aconf.rules = rules;
 	if (det_alert_new(&aconf, &det) == -1) {
 		gb_error("detection: out of memory");

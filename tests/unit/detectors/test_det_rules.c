@@ -229,6 +229,34 @@ test_scanner_uses_rules(void **state)
 	gb_diags_free(&d);
 }
 
+/* The rules built into the programs are the shipped rules/, and load. */
+static void
+test_builtin(void **state)
+{
+	struct det_rules *r;
+	struct gb_diags d;
+	const struct det_bulk_rule *b;
+	size_t i;
+	bool nik_dump = false;
+
+	(void)state;
+	gb_diags_init(&d, 0);
+	assert_int_equal(det_rules_shipped_load(&r, &d), 0);
+	assert_int_equal(d.nerrors, 0);
+	gb_diags_free(&d);
+	assert_true(det_rules_bulk_count(r) >= 4);
+	for (i = 0; i < det_rules_bulk_count(r); i++) {
+		b = det_rules_bulk(r, i);
+		if (strcmp(b->name, "nik-dump-in-response") == 0 &&
+		    b->scope == DET_SCOPE_RESPONSE && b->type == DET_T_NIK)
+			nik_dump = true;
+	}
+	assert_true(nik_dump);
+	assert_true(det_rules_allow_count(r) >= 1);
+	assert_non_null(strstr(det_rules_shipped, "nik-harvest-by-consumer"));
+	det_rules_free(r);
+}
+
 int
 main(void)
 {
@@ -238,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_scanner_uses_rules),
+		cmocka_unit_test(test_builtin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
