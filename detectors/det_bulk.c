@@ -265,15 +265,39 @@ is_allowed(const struct det_bulk *b, unsigned scope, const uint8_t *k,
 /* --- entries --- */
 
 static uint64_t
+scope_hash(const struct det_bulk *b, unsigned scope, const uint8_t *k,
+    size_t n)
+{
+	uint8_t buf[DET_BULK_KEY_MAX + 1];
+
+	buf[0] = (uint8_t)scope;
+	memcpy(buf + 1, k, n);
+	return det_siphash24(b->hkey, buf, n + 1);
+}
+
+/*
+ * An entry's hash: the keyed hash of (scope, key), computed once per
+ * finding and scope, mixed with the rule (splitmix64's finaliser). Entries
+ * still compare rule and key bytes; the keyed part keeps flooding out.
+ */
+static uint64_t
+rule_mix(uint64_t sh, uint32_t rule)
+{
+	uint64_t x = sh ^ ((uint64_t)rule + 1) * 0x9e3779b97f4a7c15ULL;
+
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t
 entry_hash(const struct det_bulk *b, uint32_t rule, unsigned scope,
     const uint8_t *k, size_t n)
 {
-	uint8_t buf[DET_BULK_KEY_MAX + 5];
-
-	memcpy(buf, &rule, 4);
-	buf[4] = (uint8_t)scope;
-	memcpy(buf + 5, k, n);
-	return det_siphash24(b->hkey, buf, n + 5);
+	return rule_mix(scope_hash(b, scope, k, n), rule);
 }
 
 static void
@@ -320,9 +344,9 @@ entry_remove(struct det_bulk *b, struct entry *e)
 
 static struct entry *
 entry_get(struct det_bulk *b, uint32_t rule, unsigned scope,
-    const uint8_t *k, size_t n, uint64_t now_ms)
+    const uint8_t *k, size_t n, uint64_t sh, uint64_t now_ms)
 {
-	uint64_t h = entry_hash(b, rule, scope, k, n);
+	uint64_t h = rule_mix(sh, rule);
 	struct entry *e;
 	unsigned ns, s;
 
@@ -460,6 +484,7 @@ window_distinct(struct det_bulk *b, const struct det_bulk_rule *r,
 
 static int
 count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
+    uint64_t sh,
     const struct det_finding *f, uint64_t h, uint64_t now, det_bulk_cb *cb,
     void *arg)
 {
@@ -471,7 +496,7 @@ count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
 	unsigned ns, s, t = f->type, sev;
 	int rc;
 
-	if ((e = entry_get(b, ri, r->scope, k, kn, now)) == NULL) {
+	if ((e = entry_get(b, ri, r->scope, k, kn, sh, now)) == NULL) {
 		b->stats.nomem++;
 		return 0;
 	}
@@ -670,9 +695,14 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
     void *arg)
 {
 	const struct det_bulk_rule *r;
-	uint8_t k[DET_BULK_KEY_MAX];
+	/* Per scope, once: the normalised key, allowed or not, its hash. */
+	uint8_t k[DET_BULK_SCOPES][DET_BULK_KEY_MAX];
+	size_t kn[DET_BULK_SCOPES];
+	uint64_t sh[DET_BULK_SCOPES];
+	int state[DET_BULK_SCOPES] = { 0 };	/* 0 new, 1 counted, 2 allowed */
 	uint64_t h = 0;
-	size_t i, kn;
+	unsigned sc;
+	size_t i;
 	int n = 0;
 	bool hashed = false;
 
@@ -689,8 +719,14 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 		    (unsigned)r->scope >= DET_BULK_SCOPES ||
 		    who->key[r->scope] == NULL)
 			continue;
-		kn = key_norm(b, who->key[r->scope], who->len[r->scope], k);
-		if (is_allowed(b, r->scope, k, kn)) {
+		sc = (unsigned)r->scope;
+		if (state[sc] == 0) {
+			kn[sc] = key_norm(b, who->key[sc], who->len[sc], k[sc]);
+			state[sc] = is_allowed(b, sc, k[sc], kn[sc]) ? 2 : 1;
+			if (state[sc] == 1)
+				sh[sc] = scope_hash(b, sc, k[sc], kn[sc]);
+		}
+		if (state[sc] == 2) {
 			b->stats.allowed++;
 			continue;
 		}
@@ -698,7 +734,8 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 			h = det_count_hash(b->hkey, f->type, f->value, f->vlen);
 			hashed = true;
 		}
-		n += count_rule(b, (uint32_t)i, k, kn, f, h, now_ms, cb, arg);
+		n += count_rule(b, (uint32_t)i, k[sc], kn[sc], sh[sc], f, h,
+		    now_ms, cb, arg);
 	}
 	return n;
 }
