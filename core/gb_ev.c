@@ -37,14 +37,13 @@ struct gb_ev {
 const char *
 gb_ev_flags_str(unsigned mask, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s%s%s",
-	    mask == 0 ? "NONE" : "",
-	    mask & GB_EV_READ ? "READ" : "",
-	    (mask & GB_EV_READ) && (mask & GB_EV_WRITE) ? "|" : "",
-	    mask & GB_EV_WRITE ? "WRITE" : "",
-	    mask & GB_EV_EXCLUSIVE ? "|EXCLUSIVE" : "",
-	    mask & GB_EV_EDGE ? "|EDGE" : "");
-	return buf;
+	static const struct gb_flag_name names[] = {
+		{ GB_EV_READ, "READ" }, { GB_EV_WRITE, "WRITE" },
+		{ GB_EV_EXCLUSIVE, "EXCLUSIVE" }, { GB_EV_EDGE, "EDGE" },
+	};
+
+	return gb_flags_str(names, sizeof(names) / sizeof(names[0]), mask,
+	    "NONE", buf, len);
 }
 
 int

@@ -1,5 +1,6 @@
 /* gb_http: strict HTTP/1.1 head parser and chunked decoder. See gb_http.h. */
 #include "core/gb_http.h"
+#include "core/gb_util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -159,10 +160,7 @@ gb_http_limits_default(struct gb_http_limits *lim)
 	lim->max_head_size = 65536;
 }
 
-static const struct {
-	unsigned	 bit;
-	const char	*name;
-} flag_names[] = {
+static const struct gb_flag_name flag_names[] = {
 	{ GB_HTTP_F_KEEPALIVE, "KEEPALIVE" },
 	{ GB_HTTP_F_EXPECT_CONTINUE, "EXPECT_CONTINUE" },
 	{ GB_HTTP_F_UPGRADE, "UPGRADE" },
@@ -175,30 +173,8 @@ static const struct {
 const char *
 gb_http_flags_str(unsigned flags, char *buf, size_t len)
 {
-	size_t i, off = 0;
-	int n;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	if (flags == 0) {
-		snprintf(buf, len, "0");
-		return buf;
-	}
-	for (i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
-		if ((flags & flag_names[i].bit) == 0)
-			continue;
-		flags &= ~flag_names[i].bit;
-		n = snprintf(buf + off, len - off, "%s%s", off ? "|" : "",
-		    flag_names[i].name);
-		if (n < 0 || (size_t)n >= len - off)
-			return buf;
-		off += (size_t)n;
-	}
-	if (flags != 0)
-		snprintf(buf + off, len - off, "%s0x%x", off ? "|" : "",
-		    flags);
-	return buf;
+	return gb_flags_str(flag_names, sizeof(flag_names) /
+	    sizeof(flag_names[0]), flags, "0", buf, len);
 }
 
 /*

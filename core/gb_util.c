@@ -2,6 +2,7 @@
 #include "core/gb_util.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -181,4 +182,34 @@ uint64_t
 gb_now_ms(void)
 {
 	return gb_now_ns() / 1000000u;
+}
+
+const char *
+gb_flags_str(const struct gb_flag_name *names, size_t n, unsigned flags,
+    const char *none, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	int w;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (flags == 0) {
+		(void)snprintf(buf, len, "%s", none);
+		return buf;
+	}
+	for (i = 0; i < n; i++) {
+		if ((flags & names[i].bit) == 0)
+			continue;
+		flags &= ~names[i].bit;
+		w = snprintf(buf + off, len - off, "%s%s", off ? "|" : "",
+		    names[i].name);
+		if (w < 0 || (size_t)w >= len - off)
+			return buf;
+		off += (size_t)w;
+	}
+	if (flags != 0)
+		(void)snprintf(buf + off, len - off, "%s0x%x", off ? "|" : "",
+		    flags);
+	return buf;
 }

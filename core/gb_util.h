@@ -38,6 +38,21 @@ int	gb_parse_hostport(const char *s, char *host, size_t hostlen,
  */
 const char *gb_did_you_mean(const char *word, const char *const *candidates);
 
+/* A bit of a flag set and its name, for gb_flags_str(). */
+struct gb_flag_name {
+	unsigned	 bit;
+	const char	*name;
+};
+
+/*
+ * flags as the names[0..n) of its bits joined by '|', in table order, then
+ * any bit not in the table as 0x..; none when flags is 0. Written to buf
+ * (len bytes, always NUL-terminated when len > 0); a short buffer cuts the
+ * text. Returns buf.
+ */
+const char *gb_flags_str(const struct gb_flag_name *names, size_t n,
+	    unsigned flags, const char *none, char *buf, size_t len);
+
 /* Monotonic clock in milliseconds / nanoseconds. */
 uint64_t gb_now_ms(void);
 uint64_t gb_now_ns(void);

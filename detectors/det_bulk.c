@@ -9,6 +9,8 @@
  * when a new value could have crossed the threshold or doubled it.
  */
 #include "detectors/det_bulk.h"
+
+#include "core/gb_util.h"
 #include "detectors/det_count.h"
 #include "detectors/det_scan_int.h"
 
@@ -78,10 +80,7 @@ struct det_bulk {
 	struct det_bulk_stats	 stats;
 };
 
-static const struct {
-	unsigned	 bit;
-	const char	*name;
-} alert_names[] = {
+static const struct gb_flag_name alert_names[] = {
 	{ DET_BULK_A_FIRST, "first" }, { DET_BULK_A_ESCALATED, "escalated" },
 	{ DET_BULK_A_CANARY, "canary" },
 };
@@ -89,24 +88,8 @@ static const struct {
 const char *
 det_bulk_flags_str(unsigned flags, char *buf, size_t len)
 {
-	size_t i, k = 0;
-	int w;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(alert_names) / sizeof(alert_names[0]); i++) {
-		if (!(flags & alert_names[i].bit))
-			continue;
-		w = snprintf(buf + k, len - k, "%s%s", k ? "|" : "",
-		    alert_names[i].name);
-		if (w < 0 || (size_t)w >= len - k)
-			break;
-		k += (size_t)w;
-	}
-	if (k == 0)
-		snprintf(buf, len, "-");
-	return buf;
+	return gb_flags_str(alert_names, sizeof(alert_names) /
+	    sizeof(alert_names[0]), flags, "-", buf, len);
 }
 
 /* The stored form of a subject key: as is, or a hash when too long. */

@@ -15,6 +15,8 @@
  */
 #include "detectors/det_decode.h"
 
+#include "core/gb_util.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,10 +131,7 @@ tables_init(void)
 
 /* --- flags --- */
 
-static const struct {
-	unsigned	 bit;
-	const char	*name;
-} flag_names[] = {
+static const struct gb_flag_name flag_names[] = {
 	{ DET_DEC_GZIP, "gzip" }, { DET_DEC_DEFLATE, "deflate" },
 	{ DET_DEC_JSON, "json" }, { DET_DEC_PCT, "pct" },
 	{ DET_DEC_HTML, "html" }, { DET_DEC_B64, "b64" },
@@ -141,39 +140,19 @@ static const struct {
 	{ DET_DEC_L_B64, "b64" }, { DET_DEC_L_CORRUPT, "corrupt" },
 };
 
-static const char *
-bits_str(unsigned v, const void *tab, size_t n, char *buf, size_t len)
-{
-	const struct { unsigned bit; const char *name; } *t = tab;
-	size_t i, k = 0;
-	int w;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (!(v & t[i].bit))
-			continue;
-		w = snprintf(buf + k, len - k, "%s%s", k ? "|" : "", t[i].name);
-		if (w < 0 || (size_t)w >= len - k)
-			break;
-		k += (size_t)w;
-	}
-	if (k == 0)
-		snprintf(buf, len, "-");
-	return buf;
-}
 
 const char *
 det_dec_flags_str(unsigned flags, char *buf, size_t len)
 {
-	return bits_str(flags, flag_names, 6, buf, len);
+	return gb_flags_str(flag_names, sizeof(flag_names) /
+	    sizeof(flag_names[0]), flags, "-", buf, len);
 }
 
 const char *
 det_dec_limits_str(unsigned limits, char *buf, size_t len)
 {
-	return bits_str(limits, limit_names, 4, buf, len);
+	return gb_flags_str(limit_names, sizeof(limit_names) /
+	    sizeof(limit_names[0]), limits, "-", buf, len);
 }
 
 int

@@ -6,6 +6,7 @@
 
 #include "core/gb_http.h"
 #include "core/gb_mask.h"
+#include "core/gb_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +95,7 @@ struct find_arg {
 	bool			 path;
 };
 
-static const struct {
-	unsigned	 bit;
-	const char	*name;
-} txn_flag_names[] = {
+static const struct gb_flag_name txn_flag_names[] = {
 	{ DET_TXN_F_GAP, "GAP" },
 	{ DET_TXN_F_NO_REQUEST, "NO_REQUEST" },
 	{ DET_TXN_F_NO_RESPONSE, "NO_RESPONSE" },
@@ -112,31 +110,8 @@ static const struct {
 const char *
 det_txn_flags_str(unsigned flags, char *buf, size_t len)
 {
-	size_t i, n = 0;
-	int w;
-
-	if (len == 0)
-		return buf;
-	buf[0] = '\0';
-	if (flags == 0) {
-		(void)snprintf(buf, len, "0");
-		return buf;
-	}
-	for (i = 0; i < sizeof(txn_flag_names) / sizeof(txn_flag_names[0]);
-	    i++) {
-		if ((flags & txn_flag_names[i].bit) == 0)
-			continue;
-		flags &= ~txn_flag_names[i].bit;
-		w = snprintf(buf + n, len - n, "%s%s", n ? "|" : "",
-		    txn_flag_names[i].name);
-		if (w < 0 || (size_t)w >= len - n)
-			return buf;
-		n += (size_t)w;
-	}
-	if (flags != 0)
-		(void)snprintf(buf + n, len - n, "%s0x%x", n ? "|" : "",
-		    flags);
-	return buf;
+	return gb_flags_str(txn_flag_names, sizeof(txn_flag_names) /
+	    sizeof(txn_flag_names[0]), flags, "0", buf, len);
 }
 
 enum det_coding
