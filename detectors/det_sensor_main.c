@@ -471,11 +471,6 @@ main(int argc, char *argv[])
 	aconf.store = w;
 	aconf.json = alerts_fp;
 	aconf.consumer_key = ckey_path != NULL ? &ckey : NULL;
-	if (rules == NULL && det_rules_default(&rules) == -1) {
-		gb_error("out of memory");
-		goto out;
-	}
-	aconf.rules = rules;
 	if (det_alert_new(&aconf, &det) == -1) {
 		gb_error("detection: out of memory");
 		goto out;
