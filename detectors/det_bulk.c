@@ -3,10 +3,12 @@
  *
  * One entry per (rule, subject key), in a chained hash table and an LRU
  * list. An entry holds a ring of sub-windows; each has, per identifier
- * type, a finding count, the number of new distinct values added, and a
- * det_count made on first use. The window's distinct count is the union
- * of the ring's counters (merged into a scratch counter), computed only
- * when a new value could have crossed the threshold or doubled it.
+ * type, a finding count and a det_count made on first use. A windowed
+ * entry also keeps, per type, the union of its live sub-windows (win[]):
+ * a value goes into its sub-window and into the union, so the window's
+ * distinct count is read off the union, and the union is rebuilt from the
+ * ring only when the window slides (once per sub-window). A value the
+ * union already had changes nothing and costs one probe.
  */
 #include "detectors/det_bulk.h"
 
@@ -24,7 +26,6 @@
 struct slot {
 	uint64_t	 epoch;
 	uint64_t	 nfind[NT];
-	uint64_t	 nnew[NT];	/* adds that were new to the counter */
 	struct det_count *cnt[NT];
 };
 
@@ -42,13 +43,17 @@ struct entry {
 	uint64_t	 alert_until;	/* ms */
 	uint64_t	 alerted_distinct;
 	/*
-	 * The last window count computed, and the counter raises since: the
-	 * union cannot have grown by more than one per raise, so the next
-	 * (costly) recount waits until the raises could reach the target.
+	 * The last window count computed from sketches, and the raises
+	 * since: the estimate is read again once the raises could have moved
+	 * it to the target (see count_rule).
 	 */
 	uint64_t	 last_d;
 	uint64_t	 raises;
 	uint64_t	 last_ep;
+	/* Windowed entries: the union of the live sub-windows, per type,
+	 * as of sub-window win_ep (EPOCH_NONE: not made yet). */
+	uint64_t	 win_ep;
+	struct det_count *win[NT];
 	struct slot	 slot[];	/* subwindows (1 for response) */
 };
 
@@ -63,9 +68,34 @@ struct canary {
 	uint8_t		hash[32];
 };
 
+/*
+ * The subject of the last finding, per scope: a response's findings come
+ * one after the other with the same subject, so its normalised key, hash
+ * and entries are looked up once, not once per finding.
+ */
+struct subj_cache {
+	bool		 valid;
+	uint8_t		 rawlen;		/* key as handed in */
+	uint8_t		 raw[DET_BULK_KEY_MAX];
+	uint8_t		 klen;
+	uint8_t		 key[DET_BULK_KEY_MAX];
+	int		 state;		/* 1 counted, 2 allowed */
+	uint64_t	 sh;
+	uint64_t	 ver;		/* bumped when the subject changes */
+};
+
+struct ecache {
+	struct entry	*e;
+	uint64_t	 ver;		/* subj_cache.ver it was found for */
+	uint64_t	 gen;		/* det_bulk.gen it was found at */
+};
+
 struct det_bulk {
 	const struct det_rules	*rules;
 	size_t			 nrules;
+	struct subj_cache	 subj[DET_BULK_SCOPES];
+	struct ecache		*ecache;	/* per rule */
+	uint64_t		 gen;		/* bumped per entry removed */
 	uint8_t			 hkey[DET_COUNT_KEY_LEN];
 	struct det_bulk_limits	 lim;
 	struct entry		**bucket;
@@ -138,12 +168,15 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 		goto fail;
 	b->rules = r;
 	b->nrules = r != NULL ? det_rules_bulk_count(r) : 0;
+	if (b->nrules > 0 &&
+	    (b->ecache = calloc(b->nrules, sizeof(*b->ecache))) == NULL)
+		goto fail;
 	for (n = 64; n < b->lim.max_keys && n < ((size_t)1 << 24); n *= 2)
 		;
 	b->nbucket = n;
 	if ((b->bucket = calloc(n, sizeof(*b->bucket))) == NULL)
 		goto fail;
-	if (det_count_new(b->lim.exact_cap * b->lim.subwindows, b->lim.hll_p,
+	if (det_count_new(b->lim.exact_cap, b->lim.hll_p,
 	    &b->scratch) == -1)
 		goto fail;
 	/* The rules' canaries and bulk_allow subjects. */
@@ -177,6 +210,8 @@ entry_free(struct det_bulk *b, struct entry *e)
 	for (s = 0; s < ns; s++)
 		for (t = 0; t < NT; t++)
 			det_count_free(e->slot[s].cnt[t]);
+	for (t = 0; t < NT; t++)
+		det_count_free(e->win[t]);
 	free(e);
 }
 
@@ -192,6 +227,7 @@ det_bulk_free(struct det_bulk *b)
 		entry_free(b, e);
 	}
 	free(b->bucket);
+	free(b->ecache);
 	det_count_free(b->scratch);
 	free(b->allow);
 	free(b->canary);
@@ -204,12 +240,15 @@ det_bulk_allow(struct det_bulk *b, enum det_scope scope, const void *key,
     size_t n)
 {
 	struct allowed *na;
+	size_t i;
 
 	if ((unsigned)scope >= DET_BULK_SCOPES)
 		return -1;
 	if ((na = realloc(b->allow, (b->nallow + 1) * sizeof(*na))) == NULL)
 		return -1;
 	b->allow = na;
+	for (i = 0; i < DET_BULK_SCOPES; i++)	/* allowed or not may change */
+		b->subj[i].valid = false;
 	na[b->nallow].scope = (uint8_t)scope;
 	na[b->nallow].klen = (uint8_t)key_norm(b, key, n, na[b->nallow].key);
 	b->nallow++;
@@ -322,6 +361,7 @@ entry_remove(struct det_bulk *b, struct entry *e)
 		}
 	lru_unlink(b, e);
 	b->stats.keys--;
+	b->gen++;
 	entry_free(b, e);
 }
 
@@ -353,6 +393,7 @@ entry_get(struct det_bulk *b, uint32_t rule, unsigned scope,
 	e->klen = (uint8_t)n;
 	memcpy(e->key, k, n);
 	e->created_ms = now_ms;
+	e->win_ep = EPOCH_NONE;
 	for (s = 0; s < ns; s++)
 		e->slot[s].epoch = EPOCH_NONE;
 	e->hnext = b->bucket[h & (b->nbucket - 1)];
@@ -419,44 +460,32 @@ slot_live(const struct entry *e, unsigned s, uint64_t ep, unsigned ns)
 	return x != EPOCH_NONE && x <= ep && ep - x < ns;
 }
 
-/* The window's distinct count (per type into a), true when exact. */
+/*
+ * The window's distinct count merged afresh from the live sub-windows at
+ * ep (per type into a): for a window read at another sub-window than the
+ * unions cover (a peek after the window slid).
+ */
 static uint64_t
-window_distinct(struct det_bulk *b, const struct det_bulk_rule *r,
+window_merge(struct det_bulk *b, const struct det_bulk_rule *r,
     const struct entry *e, uint64_t ep, unsigned ns,
     struct det_bulk_alert *a)
 {
 	uint64_t total = 0;
 	unsigned s, t;
 
-	const struct det_count *only;
-	unsigned live;
-
 	a->exact = true;
 	for (t = 0; t < NT; t++) {
 		if (!type_match(r, t))
 			continue;
-		/* One live counter (a response, a young window): itself. */
-		for (s = 0, live = 0, only = NULL; s < ns; s++)
-			if (slot_live(e, s, ep, ns)) {
-				a->count[t] += e->slot[s].nfind[t];
-				if (e->slot[s].cnt[t] != NULL) {
-					live++;
-					only = e->slot[s].cnt[t];
-				}
-			}
-		if (live <= 1) {
-			a->distinct_type[t] = only != NULL ?
-			    det_count_estimate(only) : 0;
-			if (only != NULL && !det_count_is_exact(only))
-				a->exact = false;
-			total += a->distinct_type[t];
-			continue;
-		}
 		det_count_clear(b->scratch);
-		for (s = 0; s < ns; s++)
-			if (slot_live(e, s, ep, ns) && e->slot[s].cnt[t] != NULL &&
+		for (s = 0; s < ns; s++) {
+			if (!slot_live(e, s, ep, ns))
+				continue;
+			a->count[t] += e->slot[s].nfind[t];
+			if (e->slot[s].cnt[t] != NULL &&
 			    det_count_merge(b->scratch, e->slot[s].cnt[t]) == -1)
 				b->stats.nomem++;
+		}
 		a->distinct_type[t] = det_count_estimate(b->scratch);
 		if (!det_count_is_exact(b->scratch))
 			a->exact = false;
@@ -465,24 +494,100 @@ window_distinct(struct det_bulk *b, const struct det_bulk_rule *r,
 	return total;
 }
 
+/* The counter of the window's distinct values of type t, or NULL. */
+static const struct det_count *
+win_counter(const struct entry *e, unsigned t, unsigned ns)
+{
+	return ns == 1 ? e->slot[0].cnt[t] : e->win[t];
+}
+
+/* The window's distinct count at ep (per type into a). */
+static uint64_t
+window_read(struct det_bulk *b, const struct det_bulk_rule *r,
+    const struct entry *e, uint64_t ep, unsigned ns,
+    struct det_bulk_alert *a)
+{
+	const struct det_count *c;
+	uint64_t total = 0;
+	unsigned s, t;
+
+	if (ns > 1 && e->win_ep != ep)
+		return window_merge(b, r, e, ep, ns, a);
+	a->exact = true;
+	for (t = 0; t < NT; t++) {
+		if (!type_match(r, t))
+			continue;
+		for (s = 0; s < ns; s++)
+			if (slot_live(e, s, ep, ns))
+				a->count[t] += e->slot[s].nfind[t];
+		if ((c = win_counter(e, t, ns)) == NULL)
+			continue;
+		a->distinct_type[t] = det_count_estimate(c);
+		if (!det_count_is_exact(c))
+			a->exact = false;
+		total += a->distinct_type[t];
+	}
+	return total;
+}
+
+/*
+ * The window slid to sub-window ep: rebuild e's unions from the
+ * sub-windows still live, so values of those that left it go.
+ */
+static void
+win_sync(struct det_bulk *b, struct entry *e, uint64_t ep, unsigned ns)
+{
+	unsigned s, t;
+
+	for (t = 0; t < NT; t++) {
+		if (e->win[t] == NULL)
+			continue;
+		det_count_clear(e->win[t]);
+		for (s = 0; s < ns; s++)
+			if (slot_live(e, s, ep, ns) && e->slot[s].cnt[t] != NULL &&
+			    det_count_merge(e->win[t], e->slot[s].cnt[t]) == -1)
+				b->stats.nomem++;
+	}
+	e->win_ep = ep;
+	e->last_d = 0;
+}
+
+/* Add h (type t) to sub-window sl of e and to the window's union:
+ * 1 when the window's distinct values changed, 0 when not. */
 static int
-count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
-    uint64_t sh,
+window_add(struct det_bulk *b, struct entry *e, struct slot *sl, unsigned ns,
+    unsigned t, uint64_t h)
+{
+	struct det_count **c;
+	int rc;
+
+	for (c = &sl->cnt[t];; c = &e->win[t]) {
+		if (*c == NULL && det_count_new(b->lim.exact_cap,
+		    b->lim.hll_p, c) == -1) {
+			b->stats.nomem++;
+			return 0;
+		}
+		if ((rc = det_count_add(*c, h)) == -1) {
+			b->stats.nomem++;	/* counted, in a sketch early */
+			rc = 1;
+		}
+		if (ns == 1 || c == &e->win[t])
+			return rc;
+	}
+}
+
+static int
+count_rule(struct det_bulk *b, const struct det_bulk_rule *r, struct entry *e,
     const struct det_finding *f, uint64_t h, uint64_t now, det_bulk_cb *cb,
     void *arg)
 {
-	const struct det_bulk_rule *r = det_rules_bulk(b->rules, ri);
+	const struct det_count *c;
 	struct det_bulk_alert a;
-	struct entry *e;
 	struct slot *sl;
-	uint64_t width, ep, ub, d;
-	unsigned ns, s, t = f->type, sev;
-	int rc;
+	uint64_t width, ep, d, target, gap;
+	unsigned ns, t, sev;
+	bool exact;
 
-	if ((e = entry_get(b, ri, r->scope, k, kn, sh, now)) == NULL) {
-		b->stats.nomem++;
-		return 0;
-	}
 	geometry(b, r, &width, &ns);
 	ep = width == 0 ? 0 : now / width;
 	sl = &e->slot[ep % ns];
@@ -493,75 +598,55 @@ count_rule(struct det_bulk *b, uint32_t ri, const uint8_t *k, size_t kn,
 			if (sl->cnt[t] != NULL)
 				det_count_clear(sl->cnt[t]);
 		memset(sl->nfind, 0, sizeof(sl->nfind));
-		memset(sl->nnew, 0, sizeof(sl->nnew));
 		sl->epoch = ep;
-		t = f->type;
 	}
+	/* A step back within the window counts into the union as it is. */
+	if (ns > 1 && (e->win_ep == EPOCH_NONE || ep > e->win_ep))
+		win_sync(b, e, ep, ns);
+	t = f->type;
 	sl->nfind[t]++;
 	b->stats.counted++;
-	if (sl->cnt[t] == NULL &&
-	    det_count_new(b->lim.exact_cap, b->lim.hll_p, &sl->cnt[t]) == -1) {
-		b->stats.nomem++;
+	if (window_add(b, e, sl, ns, t, h) == 0)
 		return 0;
-	}
-	if ((rc = det_count_add(sl->cnt[t], h)) == -1)
-		b->stats.nomem++;
-	if (rc == 0)
-		return 0;
-	sl->nnew[t]++;
 	e->raises++;
 	if (e->alerted && now >= e->alert_until)
 		e->alerted = false;
-	/*
-	 * Skip the recount while the count cannot have reached the target:
-	 * exact counters grow by at most one per raise. A sketch's estimate
-	 * can move by more than one per raised register: recount after a
-	 * quarter of the distance, or a 32nd of the target when that is more;
-	 * an alert on a sketch may then come up to ~3 % late.
-	 */
-	if (e->last_ep == ep && e->last_d > 0) {
-		uint64_t target = e->alerted ? 2 * e->alerted_distinct :
-		    r->distinct + 1;
-		uint64_t gap = target > e->last_d ? target - e->last_d : 1;
-		bool exact = true;
-
-		for (s = 0; s < ns && exact; s++)
-			for (t = 0; t < NT; t++)
-				if (e->slot[s].cnt[t] != NULL &&
-				    !det_count_is_exact(e->slot[s].cnt[t])) {
-					exact = false;
-					break;
-				}
-		/* Not a shrinking quarter (recounts on every raise near the
-		 * target): at least a 32nd of the target, about 3 %. */
-		if (!exact)
+	target = e->alerted ? 2 * e->alerted_distinct : r->distinct + 1;
+	/* Exact counters are read for nothing (their size). */
+	for (t = 0, d = 0, exact = true; t < NT && exact; t++)
+		if (type_match(r, t) && (c = win_counter(e, t, ns)) != NULL) {
+			if (det_count_is_exact(c))
+				d += det_count_estimate(c);
+			else
+				exact = false;
+		}
+	if (!exact) {
+		/*
+		 * A sketch's estimate moves by about one per raised
+		 * register, but not exactly: it is read again once the
+		 * raises since the last read reach a quarter of the
+		 * distance to the target, or a 32nd of the target when
+		 * that is more; an alert on a sketch may come ~3 % late.
+		 */
+		if (e->last_ep == ep && e->last_d > 0) {
+			gap = target > e->last_d ? target - e->last_d : 1;
 			gap = gap / 4 > target / 32 ? gap / 4 :
 			    target / 32 > 0 ? target / 32 : 1;
-		if (e->raises < gap)
-			return 0;
+			if (e->raises < gap)
+				return 0;
+		}
+		for (t = 0, d = 0; t < NT; t++)
+			if (type_match(r, t) &&
+			    (c = win_counter(e, t, ns)) != NULL)
+				d += det_count_estimate(c);
+		e->last_d = d;
+		e->last_ep = ep;
+		e->raises = 0;
 	}
-	/* An upper bound first: the sum of what each sub-window added. */
-	ub = 0;
-	for (s = 0; s < ns; s++)
-		if (slot_live(e, s, ep, ns))
-			for (t = 0; t < NT; t++) {
-				if (!type_match(r, t))
-					continue;
-				ub += e->slot[s].nnew[t];
-				/* A sketch's raises are no upper bound. */
-				if (e->slot[s].cnt[t] != NULL &&
-				    !det_count_is_exact(e->slot[s].cnt[t]))
-					ub = UINT64_MAX / 4;
-			}
-	if (ub <= r->distinct || (e->alerted && ub < 2 * e->alerted_distinct))
+	if (d < target)
 		return 0;
 	memset(&a, 0, sizeof(a));
-	d = window_distinct(b, r, e, ep, ns, &a);
-	e->last_d = d;
-	e->last_ep = ep;
-	e->raises = 0;
-	if (d <= r->distinct)
-		return 0;
+	d = window_read(b, r, e, ep, ns, &a);
 	sev = r->severity;
 	if (!e->alerted)
 		a.flags = DET_BULK_A_FIRST;
@@ -621,7 +706,7 @@ det_bulk_peek(struct det_bulk *b, const struct det_bulk_rule *r,
 	out->key = e->key;
 	out->key_len = e->klen;
 	out->severity = r->severity;
-	out->distinct = window_distinct(b, r, e, ep, ns, out);
+	out->distinct = window_read(b, r, e, ep, ns, out);
 	out->since_ms = width == 0 ? e->created_ms :
 	    (ep + 1 >= ns ? (ep + 1 - ns) * width : 0);
 	out->now_ms = now_ms;
@@ -672,17 +757,40 @@ canary_check(struct det_bulk *b, const struct det_bulk_subject *who,
 	return 1;
 }
 
+/*
+ * The subject of scope sc with key[0..n): the cached one when it is the
+ * same as the last finding's, else normalised, checked against the
+ * allowed subjects and hashed afresh.
+ */
+static const struct subj_cache *
+subject(struct det_bulk *b, unsigned sc, const void *key, size_t n)
+{
+	struct subj_cache *c = &b->subj[sc];
+
+	if (c->valid && c->rawlen == n && memcmp(c->raw, key, n) == 0)
+		return c;
+	c->ver++;
+	c->valid = n < DET_BULK_KEY_MAX;
+	if (c->valid) {
+		c->rawlen = (uint8_t)n;
+		memcpy(c->raw, key, n);
+	}
+	c->klen = (uint8_t)key_norm(b, key, n, c->key);
+	c->state = is_allowed(b, sc, c->key, c->klen) ? 2 : 1;
+	if (c->state == 1)
+		c->sh = scope_hash(b, sc, c->key, c->klen);
+	return c;
+}
+
 int
 det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
     const struct det_finding *f, uint64_t now_ms, det_bulk_cb *cb,
     void *arg)
 {
 	const struct det_bulk_rule *r;
-	/* Per scope, once: the normalised key, allowed or not, its hash. */
-	uint8_t k[DET_BULK_SCOPES][DET_BULK_KEY_MAX];
-	size_t kn[DET_BULK_SCOPES];
-	uint64_t sh[DET_BULK_SCOPES];
-	int state[DET_BULK_SCOPES] = { 0 };	/* 0 new, 1 counted, 2 allowed */
+	const struct subj_cache *subj[DET_BULK_SCOPES] = { NULL };
+	struct ecache *ec;
+	struct entry *e;
 	uint64_t h = 0;
 	unsigned sc;
 	size_t i;
@@ -703,13 +811,9 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 		    who->key[r->scope] == NULL)
 			continue;
 		sc = (unsigned)r->scope;
-		if (state[sc] == 0) {
-			kn[sc] = key_norm(b, who->key[sc], who->len[sc], k[sc]);
-			state[sc] = is_allowed(b, sc, k[sc], kn[sc]) ? 2 : 1;
-			if (state[sc] == 1)
-				sh[sc] = scope_hash(b, sc, k[sc], kn[sc]);
-		}
-		if (state[sc] == 2) {
+		if (subj[sc] == NULL)
+			subj[sc] = subject(b, sc, who->key[sc], who->len[sc]);
+		if (subj[sc]->state == 2) {
 			b->stats.allowed++;
 			continue;
 		}
@@ -717,8 +821,26 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 			h = det_count_hash(b->hkey, f->type, f->value, f->vlen);
 			hashed = true;
 		}
-		n += count_rule(b, (uint32_t)i, k[sc], kn[sc], sh[sc], f, h,
-		    now_ms, cb, arg);
+		ec = &b->ecache[i];
+		if (ec->e != NULL && ec->ver == subj[sc]->ver &&
+		    ec->gen == b->gen) {
+			e = ec->e;
+			if (e != b->lru_head) {
+				lru_unlink(b, e);
+				lru_push(b, e);
+			}
+		} else {
+			e = entry_get(b, (uint32_t)i, sc, subj[sc]->key,
+			    subj[sc]->klen, subj[sc]->sh, now_ms);
+			ec->e = e;
+			ec->ver = subj[sc]->ver;
+			ec->gen = b->gen;
+			if (e == NULL) {
+				b->stats.nomem++;
+				continue;
+			}
+		}
+		n += count_rule(b, r, e, f, h, now_ms, cb, arg);
 	}
 	return n;
 }
@@ -740,5 +862,8 @@ det_bulk_stats(const struct det_bulk *b, struct det_bulk_stats *out)
 				if (e->slot[s].cnt[t] != NULL)
 					out->bytes +=
 					    det_count_bytes(e->slot[s].cnt[t]);
+		for (t = 0; t < NT; t++)
+			if (e->win[t] != NULL)
+				out->bytes += det_count_bytes(e->win[t]);
 	}
 }

@@ -19,7 +19,15 @@ struct det_count {
 	size_t		 set_n;
 	size_t		 set_size;	/* slots, a power of two */
 	uint8_t		*reg;		/* 2^p registers, or NULL */
+	/*
+	 * With reg: how many registers hold each value (0 to 64 - p + 1),
+	 * kept as registers change, so an estimate reads 66 numbers rather
+	 * than 2^p registers.
+	 */
+	uint32_t	*hist;
 };
+
+#define HIST_N		66
 
 /* --- SipHash-2-4 --- */
 
@@ -132,6 +140,7 @@ det_count_free(struct det_count *c)
 		return;
 	free(c->set);
 	free(c->reg);
+	free(c->hist);
 	free(c);
 }
 
@@ -140,7 +149,9 @@ det_count_clear(struct det_count *c)
 {
 	if (c->reg != NULL) {
 		free(c->reg);
+		free(c->hist);
 		c->reg = NULL;
+		c->hist = NULL;
 	}
 	if (c->set != NULL)
 		memset(c->set, 0, c->set_size * sizeof(*c->set));
@@ -159,6 +170,8 @@ reg_add(struct det_count *c, uint64_t h)
 		r = q + 1;
 	if (c->reg[idx] >= r)
 		return 0;
+	c->hist[c->reg[idx]]--;
+	c->hist[r]++;
 	c->reg[idx] = (uint8_t)r;
 	return 1;
 }
@@ -171,6 +184,12 @@ to_sketch(struct det_count *c)
 
 	if ((c->reg = calloc((size_t)1 << c->p, 1)) == NULL)
 		return -1;
+	if ((c->hist = calloc(HIST_N, sizeof(*c->hist))) == NULL) {
+		free(c->reg);
+		c->reg = NULL;
+		return -1;
+	}
+	c->hist[0] = (uint32_t)1 << c->p;
 	for (i = 0; i < c->set_size; i++)
 		if (c->set[i] != 0)
 			(void)reg_add(c, c->set[i]);
@@ -193,31 +212,28 @@ set_insert(uint64_t *set, size_t size, uint64_t h)
 	return true;
 }
 
-static bool
-set_has(const struct det_count *c, uint64_t h)
-{
-	size_t i, mask = c->set_size - 1;
-
-	if (c->set_size == 0)
-		return false;
-	for (i = (size_t)h & mask; c->set[i] != 0; i = (i + 1) & mask)
-		if (c->set[i] == h)
-			return true;
-	return false;
-}
-
 int
 det_count_add(struct det_count *c, uint64_t h)
 {
 	uint64_t *ns;
-	size_t size, i;
+	size_t size, i, mask;
 
 	if (c->reg != NULL)
 		return reg_add(c, h);
 	if (h == 0)
 		h = 1;		/* 0 marks an empty slot */
-	if (set_has(c, h))
-		return 0;
+	if (c->set_size > 0) {
+		/* One probe finds the value or the slot it would take. */
+		mask = c->set_size - 1;
+		for (i = (size_t)h & mask; c->set[i] != 0; i = (i + 1) & mask)
+			if (c->set[i] == h)
+				return 0;
+		if (c->set_n < c->cap && c->set_n * 2 < c->set_size) {
+			c->set[i] = h;
+			c->set_n++;
+			return 1;
+		}
+	}
 	if (c->set_n >= c->cap) {
 		if (to_sketch(c) == -1)
 			return -1;
@@ -284,19 +300,15 @@ tau(double x)
 uint64_t
 det_count_estimate(const struct det_count *c)
 {
-	unsigned hist[66], q = 64 - c->p, k;
+	unsigned q = 64 - c->p, k;
 	double m = (double)((size_t)1 << c->p), z;
-	size_t i;
 
 	if (c->reg == NULL)
 		return c->set_n;
-	memset(hist, 0, sizeof(hist));
-	for (i = 0; i < ((size_t)1 << c->p); i++)
-		hist[c->reg[i]]++;
-	z = m * tau(1 - (double)hist[q + 1] / m);
+	z = m * tau(1 - (double)c->hist[q + 1] / m);
 	for (k = q; k >= 1; k--)
-		z = 0.5 * (z + hist[k]);
-	z += m * sigma((double)hist[0] / m);
+		z = 0.5 * (z + c->hist[k]);
+	z += m * sigma((double)c->hist[0] / m);
 	return (uint64_t)llround(m * m / (2 * log(2)) / z);
 }
 
@@ -317,8 +329,11 @@ det_count_merge(struct det_count *dst, const struct det_count *src)
 	if (dst->reg == NULL && to_sketch(dst) == -1)
 		return -1;
 	for (i = 0; i < ((size_t)1 << dst->p); i++)
-		if (src->reg[i] > dst->reg[i])
+		if (src->reg[i] > dst->reg[i]) {
+			dst->hist[dst->reg[i]]--;
+			dst->hist[src->reg[i]]++;
 			dst->reg[i] = src->reg[i];
+		}
 	return 0;
 }
 
@@ -326,5 +341,6 @@ size_t
 det_count_bytes(const struct det_count *c)
 {
 	return sizeof(*c) + c->set_size * sizeof(uint64_t) +
-	    (c->reg != NULL ? (size_t)1 << c->p : 0);
+	    (c->reg != NULL ? ((size_t)1 << c->p) + HIST_N * sizeof(uint32_t) :
+	    0);
 }
