@@ -22,6 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define OUT_MAX		4096
 #define ZBUF		16384
@@ -73,6 +76,8 @@ struct det_decoder {
 
 	/* text */
 	uint8_t			 special[256];
+	uint8_t			 spc[3];	/* the special bytes, repeated */
+	unsigned		 spc_n;
 	uint64_t		 tsrc;		/* source offset of the next byte */
 	int			 ts;
 	uint8_t			 pend[PEND_MAX];
@@ -105,6 +110,11 @@ struct det_decoder {
 /* base64 value of a byte, 64 for '=', 0xff for anything else. */
 static uint8_t b64v[256];
 static uint8_t hexv[256];
+/* Classes for the raw scan of the base64 stage. */
+#define C_B64		0x01	/* in either base64 alphabet */
+#define C_ALPHA		0x02	/* and not a digit */
+#define C_PAD		0x04	/* '=' */
+static uint8_t b64cls[256];
 
 static void
 tables_init(void)
@@ -122,6 +132,10 @@ tables_init(void)
 	b64v['+'] = b64v['-'] = 62;
 	b64v['/'] = b64v['_'] = 63;
 	b64v['='] = 64;
+	for (i = 0; i < 256; i++)
+		b64cls[i] = (uint8_t)(b64v[i] < 64 ? C_B64 |
+		    (i >= '0' && i <= '9' ? 0 : C_ALPHA) : 0);
+	b64cls['='] = C_PAD;
 	for (i = 0; i < 10; i++)
 		hexv['0' + i] = (uint8_t)i;
 	for (i = 0; i < 6; i++)
@@ -507,45 +521,126 @@ b64_byte(struct det_decoder *d, uint8_t c, uint64_t sstart, uint64_t send,
 	}
 }
 
-/* Text-stage output: raw bytes p[0..n) from source offset src. */
+#ifdef __SSE2__
+/* Bytes of v in [lo, hi], as a 16-bit mask. */
+static unsigned
+in_range(__m128i v, uint8_t lo, uint8_t hi)
+{
+	__m128i x = _mm_sub_epi8(v, _mm_set1_epi8((char)(lo - 128)));
+
+	return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x,
+	    _mm_set1_epi8((char)(hi - lo + 1 - 128))));
+}
+#endif
+
+/*
+ * Where in p[0..n) (raw text, no escapes) the base64 stage has something
+ * to do: the start of the first run of base64 characters that may be a
+ * block (b64_min or longer with a letter, followed by '=', or reaching
+ * the end, where it may go on); n when there is none. Sixteen bytes at a
+ * time while b64_min >= 16 (a run inside sixteen bytes is shorter), then
+ * byte by byte from the run the fast loop stopped in.
+ */
+static size_t
+b64_next(const uint8_t *p, size_t n, size_t min)
+{
+	size_t i = 0, j;
+	unsigned cls;
+#ifdef __SSE2__
+	size_t rs = 0;
+	unsigned b, a, inv, lead, tail;
+	bool in_run = false, alpha = false;
+
+	for (; min >= 16 && i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + i));
+		__m128i lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
+
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('='))))
+			break;
+		a = in_range(lc, 'a', 'z') | (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))), _mm_or_si128(
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+		    _mm_cmpeq_epi8(v, _mm_set1_epi8('_')))));
+		b = a | in_range(v, '0', '9');
+		if (b == 0xffff) {
+			if (!in_run) {
+				in_run = true;
+				rs = i;
+				alpha = false;
+			}
+			alpha |= a != 0;
+			if (i + 16 - rs >= min && alpha)
+				break;
+			continue;
+		}
+		inv = ~b & 0xffff;
+		lead = (unsigned)__builtin_ctz(inv);
+		if (in_run && i + lead - rs >= min &&
+		    (alpha || (a & ((1u << lead) - 1)) != 0))
+			break;
+		tail = (unsigned)__builtin_clz(inv) - 16;
+		in_run = tail > 0;
+		if (in_run) {
+			rs = i + 16 - tail;
+			alpha = (a >> (16 - tail)) != 0;
+		}
+	}
+	if (in_run)
+		i = rs;		/* at a run's start */
+#endif
+	while (i < n) {
+		if (!(b64cls[p[i]] & C_B64)) {
+			i++;
+			continue;
+		}
+		for (j = i, cls = 0; j < n && (b64cls[p[j]] & C_B64); j++)
+			cls |= b64cls[p[j]];
+		if (j < n && p[j] != '=' &&
+		    (j - i < min || !(cls & C_ALPHA))) {
+			i = j;
+			continue;
+		}
+		return i;
+	}
+	return n;
+}
+
+/*
+ * Text-stage output: raw bytes p[0..n) from source offset src. Outside a
+ * block, runs of base64 characters are looked at whole: one that ends
+ * here (not at the end of what was handed in, where it may go on) and
+ * cannot be a block stays in the raw segment: shorter than b64_min, or
+ * digits only (never plausible text). Words and numbers are most of a
+ * body; only a run that may be a block goes byte by byte into blk[].
+ */
 static void
 pass_raw(struct det_decoder *d, const uint8_t *p, size_t n, uint64_t src)
 {
-	size_t i, s;
+	size_t i = 0, s = 0, min = d->lim.b64_min;
 
 	if (!(d->flags & DET_DEC_B64)) {
 		out_linear(d, p, n, src);
 		return;
 	}
-	for (i = 0, s = 0; i < n; i++) {
-		if (d->bs == B_NONE && !b64_char(p[i]))
-			continue;
-		if (d->bs == B_SKIP && (b64_char(p[i]) || p[i] == '='))
-			continue;
+	while (i < n) {
 		if (d->bs == B_NONE) {
-			size_t j;
-			bool letter = false;
-
-			/*
-			 * A run that ends here (not at the end of what was
-			 * handed in, where it may go on) and cannot be a
-			 * block stays in the raw segment: shorter than
-			 * b64_min, or digits only (never plausible text).
-			 * Words and numbers are most of a body; buffering
-			 * each byte of them was the layer's main cost.
-			 */
-			for (j = i; j < n && b64_char(p[j]); j++)
-				letter |= !(p[j] >= '0' && p[j] <= '9');
-			if (j < n && p[j] != '=' &&
-			    (j - i < d->lim.b64_min || !letter)) {
-				i = j - 1;
-				continue;
-			}
+			i += b64_next(p + i, n - i, min);
+			if (i == n)
+				break;
+		} else if (d->bs == B_SKIP) {
+			while (i < n && (b64cls[p[i]] & (C_B64 | C_PAD)))
+				i++;
+			if (i == n)
+				break;
 		}
 		out_linear(d, p + s, i - s, src + s);
 		s = i + 1;
 		if (!b64_byte(d, p[i], src + i, src + i + 1, false))
 			out_linear(d, p + i, 1, src + i);
+		i++;
 	}
 	out_linear(d, p + s, n - s, src + s);
 }
@@ -785,6 +880,33 @@ text_byte(struct det_decoder *d, uint8_t c, uint64_t src)
 	}
 }
 
+/* The first special byte (an escape's start) in p[0..n), or n. */
+static size_t
+special_next(const struct det_decoder *d, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	__m128i s0 = _mm_set1_epi8((char)d->spc[0]);
+	__m128i s1 = _mm_set1_epi8((char)d->spc[1]);
+	__m128i s2 = _mm_set1_epi8((char)d->spc[2]);
+	unsigned m;
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + i));
+
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(v, s0), _mm_cmpeq_epi8(v, s1)),
+		    _mm_cmpeq_epi8(v, s2)));
+		if (m != 0)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+#endif
+	while (i < n && !d->special[p[i]])
+		i++;
+	return i;
+}
+
 /* Bytes p[0..n) of the (decompressed) body into the text stage. */
 static void
 text_put(struct det_decoder *d, const uint8_t *p, size_t n)
@@ -796,8 +918,7 @@ text_put(struct det_decoder *d, const uint8_t *p, size_t n)
 	while (i < n) {
 		if (d->ts == T_RAW) {
 			s = i;
-			while (i < n && !d->special[p[i]])
-				i++;
+			i += d->spc_n > 0 ? special_next(d, p + i, n - i) : n - i;
 			pass_raw(d, p + s, i - s, src + s);
 			if (i == n)
 				break;
@@ -946,6 +1067,7 @@ det_decode_new(const struct det_scanner *sc, unsigned flags,
     const struct det_decode_limits *lim, struct det_decoder **out)
 {
 	struct det_decoder *d;
+	unsigned k;
 
 	*out = NULL;
 	if ((flags & ~(unsigned)DET_DEC_ALL & ~(unsigned)DET_DEC_DEFLATE) ||
@@ -980,6 +1102,11 @@ det_decode_new(const struct det_scanner *sc, unsigned flags,
 		d->special['%'] = 1;
 	if (flags & DET_DEC_HTML)
 		d->special['&'] = 1;
+	for (k = 0; k < 256; k++)
+		if (d->special[k])
+			d->spc[d->spc_n++] = (uint8_t)k;
+	for (k = d->spc_n; k > 0 && k < 3; k++)
+		d->spc[k] = d->spc[0];
 	det_decode_reset(d);
 	*out = d;
 	return 0;

@@ -102,6 +102,8 @@ det_allow_hash(enum det_type t, const char *v, size_t n, uint8_t out[32])
 	const char *name = det_type_str(t);
 	unsigned len = 32;
 	EVP_MD_CTX *ctx;
+	char buf[128];
+	size_t k;
 
 	memset(out, 0, 32);
 	(void)pthread_once(&allow_once, allow_init);
@@ -115,8 +117,17 @@ det_allow_hash(enum det_type t, const char *v, size_t n, uint8_t out[32])
 			return;
 		}
 	}
-	if (EVP_DigestInit_ex2(ctx, allow_md, NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, name, strlen(name)) == 1 &&
+	/* "type:value" in one update when it fits (values always do). */
+	k = strlen(name);
+	if (k + 1 + n <= sizeof(buf)) {
+		memcpy(buf, name, k);
+		buf[k] = ':';
+		memcpy(buf + k + 1, v, n);
+		if (EVP_DigestInit_ex2(ctx, allow_md, NULL) == 1 &&
+		    EVP_DigestUpdate(ctx, buf, k + 1 + n) == 1)
+			(void)EVP_DigestFinal_ex(ctx, out, &len);
+	} else if (EVP_DigestInit_ex2(ctx, allow_md, NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, name, k) == 1 &&
 	    EVP_DigestUpdate(ctx, ":", 1) == 1 &&
 	    EVP_DigestUpdate(ctx, v, n) == 1)
 		(void)EVP_DigestFinal_ex(ctx, out, &len);

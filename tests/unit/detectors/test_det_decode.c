@@ -427,6 +427,72 @@ test_every_split(void **state)
 	splits(DET_DEC_DEFLATE | DET_DEC_TEXT, z, n, 5);
 }
 
+/*
+ * Random text of base64-like runs (digits, letters, mixed, long and
+ * short), separators, '=' and escapes, with base64 blocks holding a NIK:
+ * fed whole (the sixteen-bytes-at-a-time scans), byte by byte and in
+ * sevens, the same findings and counts.
+ */
+static void
+test_random_runs(void **state)
+{
+	static const char sep[] = " \":,{}[]\n=.@";
+	static const char mix[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+	static const char *const esc[] = { "\\u0033", "%33", "&amp;", "\\n",
+	    "%2", "&#x31;" };
+	char enc[2][128], doc[4096];
+	struct got whole, part;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	size_t n, k, len, blocks;
+	unsigned i, kind;
+
+	(void)state;
+	/* With padding, and without (nothing after the run but a blank). */
+	b64("{\"nik\":\"3171015708450001\"}", enc[0], false);
+	b64("{\"nik\": \"3171015708450001\"}", enc[1], true);
+	for (i = 0; i < 400; i++) {
+		n = 0;
+		blocks = 0;
+		while (n < sizeof(doc) - 128) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			kind = (unsigned)(x % 7);
+			len = 1 + (size_t)(x >> 8) % 48;
+			for (k = 0; k < len && kind <= 2; k++)
+				doc[n++] = kind == 0 ?
+				    (char)('0' + (x >> (k % 50)) % 10) :
+				    kind == 1 ?
+				    (char)('a' + (x >> (k % 50)) % 26) :
+				    mix[(x >> (k % 50)) % 66];
+			if (kind == 3)
+				doc[n++] = sep[(x >> 9) % (sizeof(sep) - 1)];
+			else if (kind == 4 && blocks < 8) {
+				k = blocks % 2;
+				doc[n++] = ' ';
+				memcpy(doc + n, enc[k], strlen(enc[k]));
+				n += strlen(enc[k]);
+				doc[n++] = ' ';
+				blocks++;
+			} else if (kind == 5) {
+				k = (size_t)(x >> 11) % 6;
+				memcpy(doc + n, esc[k], strlen(esc[k]));
+				n += strlen(esc[k]);
+			} else if (kind == 6)
+				doc[n++] = ' ';
+		}
+		run(DET_DEC_TEXT, NULL, doc, n, 0, &whole);
+		run(DET_DEC_TEXT, NULL, doc, n, 1, &part);
+		if (!same(&whole, &part))
+			fail_msg("doc %u: whole and byte by byte differ", i);
+		run(DET_DEC_TEXT, NULL, doc, n, 7, &part);
+		if (!same(&whole, &part))
+			fail_msg("doc %u: whole and in sevens differ", i);
+		assert_true(whole.n >= blocks);
+	}
+}
+
 static void
 test_flags(void **state)
 {
@@ -474,6 +540,7 @@ main(void)
 		cmocka_unit_test(test_zlib),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_every_split),
+		cmocka_unit_test(test_random_runs),
 		cmocka_unit_test(test_flags),
 	};
 
