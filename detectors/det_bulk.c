@@ -21,6 +21,7 @@
 #include <string.h>
 
 #define NT		DET_T_COUNT
+_Static_assert(NT < 32, "type masks are 32 bits");
 #define EPOCH_NONE	UINT64_MAX
 
 struct slot {
@@ -53,6 +54,7 @@ struct entry {
 	/* Windowed entries: the union of the live sub-windows, per type,
 	 * as of sub-window win_ep (EPOCH_NONE: not made yet). */
 	uint64_t	 win_ep;
+	uint32_t	 tmask;		/* types counted (bit per det_type) */
 	struct det_count *win[NT];
 	struct slot	 slot[];	/* subwindows (1 for response) */
 };
@@ -93,6 +95,7 @@ struct ecache {
 struct det_bulk {
 	const struct det_rules	*rules;
 	size_t			 nrules;
+	const struct det_bulk_rule **rule;	/* det_rules_bulk(rules, i) */
 	struct subj_cache	 subj[DET_BULK_SCOPES];
 	struct ecache		*ecache;	/* per rule */
 	uint64_t		 gen;		/* bumped per entry removed */
@@ -169,8 +172,11 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 	b->rules = r;
 	b->nrules = r != NULL ? det_rules_bulk_count(r) : 0;
 	if (b->nrules > 0 &&
-	    (b->ecache = calloc(b->nrules, sizeof(*b->ecache))) == NULL)
+	    ((b->ecache = calloc(b->nrules, sizeof(*b->ecache))) == NULL ||
+	    (b->rule = calloc(b->nrules, sizeof(*b->rule))) == NULL))
 		goto fail;
+	for (n = 0; n < b->nrules; n++)
+		b->rule[n] = det_rules_bulk(r, n);
 	for (n = 64; n < b->lim.max_keys && n < ((size_t)1 << 24); n *= 2)
 		;
 	b->nbucket = n;
@@ -228,6 +234,7 @@ det_bulk_free(struct det_bulk *b)
 	}
 	free(b->bucket);
 	free(b->ecache);
+	free(b->rule);
 	det_count_free(b->scratch);
 	free(b->allow);
 	free(b->canary);
@@ -451,6 +458,13 @@ type_match(const struct det_bulk_rule *r, unsigned t)
 	return r->type < 0 || (unsigned)r->type == t;
 }
 
+/* The types rule r counts, a bit per det_type. */
+static uint32_t
+type_mask(const struct det_bulk_rule *r)
+{
+	return r->type < 0 ? (1u << NT) - 1 : 1u << r->type;
+}
+
 /* Is slot s of e inside the window ending at epoch ep? */
 static bool
 slot_live(const struct entry *e, unsigned s, uint64_t ep, unsigned ns)
@@ -561,6 +575,7 @@ window_add(struct det_bulk *b, struct entry *e, struct slot *sl, unsigned ns,
 	struct det_count **c;
 	int rc;
 
+	e->tmask |= 1u << t;
 	for (c = &sl->cnt[t];; c = &e->win[t]) {
 		if (*c == NULL && det_count_new(b->lim.exact_cap,
 		    b->lim.hll_p, c) == -1) {
@@ -586,6 +601,7 @@ count_rule(struct det_bulk *b, const struct det_bulk_rule *r, struct entry *e,
 	struct slot *sl;
 	uint64_t width, ep, d, target, gap;
 	unsigned ns, t, sev;
+	uint32_t tm, m;
 	bool exact;
 
 	geometry(b, r, &width, &ns);
@@ -613,8 +629,10 @@ count_rule(struct det_bulk *b, const struct det_bulk_rule *r, struct entry *e,
 		e->alerted = false;
 	target = e->alerted ? 2 * e->alerted_distinct : r->distinct + 1;
 	/* Exact counters are read for nothing (their size). */
-	for (t = 0, d = 0, exact = true; t < NT && exact; t++)
-		if (type_match(r, t) && (c = win_counter(e, t, ns)) != NULL) {
+	tm = type_mask(r) & e->tmask;
+	for (m = tm, d = 0, exact = true; m != 0 && exact; m &= m - 1)
+		if ((c = win_counter(e, (unsigned)__builtin_ctz(m), ns)) !=
+		    NULL) {
 			if (det_count_is_exact(c))
 				d += det_count_estimate(c);
 			else
@@ -635,9 +653,9 @@ count_rule(struct det_bulk *b, const struct det_bulk_rule *r, struct entry *e,
 			if (e->raises < gap)
 				return 0;
 		}
-		for (t = 0, d = 0; t < NT; t++)
-			if (type_match(r, t) &&
-			    (c = win_counter(e, t, ns)) != NULL)
+		for (m = tm, d = 0; m != 0; m &= m - 1)
+			if ((c = win_counter(e, (unsigned)__builtin_ctz(m),
+			    ns)) != NULL)
 				d += det_count_estimate(c);
 		e->last_d = d;
 		e->last_ep = ep;
@@ -805,7 +823,7 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 	if (who == NULL)
 		return n;
 	for (i = 0; i < b->nrules; i++) {
-		r = det_rules_bulk(b->rules, i);
+		r = b->rule[i];
 		if (!type_match(r, f->type) ||
 		    (unsigned)r->scope >= DET_BULK_SCOPES ||
 		    who->key[r->scope] == NULL)

@@ -48,16 +48,15 @@ le64(const uint8_t *p)
 	    (uint64_t)p[7] << 56;
 }
 
-uint64_t
-det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *data,
-    size_t n)
+/* SipHash-2-4 of p[0..n) with the key as two words. */
+static uint64_t
+siphash24(uint64_t k0, uint64_t k1, const uint8_t *p, size_t n)
 {
-	const uint8_t *p = data;
-	uint64_t k0 = le64(key), k1 = le64(key + 8), m, b;
 	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
 	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
 	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
 	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	uint64_t m, b;
 	size_t i, left = n & 7;
 
 	for (i = 0; i + 8 <= n; i += 8) {
@@ -85,16 +84,23 @@ det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *data,
 }
 
 uint64_t
+det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *data,
+    size_t n)
+{
+	return siphash24(le64(key), le64(key + 8), data, n);
+}
+
+/*
+ * The type goes into the key (a key per type: independent functions), not
+ * in front of the value: copying the value one byte on made every word
+ * read a store-forwarding stall.
+ */
+uint64_t
 det_count_hash(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
     const char *v, size_t n)
 {
-	uint8_t buf[256];
-
-	if (n > sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	buf[0] = (uint8_t)t;
-	memcpy(buf + 1, v, n);
-	return det_siphash24(key, buf, n + 1);
+	return siphash24(le64(key), le64(key + 8) ^
+	    ((uint64_t)t + 1) * 0x9e3779b97f4a7c15ULL, (const uint8_t *)v, n);
 }
 
 int

@@ -33,7 +33,7 @@ struct det_count;
 uint64_t det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *p,
 	    size_t n);
 /* The hash the counters use for value v[0..n) of type t: SipHash-2-4 of
- * the type byte followed by the value. */
+ * the value with the key's second word changed by the type. */
 uint64_t det_count_hash(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
 	    const char *v, size_t n);
 /* 16 random bytes from the kernel (getrandom). Returns 0 or -1. */
