@@ -54,6 +54,12 @@ struct entry {
 	/* Windowed entries: the union of the live sub-windows, per type,
 	 * as of sub-window win_ep (EPOCH_NONE: not made yet). */
 	uint64_t	 win_ep;
+	/* The sub-window of the last finding: [ep_from, ep_to) ms is
+	 * sub-window ep_cur, so the next one needs no division. */
+	uint64_t	 ep_from;
+	uint64_t	 ep_to;
+	uint64_t	 ep_cur;
+	unsigned	 ep_slot;	/* ep_cur % subwindows */
 	uint32_t	 tmask;		/* types counted (bit per det_type) */
 	struct det_count *win[NT];
 	struct slot	 slot[];	/* subwindows (1 for response) */
@@ -92,10 +98,17 @@ struct ecache {
 	uint64_t	 gen;		/* det_bulk.gen it was found at */
 };
 
+/* A bulk rule and its window's geometry (sub-windows of width ms). */
+struct rinfo {
+	const struct det_bulk_rule *r;
+	uint64_t	 width;		/* 0: one window, no sliding */
+	unsigned	 ns;
+};
+
 struct det_bulk {
 	const struct det_rules	*rules;
 	size_t			 nrules;
-	const struct det_bulk_rule **rule;	/* det_rules_bulk(rules, i) */
+	struct rinfo		*rule;		/* per bulk rule */
 	struct subj_cache	 subj[DET_BULK_SCOPES];
 	struct ecache		*ecache;	/* per rule */
 	uint64_t		 gen;		/* bumped per entry removed */
@@ -142,6 +155,22 @@ key_norm(const struct det_bulk *b, const void *key, size_t n,
 	return DET_BULK_KEY_MAX;
 }
 
+/* Sub-window width and count for rule r. */
+static void
+geometry(const struct det_bulk *b, const struct det_bulk_rule *r,
+    uint64_t *width, unsigned *ns)
+{
+	if (r->scope == DET_SCOPE_RESPONSE || r->window_ms == 0) {
+		*width = 0;
+		*ns = 1;
+		return;
+	}
+	*ns = b->lim.subwindows;
+	*width = r->window_ms / *ns;
+	if (*width == 0)
+		*width = 1;
+}
+
 int
 det_bulk_new(const struct det_rules *r, const uint8_t *key,
     const struct det_bulk_limits *lim, struct det_bulk **out)
@@ -175,8 +204,11 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 	    ((b->ecache = calloc(b->nrules, sizeof(*b->ecache))) == NULL ||
 	    (b->rule = calloc(b->nrules, sizeof(*b->rule))) == NULL))
 		goto fail;
-	for (n = 0; n < b->nrules; n++)
-		b->rule[n] = det_rules_bulk(r, n);
+	for (n = 0; n < b->nrules; n++) {
+		b->rule[n].r = det_rules_bulk(r, n);
+		geometry(b, b->rule[n].r, &b->rule[n].width,
+		    &b->rule[n].ns);
+	}
 	for (n = 64; n < b->lim.max_keys && n < ((size_t)1 << 24); n *= 2)
 		;
 	b->nbucket = n;
@@ -436,21 +468,6 @@ det_bulk_end(struct det_bulk *b, enum det_scope scope, const void *key,
 
 /* --- counting --- */
 
-/* Sub-window width and count for rule r. */
-static void
-geometry(const struct det_bulk *b, const struct det_bulk_rule *r,
-    uint64_t *width, unsigned *ns)
-{
-	if (r->scope == DET_SCOPE_RESPONSE || r->window_ms == 0) {
-		*width = 0;
-		*ns = 1;
-		return;
-	}
-	*ns = b->lim.subwindows;
-	*width = r->window_ms / *ns;
-	if (*width == 0)
-		*width = 1;
-}
 
 static bool
 type_match(const struct det_bulk_rule *r, unsigned t)
@@ -592,10 +609,11 @@ window_add(struct det_bulk *b, struct entry *e, struct slot *sl, unsigned ns,
 }
 
 static int
-count_rule(struct det_bulk *b, const struct det_bulk_rule *r, struct entry *e,
+count_rule(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
     const struct det_finding *f, uint64_t h, uint64_t now, det_bulk_cb *cb,
     void *arg)
 {
+	const struct det_bulk_rule *r = ri->r;
 	const struct det_count *c;
 	struct det_bulk_alert a;
 	struct slot *sl;
@@ -604,9 +622,18 @@ count_rule(struct det_bulk *b, const struct det_bulk_rule *r, struct entry *e,
 	uint32_t tm, m;
 	bool exact;
 
-	geometry(b, r, &width, &ns);
-	ep = width == 0 ? 0 : now / width;
-	sl = &e->slot[ep % ns];
+	width = ri->width;
+	ns = ri->ns;
+	if (width == 0)
+		ep = 0;
+	else if (now < e->ep_from || now >= e->ep_to) {
+		ep = e->ep_cur = now / width;
+		e->ep_slot = (unsigned)(ep % ns);
+		e->ep_from = ep * width;
+		e->ep_to = e->ep_from + width;
+	} else
+		ep = e->ep_cur;
+	sl = &e->slot[e->ep_slot];
 	if (sl->epoch != ep) {
 		if (sl->epoch != EPOCH_NONE && sl->epoch > ep)
 			return 0;	/* time went back: count nothing */
@@ -716,7 +743,8 @@ det_bulk_peek(struct det_bulk *b, const struct det_bulk_rule *r,
 			break;
 	if (e == NULL)
 		return -1;
-	geometry(b, r, &width, &ns);
+	width = b->rule[i].width;
+	ns = b->rule[i].ns;
 	ep = width == 0 ? 0 : now_ms / width;
 	memset(out, 0, sizeof(*out));
 	out->rule = r;
@@ -823,7 +851,7 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 	if (who == NULL)
 		return n;
 	for (i = 0; i < b->nrules; i++) {
-		r = b->rule[i];
+		r = b->rule[i].r;
 		if (!type_match(r, f->type) ||
 		    (unsigned)r->scope >= DET_BULK_SCOPES ||
 		    who->key[r->scope] == NULL)
@@ -858,7 +886,7 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 				continue;
 			}
 		}
-		n += count_rule(b, r, e, f, h, now_ms, cb, arg);
+		n += count_rule(b, &b->rule[i], e, f, h, now_ms, cb, arg);
 	}
 	return n;
 }
