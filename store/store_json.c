@@ -13,15 +13,48 @@
 
 #define LINE_MAX_JSON	65536
 
+/*
+ * The writer appends pieces with gb_buf_puts/put_u64/json_str, not
+ * printf: the sensor formats every alert it raises, ~25 pieces each.
+ */
+
+/* ,"key": */
+static int
+put_key(struct gb_buf *b, const char *key)
+{
+	int rc = 0;
+
+	rc |= gb_buf_puts(b, ",\"");
+	rc |= gb_buf_puts(b, key);
+	rc |= gb_buf_puts(b, "\":");
+	return rc;
+}
+
+/* ,"key":"s" with s escaped */
+static int
+put_strn(struct gb_buf *b, const char *key, const char *s, size_t n)
+{
+	int rc = 0;
+
+	rc |= put_key(b, key);
+	rc |= gb_buf_putc(b, '"');
+	rc |= gb_buf_json_str(b, s, n);
+	rc |= gb_buf_putc(b, '"');
+	return rc;
+}
+
 static int
 put_str(struct gb_buf *b, const char *key, const struct store_str *s)
 {
 	if (s->n == 0)
 		return 0;
-	if (gb_buf_printf(b, ",\"%s\":\"", key) == -1 ||
-	    gb_buf_json_str(b, s->p, s->n) == -1)
-		return -1;
-	return gb_buf_putc(b, '"');
+	return put_strn(b, key, s->p, s->n);
+}
+
+static int
+put_u64(struct gb_buf *b, const char *key, uint64_t v)
+{
+	return put_key(b, key) | gb_buf_put_u64(b, v);
 }
 
 static int
@@ -30,7 +63,7 @@ put_time(struct gb_buf *b, const char *key, uint64_t ns)
 	char t[40];
 
 	store_time_fmt(ns, t, sizeof(t));
-	return gb_buf_printf(b, ",\"%s\":\"%s\"", key, t);
+	return put_strn(b, key, t, strlen(t));
 }
 
 static void
@@ -46,35 +79,39 @@ store_json_alert(struct gb_buf *b, const struct store_alert *a,
     const uint8_t link[STORE_LINK_LEN])
 {
 	char addr[64], hex[2 * STORE_LINK_LEN + 1];
+	const char *sev;
 	size_t i;
 	int rc = 0;
 
-	rc |= gb_buf_printf(b, "{\"id\":%llu", (unsigned long long)a->id);
+	rc |= gb_buf_puts(b, "{\"id\":");
+	rc |= gb_buf_put_u64(b, a->id);
 	rc |= put_time(b, "time", a->time_ns);
 	rc |= put_str(b, "sensor", &a->sensor);
 	rc |= put_str(b, "rule", &a->rule);
-	rc |= gb_buf_printf(b, ",\"severity\":\"%s\"",
-	    store_sev_str(a->severity));
+	sev = store_sev_str(a->severity);
+	rc |= put_strn(b, "severity", sev, strlen(sev));
 	if (a->af != STORE_AF_NONE) {
 		addr_str(a->af, a->src, addr, sizeof(addr));
-		rc |= gb_buf_printf(b, ",\"src\":\"%s\",\"sport\":%u", addr,
-		    a->sport);
+		rc |= put_strn(b, "src", addr, strlen(addr));
+		rc |= put_u64(b, "sport", a->sport);
 		addr_str(a->af, a->dst, addr, sizeof(addr));
-		rc |= gb_buf_printf(b, ",\"dst\":\"%s\",\"dport\":%u", addr,
-		    a->dport);
+		rc |= put_strn(b, "dst", addr, strlen(addr));
+		rc |= put_u64(b, "dport", a->dport);
 	}
 	if (a->proto != 0)
-		rc |= gb_buf_printf(b, ",\"proto\":%u", a->proto);
+		rc |= put_u64(b, "proto", a->proto);
 	rc |= put_str(b, "consumer", &a->consumer);
-	if (a->consumer.n > 0 || (a->flags & STORE_A_CONSUMER_VERIFIED))
-		rc |= gb_buf_printf(b, ",\"consumer_verified\":%s",
-		    a->flags & STORE_A_CONSUMER_VERIFIED ? "true" : "false");
+	if (a->consumer.n > 0 || (a->flags & STORE_A_CONSUMER_VERIFIED)) {
+		rc |= put_key(b, "consumer_verified");
+		rc |= gb_buf_puts(b, a->flags & STORE_A_CONSUMER_VERIFIED ?
+		    "true" : "false");
+	}
 	rc |= put_str(b, "method", &a->method);
 	rc |= put_str(b, "host", &a->host);
 	rc |= put_str(b, "path", &a->path);
 	if (a->status != 0)
-		rc |= gb_buf_printf(b, ",\"status\":%u", a->status);
-	rc |= gb_buf_printf(b, ",\"bytes\":%llu", (unsigned long long)a->bytes);
+		rc |= put_u64(b, "status", a->status);
+	rc |= put_u64(b, "bytes", a->bytes);
 	if (a->win_start_ns != 0 || a->win_end_ns != 0) {
 		rc |= put_time(b, "window_start", a->win_start_ns);
 		rc |= put_time(b, "window_end", a->win_end_ns);
@@ -83,25 +120,28 @@ store_json_alert(struct gb_buf *b, const struct store_alert *a,
 	rc |= put_str(b, "message", &a->message);
 	rc |= gb_buf_puts(b, ",\"counts\":[");
 	for (i = 0; i < a->ncounts; i++) {
-		rc |= gb_buf_printf(b, "%s{\"type\":\"%.*s\",\"count\":%llu,"
-		    "\"distinct\":%llu}", i ? "," : "",
-		    (int)a->counts[i].type.n, a->counts[i].type.p,
-		    (unsigned long long)a->counts[i].count,
-		    (unsigned long long)a->counts[i].distinct);
+		rc |= gb_buf_puts(b, i ? ",{\"type\":\"" : "{\"type\":\"");
+		rc |= gb_buf_json_str(b, a->counts[i].type.p,
+		    a->counts[i].type.n);
+		rc |= gb_buf_putc(b, '"');
+		rc |= put_u64(b, "count", a->counts[i].count);
+		rc |= put_u64(b, "distinct", a->counts[i].distinct);
+		rc |= gb_buf_putc(b, '}');
 	}
 	rc |= gb_buf_puts(b, "],\"samples\":[");
 	for (i = 0; i < a->nsamples; i++) {
-		rc |= gb_buf_printf(b, "%s{\"type\":\"%.*s\",\"value\":\"",
-		    i ? "," : "", (int)a->samples[i].type.n,
-		    a->samples[i].type.p);
-		rc |= gb_buf_json_str(b, a->samples[i].value.p,
+		rc |= gb_buf_puts(b, i ? ",{\"type\":\"" : "{\"type\":\"");
+		rc |= gb_buf_json_str(b, a->samples[i].type.p,
+		    a->samples[i].type.n);
+		rc |= gb_buf_putc(b, '"');
+		rc |= put_strn(b, "value", a->samples[i].value.p,
 		    a->samples[i].value.n);
-		rc |= gb_buf_puts(b, "\"}");
+		rc |= gb_buf_putc(b, '}');
 	}
 	rc |= gb_buf_putc(b, ']');
 	if (link != NULL) {
 		gb_hex(hex, link, STORE_LINK_LEN);
-		rc |= gb_buf_printf(b, ",\"link\":\"%s\"", hex);
+		rc |= put_strn(b, "link", hex, strlen(hex));
 	}
 	rc |= gb_buf_putc(b, '}');
 	return rc == 0 ? 0 : -1;
