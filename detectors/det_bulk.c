@@ -1,8 +1,11 @@
 /*
  * det_bulk.c: bulk thresholds over distinct identifiers (det_bulk.h).
  *
- * One entry per (rule, subject key), in a chained hash table and an LRU
- * list. An entry holds a ring of sub-windows; each has, per identifier
+ * Rules of one scope and window form a group: they count the same
+ * values, so they share one entry per (group, subject key), in a chained
+ * hash table and an LRU list; a value is added once for the group, then
+ * each rule of the group that counts its type checks its threshold with
+ * its own alert state. An entry holds a ring of sub-windows; each has, per identifier
  * type, a finding count and a det_count made on first use. A windowed
  * entry also keeps, per type, the union of its live sub-windows (win[]):
  * a value goes into its sub-window and into the union, so the window's
@@ -30,27 +33,32 @@ struct slot {
 	struct det_count *cnt[NT];
 };
 
-struct entry {
-	struct entry	*hnext;
-	struct entry	*lprev;		/* LRU: head is the most recent */
-	struct entry	*lnext;
-	uint64_t	 hash;
-	uint32_t	 rule;
-	uint8_t		 scope;
-	uint8_t		 klen;
-	uint8_t		 key[DET_BULK_KEY_MAX];
-	uint64_t	 created_ms;
+/* A rule's alert state for one subject. */
+struct rstate {
 	bool		 alerted;
 	uint64_t	 alert_until;	/* ms */
 	uint64_t	 alerted_distinct;
 	/*
 	 * The last window count computed from sketches, and the raises
 	 * since: the estimate is read again once the raises could have moved
-	 * it to the target (see count_rule).
+	 * it to the target (see rule_check).
 	 */
 	uint64_t	 last_d;
 	uint64_t	 raises;
 	uint64_t	 last_ep;
+};
+
+struct entry {
+	struct entry	*hnext;
+	struct entry	*lprev;		/* LRU: head is the most recent */
+	struct entry	*lnext;
+	uint64_t	 hash;
+	uint32_t	 group;
+	uint8_t		 scope;
+	uint8_t		 klen;
+	uint8_t		 key[DET_BULK_KEY_MAX];
+	uint64_t	 created_ms;
+	struct rstate	*rs;		/* per rule of the group */
 	/* Windowed entries: the union of the live sub-windows, per type,
 	 * as of sub-window win_ep (EPOCH_NONE: not made yet). */
 	uint64_t	 win_ep;
@@ -103,14 +111,31 @@ struct rinfo {
 	const struct det_bulk_rule *r;
 	uint64_t	 width;		/* 0: one window, no sliding */
 	unsigned	 ns;
+	uint32_t	 group;
+	uint32_t	 pos;		/* in the group's rules */
 };
+
+/* Rules of one scope and geometry, in rule order. */
+struct group {
+	uint8_t		 scope;
+	uint64_t	 width;
+	unsigned	 ns;
+	uint32_t	 tmask;		/* types any of its rules counts */
+	uint32_t	*rule;		/* indices into det_bulk.rule */
+	size_t		 nrule;		/* at most GROUP_MAX */
+	uint64_t	 tr[NT];	/* per type: the rules (bit per pos) */
+};
+
+#define GROUP_MAX	64
 
 struct det_bulk {
 	const struct det_rules	*rules;
 	size_t			 nrules;
 	struct rinfo		*rule;		/* per bulk rule */
+	struct group		*group;
+	size_t			 ngroup;
 	struct subj_cache	 subj[DET_BULK_SCOPES];
-	struct ecache		*ecache;	/* per rule */
+	struct ecache		*ecache;	/* per group */
 	uint64_t		 gen;		/* bumped per entry removed */
 	uint8_t			 hkey[DET_COUNT_KEY_LEN];
 	struct det_bulk_limits	 lim;
@@ -171,6 +196,55 @@ geometry(const struct det_bulk *b, const struct det_bulk_rule *r,
 		*width = 1;
 }
 
+static bool
+type_match(const struct det_bulk_rule *r, unsigned t)
+{
+	return r->type < 0 || (unsigned)r->type == t;
+}
+
+/* The types rule r counts, a bit per det_type. */
+static uint32_t
+type_mask(const struct det_bulk_rule *r)
+{
+	return r->type < 0 ? (1u << NT) - 1 : 1u << r->type;
+}
+
+/* Rule i into the group of its scope and geometry (a new one if none). */
+static int
+group_add(struct det_bulk *b, size_t i)
+{
+	struct rinfo *ri = &b->rule[i];
+	struct group *g;
+	uint32_t *nr;
+	size_t k;
+
+	ri->r = det_rules_bulk(b->rules, i);
+	geometry(b, ri->r, &ri->width, &ri->ns);
+	for (k = 0; k < b->ngroup; k++)
+		if (b->group[k].scope == ri->r->scope &&
+		    b->group[k].width == ri->width &&
+		    b->group[k].ns == ri->ns && b->group[k].nrule < GROUP_MAX)
+			break;
+	g = &b->group[k];
+	if (k == b->ngroup) {
+		b->ngroup++;
+		g->scope = (uint8_t)ri->r->scope;
+		g->width = ri->width;
+		g->ns = ri->ns;
+	}
+	if ((nr = realloc(g->rule, (g->nrule + 1) * sizeof(*nr))) == NULL)
+		return -1;
+	g->rule = nr;
+	ri->group = (uint32_t)k;
+	ri->pos = (uint32_t)g->nrule;
+	for (k = 0; k < NT; k++)
+		if (type_match(ri->r, (unsigned)k))
+			g->tr[k] |= (uint64_t)1 << ri->pos;
+	g->rule[g->nrule++] = (uint32_t)i;
+	g->tmask |= type_mask(ri->r);
+	return 0;
+}
+
 int
 det_bulk_new(const struct det_rules *r, const uint8_t *key,
     const struct det_bulk_limits *lim, struct det_bulk **out)
@@ -202,13 +276,12 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 	b->nrules = r != NULL ? det_rules_bulk_count(r) : 0;
 	if (b->nrules > 0 &&
 	    ((b->ecache = calloc(b->nrules, sizeof(*b->ecache))) == NULL ||
-	    (b->rule = calloc(b->nrules, sizeof(*b->rule))) == NULL))
+	    (b->rule = calloc(b->nrules, sizeof(*b->rule))) == NULL ||
+	    (b->group = calloc(b->nrules, sizeof(*b->group))) == NULL))
 		goto fail;
-	for (n = 0; n < b->nrules; n++) {
-		b->rule[n].r = det_rules_bulk(r, n);
-		geometry(b, b->rule[n].r, &b->rule[n].width,
-		    &b->rule[n].ns);
-	}
+	for (n = 0; n < b->nrules; n++)
+		if (group_add(b, n) == -1)
+			goto fail;
 	for (n = 64; n < b->lim.max_keys && n < ((size_t)1 << 24); n *= 2)
 		;
 	b->nbucket = n;
@@ -242,8 +315,7 @@ fail:
 static void
 entry_free(struct det_bulk *b, struct entry *e)
 {
-	unsigned s, t, ns = e->scope == DET_SCOPE_RESPONSE ? 1 :
-	    b->lim.subwindows;
+	unsigned s, t, ns = b->group[e->group].ns;
 
 	for (s = 0; s < ns; s++)
 		for (t = 0; t < NT; t++)
@@ -257,6 +329,7 @@ void
 det_bulk_free(struct det_bulk *b)
 {
 	struct entry *e, *next;
+	size_t i;
 
 	if (b == NULL)
 		return;
@@ -267,6 +340,9 @@ det_bulk_free(struct det_bulk *b)
 	free(b->bucket);
 	free(b->ecache);
 	free(b->rule);
+	for (i = 0; b->group != NULL && i < b->ngroup; i++)
+		free(b->group[i].rule);
+	free(b->group);
 	det_count_free(b->scratch);
 	free(b->allow);
 	free(b->canary);
@@ -405,15 +481,17 @@ entry_remove(struct det_bulk *b, struct entry *e)
 }
 
 static struct entry *
-entry_get(struct det_bulk *b, uint32_t rule, unsigned scope,
-    const uint8_t *k, size_t n, uint64_t sh, uint64_t now_ms)
+entry_get(struct det_bulk *b, uint32_t group, const uint8_t *k, size_t n,
+    uint64_t sh, uint64_t now_ms)
 {
-	uint64_t h = rule_mix(sh, rule);
+	const struct group *g = &b->group[group];
+	uint64_t h = rule_mix(sh, group);
 	struct entry *e;
-	unsigned ns, s;
+	unsigned ns = g->ns, s;
+	size_t off;
 
 	for (e = b->bucket[h & (b->nbucket - 1)]; e != NULL; e = e->hnext)
-		if (e->hash == h && e->rule == rule && e->klen == n &&
+		if (e->hash == h && e->group == group && e->klen == n &&
 		    memcmp(e->key, k, n) == 0) {
 			lru_unlink(b, e);
 			lru_push(b, e);
@@ -423,12 +501,14 @@ entry_get(struct det_bulk *b, uint32_t rule, unsigned scope,
 		entry_remove(b, b->lru_tail);
 		b->stats.evictions++;
 	}
-	ns = scope == DET_SCOPE_RESPONSE ? 1 : b->lim.subwindows;
-	if ((e = calloc(1, sizeof(*e) + ns * sizeof(struct slot))) == NULL)
+	/* The rules' states after the slots (whose alignment they share). */
+	off = sizeof(*e) + ns * sizeof(struct slot);
+	if ((e = calloc(1, off + g->nrule * sizeof(struct rstate))) == NULL)
 		return NULL;
+	e->rs = (struct rstate *)(void *)((char *)e + off);
 	e->hash = h;
-	e->rule = rule;
-	e->scope = (uint8_t)scope;
+	e->group = group;
+	e->scope = g->scope;
 	e->klen = (uint8_t)n;
 	memcpy(e->key, k, n);
 	e->created_ms = now_ms;
@@ -452,13 +532,13 @@ det_bulk_end(struct det_bulk *b, enum det_scope scope, const void *key,
 	uint64_t h;
 
 	kn = key_norm(b, key, n, k);
-	for (i = 0; i < b->nrules; i++) {
-		if (det_rules_bulk(b->rules, i)->scope != scope)
+	for (i = 0; i < b->ngroup; i++) {
+		if (b->group[i].scope != scope)
 			continue;
 		h = entry_hash(b, (uint32_t)i, scope, k, kn);
 		for (e = b->bucket[h & (b->nbucket - 1)]; e != NULL;
 		    e = e->hnext)
-			if (e->hash == h && e->rule == i && e->klen == kn &&
+			if (e->hash == h && e->group == i && e->klen == kn &&
 			    memcmp(e->key, k, kn) == 0) {
 				entry_remove(b, e);
 				break;
@@ -468,19 +548,6 @@ det_bulk_end(struct det_bulk *b, enum det_scope scope, const void *key,
 
 /* --- counting --- */
 
-
-static bool
-type_match(const struct det_bulk_rule *r, unsigned t)
-{
-	return r->type < 0 || (unsigned)r->type == t;
-}
-
-/* The types rule r counts, a bit per det_type. */
-static uint32_t
-type_mask(const struct det_bulk_rule *r)
-{
-	return r->type < 0 ? (1u << NT) - 1 : 1u << r->type;
-}
 
 /* Is slot s of e inside the window ending at epoch ep? */
 static bool
@@ -569,6 +636,7 @@ static void
 win_sync(struct det_bulk *b, struct entry *e, uint64_t ep, unsigned ns)
 {
 	unsigned s, t;
+	size_t k;
 
 	for (t = 0; t < NT; t++) {
 		if (e->win[t] == NULL)
@@ -580,7 +648,8 @@ win_sync(struct det_bulk *b, struct entry *e, uint64_t ep, unsigned ns)
 				b->stats.nomem++;
 	}
 	e->win_ep = ep;
-	e->last_d = 0;
+	for (k = 0; k < b->group[e->group].nrule; k++)
+		e->rs[k].last_d = 0;
 }
 
 /* Add h (type t) to sub-window sl of e and to the window's union:
@@ -608,22 +677,109 @@ window_add(struct det_bulk *b, struct entry *e, struct slot *sl, unsigned ns,
 	}
 }
 
+/*
+ * Rule ri of e's group after a value changed e's window at sub-window ep:
+ * alert when its distinct count crossed its threshold, or doubled since
+ * its last alert. Returns 1 when it alerted.
+ */
 static int
-count_rule(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
-    const struct det_finding *f, uint64_t h, uint64_t now, det_bulk_cb *cb,
-    void *arg)
+rule_check(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
+    uint64_t ep, uint64_t now, det_bulk_cb *cb, void *arg)
 {
 	const struct det_bulk_rule *r = ri->r;
+	struct rstate *rs = &e->rs[ri->pos];
 	const struct det_count *c;
 	struct det_bulk_alert a;
-	struct slot *sl;
-	uint64_t width, ep, d, target, gap;
-	unsigned ns, t, sev;
+	uint64_t d, target, gap;
+	unsigned ns = ri->ns, sev;
 	uint32_t tm, m;
 	bool exact;
 
-	width = ri->width;
-	ns = ri->ns;
+	rs->raises++;
+	if (rs->alerted && now >= rs->alert_until)
+		rs->alerted = false;
+	target = rs->alerted ? 2 * rs->alerted_distinct : r->distinct + 1;
+	/* Exact counters are read for nothing (their size). */
+	tm = type_mask(r) & e->tmask;
+	for (m = tm, d = 0, exact = true; m != 0 && exact; m &= m - 1)
+		if ((c = win_counter(e, (unsigned)__builtin_ctz(m), ns)) !=
+		    NULL) {
+			if (det_count_is_exact(c))
+				d += det_count_estimate(c);
+			else
+				exact = false;
+		}
+	if (!exact) {
+		/*
+		 * A sketch's estimate moves by about one per raised
+		 * register, but not exactly: it is read again once the
+		 * raises since the last read reach a quarter of the
+		 * distance to the target, or a 32nd of the target when
+		 * that is more; an alert on a sketch may come ~3 % late.
+		 */
+		if (rs->last_ep == ep && rs->last_d > 0) {
+			gap = target > rs->last_d ? target - rs->last_d : 1;
+			gap = gap / 4 > target / 32 ? gap / 4 :
+			    target / 32 > 0 ? target / 32 : 1;
+			if (rs->raises < gap)
+				return 0;
+		}
+		for (m = tm, d = 0; m != 0; m &= m - 1)
+			if ((c = win_counter(e, (unsigned)__builtin_ctz(m),
+			    ns)) != NULL)
+				d += det_count_estimate(c);
+		rs->last_d = d;
+		rs->last_ep = ep;
+		rs->raises = 0;
+	}
+	if (d < target)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	d = window_read(b, r, e, ep, ns, &a);
+	sev = r->severity;
+	if (!rs->alerted)
+		a.flags = DET_BULK_A_FIRST;
+	else if (d >= 2 * rs->alerted_distinct) {
+		a.flags = DET_BULK_A_ESCALATED;
+		sev = sev < DET_SEV_CRITICAL ? sev + 1 : DET_SEV_CRITICAL;
+	} else
+		return 0;
+	rs->alerted = true;
+	rs->alerted_distinct = d;
+	rs->alert_until = ri->width == 0 ? UINT64_MAX : now + r->window_ms;
+	a.rule = r;
+	a.scope = r->scope;
+	a.key = e->key;
+	a.key_len = e->klen;
+	a.severity = (enum det_severity)sev;
+	a.distinct = d;
+	a.since_ms = ri->width == 0 ? e->created_ms :
+	    (ep + 1 >= ns ? (ep + 1 - ns) * ri->width : 0);
+	if (a.since_ms > now)		/* the clock stepped back */
+		a.since_ms = now;
+	a.now_ms = now;
+	b->stats.alerts++;
+	if (cb != NULL)
+		cb(&a, arg);
+	return 1;
+}
+
+/*
+ * Count value h of finding f for group gi in entry e, then check the
+ * group's rules of f's type. Returns the number of alerts.
+ */
+static int
+count_group(struct det_bulk *b, uint32_t gi, struct entry *e,
+    const struct det_finding *f, uint64_t h, uint64_t now, det_bulk_cb *cb,
+    void *arg)
+{
+	const struct group *g = &b->group[gi];
+	const struct rinfo *ri;
+	struct slot *sl;
+	uint64_t width = g->width, ep, m;
+	unsigned ns = g->ns, t;
+	int n = 0;
+
 	if (width == 0)
 		ep = 0;
 	else if (now < e->ep_from || now >= e->ep_to) {
@@ -648,76 +804,13 @@ count_rule(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
 		win_sync(b, e, ep, ns);
 	t = f->type;
 	sl->nfind[t]++;
-	b->stats.counted++;
 	if (window_add(b, e, sl, ns, t, h) == 0)
 		return 0;
-	e->raises++;
-	if (e->alerted && now >= e->alert_until)
-		e->alerted = false;
-	target = e->alerted ? 2 * e->alerted_distinct : r->distinct + 1;
-	/* Exact counters are read for nothing (their size). */
-	tm = type_mask(r) & e->tmask;
-	for (m = tm, d = 0, exact = true; m != 0 && exact; m &= m - 1)
-		if ((c = win_counter(e, (unsigned)__builtin_ctz(m), ns)) !=
-		    NULL) {
-			if (det_count_is_exact(c))
-				d += det_count_estimate(c);
-			else
-				exact = false;
-		}
-	if (!exact) {
-		/*
-		 * A sketch's estimate moves by about one per raised
-		 * register, but not exactly: it is read again once the
-		 * raises since the last read reach a quarter of the
-		 * distance to the target, or a 32nd of the target when
-		 * that is more; an alert on a sketch may come ~3 % late.
-		 */
-		if (e->last_ep == ep && e->last_d > 0) {
-			gap = target > e->last_d ? target - e->last_d : 1;
-			gap = gap / 4 > target / 32 ? gap / 4 :
-			    target / 32 > 0 ? target / 32 : 1;
-			if (e->raises < gap)
-				return 0;
-		}
-		for (m = tm, d = 0; m != 0; m &= m - 1)
-			if ((c = win_counter(e, (unsigned)__builtin_ctz(m),
-			    ns)) != NULL)
-				d += det_count_estimate(c);
-		e->last_d = d;
-		e->last_ep = ep;
-		e->raises = 0;
+	for (m = g->tr[t]; m != 0; m &= m - 1) {
+		ri = &b->rule[g->rule[__builtin_ctzll(m)]];
+		n += rule_check(b, ri, e, ep, now, cb, arg);
 	}
-	if (d < target)
-		return 0;
-	memset(&a, 0, sizeof(a));
-	d = window_read(b, r, e, ep, ns, &a);
-	sev = r->severity;
-	if (!e->alerted)
-		a.flags = DET_BULK_A_FIRST;
-	else if (d >= 2 * e->alerted_distinct) {
-		a.flags = DET_BULK_A_ESCALATED;
-		sev = sev < DET_SEV_CRITICAL ? sev + 1 : DET_SEV_CRITICAL;
-	} else
-		return 0;
-	e->alerted = true;
-	e->alerted_distinct = d;
-	e->alert_until = width == 0 ? UINT64_MAX : now + r->window_ms;
-	a.rule = r;
-	a.scope = r->scope;
-	a.key = e->key;
-	a.key_len = e->klen;
-	a.severity = (enum det_severity)sev;
-	a.distinct = d;
-	a.since_ms = width == 0 ? e->created_ms :
-	    (ep + 1 >= ns ? (ep + 1 - ns) * width : 0);
-	if (a.since_ms > now)		/* the clock stepped back */
-		a.since_ms = now;
-	a.now_ms = now;
-	b->stats.alerts++;
-	if (cb != NULL)
-		cb(&a, arg);
-	return 1;
+	return n;
 }
 
 int
@@ -731,15 +824,15 @@ det_bulk_peek(struct det_bulk *b, const struct det_bulk_rule *r,
 	unsigned ns;
 
 	for (i = 0; i < b->nrules; i++)
-		if (det_rules_bulk(b->rules, i) == r)
+		if (b->rule[i].r == r)
 			break;
 	if (i == b->nrules)
 		return -1;
 	kn = key_norm(b, key, n, k);
-	h = entry_hash(b, (uint32_t)i, r->scope, k, kn);
+	h = entry_hash(b, b->rule[i].group, r->scope, k, kn);
 	for (e = b->bucket[h & (b->nbucket - 1)]; e != NULL; e = e->hnext)
-		if (e->hash == h && e->rule == i && e->klen == kn &&
-		    memcmp(e->key, k, kn) == 0)
+		if (e->hash == h && e->group == b->rule[i].group &&
+		    e->klen == kn && memcmp(e->key, k, kn) == 0)
 			break;
 	if (e == NULL)
 		return -1;
@@ -803,6 +896,25 @@ canary_check(struct det_bulk *b, const struct det_bulk_subject *who,
 	return 1;
 }
 
+/* Short keys compared in place (memcmp is a call for a variable n). */
+static bool
+key_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint64_t x, y;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /*
  * The subject of scope sc with key[0..n): the cached one when it is the
  * same as the last finding's, else normalised, checked against the
@@ -813,7 +925,7 @@ subject(struct det_bulk *b, unsigned sc, const void *key, size_t n)
 {
 	struct subj_cache *c = &b->subj[sc];
 
-	if (c->valid && c->rawlen == n && memcmp(c->raw, key, n) == 0)
+	if (c->valid && c->rawlen == n && key_eq(c->raw, key, n))
 		return c;
 	c->ver++;
 	c->valid = n < DET_BULK_KEY_MAX;
@@ -833,11 +945,11 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
     const struct det_finding *f, uint64_t now_ms, det_bulk_cb *cb,
     void *arg)
 {
-	const struct det_bulk_rule *r;
 	const struct subj_cache *subj[DET_BULK_SCOPES] = { NULL };
+	const struct group *g;
 	struct ecache *ec;
 	struct entry *e;
-	uint64_t h = 0;
+	uint64_t h = 0, nr;
 	unsigned sc;
 	size_t i;
 	int n = 0;
@@ -850,17 +962,17 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 		n += canary_check(b, who, f, now_ms, cb, arg);
 	if (who == NULL)
 		return n;
-	for (i = 0; i < b->nrules; i++) {
-		r = b->rule[i].r;
-		if (!type_match(r, f->type) ||
-		    (unsigned)r->scope >= DET_BULK_SCOPES ||
-		    who->key[r->scope] == NULL)
+	for (i = 0; i < b->ngroup; i++) {
+		g = &b->group[i];
+		if (!(g->tmask & (1u << f->type)) ||
+		    g->scope >= DET_BULK_SCOPES || who->key[g->scope] == NULL)
 			continue;
-		sc = (unsigned)r->scope;
+		sc = g->scope;
+		nr = (uint64_t)__builtin_popcountll(g->tr[f->type]);
 		if (subj[sc] == NULL)
 			subj[sc] = subject(b, sc, who->key[sc], who->len[sc]);
 		if (subj[sc]->state == 2) {
-			b->stats.allowed++;
+			b->stats.allowed += nr;
 			continue;
 		}
 		if (!hashed) {
@@ -876,7 +988,7 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 				lru_push(b, e);
 			}
 		} else {
-			e = entry_get(b, (uint32_t)i, sc, subj[sc]->key,
+			e = entry_get(b, (uint32_t)i, subj[sc]->key,
 			    subj[sc]->klen, subj[sc]->sh, now_ms);
 			ec->e = e;
 			ec->ver = subj[sc]->ver;
@@ -886,7 +998,8 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 				continue;
 			}
 		}
-		n += count_rule(b, &b->rule[i], e, f, h, now_ms, cb, arg);
+		b->stats.counted += nr;
+		n += count_group(b, (uint32_t)i, e, f, h, now_ms, cb, arg);
 	}
 	return n;
 }
@@ -901,8 +1014,9 @@ det_bulk_stats(const struct det_bulk *b, struct det_bulk_stats *out)
 	out->bytes = sizeof(*b) + b->nbucket * sizeof(*b->bucket) +
 	    det_count_bytes(b->scratch);
 	for (e = b->lru_head; e != NULL; e = e->lnext) {
-		ns = e->scope == DET_SCOPE_RESPONSE ? 1 : b->lim.subwindows;
-		out->bytes += sizeof(*e) + ns * sizeof(struct slot);
+		ns = b->group[e->group].ns;
+		out->bytes += sizeof(*e) + ns * sizeof(struct slot) +
+		    b->group[e->group].nrule * sizeof(struct rstate);
 		for (s = 0; s < ns; s++)
 			for (t = 0; t < NT; t++)
 				if (e->slot[s].cnt[t] != NULL)

@@ -12,8 +12,10 @@
  *		det_bulk_add(b, &who, f, now_ms, on_alert, arg);
  *	det_bulk_end(b, DET_SCOPE_RESPONSE, resp_id, n);
  *
- * Counting: values are keyed hashes (det_count_hash; never clear text),
- * per (rule, subject key, identifier type) one det_count per sub-window.
+ * Counting: values are keyed hashes (det_count_hash; never clear text).
+ * Rules of one scope and window form a group that shares the counters:
+ * per (group, subject key, identifier type) one det_count per sub-window
+ * and one for the window's union; each rule keeps its own alert state.
  * A window of W ms is a ring of S sub-windows of W/S ms (S = subwindows):
  * the distinct count covers the current sub-window and the S - 1 before
  * it, so the window slides in steps of W/S. Scope response has one
@@ -29,7 +31,7 @@
  * even for allowed subjects. Subjects allowed bulk data (det_bulk_allow)
  * are not counted for rules of that scope.
  *
- * Memory: at most max_keys (rule, key) entries; a new key past the cap
+ * Memory: at most max_keys (group, key) entries; a new key past the cap
  * evicts the least recently used one (counted in evictions). Counters are
  * exact up to exact_cap values, then HyperLogLog with 2^hll_p registers.
  *
@@ -54,7 +56,7 @@
 #define DET_BULK_A_CANARY	0x04
 
 struct det_bulk_limits {
-	size_t		max_keys;	/* (rule, key) entries; 0: 10000 */
+	size_t		max_keys;	/* (group, key) entries; 0: 10000 */
 	unsigned	exact_cap;	/* per counter; 0: 256 */
 	unsigned	hll_p;		/* 0: 12 */
 	unsigned	subwindows;	/* 1-16; 0: 6 */
