@@ -124,6 +124,7 @@ struct group {
 	uint32_t	*rule;		/* indices into det_bulk.rule */
 	size_t		 nrule;		/* at most GROUP_MAX */
 	uint64_t	 tr[NT];	/* per type: the rules (bit per pos) */
+	uint8_t		 trn[NT];	/* per type: how many */
 };
 
 #define GROUP_MAX	64
@@ -238,8 +239,10 @@ group_add(struct det_bulk *b, size_t i)
 	ri->group = (uint32_t)k;
 	ri->pos = (uint32_t)g->nrule;
 	for (k = 0; k < NT; k++)
-		if (type_match(ri->r, (unsigned)k))
+		if (type_match(ri->r, (unsigned)k)) {
 			g->tr[k] |= (uint64_t)1 << ri->pos;
+			g->trn[k]++;
+		}
 	g->rule[g->nrule++] = (uint32_t)i;
 	g->tmask |= type_mask(ri->r);
 	return 0;
@@ -968,7 +971,7 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 		    g->scope >= DET_BULK_SCOPES || who->key[g->scope] == NULL)
 			continue;
 		sc = g->scope;
-		nr = (uint64_t)__builtin_popcountll(g->tr[f->type]);
+		nr = g->trn[f->type];
 		if (subj[sc] == NULL)
 			subj[sc] = subject(b, sc, who->key[sc], who->len[sc]);
 		if (subj[sc]->state == 2) {
