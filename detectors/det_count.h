@@ -1,7 +1,7 @@
 /*
  * det_count: distinct counting of identifiers without keeping them.
  *
- * Values are reduced to 64-bit keyed hashes (SipHash-2-4, det_count_hash)
+ * Values are reduced to 64-bit keyed hashes (SipHash-1-3, det_count_hash)
  * with a key random per process or from configuration, so neither memory
  * nor a core dump holds an identifier in clear, and hashes from two
  * gerbang processes with different keys cannot be joined. A counter is
@@ -32,7 +32,7 @@ struct det_count;
 /* SipHash-2-4 of p[0..n) with a 16-byte key. Any thread. */
 uint64_t det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *p,
 	    size_t n);
-/* The hash the counters use for value v[0..n) of type t: SipHash-2-4 of
+/* The hash the counters use for value v[0..n) of type t: SipHash-1-3 of
  * the value with the key's second word changed by the type. */
 uint64_t det_count_hash(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
 	    const char *v, size_t n);
