@@ -33,7 +33,11 @@
 #define B64_PIECES	32
 #define RATIO_FLOOR	(1u << 20)	/* ratio limit checked past 1 MiB */
 
-enum { Z_UNDECIDED = 0, Z_PLAIN, Z_INFLATE, Z_MEMBER, Z_STOP };
+enum { Z_UNDECIDED = 0, Z_PLAIN, Z_INFLATE, Z_MEMBER, Z_STOP, Z_GZHDR,
+    Z_GZTRAIL };
+/* Parts of a gzip member header (RFC 1952) after its magic. */
+enum { H_FIXED = 0, H_XLEN, H_EXTRA, H_NAME, H_COMMENT, H_HCRC };
+#define GZ_TEXT_MAX	65536	/* a header's name or comment */
 enum { T_RAW = 0, T_BSL, T_U, T_SURR_BSL, T_SURR_U, T_PCT, T_AMP };
 enum { B_NONE = 0, B_IN, B_PAD, B_SKIP };
 
@@ -66,7 +70,10 @@ struct det_decoder {
 	/* zlib */
 	int			 zmode;
 	bool			 zinit;
-	bool			 zended;	/* the last member ended */
+	int			 gzpart;	/* H_*, in a gzip header */
+	uint8_t			 gzflg;
+	uint32_t		 gzneed;	/* bytes left of this part */
+	uint32_t		 gzgot;
 	z_stream		 z;
 	uint8_t			 hdr[2];
 	size_t			 hdr_n;
@@ -993,19 +1000,22 @@ z_put(struct det_decoder *d, const uint8_t *p, size_t n)
 			text_put(d, d->zbuf, produced);
 			d->zout += produced;
 			if (ret == Z_STREAM_END) {
-				d->zended = true;
-				d->zmode = Z_MEMBER;
 				d->hdr_n = 0;
-				/* Only gzip has members. */
-				if (!(d->flags & DET_DEC_GZIP) && used < n)
-					z_stop(d, DET_DEC_L_CORRUPT);
+				/* Only gzip has members, after a trailer. */
+				if (d->flags & DET_DEC_GZIP) {
+					d->zmode = Z_GZTRAIL;
+					d->gzneed = 8;
+				} else {
+					d->zmode = Z_MEMBER;
+					if (used < n)
+						z_stop(d, DET_DEC_L_CORRUPT);
+				}
 				return used;
 			}
 			if (ret != Z_OK && ret != Z_BUF_ERROR) {
 				z_stop(d, DET_DEC_L_CORRUPT);
 				return used;
 			}
-			d->zended = false;
 		} while (d->z.avail_out == 0 || d->z.avail_in > 0);
 		if (d->zin % ZSTEP == 0 && d->zout > RATIO_FLOOR &&
 		    d->zout / d->lim.max_ratio > d->zin) {
@@ -1025,6 +1035,96 @@ zlib_header(const uint8_t *h)
 	    ((unsigned)h[0] << 8 | h[1]) % 31 == 0;
 }
 
+/*
+ * The rest of a gzip member's header, after its magic, from p[0..n):
+ * gzip is inflated raw, so zlib neither reads the header nor computes the
+ * CRC-32 of the output (~4 % of the sensor's time; a corrupt stream still
+ * fails to inflate). Returns the bytes used; on the header's end, raw
+ * inflating starts.
+ */
+static size_t
+gz_hdr(struct det_decoder *d, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	uint8_t c;
+
+	while (i < n && d->zmode == Z_GZHDR) {
+		c = p[i++];
+		d->stats.inspected_bytes++;
+		switch (d->gzpart) {
+		case H_FIXED:		/* CM FLG MTIME(4) XFL OS */
+			if (d->gzgot == 0 && c != 8) {
+				z_stop(d, DET_DEC_L_CORRUPT);
+				return i;
+			}
+			if (d->gzgot == 1) {
+				if (c & 0xe0) {
+					z_stop(d, DET_DEC_L_CORRUPT);
+					return i;
+				}
+				d->gzflg = c;
+			}
+			d->gzgot++;
+			if (--d->gzneed > 0)
+				continue;
+			d->gzpart = H_XLEN;
+			d->gzneed = 2;
+			d->gzgot = 0;
+			break;
+		case H_XLEN:
+			d->gzgot |= (uint32_t)c << (8 * (2 - d->gzneed));
+			if (--d->gzneed > 0)
+				continue;
+			d->gzneed = d->gzgot;
+			d->gzpart = H_EXTRA;
+			break;
+		case H_EXTRA:
+			d->gzneed--;
+			break;
+		case H_NAME:
+		case H_COMMENT:
+			if (c != 0) {
+				if (++d->gzgot > GZ_TEXT_MAX) {
+					z_stop(d, DET_DEC_L_CORRUPT);
+					return i;
+				}
+				continue;
+			}
+			if (d->gzpart == H_COMMENT) {
+				d->gzpart = H_HCRC;
+				d->gzneed = 2;
+			} else
+				d->gzpart = H_COMMENT;
+			d->gzgot = 0;
+			break;
+		case H_HCRC:
+			d->gzneed--;
+			break;
+		default:
+			abort();
+		}
+		/* Skip the parts the flags leave out; start when all read. */
+		for (;;) {
+			if (d->gzpart == H_XLEN && !(d->gzflg & 4))
+				d->gzpart = H_NAME;
+			else if (d->gzpart == H_EXTRA && d->gzneed == 0)
+				d->gzpart = H_NAME;
+			else if (d->gzpart == H_NAME && !(d->gzflg & 8))
+				d->gzpart = H_COMMENT;
+			else if (d->gzpart == H_COMMENT && !(d->gzflg & 16)) {
+				d->gzpart = H_HCRC;
+				d->gzneed = 2;
+			} else if (d->gzpart == H_HCRC &&
+			    (!(d->gzflg & 2) || d->gzneed == 0)) {
+				d->zmode = Z_INFLATE;
+				break;
+			} else
+				break;
+		}
+	}
+	return i;
+}
+
 /* The first two bytes (or fewer at the end) are known: choose. */
 static int
 z_decide(struct det_decoder *d)
@@ -1033,7 +1133,7 @@ z_decide(struct det_decoder *d)
 
 	if (d->hdr_n == 2 && (d->flags & DET_DEC_GZIP) && d->hdr[0] == 0x1f &&
 	    d->hdr[1] == 0x8b)
-		wbits = 16 + 15;
+		wbits = -15;	/* the header is read here, see gz_hdr() */
 	else if (d->hdr_n == 2 && (d->flags & DET_DEC_DEFLATE))
 		wbits = zlib_header(d->hdr) ? 15 : -15;
 	else if (d->hdr_n < 2 && (d->flags & DET_DEC_DEFLATE) && d->hdr_n > 0)
@@ -1053,9 +1153,17 @@ z_decide(struct det_decoder *d)
 		d->zinit = true;
 	} else if (inflateReset2(&d->z, wbits) != Z_OK)
 		return -1;
-	d->stats.layers |= wbits == 31 ? DET_DEC_GZIP : DET_DEC_DEFLATE;
+	if (d->flags & DET_DEC_GZIP) {
+		d->stats.layers |= DET_DEC_GZIP;
+		d->stats.inspected_bytes += d->hdr_n;
+		d->zmode = Z_GZHDR;
+		d->gzpart = H_FIXED;
+		d->gzneed = 8;
+		d->gzgot = 0;
+		return 0;
+	}
+	d->stats.layers |= DET_DEC_DEFLATE;
 	d->zmode = Z_INFLATE;
-	d->zended = false;
 	(void)z_put(d, d->hdr, d->hdr_n);
 	return 0;
 }
@@ -1136,7 +1244,6 @@ det_decode_reset(struct det_decoder *d)
 	    Z_UNDECIDED : Z_PLAIN;
 	d->hdr_n = 0;
 	d->zin = d->zout = 0;
-	d->zended = false;
 	d->tsrc = 0;
 	d->ts = T_RAW;
 	d->pend_n = 0;
@@ -1195,6 +1302,20 @@ det_decode_feed(struct det_decoder *d, const uint8_t *p, size_t n,
 			p += k;
 			n -= k;
 			break;
+		case Z_GZHDR:
+			k = gz_hdr(d, p, n);
+			p += k;
+			n -= k;
+			break;
+		case Z_GZTRAIL:		/* CRC-32 and ISIZE: not checked */
+			k = n < d->gzneed ? n : d->gzneed;
+			d->gzneed -= (uint32_t)k;
+			d->stats.inspected_bytes += k;
+			p += k;
+			n -= k;
+			if (d->gzneed == 0)
+				d->zmode = Z_MEMBER;
+			break;
 		case Z_STOP:
 			d->stats.skipped_bytes += n;
 			n = 0;
@@ -1222,7 +1343,9 @@ det_decode_finish(struct det_decoder *d, det_finding_cb *cb, void *arg)
 	} else if (d->zmode == Z_MEMBER && d->hdr_n > 0) {
 		z_stop(d, DET_DEC_L_CORRUPT);
 		d->stats.skipped_bytes += d->hdr_n;
-	} else if (d->zmode == Z_INFLATE)
+	}
+	if (d->zmode == Z_INFLATE || d->zmode == Z_GZHDR ||
+	    d->zmode == Z_GZTRAIL)
 		z_stop(d, DET_DEC_L_CORRUPT);	/* cut short */
 	text_finish(d);
 	rc = det_stream_finish(d->st, on_finding, d);

@@ -318,6 +318,80 @@ test_zlib(void **state)
 	}
 }
 
+/* gzip with every optional header field (RFC 1952: extra, name, comment,
+ * header CRC), read here since zlib inflates it raw. */
+static size_t
+zip_hdr(const void *in, size_t n, uint8_t *out, size_t cap)
+{
+	static unsigned char extra[] = "AB\x04\x00wxyz";
+	static unsigned char name[] = "data.json";
+	static unsigned char comment[] = "export \xff";
+	gz_header h;
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	memset(&h, 0, sizeof(h));
+	h.extra = extra;
+	h.extra_len = sizeof(extra) - 1;
+	h.name = name;
+	h.comment = comment;
+	h.hcrc = 1;
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	assert_int_equal(deflateSetHeader(&z, &h), Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+static void
+test_gzip_header(void **state)
+{
+	static const char body[] = "{\"nik\":\"" NIK "\",\"no_hp\":"
+	    "\"081234567890\"}";
+	uint8_t z[1024], bad[1024];
+	struct got g, b;
+	size_t n, chunk;
+
+	(void)state;
+	n = zip_hdr(body, sizeof(body) - 1, z, sizeof(z));
+	assert_true(z[3] == (2 | 4 | 8 | 16));	/* every flag set */
+	for (chunk = 0; chunk <= 5; chunk++) {
+		run(DET_DEC_GZIP, NULL, z, n, chunk, &g);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.s.errors, 0);
+		assert_int_equal(g.s.inspected_bytes, n);
+		assert_int_equal(g.s.skipped_bytes, 0);
+	}
+	/* Reserved flag bits, a method other than deflate: corrupt. */
+	memcpy(bad, z, n);
+	bad[3] |= 0x20;
+	run(DET_DEC_GZIP, NULL, bad, n, 0, &b);
+	assert_int_equal(b.n, 0);
+	assert_true(b.s.limits & DET_DEC_L_CORRUPT);
+	memcpy(bad, z, n);
+	bad[2] = 7;
+	run(DET_DEC_GZIP, NULL, bad, n, 1, &b);
+	assert_int_equal(b.n, 0);
+	assert_true(b.s.limits & DET_DEC_L_CORRUPT);
+	/* Cut inside the header, and inside the trailer: cut short. */
+	run(DET_DEC_GZIP, NULL, z, 14, 0, &b);
+	assert_true(b.s.limits & DET_DEC_L_CORRUPT);
+	run(DET_DEC_GZIP, NULL, z, n - 3, 0, &b);
+	assert_int_equal(b.n, 2);
+	assert_true(b.s.limits & DET_DEC_L_CORRUPT);
+	/* A second member after the first's trailer. */
+	memcpy(bad, z, n);
+	memcpy(bad + n, z, n);
+	run(DET_DEC_GZIP, NULL, bad, 2 * n, 7, &b);
+	assert_int_equal(b.n, 4);
+	assert_int_equal(b.s.errors, 0);
+}
+
 static void
 test_limits(void **state)
 {
@@ -539,6 +613,7 @@ main(void)
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_zlib),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_gzip_header),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_random_runs),
 		cmocka_unit_test(test_flags),
