@@ -52,6 +52,7 @@ struct entry {
 	struct entry	*hnext;
 	struct entry	*lprev;		/* LRU: head is the most recent */
 	struct entry	*lnext;
+	bool		 ref;		/* used since it moved to the head */
 	uint64_t	 hash;
 	uint32_t	 group;
 	uint8_t		 scope;
@@ -70,8 +71,13 @@ struct entry {
 	unsigned	 ep_slot;	/* ep_cur % subwindows */
 	uint32_t	 tmask;		/* types counted (bit per det_type) */
 	struct det_count *win[NT];
-	struct slot	 slot[];	/* subwindows (1 for response) */
+	/* In the same allocation: the rules' states, then the slots. */
+	struct slot	*slot;		/* subwindows (1 for response) */
 };
+
+_Static_assert(sizeof(struct entry) % _Alignof(struct rstate) == 0 &&
+    sizeof(struct rstate) % _Alignof(struct slot) == 0,
+    "an entry's states and slots follow it in one allocation");
 
 struct allowed {
 	uint8_t		scope;
@@ -483,6 +489,28 @@ entry_remove(struct det_bulk *b, struct entry *e)
 	entry_free(b, e);
 }
 
+/*
+ * Drop the least recently used entry, by the second-chance (CLOCK) rule:
+ * a use only marks an entry (no list move per finding); here, marked
+ * entries at the tail go back to the head unmarked, and the first unmarked
+ * one goes. Each pass unmarks what it moves: amortised O(1).
+ */
+static void
+evict(struct det_bulk *b)
+{
+	struct entry *e;
+
+	while ((e = b->lru_tail) != NULL && e->ref && e != b->lru_head) {
+		e->ref = false;
+		lru_unlink(b, e);
+		lru_push(b, e);
+	}
+	if (e != NULL) {
+		entry_remove(b, e);
+		b->stats.evictions++;
+	}
+}
+
 static struct entry *
 entry_get(struct det_bulk *b, uint32_t group, const uint8_t *k, size_t n,
     uint64_t sh, uint64_t now_ms)
@@ -496,19 +524,18 @@ entry_get(struct det_bulk *b, uint32_t group, const uint8_t *k, size_t n,
 	for (e = b->bucket[h & (b->nbucket - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == h && e->group == group && e->klen == n &&
 		    memcmp(e->key, k, n) == 0) {
-			lru_unlink(b, e);
-			lru_push(b, e);
+			e->ref = true;
 			return e;
 		}
-	if (b->stats.keys >= b->lim.max_keys && b->lru_tail != NULL) {
-		entry_remove(b, b->lru_tail);
-		b->stats.evictions++;
-	}
-	/* The rules' states after the slots (whose alignment they share). */
-	off = sizeof(*e) + ns * sizeof(struct slot);
-	if ((e = calloc(1, off + g->nrule * sizeof(struct rstate))) == NULL)
+	if (b->stats.keys >= b->lim.max_keys && b->lru_tail != NULL)
+		evict(b);
+	/* The rules' states right after the entry (read on every new
+	 * value), then the slots; all three hold 8-byte fields. */
+	off = sizeof(*e) + g->nrule * sizeof(struct rstate);
+	if ((e = calloc(1, off + ns * sizeof(struct slot))) == NULL)
 		return NULL;
-	e->rs = (struct rstate *)(void *)((char *)e + off);
+	e->rs = (struct rstate *)(void *)(e + 1);
+	e->slot = (struct slot *)(void *)((char *)e + off);
 	e->hash = h;
 	e->group = group;
 	e->scope = g->scope;
@@ -986,10 +1013,7 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 		if (ec->e != NULL && ec->ver == subj[sc]->ver &&
 		    ec->gen == b->gen) {
 			e = ec->e;
-			if (e != b->lru_head) {
-				lru_unlink(b, e);
-				lru_push(b, e);
-			}
+			e->ref = true;
 		} else {
 			e = entry_get(b, (uint32_t)i, subj[sc]->key,
 			    subj[sc]->klen, subj[sc]->sh, now_ms);

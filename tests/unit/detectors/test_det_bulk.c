@@ -272,6 +272,23 @@ test_evict_sketch(void **state)
 	det_bulk_stats(b, &st);
 	assert_int_equal(st.keys, 3);
 	assert_int_equal(st.evictions, 7);
+	/* resp-7, 8, 9 are kept; resp-7 used again: resp-8 goes next. */
+	{
+		const struct det_bulk_rule *r = det_rules_bulk(rules, 0);
+		struct det_bulk_alert pk;
+
+		assert_int_equal(r->scope, DET_SCOPE_RESPONSE);
+		w = who("resp-7", NULL, NULL);
+		finding(&f, DET_T_NIK, 100);
+		det_bulk_add(b, &w, &f, 0, on_alert, &g);
+		w = who("resp-10", NULL, NULL);
+		det_bulk_add(b, &w, &f, 0, on_alert, &g);
+		assert_int_equal(det_bulk_peek(b, r, "resp-7", 6, 0, &pk), 0);
+		assert_int_equal(pk.distinct, 2);
+		assert_int_equal(det_bulk_peek(b, r, "resp-8", 6, 0, &pk), -1);
+		assert_int_equal(det_bulk_peek(b, r, "resp-9", 6, 0, &pk), 0);
+		assert_int_equal(det_bulk_peek(b, r, "resp-10", 7, 0, &pk), 0);
+	}
 	/* Past exact_cap: estimated, still alerts once, then escalates. */
 	w = who("big", NULL, NULL);
 	for (i = 0; i < 5000; i++) {
