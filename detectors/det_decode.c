@@ -270,6 +270,14 @@ out_bytes(struct det_decoder *d, const uint8_t *p, size_t n)
 {
 	size_t k;
 
+	/* Nothing pending and a long run: to the scanner in place. */
+	if (d->out_n == 0 && n >= OUT_MAX / 2) {
+		(void)det_stream_feed(d->st, p, n, on_finding, d);
+		d->stats.decoded_bytes += n;
+		d->dpos += n;
+		d->seg_fresh = 0;
+		return;
+	}
 	while (n > 0) {
 		k = OUT_MAX - d->out_n;
 		if (k > n)
