@@ -19,6 +19,7 @@
 #include "detectors/det_count.h"
 #include "detectors/det_scan_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +132,13 @@ struct group {
 	size_t		 nrule;		/* at most GROUP_MAX */
 	uint64_t	 tr[NT];	/* per type: the rules (bit per pos) */
 	uint8_t		 trn[NT];	/* per type: how many */
+	struct entry	*free;		/* ended entries kept for reuse */
+	size_t		 nfree;
 };
+
+/* Ended entries kept per group, counters cleared but allocated: a
+ * response's entry serves the next response without growing again. */
+#define FREE_MAX	16
 
 #define GROUP_MAX	64
 
@@ -349,8 +356,13 @@ det_bulk_free(struct det_bulk *b)
 	free(b->bucket);
 	free(b->ecache);
 	free(b->rule);
-	for (i = 0; b->group != NULL && i < b->ngroup; i++)
+	for (i = 0; b->group != NULL && i < b->ngroup; i++) {
+		for (e = b->group[i].free; e != NULL; e = next) {
+			next = e->hnext;
+			entry_free(b, e);
+		}
 		free(b->group[i].rule);
+	}
 	free(b->group);
 	det_count_free(b->scratch);
 	free(b->allow);
@@ -472,6 +484,29 @@ lru_push(struct det_bulk *b, struct entry *e)
 		b->lru_tail = e;
 }
 
+/* An entry out of the table: onto its group's free list, or freed. */
+static void
+entry_recycle(struct det_bulk *b, struct entry *e)
+{
+	struct group *g = &b->group[e->group];
+	unsigned s, t;
+
+	if (g->nfree >= FREE_MAX) {
+		entry_free(b, e);
+		return;
+	}
+	for (s = 0; s < g->ns; s++)
+		for (t = 0; t < NT; t++)
+			if (e->slot[s].cnt[t] != NULL)
+				det_count_clear(e->slot[s].cnt[t]);
+	for (t = 0; t < NT; t++)
+		if (e->win[t] != NULL)
+			det_count_clear(e->win[t]);
+	e->hnext = g->free;
+	g->free = e;
+	g->nfree++;
+}
+
 static void
 entry_remove(struct det_bulk *b, struct entry *e)
 {
@@ -486,7 +521,7 @@ entry_remove(struct det_bulk *b, struct entry *e)
 	lru_unlink(b, e);
 	b->stats.keys--;
 	b->gen++;
-	entry_free(b, e);
+	entry_recycle(b, e);
 }
 
 /*
@@ -515,7 +550,7 @@ static struct entry *
 entry_get(struct det_bulk *b, uint32_t group, const uint8_t *k, size_t n,
     uint64_t sh, uint64_t now_ms)
 {
-	const struct group *g = &b->group[group];
+	struct group *g = &b->group[group];
 	uint64_t h = rule_mix(sh, group);
 	struct entry *e;
 	unsigned ns = g->ns, s;
@@ -532,7 +567,16 @@ entry_get(struct det_bulk *b, uint32_t group, const uint8_t *k, size_t n,
 	/* The rules' states right after the entry (read on every new
 	 * value), then the slots; all three hold 8-byte fields. */
 	off = sizeof(*e) + g->nrule * sizeof(struct rstate);
-	if ((e = calloc(1, off + ns * sizeof(struct slot))) == NULL)
+	if ((e = g->free) != NULL) {
+		/* Reused: counters kept (cleared), everything else anew. */
+		g->free = e->hnext;
+		g->nfree--;
+		memset(e, 0, offsetof(struct entry, win));
+		e->rs = (struct rstate *)(void *)(e + 1);
+		memset(e->rs, 0, g->nrule * sizeof(struct rstate));
+		for (s = 0; s < ns; s++)
+			memset(e->slot[s].nfind, 0, sizeof(e->slot[s].nfind));
+	} else if ((e = calloc(1, off + ns * sizeof(struct slot))) == NULL)
 		return NULL;
 	e->rs = (struct rstate *)(void *)(e + 1);
 	e->slot = (struct slot *)(void *)((char *)e + off);
@@ -1031,26 +1075,36 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 	return n;
 }
 
+static size_t
+entry_bytes(const struct det_bulk *b, const struct entry *e)
+{
+	const struct group *g = &b->group[e->group];
+	size_t n = sizeof(*e) + g->ns * sizeof(struct slot) +
+	    g->nrule * sizeof(struct rstate);
+	unsigned s, t;
+
+	for (s = 0; s < g->ns; s++)
+		for (t = 0; t < NT; t++)
+			if (e->slot[s].cnt[t] != NULL)
+				n += det_count_bytes(e->slot[s].cnt[t]);
+	for (t = 0; t < NT; t++)
+		if (e->win[t] != NULL)
+			n += det_count_bytes(e->win[t]);
+	return n;
+}
+
 void
 det_bulk_stats(const struct det_bulk *b, struct det_bulk_stats *out)
 {
 	const struct entry *e;
-	unsigned s, t, ns;
+	size_t i;
 
 	*out = b->stats;
 	out->bytes = sizeof(*b) + b->nbucket * sizeof(*b->bucket) +
 	    det_count_bytes(b->scratch);
-	for (e = b->lru_head; e != NULL; e = e->lnext) {
-		ns = b->group[e->group].ns;
-		out->bytes += sizeof(*e) + ns * sizeof(struct slot) +
-		    b->group[e->group].nrule * sizeof(struct rstate);
-		for (s = 0; s < ns; s++)
-			for (t = 0; t < NT; t++)
-				if (e->slot[s].cnt[t] != NULL)
-					out->bytes +=
-					    det_count_bytes(e->slot[s].cnt[t]);
-		for (t = 0; t < NT; t++)
-			if (e->win[t] != NULL)
-				out->bytes += det_count_bytes(e->win[t]);
-	}
+	for (e = b->lru_head; e != NULL; e = e->lnext)
+		out->bytes += entry_bytes(b, e);
+	for (i = 0; i < b->ngroup; i++)		/* kept for reuse */
+		for (e = b->group[i].free; e != NULL; e = e->hnext)
+			out->bytes += entry_bytes(b, e);
 }

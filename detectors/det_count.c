@@ -18,6 +18,12 @@ struct det_count {
 	uint64_t	*set;		/* NULL once a sketch */
 	size_t		 set_n;
 	size_t		 set_size;	/* slots, a power of two */
+	bool		 sketch;	/* reg holds the count, not set */
+	/*
+	 * Tables stay allocated through det_count_clear() (a counter is
+	 * reused for the next response or sub-window without growing its
+	 * set again): set is kept when the counter turns into a sketch.
+	 */
 	uint8_t		*reg;		/* 2^p registers, or NULL */
 	/*
 	 * With reg: how many registers hold each value (0 to 64 - p + 1),
@@ -161,15 +167,11 @@ det_count_free(struct det_count *c)
 void
 det_count_clear(struct det_count *c)
 {
-	if (c->reg != NULL) {
-		free(c->reg);
-		free(c->hist);
-		c->reg = NULL;
-		c->hist = NULL;
-	}
-	if (c->set != NULL)
+	/* The set was left as it stood when the counter became a sketch. */
+	if (c->set_n > 0)
 		memset(c->set, 0, c->set_size * sizeof(*c->set));
 	c->set_n = 0;
+	c->sketch = false;
 }
 
 static int
@@ -190,27 +192,28 @@ reg_add(struct det_count *c, uint64_t h)
 	return 1;
 }
 
-/* Turn the exact set into a sketch. */
+/* Turn the exact set into a sketch (the set is kept for a later clear). */
 static int
 to_sketch(struct det_count *c)
 {
 	size_t i;
 
-	if ((c->reg = calloc((size_t)1 << c->p, 1)) == NULL)
-		return -1;
-	if ((c->hist = calloc(HIST_N, sizeof(*c->hist))) == NULL) {
-		free(c->reg);
-		c->reg = NULL;
-		return -1;
+	if (c->reg == NULL) {
+		if ((c->reg = malloc((size_t)1 << c->p)) == NULL)
+			return -1;
+		if ((c->hist = malloc(HIST_N * sizeof(*c->hist))) == NULL) {
+			free(c->reg);
+			c->reg = NULL;
+			return -1;
+		}
 	}
+	memset(c->reg, 0, (size_t)1 << c->p);
+	memset(c->hist, 0, HIST_N * sizeof(*c->hist));
 	c->hist[0] = (uint32_t)1 << c->p;
+	c->sketch = true;
 	for (i = 0; i < c->set_size; i++)
 		if (c->set[i] != 0)
 			(void)reg_add(c, c->set[i]);
-	free(c->set);
-	c->set = NULL;
-	c->set_n = 0;
-	c->set_size = 0;
 	return 0;
 }
 
@@ -232,7 +235,7 @@ det_count_add(struct det_count *c, uint64_t h)
 	uint64_t *ns;
 	size_t size, i, mask;
 
-	if (c->reg != NULL)
+	if (c->sketch)
 		return reg_add(c, h);
 	if (h == 0)
 		h = 1;		/* 0 marks an empty slot */
@@ -276,7 +279,7 @@ det_count_add(struct det_count *c, uint64_t h)
 bool
 det_count_is_exact(const struct det_count *c)
 {
-	return c->reg == NULL;
+	return !c->sketch;
 }
 
 static double
@@ -317,7 +320,7 @@ det_count_estimate(const struct det_count *c)
 	unsigned q = 64 - c->p, k;
 	double m = (double)((size_t)1 << c->p), z;
 
-	if (c->reg == NULL)
+	if (!c->sketch)
 		return c->set_n;
 	z = m * tau(1 - (double)c->hist[q + 1] / m);
 	for (k = q; k >= 1; k--)
@@ -333,14 +336,14 @@ det_count_merge(struct det_count *dst, const struct det_count *src)
 
 	if (dst->p != src->p)
 		return -1;
-	if (src->reg == NULL) {
+	if (!src->sketch) {
 		for (i = 0; i < src->set_size; i++)
 			if (src->set[i] != 0 &&
 			    det_count_add(dst, src->set[i]) == -1)
 				return -1;
 		return 0;
 	}
-	if (dst->reg == NULL && to_sketch(dst) == -1)
+	if (!dst->sketch && to_sketch(dst) == -1)
 		return -1;
 	for (i = 0; i < ((size_t)1 << dst->p); i++)
 		if (src->reg[i] > dst->reg[i]) {
@@ -356,5 +359,5 @@ det_count_bytes(const struct det_count *c)
 {
 	return sizeof(*c) + c->set_size * sizeof(uint64_t) +
 	    (c->reg != NULL ? ((size_t)1 << c->p) + HIST_N * sizeof(uint32_t) :
-	    0);
+	    0);	/* what is allocated, used or kept for reuse */
 }

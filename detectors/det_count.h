@@ -9,8 +9,9 @@
  * turns into a HyperLogLog sketch of 2^p one-byte registers (standard error
  * 1.04 / sqrt(2^p): 1.6 % at p = 12, 0.8 % at p = 14), estimated with
  * Ertl's improved estimator (no bias correction tables, good from 0 up).
- * Memory is bounded: at most max(32 * exact_cap, 2^p + 264) bytes of
- * tables (a sketch keeps a histogram of its registers beside them).
+ * Memory is bounded: at most 32 * exact_cap + 2^p + 264 bytes of tables
+ * (a sketch keeps a histogram of its registers beside them, and the set
+ * it came from, for when det_count_clear() makes it exact again).
  *
  * A counter belongs to one thread at a time.
  */

@@ -146,6 +146,23 @@ test_response(void **state)
 	assert_int_equal(st.alerts, 2);
 	finding(&f, DET_T_NIK, 0);
 	assert_int_equal(det_bulk_add(b, &w, &f, 9, on_alert, &g), 0);
+	/* The ended entry is reused (counters kept, emptied): the next
+	 * response counts from one and alerts on its own eleventh value. */
+	{
+		struct det_bulk_alert pk;
+
+		assert_int_equal(det_bulk_peek(b, det_rules_bulk(rules, 0),
+		    "r1", 2, 9, &pk), 0);
+		assert_int_equal(pk.distinct, 1);
+		assert_true(pk.exact);
+		for (i = 1; i < 11; i++) {
+			finding(&f, DET_T_NIK, 100 + i);
+			det_bulk_add(b, &w, &f, 9, on_alert, &g);
+		}
+		assert_int_equal(g.n, 3);
+		assert_int_equal(g.a[2].flags, DET_BULK_A_FIRST);
+		assert_int_equal(g.a[2].distinct, 11);
+	}
 	det_bulk_free(b);
 	det_bulk_free(NULL);
 }
