@@ -310,15 +310,26 @@ gb_buf_json_str(struct gb_buf *b, const char *s, size_t n)
 	char tmp[8];
 
 	while (i < n) {
-		k = json_escape_one(tmp, p + i, n - i, &used);
-		if (gb_buf_append(b, tmp, k) == -1) {
-			/* An append may have compacted: off can have moved. */
-			b->len = b->off + start;
-			return -1;
+		/* Printable ASCII other than '"' and '\\' goes as one run. */
+		for (k = i; k < n && p[k] >= 0x20 && p[k] < 0x7f &&
+		    p[k] != '"' && p[k] != '\\'; k++)
+			;
+		if (k > i) {
+			if (gb_buf_append(b, p + i, k - i) == -1)
+				goto fail;
+			i = k;
+			continue;
 		}
+		k = json_escape_one(tmp, p + i, n - i, &used);
+		if (gb_buf_append(b, tmp, k) == -1)
+			goto fail;
 		i += used;
 	}
 	return 0;
+fail:
+	/* An append may have compacted: off can have moved. */
+	b->len = b->off + start;
+	return -1;
 }
 
 int

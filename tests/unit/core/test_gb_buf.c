@@ -349,6 +349,29 @@ test_buf_json_str(void **state)
 	assert_int_equal(gb_buf_json_str(&b, "\x01\x02", 2), -1);
 	assert_contents(&b, "ab", 2);
 	gb_buf_free(&b);
+
+	/* Runs of plain bytes and escapes, random: the same text as the
+	 * byte-by-byte gb_json_escape(). */
+	{
+		static const char pick[] = "aZ09 \"\\\n\x01\x7f\xc3\xa9\xe2"
+		    "\x82\xac\xff/";
+		char in[64], want[512];
+		uint32_t x = 12345;
+		size_t i, k, n;
+
+		for (i = 0; i < 2000; i++) {
+			n = i % sizeof(in);
+			for (k = 0; k < n; k++) {
+				x = x * 1103515245 + 12345;
+				in[k] = pick[(x >> 16) % (sizeof(pick) - 1)];
+			}
+			gb_json_escape(want, sizeof(want), in, n);
+			gb_buf_init(&b, 0);
+			assert_int_equal(gb_buf_json_str(&b, in, n), 0);
+			assert_string_equal(gb_buf_cstr(&b), want);
+			gb_buf_free(&b);
+		}
+	}
 }
 
 /*
