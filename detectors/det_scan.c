@@ -488,6 +488,14 @@ compound_hint(struct det_stream *st)
 
 	if (st->hint >= 0)
 		return (unsigned)st->hint;
+	/* Compact JSON with a known key, all in the chunk: the shortcut. */
+	if (!st->held && st->cstart - st->base >= DET_CTX_JSON_MIN &&
+	    st->cstart - st->base < st->clen &&
+	    (h = det_ctx_json_key(st->chunk + (st->cstart - st->base),
+	    &st->kcache)) != 0) {
+		st->hint = (int)h;
+		return h;
+	}
 	if (st->held)
 		h = det_ctx_before(st->ctx, st->ctx_len, &st->kcache);
 	else {
@@ -522,24 +530,21 @@ hinted(unsigned h, unsigned key, unsigned text)
 }
 
 /*
- * Try digits d[0..n) (runs gi..gj of the compound) as an identifier. Returns
- * true when they are one (reported or not), so shorter sub-ranges are not
- * tried.
+ * Try digits d[0..n) as an identifier: they are ngroups runs of the open
+ * compound, from absolute offset start (its '+' included, plus set) to end.
+ * d has VALUE_COPY readable bytes. Returns true when they are one (reported
+ * or not), so shorter sub-ranges are not tried.
  */
 static bool
-try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
-    unsigned gj)
+try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
+    uint64_t end, bool plus, unsigned ngroups)
 {
 	bool female;
-	uint64_t start, end;
-	unsigned h, typed, conf, flags, ngroups = gj - gi + 1;
-	bool plus, brand, fmt = ngroups > 1;
+	unsigned h, typed, conf, flags;
+	bool brand, fmt = ngroups > 1;
 	char v[24];
 	enum det_type t;
 
-	plus = gi == 0 && (st->lflags & L_PLUS);
-	start = st->g[gi].start - (plus ? 1 : 0);
-	end = st->g[gj].end;
 	flags = fmt ? DET_F_FORMATTED : 0;
 
 	/* SIM: 12 or 14 digits, only where the context says so. */
@@ -734,7 +739,7 @@ compound_end(struct det_stream *st, bool right_taint)
 {
 	char d[24], v[24];
 	unsigned lo, hi, i, j, m, n, h, conf;
-	bool done;
+	bool done, plus;
 
 	if (st->ng == 1 && st->g[0].nd < 10) {
 		/* The common case: a short number. Passport or nothing. */
@@ -758,7 +763,9 @@ compound_end(struct det_stream *st, bool right_taint)
 		n = st->g[0].nd;
 		if (!(st->lflags & L_TAINT) && !right_taint && n <= 19 &&
 		    n == st->g[0].kept)
-			(void)try_digits(st, st->dig, n, 0, 0);
+			(void)try_digits(st, st->dig, n, st->g[0].start -
+			    ((st->lflags & L_PLUS) ? 1 : 0), st->g[0].end,
+			    (st->lflags & L_PLUS) != 0, 1);
 		goto out;
 	}
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
@@ -779,7 +786,9 @@ compound_end(struct det_stream *st, bool right_taint)
 				continue;
 			memcpy(d, st->dig + st->g[i].off, n);
 			d[n] = '\0';
-			if (try_digits(st, d, n, i, j)) {
+			plus = i == 0 && (st->lflags & L_PLUS);
+			if (try_digits(st, d, n, st->g[i].start -
+			    (plus ? 1 : 0), st->g[j].end, plus, j - i + 1)) {
 				i = j + 1;
 				done = true;
 				break;
@@ -865,35 +874,81 @@ group_start(struct det_stream *st, size_t i, bool joined)
 static void
 email_start(struct det_stream *st, size_t i)
 {
-	uint8_t tmp[LOCAL_MAX + 1 + 64];
+	uint8_t tmp[LOCAL_MAX + 1 + 64], low[32];
 	const uint8_t *b;
 	size_t n, k, ls, s;
+	bool lowered = false;
 
 	if (st->pend)
 		pend_resolve(st, st->base + i);
 	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
 	k = n;
-	/* '=' and '/' are legal but in practice end a key or a path. */
-	while (k > 0 && n - k <= LOCAL_MAX && (cls[b[k - 1]] & C_EMLEFT))
-		k--;
-	if (n - k > LOCAL_MAX)
-		return;
+#ifdef __SSE2__
+	/*
+	 * The 16 bytes before the '@' at once: the local part starts after
+	 * the last that is not a letter, digit, '.', '_', '-' or '+', when
+	 * that byte is no other local-part byte either (else the loop).
+	 */
+	if (n >= 16) {
+		__m128i v, m;
+		unsigned mask;
+
+		v = _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16));
+		m = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v,
+		    _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+		    _mm_set1_epi8(-102));
+		m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_add_epi8(v,
+		    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('+'))));
+		mask = (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
+		if (mask != 0 &&
+		    !(cls[b[n - 16 + 31 - __builtin_clz(mask)]] & C_EMLEFT)) {
+			k = n - 16 + 32 - (size_t)__builtin_clz(mask);
+			/* 'A'-'Z' -> -128..-103: lower case them. */
+			m = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+			    _mm_set1_epi8(-102));
+			_mm_storeu_si128((__m128i *)(void *)low, _mm_or_si128(v,
+			    _mm_and_si128(m, _mm_set1_epi8(0x20))));
+			_mm_storeu_si128((__m128i *)(void *)(low + 16),
+			    _mm_setzero_si128());
+			lowered = true;
+		}
+	}
+#endif
+	if (k == n) {
+		/* '=' and '/' are legal but in practice end a key or a path. */
+		while (k > 0 && n - k <= LOCAL_MAX &&
+		    (cls[b[k - 1]] & C_EMLEFT))
+			k--;
+		if (n - k > LOCAL_MAX)
+			return;
+		lowered = false;
+	}
 	/* Trim leading punctuation ("'budi@", "...budi@"). */
 	while (k < n && !(cls[b[k]] & (C_WORD | C_DIGIT)))
 		k++;
 	ls = n - k;
 	if (ls == 0)
 		return;
-	for (s = 0; s < ls; s++) {
-		uint8_t c = b[k + s];
+	if (lowered)
+		memcpy(st->em, low + (k - (n - 16)), 16);
+	else {
+		for (s = 0; s < ls; s++) {
+			uint8_t c = b[k + s];
 
-		st->em[s] = (char)((cls[c] & C_UPPER) ? c | 0x20 : c);
+			st->em[s] = (char)((cls[c] & C_UPPER) ? c | 0x20 : c);
+		}
 	}
 	st->em[ls] = '@';
 	st->em_at = ls;
 	st->em_n = ls + 1;
 	st->em_start = st->base + i - ls;
-	st->em_hint = det_ctx_before(b, k, &st->kcache);
+	if (k < DET_CTX_JSON_MIN ||
+	    (st->em_hint = det_ctx_json_key(b + k, &st->kcache)) == 0)
+		st->em_hint = det_ctx_before(b, k, &st->kcache);
 	st->state = S_DOMAIN;
 }
 
@@ -1201,6 +1256,234 @@ compound_fast(struct det_stream *st, size_t i, size_t to)
 	return j;
 }
 
+/*
+ * One run of nd digits at chunk index i, evaluated as compound_end()
+ * would (a waiting finding was resolved); it ends at chunk index i + nd.
+ */
+static void
+number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
+{
+	const uint8_t *p = st->chunk;
+	char buf[VALUE_COPY];
+	const char *d;
+	bool plus;
+	uint8_t c;
+
+	if (nd < 10 || nd > 19 || right_taint) {
+		if (nd != 7 || right_taint)
+			return;
+		/* A passport shape: the general path. */
+		compound_open(st, i);
+		st->g[0].start = st->base + i;
+		st->g[0].end = st->base + i + 7;
+		st->g[0].off = 0;
+		st->g[0].nd = st->g[0].kept = 7;
+		memcpy(st->dig, p + i, 7);
+		st->ng = 1;
+		st->nd = 7;
+		compound_end(st, false);
+		return;
+	}
+	/* The byte before: a letter, '_' or '@' taints it, '+' is its own. */
+	if (i > 0)
+		c = p[i - 1];
+	else if (st->hist_len > 0)
+		c = st->hist[st->hist_len - 1];
+	else
+		c = ' ';
+	if ((cls[c] & C_WORD) || c == '@')
+		return;
+	plus = c == '+';
+	st->cstart = st->base + i;
+	st->lflags = plus ? L_PLUS : 0;
+	st->hint = -1;
+	st->col_hint = -1;
+	if (st->csv > 0 && st->col < CSV_COLS && st->colhint[st->col] != 0)
+		st->col_hint = st->colhint[st->col];
+	else if (st->html > 0 && st->in_td && st->cur_col < CSV_COLS &&
+	    st->colhint[st->cur_col] != 0)
+		st->col_hint = st->colhint[st->cur_col];
+	if (i + VALUE_COPY <= st->clen)
+		d = (const char *)p + i;
+	else {
+		memcpy(buf, p + i, nd);
+		d = buf;
+	}
+	(void)try_digits(st, d, (unsigned)nd, st->base + i - (plus ? 1 : 0),
+	    st->base + i + nd, plus, 1);
+	st->hint = -1;
+}
+
+static inline unsigned
+pop32(uint32_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcount(x);
+#else
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (x * 0x01010101u) >> 24;
+#endif
+}
+
+#ifdef __SSE2__
+#define WIN	32	/* bytes number_fast() classifies at once */
+
+/* Bit k set when p[k] is a digit (a) or a separator (s), k < 32. */
+static inline uint32_t
+digit_mask32(const uint8_t *p)
+{
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	__m128i a, b;
+
+	a = _mm_loadu_si128((const __m128i *)(const void *)p);
+	b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	return (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(a, off),
+	    lim)) | (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(b,
+	    off), lim)) << 16;
+}
+
+static inline uint32_t
+sep16(__m128i v)
+{
+	__m128i m;
+
+	m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
+	return (uint32_t)_mm_movemask_epi8(m);
+}
+
+static inline uint32_t
+sep_mask32(const uint8_t *p)
+{
+	return sep16(_mm_loadu_si128((const __m128i *)(const void *)p)) |
+	    sep16(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) <<
+	    16;
+}
+#endif
+
+/*
+ * The number starting with the digit at chunk index i, in state S_IDLE,
+ * read in one go when it ends before to: compound_fast() with the same
+ * return values, but the runs are found as bit masks over the 32 bytes
+ * from i, a number of one run (the common case: a NIK, phone or id in a
+ * JSON value, a CSV cell, a sentence) is evaluated without the compound's
+ * run table (number_one()), and one of fewer than 10 digits that cannot
+ * be a passport (dates, times, amounts) is dropped before anything is
+ * stored. A number reaching past the 32 bytes goes to compound_fast().
+ */
+static size_t
+number_fast(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t e, s, nd;
+	bool right_taint;
+	uint8_t c;
+#ifdef __SSE2__
+	uint32_t dm, sm, starts;
+	unsigned k, ng, n, z;
+
+	if (i + WIN <= to) {
+		dm = digit_mask32(p + i);
+		nd = dm == UINT32_MAX ? WIN : (size_t)__builtin_ctz(~dm);
+		if (nd >= GROUP_LONG)
+			return 0;
+		c = p[i + nd];
+		if (!(cls[c] & C_SEP)) {
+			if (st->pend)
+				pend_resolve(st, st->base + i);
+			number_one(st, i, nd, (cls[c] & C_WORD) || c == '@');
+			return i + nd;
+		}
+		/* One separator, then a word (prose: "4 Juni"): it ends there. */
+		c = p[i + nd + 1];
+		if (!(cls[c] & (C_SEP | C_DIGIT))) {
+			if (st->pend)
+				pend_resolve(st, st->base + i);
+			number_one(st, i, nd, false);
+			return i + nd + 1;
+		}
+		/*
+		 * Separators follow: the number goes on to z, the first byte
+		 * that is neither a digit nor a separator, unless four
+		 * separators in a row end it sooner (compound_fast() then).
+		 */
+		sm = sep_mask32(p + i);
+		if ((dm | sm) == UINT32_MAX)
+			return compound_fast(st, i, to);
+		z = (unsigned)__builtin_ctz(~(dm | sm));
+		dm &= (1u << z) - 1;
+		sm &= (1u << z) - 1;
+		if (sm & (sm >> 1) & (sm >> 2) & (sm >> 3))
+			return compound_fast(st, i, to);
+		starts = dm & ~(dm << 1);
+		ng = pop32(starts);
+		n = pop32(dm);
+		if (ng > MAX_GROUPS)
+			return 0;
+		if (n >= GROUP_LONG)
+			return compound_fast(st, i, to);
+		/* Separators last: they end it; else the byte at z may taint. */
+		c = p[i + z];
+		right_taint = (dm >> (z - 1) & 1) &&
+		    ((cls[c] & C_WORD) || c == '@');
+		if (st->pend)
+			pend_resolve(st, st->base + i);
+		if (ng == 1) {
+			number_one(st, i, nd, right_taint);
+			return i + z;
+		}
+		/* Fewer than 10 digits in several runs: nothing to evaluate. */
+		if (n < 10)
+			return i + z;
+		for (k = 0, n = 0; starts != 0; k++, starts &= starts - 1) {
+			struct group *g = &st->g[k];
+			unsigned gs = (unsigned)__builtin_ctz(starts);
+			unsigned gn = (unsigned)__builtin_ctz(~(dm >> gs));
+
+			g->start = st->base + i + gs;
+			g->end = g->start + gn;
+			g->off = (uint8_t)n;
+			g->nd = g->kept = (uint8_t)gn;
+			if (i + gs + DIG_SLACK <= st->clen)
+				memcpy(st->dig + n, p + i + gs, DIG_SLACK);
+			else
+				memcpy(st->dig + n, p + i + gs, gn);
+			n += gn;
+		}
+		compound_open(st, i);
+		st->ng = ng;
+		st->nd = n;
+		compound_end(st, right_taint);
+		return i + z;
+	}
+#endif
+	e = digits_end(p, i, to);
+	if (e >= to || (nd = e - i) >= GROUP_LONG)
+		return 0;
+	c = p[e];
+	s = e;
+	if (cls[c] & C_SEP) {
+		for (; s < to && (cls[p[s]] & C_SEP) && s - e < MAX_SEP; s++)
+			;
+		if (s >= to)
+			return 0;
+		if (cls[p[s]] & C_DIGIT)
+			return compound_fast(st, i, to);
+		right_taint = false;
+	} else
+		right_taint = (cls[c] & C_WORD) || c == '@';
+	if (st->pend)
+		pend_resolve(st, st->base + i);
+	number_one(st, i, nd, right_taint);
+	return s;
+}
+
 /* Run the state machine over chunk[from..to). */
 static void
 run(struct det_stream *st, size_t from, size_t to)
@@ -1228,7 +1511,7 @@ idle:
 				break;
 			c = p[i];
 			if (cls[c] & C_DIGIT) {
-				size_t e = compound_fast(st, i, to);
+				size_t e = number_fast(st, i, to);
 
 				if (e != 0) {
 					i = e;		/* < to */
