@@ -47,6 +47,12 @@
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
+/*
+ * The few functions between a number and its finding, inlined where gcc
+ * would call them: the calls were a tenth of the work on dense JSON.
+ */
+#define HOT_INLINE	static inline __attribute__((always_inline))
+
 /* Left-boundary flags of a compound. */
 #define L_TAINT		0x01	/* letter, '_' or '@' right before */
 #define L_PLUS		0x02	/* '+' right before */
@@ -334,7 +340,7 @@ before_ptr(const struct det_stream *st, uint64_t at, size_t want,
  * a type switched off), false when its confidence is too low: the caller
  * may then try shorter readings of the same digits.
  */
-static bool
+HOT_INLINE bool
 emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
@@ -449,7 +455,7 @@ pend_resolve(struct det_stream *st, uint64_t until)
  * a label such as "(No. KK)" may follow, and it is nearer than any word
  * before.
  */
-static bool
+HOT_INLINE bool
 emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
@@ -478,7 +484,7 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
  * by nearby free text counts for that type but does not count against the
  * others (the nearest word may belong to the previous value).
  */
-static unsigned
+HOT_INLINE unsigned
 compound_hint(struct det_stream *st)
 {
 	uint8_t buf[CTX_LEN];
@@ -488,14 +494,6 @@ compound_hint(struct det_stream *st)
 
 	if (st->hint >= 0)
 		return (unsigned)st->hint;
-	/* Compact JSON with a known key, all in the chunk: the shortcut. */
-	if (!st->held && st->cstart - st->base >= DET_CTX_JSON_MIN &&
-	    st->cstart - st->base < st->clen &&
-	    (h = det_ctx_json_key(st->chunk + (st->cstart - st->base),
-	    &st->kcache)) != 0) {
-		st->hint = (int)h;
-		return h;
-	}
 	if (st->held)
 		h = det_ctx_before(st->ctx, st->ctx_len, &st->kcache);
 	else {
@@ -535,13 +533,14 @@ hinted(unsigned h, unsigned key, unsigned text)
  * d has VALUE_COPY readable bytes. Returns true when they are one (reported
  * or not), so shorter sub-ranges are not tried.
  */
-static bool
+HOT_INLINE bool
 try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
     uint64_t end, bool plus, unsigned ngroups)
 {
-	bool female;
 	unsigned h, typed, conf, flags;
-	bool brand, fmt = ngroups > 1;
+	bool female, brand, fmt = ngroups > 1;
+	bool strict = false;	/* true: what emit() says, else true */
+	const char *val = d;
 	char v[24];
 	enum det_type t;
 
@@ -550,9 +549,12 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	/* SIM: 12 or 14 digits, only where the context says so. */
 	if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
 		h = compound_hint(st);
-		if ((h & DET_H_SIM) && !(h & DET_H_NEG))
-			return emit(st, DET_T_SIM, hinted(h, 95, 90),
-			    flags | ctx_flags(h), d, n, start, end);
+		if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
+			t = DET_T_SIM;
+			conf = hinted(h, 95, 90);
+			strict = true;
+			goto found;
+		}
 	}
 	/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
 	if (plus && !(d[0] == '6' && d[1] == '2'))
@@ -578,9 +580,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			n += 1;
 		} else
 			memcpy(v + 2, d + 2, n - 2);
-		(void)emit(st, DET_T_PHONE, conf, flags | ctx_flags(h), v, n, start,
-		    end);
-		return true;
+		t = DET_T_PHONE;
+		val = v;
+		goto found;
 	}
 	if (plus)
 		return false;
@@ -598,8 +600,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			conf = 55;
 		else
 			break;
-		return emit(st, DET_T_BPJS, conf, flags | ctx_flags(h), d, n, start,
-		    end);
+		t = DET_T_BPJS;
+		strict = true;
+		goto found;
 	case 15:
 		if (!det_npwp15_digits(d))
 			break;
@@ -615,9 +618,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			conf = 35;
 		else
 			conf = ngroups >= 4 ? 85 : 60;
-		(void)emit(st, DET_T_NPWP, conf, flags | ctx_flags(h), d, n, start,
-		    end);
-		return true;
+		t = DET_T_NPWP;
+		goto found;
 	case 16:
 		if (d[0] == '0') {
 			if (!det_npwp15_digits(d + 1))
@@ -632,9 +634,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 				conf = 15;
 			else
 				conf = (typed && (h & DET_H_KEY)) ? 35 : 60;
-			(void)emit(st, DET_T_NPWP, conf, flags | ctx_flags(h), d, n,
-			    start, end);
-			return true;
+			t = DET_T_NPWP;
+			goto found;
 		}
 		if (!det_nik_digits(d, NULL))
 			break;
@@ -653,8 +654,10 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			conf = hinted(h, 95, 90);	/* a SIM may be the NIK */
 		else if (typed & DET_H_CARD) {
 			if (det_card_digits(d, n, &brand)) {
-				return emit(st, DET_T_CARD, hinted(h, 95, 85),
-				    flags | ctx_flags(h), d, n, start, end);
+				t = DET_T_CARD;
+				conf = hinted(h, 95, 85);
+				strict = true;
+				goto found;
 			}
 			conf = 45;
 		} else if (h & DET_H_NEG)
@@ -663,8 +666,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			conf = 45;
 		else
 			conf = 75;
-		(void)emit(st, t, conf, flags | ctx_flags(h), d, n, start, end);
-		return true;
+		goto found;
 	case 18:
 		if (!det_nip_digits(d))
 			break;
@@ -678,9 +680,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			conf = 35;
 		else
 			conf = ngroups == 4 ? 85 : 65;
-		(void)emit(st, DET_T_NIP, conf, flags | ctx_flags(h), d, n, start,
-		    end);
-		return true;
+		t = DET_T_NIP;
+		goto found;
 	default:
 		break;
 	}
@@ -696,10 +697,24 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			conf = 25;
 		if (!brand && !(h & DET_H_CARD))
 			return false;
-		return emit(st, DET_T_CARD, conf, flags | ctx_flags(h), d, n, start,
-		    end);
+		t = DET_T_CARD;
+		strict = true;
+		goto found;
 	}
 	return false;
+found:
+	/* One call: emit() is inlined, and this function in three places. */
+	if (!emit(st, t, conf, flags | ctx_flags(h), val, n, start, end))
+		return !strict;
+	return true;
+}
+
+/* try_digits() where a call costs little next to the rest: not inlined. */
+static __attribute__((noinline)) bool
+try_digits_call(struct det_stream *st, const char *d, unsigned n,
+    uint64_t start, uint64_t end, bool plus, unsigned ngroups)
+{
+	return try_digits(st, d, n, start, end, plus, ngroups);
 }
 
 /*
@@ -763,7 +778,7 @@ compound_end(struct det_stream *st, bool right_taint)
 		n = st->g[0].nd;
 		if (!(st->lflags & L_TAINT) && !right_taint && n <= 19 &&
 		    n == st->g[0].kept)
-			(void)try_digits(st, st->dig, n, st->g[0].start -
+			(void)try_digits_call(st, st->dig, n, st->g[0].start -
 			    ((st->lflags & L_PLUS) ? 1 : 0), st->g[0].end,
 			    (st->lflags & L_PLUS) != 0, 1);
 		goto out;
@@ -787,7 +802,7 @@ compound_end(struct det_stream *st, bool right_taint)
 			memcpy(d, st->dig + st->g[i].off, n);
 			d[n] = '\0';
 			plus = i == 0 && (st->lflags & L_PLUS);
-			if (try_digits(st, d, n, st->g[i].start -
+			if (try_digits_call(st, d, n, st->g[i].start -
 			    (plus ? 1 : 0), st->g[j].end, plus, j - i + 1)) {
 				i = j + 1;
 				done = true;
@@ -809,16 +824,21 @@ out:
  * A compound starts at chunk index i: its CSV or HTML column and what is
  * right before it (a letter, '_', '@', '+', a passport letter).
  */
-static void
-compound_open(struct det_stream *st, size_t i)
+/*
+ * A compound starts at chunk index i: where it starts, its CSV or HTML
+ * column, and its key when it is a compact JSON value with a key of the
+ * cache (what compound_hint() would find first).
+ */
+static inline void
+compound_ctx(struct det_stream *st, size_t i)
 {
-	uint8_t tmp[3];
-	const uint8_t *b;
-	size_t k;
+	unsigned h;
 
 	st->cstart = st->base + i;
-	st->lflags = 0;
 	st->hint = -1;
+	if (i >= DET_CTX_JSON_MIN &&
+	    (h = det_ctx_json_key(st->chunk + i, &st->kcache)) != 0)
+		st->hint = (int)h;
 	st->held = false;
 	st->col_hint = -1;
 	if (st->csv > 0 && st->col < CSV_COLS && st->colhint[st->col] != 0)
@@ -826,6 +846,17 @@ compound_open(struct det_stream *st, size_t i)
 	else if (st->html > 0 && st->in_td && st->cur_col < CSV_COLS &&
 	    st->colhint[st->cur_col] != 0)
 		st->col_hint = st->colhint[st->cur_col];
+}
+
+static void
+compound_open(struct det_stream *st, size_t i)
+{
+	uint8_t tmp[3];
+	const uint8_t *b;
+	size_t k;
+
+	compound_ctx(st, i);
+	st->lflags = 0;
 	b = before_ptr(st, st->cstart, 3, tmp, &k);
 	if (k >= 1) {
 		uint8_t c1 = b[k - 1];
@@ -1059,6 +1090,28 @@ skip_plain(const uint8_t *p, size_t i, size_t n)
 	return i;
 }
 
+#ifdef __SSE2__
+/* Bit k set when p[k] is a digit or '@', k < 64. */
+static inline uint64_t
+stop_mask64(const uint8_t *p)
+{
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	const __m128i at = _mm_set1_epi8('@');
+	uint64_t m = 0;
+	__m128i v;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_cmplt_epi8(_mm_add_epi8(v, off), lim),
+		    _mm_cmpeq_epi8(v, at))) << (16 * k);
+	}
+	return m;
+}
+#endif
+
 /* The same, also stopping at the CSV delimiter, newline and quote. */
 static size_t
 skip_csv(const uint8_t *p, size_t i, size_t n, uint8_t delim)
@@ -1260,7 +1313,7 @@ compound_fast(struct det_stream *st, size_t i, size_t to)
  * One run of nd digits at chunk index i, evaluated as compound_end()
  * would (a waiting finding was resolved); it ends at chunk index i + nd.
  */
-static void
+HOT_INLINE void
 number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 {
 	const uint8_t *p = st->chunk;
@@ -1294,15 +1347,8 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 	if ((cls[c] & C_WORD) || c == '@')
 		return;
 	plus = c == '+';
-	st->cstart = st->base + i;
+	compound_ctx(st, i);
 	st->lflags = plus ? L_PLUS : 0;
-	st->hint = -1;
-	st->col_hint = -1;
-	if (st->csv > 0 && st->col < CSV_COLS && st->colhint[st->col] != 0)
-		st->col_hint = st->colhint[st->col];
-	else if (st->html > 0 && st->in_td && st->cur_col < CSV_COLS &&
-	    st->colhint[st->cur_col] != 0)
-		st->col_hint = st->colhint[st->cur_col];
 	if (i + VALUE_COPY <= st->clen)
 		d = (const char *)p + i;
 	else {
@@ -1312,19 +1358,6 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 	(void)try_digits(st, d, (unsigned)nd, st->base + i - (plus ? 1 : 0),
 	    st->base + i + nd, plus, 1);
 	st->hint = -1;
-}
-
-static inline unsigned
-pop32(uint32_t x)
-{
-#ifdef __POPCNT__
-	return (unsigned)__builtin_popcount(x);
-#else
-	x = x - ((x >> 1) & 0x55555555u);
-	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-	x = (x + (x >> 4)) & 0x0f0f0f0fu;
-	return (x * 0x01010101u) >> 24;
-#endif
 }
 
 #ifdef __SSE2__
@@ -1385,7 +1418,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 	bool right_taint;
 	uint8_t c;
 #ifdef __SSE2__
-	uint32_t dm, sm, starts;
+	uint8_t gs[MAX_GROUPS], gn[MAX_GROUPS];
+	uint32_t dm, sm, x;
 	unsigned k, ng, n, z;
 
 	if (i + WIN <= to) {
@@ -1395,18 +1429,16 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 			return 0;
 		c = p[i + nd];
 		if (!(cls[c] & C_SEP)) {
-			if (st->pend)
-				pend_resolve(st, st->base + i);
-			number_one(st, i, nd, (cls[c] & C_WORD) || c == '@');
-			return i + nd;
+			right_taint = (cls[c] & C_WORD) || c == '@';
+			s = i + nd;
+			goto one;
 		}
 		/* One separator, then a word (prose: "4 Juni"): it ends there. */
 		c = p[i + nd + 1];
 		if (!(cls[c] & (C_SEP | C_DIGIT))) {
-			if (st->pend)
-				pend_resolve(st, st->base + i);
-			number_one(st, i, nd, false);
-			return i + nd + 1;
+			right_taint = false;
+			s = i + nd + 1;
+			goto one;
 		}
 		/*
 		 * Separators follow: the number goes on to z, the first byte
@@ -1421,40 +1453,66 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		sm &= (1u << z) - 1;
 		if (sm & (sm >> 1) & (sm >> 2) & (sm >> 3))
 			return compound_fast(st, i, to);
-		starts = dm & ~(dm << 1);
-		ng = pop32(starts);
-		n = pop32(dm);
-		if (ng > MAX_GROUPS)
-			return 0;
+		/* The runs: where each starts (from i) and its digits. */
+		for (x = dm & ~(dm << 1), ng = 0, n = 0; x != 0; x &= x - 1) {
+			if (ng == MAX_GROUPS)
+				return 0;
+			gs[ng] = (uint8_t)__builtin_ctz(x);
+			gn[ng] = (uint8_t)__builtin_ctz(~(dm >> gs[ng]));
+			n += gn[ng++];
+		}
 		if (n >= GROUP_LONG)
 			return compound_fast(st, i, to);
 		/* Separators last: they end it; else the byte at z may taint. */
 		c = p[i + z];
 		right_taint = (dm >> (z - 1) & 1) &&
 		    ((cls[c] & C_WORD) || c == '@');
+		if (ng == 1) {
+			s = i + z;
+			goto one;
+		}
 		if (st->pend)
 			pend_resolve(st, st->base + i);
-		if (ng == 1) {
-			number_one(st, i, nd, right_taint);
-			return i + z;
-		}
 		/* Fewer than 10 digits in several runs: nothing to evaluate. */
 		if (n < 10)
 			return i + z;
-		for (k = 0, n = 0; starts != 0; k++, starts &= starts - 1) {
-			struct group *g = &st->g[k];
-			unsigned gs = (unsigned)__builtin_ctz(starts);
-			unsigned gn = (unsigned)__builtin_ctz(~(dm >> gs));
+		/*
+		 * Untainted and short enough, the whole number is what
+		 * compound_end() tries first; when it is one, that is all.
+		 */
+		c = i > 0 ? p[i - 1] : st->hist_len > 0 ?
+		    st->hist[st->hist_len - 1] : ' ';
+		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@') {
+			char d[MAX_GROUPS * DIG_SLACK];
+			bool plus = c == '+';
 
-			g->start = st->base + i + gs;
-			g->end = g->start + gn;
+			for (k = 0, n = 0; k < ng; k++) {
+				if (i + gs[k] + DIG_SLACK <= st->clen)
+					memcpy(d + n, p + i + gs[k], DIG_SLACK);
+				else
+					memcpy(d + n, p + i + gs[k], gn[k]);
+				n += gn[k];
+			}
+			compound_ctx(st, i);
+			st->lflags = plus ? L_PLUS : 0;
+			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
+			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng)) {
+				st->hint = -1;
+				return i + z;
+			}
+		}
+		for (k = 0, n = 0; k < ng; k++) {
+			struct group *g = &st->g[k];
+
+			g->start = st->base + i + gs[k];
+			g->end = g->start + gn[k];
 			g->off = (uint8_t)n;
-			g->nd = g->kept = (uint8_t)gn;
-			if (i + gs + DIG_SLACK <= st->clen)
-				memcpy(st->dig + n, p + i + gs, DIG_SLACK);
+			g->nd = g->kept = gn[k];
+			if (i + gs[k] + DIG_SLACK <= st->clen)
+				memcpy(st->dig + n, p + i + gs[k], DIG_SLACK);
 			else
-				memcpy(st->dig + n, p + i + gs, gn);
-			n += gn;
+				memcpy(st->dig + n, p + i + gs[k], gn[k]);
+			n += gn[k];
 		}
 		compound_open(st, i);
 		st->ng = ng;
@@ -1478,6 +1536,9 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		right_taint = false;
 	} else
 		right_taint = (cls[c] & C_WORD) || c == '@';
+#ifdef __SSE2__
+one:
+#endif
 	if (st->pend)
 		pend_resolve(st, st->base + i);
 	number_one(st, i, nd, right_taint);
@@ -1492,6 +1553,11 @@ run(struct det_stream *st, size_t from, size_t to)
 	size_t i = from;
 	struct group *g;
 	uint8_t c;
+#ifdef __SSE2__
+	/* mm: stop_mask64() of chunk[mb..mb + 64); none yet (i - mb >= 64) */
+	size_t mb = SIZE_MAX - 63;
+	uint64_t mm = 0;
+#endif
 
 	/*
 	 * A transition to S_DIGITS, S_SEP or S_IDLE jumps straight to the
@@ -1505,8 +1571,34 @@ idle:
 				i = skip_csv(p, i, to, st->delim);
 			else if (st->html > 0)
 				i = skip_html(p, i, to, st->th_open);
-			else
+			else {
+#ifdef __SSE2__
+				/*
+				 * The digits and '@' of 64 bytes as one mask,
+				 * kept while i is in them: the next stop is a
+				 * shift and a count, not new loads.
+				 */
+				for (;;) {
+					if (i - mb < 64) {
+						uint64_t x = mm >> (i - mb);
+
+						if (x != 0) {
+							i += (size_t)__builtin_ctzll(x);
+							break;
+						}
+						i = mb + 64;
+					}
+					if (i + 64 > to) {
+						i = skip_plain(p, i, to);
+						break;
+					}
+					mb = i;
+					mm = stop_mask64(p + i);
+				}
+#else
 				i = skip_plain(p, i, to);
+#endif
+			}
 			if (i >= to)
 				break;
 			c = p[i];
