@@ -1090,27 +1090,6 @@ skip_plain(const uint8_t *p, size_t i, size_t n)
 	return i;
 }
 
-#ifdef __SSE2__
-/* Bit k set when p[k] is a digit or '@', k < 64. */
-static inline uint64_t
-stop_mask64(const uint8_t *p)
-{
-	const __m128i off = _mm_set1_epi8((char)0x50);
-	const __m128i lim = _mm_set1_epi8((char)-118);
-	const __m128i at = _mm_set1_epi8('@');
-	uint64_t m = 0;
-	__m128i v;
-	int k;
-
-	for (k = 0; k < 4; k++) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
-		m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_or_si128(
-		    _mm_cmplt_epi8(_mm_add_epi8(v, off), lim),
-		    _mm_cmpeq_epi8(v, at))) << (16 * k);
-	}
-	return m;
-}
-#endif
 
 /* The same, also stopping at the CSV delimiter, newline and quote. */
 static size_t
@@ -1410,7 +1389,7 @@ sep_mask32(const uint8_t *p)
  * be a passport (dates, times, amounts) is dropped before anything is
  * stored. A number reaching past the 32 bytes goes to compound_fast().
  */
-static size_t
+HOT_INLINE size_t
 number_fast(struct det_stream *st, size_t i, size_t to)
 {
 	const uint8_t *p = st->chunk;
@@ -1545,19 +1524,81 @@ one:
 	return s;
 }
 
+/* number_fast() out of line (CSV, HTML, chunk ends): not inlined a second time. */
+static __attribute__((noinline)) size_t
+number_fast_call(struct det_stream *st, size_t i, size_t to)
+{
+	return number_fast(st, i, to);
+}
+
+/*
+ * Plain text and JSON (no CSV or HTML mode) in state S_IDLE from chunk
+ * index i: the numbers are read here (number_fast()). Returns the index of
+ * the next '@', of a number the state machine has to read (cut by the end
+ * of the chunk, or a run of GROUP_LONG digits), or to.
+ */
+static size_t
+scan_plain(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t e;
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	const __m128i at = _mm_set1_epi8('@');
+	uint64_t dm, am, x;
+	size_t b;
+	__m128i v;
+	int k;
+
+	/*
+	 * The digits and '@' of 64 bytes as masks, kept while i is in them:
+	 * the next stop is a shift and a count, not new loads.
+	 */
+	for (;;) {
+		if (i + 64 > to)
+			break;
+		b = i;
+		dm = am = 0;
+		for (k = 0; k < 4; k++) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)
+			    (p + b + 16 * k));
+			dm |= (uint64_t)(uint32_t)_mm_movemask_epi8(
+			    _mm_cmplt_epi8(_mm_add_epi8(v, off), lim)) <<
+			    (16 * k);
+			am |= (uint64_t)(uint32_t)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, at)) << (16 * k);
+		}
+		while (i - b < 64 && (x = (dm | am) >> (i - b)) != 0) {
+			i += (size_t)__builtin_ctzll(x);
+			if (!((dm >> (i - b)) & 1))
+				return i;		/* '@' */
+			if ((e = number_fast(st, i, to)) == 0)
+				return i;
+			i = e;
+		}
+		if (i - b < 64)
+			i = b + 64;
+	}
+#endif
+	for (;;) {
+		i = skip_plain(p, i, to);
+		if (i >= to || !(cls[p[i]] & C_DIGIT))
+			return i;
+		if ((e = number_fast_call(st, i, to)) == 0)
+			return i;
+		i = e;
+	}
+}
+
 /* Run the state machine over chunk[from..to). */
 static void
 run(struct det_stream *st, size_t from, size_t to)
 {
 	const uint8_t *p = st->chunk;
-	size_t i = from;
+	size_t i = from, e;
 	struct group *g;
 	uint8_t c;
-#ifdef __SSE2__
-	/* mm: stop_mask64() of chunk[mb..mb + 64); none yet (i - mb >= 64) */
-	size_t mb = SIZE_MAX - 63;
-	uint64_t mm = 0;
-#endif
 
 	/*
 	 * A transition to S_DIGITS, S_SEP or S_IDLE jumps straight to the
@@ -1572,39 +1613,17 @@ idle:
 			else if (st->html > 0)
 				i = skip_html(p, i, to, st->th_open);
 			else {
-#ifdef __SSE2__
-				/*
-				 * The digits and '@' of 64 bytes as one mask,
-				 * kept while i is in them: the next stop is a
-				 * shift and a count, not new loads.
-				 */
-				for (;;) {
-					if (i - mb < 64) {
-						uint64_t x = mm >> (i - mb);
-
-						if (x != 0) {
-							i += (size_t)__builtin_ctzll(x);
-							break;
-						}
-						i = mb + 64;
-					}
-					if (i + 64 > to) {
-						i = skip_plain(p, i, to);
-						break;
-					}
-					mb = i;
-					mm = stop_mask64(p + i);
+				i = scan_plain(st, i, to);
+				if (i < to && (cls[p[i]] & C_DIGIT)) {
+					group_start(st, i, false);
+					goto digits;
 				}
-#else
-				i = skip_plain(p, i, to);
-#endif
 			}
 			if (i >= to)
 				break;
 			c = p[i];
 			if (cls[c] & C_DIGIT) {
-				size_t e = number_fast(st, i, to);
-
+				e = number_fast_call(st, i, to);
 				if (e != 0) {
 					i = e;		/* < to */
 					goto idle;
