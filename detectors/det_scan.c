@@ -1064,6 +1064,46 @@ domain16(const uint8_t *p, uint8_t *out)
 #endif
 }
 
+/*
+ * The e-mail domain from chunk index i, in state S_DOMAIN: copied lower
+ * case after the local part, and the address evaluated where it ends.
+ * Returns the index where it stopped (state S_IDLE after a byte that is
+ * not a domain byte, S_DOMSKIP when the address is too long, S_DOMAIN at
+ * to).
+ */
+static size_t
+email_domain(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t en = st->em_n, k;
+	uint8_t c, u;
+
+	/* em_n in a register: stores to em[] may alias it. */
+	while (i + 16 <= to && en + 16 <= DET_VALUE_MAX - 1) {
+		k = domain16(p + i, (uint8_t *)st->em + en);
+		en += k;
+		i += k;
+		if (k < 16)
+			break;
+	}
+	while (i < to && en < DET_VALUE_MAX - 1) {
+		c = p[i];
+		u = cls[c];
+		if (!(u & C_EMDOM))
+			break;
+		st->em[en++] = (char)((u & C_UPPER) ? c | 0x20 : c);
+		i++;
+	}
+	st->em_n = en;
+	if (i >= to)
+		return i;
+	if (cls[p[i]] & C_EMDOM)
+		st->state = S_DOMSKIP;
+	else
+		email_end(st);
+	return i;
+}
+
 /* Index of the next byte in p[i..n) that is a digit or '@'; n if none. */
 static size_t
 skip_plain(const uint8_t *p, size_t i, size_t n)
@@ -1533,9 +1573,10 @@ number_fast_call(struct det_stream *st, size_t i, size_t to)
 
 /*
  * Plain text and JSON (no CSV or HTML mode) in state S_IDLE from chunk
- * index i: the numbers are read here (number_fast()). Returns the index of
- * the next '@', of a number the state machine has to read (cut by the end
- * of the chunk, or a run of GROUP_LONG digits), or to.
+ * index i: numbers (number_fast()) and e-mail addresses are read here.
+ * Returns to, the index of a number the state machine has to read (cut by
+ * the end of the chunk, or a run of GROUP_LONG digits), or where an
+ * address stopped that is not done (state S_DOMAIN or S_DOMSKIP).
  */
 static size_t
 scan_plain(struct det_stream *st, size_t i, size_t to)
@@ -1571,8 +1612,15 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 		}
 		while (i - b < 64 && (x = (dm | am) >> (i - b)) != 0) {
 			i += (size_t)__builtin_ctzll(x);
-			if (!((dm >> (i - b)) & 1))
-				return i;		/* '@' */
+			if (!((dm >> (i - b)) & 1)) {
+				/* '@': the address is read here too. */
+				email_start(st, i++);
+				if (st->state == S_DOMAIN &&
+				    (i = email_domain(st, i, to),
+				    st->state != S_IDLE))
+					return i;
+				continue;
+			}
 			if ((e = number_fast(st, i, to)) == 0)
 				return i;
 			i = e;
@@ -1583,8 +1631,15 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 #endif
 	for (;;) {
 		i = skip_plain(p, i, to);
-		if (i >= to || !(cls[p[i]] & C_DIGIT))
+		if (i >= to)
 			return i;
+		if (p[i] == '@') {
+			email_start(st, i++);
+			if (st->state == S_DOMAIN &&
+			    (i = email_domain(st, i, to), st->state != S_IDLE))
+				return i;
+			continue;
+		}
 		if ((e = number_fast_call(st, i, to)) == 0)
 			return i;
 		i = e;
@@ -1613,11 +1668,12 @@ idle:
 			else if (st->html > 0)
 				i = skip_html(p, i, to, st->th_open);
 			else {
+				/* Stops at a number it cannot read, or a domain. */
 				i = scan_plain(st, i, to);
-				if (i < to && (cls[p[i]] & C_DIGIT)) {
-					group_start(st, i, false);
-					goto digits;
-				}
+				if (st->state != S_IDLE || i >= to)
+					break;
+				group_start(st, i, false);
+				goto digits;
 			}
 			if (i >= to)
 				break;
@@ -1701,35 +1757,9 @@ sep:
 			}
 			compound_end(st, false);
 			goto idle;
-		case S_DOMAIN: {
-			size_t en = st->em_n, k;
-			uint8_t u;
-
-			/* em_n in a register: stores to em[] may alias it. */
-			while (i + 16 <= to && en + 16 <= DET_VALUE_MAX - 1) {
-				k = domain16(p + i, (uint8_t *)st->em + en);
-				en += k;
-				i += k;
-				if (k < 16)
-					break;
-			}
-			while (i < to && en < DET_VALUE_MAX - 1) {
-				c = p[i];
-				u = cls[c];
-				if (!(u & C_EMDOM))
-					break;
-				st->em[en++] = (char)((u & C_UPPER) ? c | 0x20 : c);
-				i++;
-			}
-			st->em_n = en;
-			if (i >= to)
-				break;
-			if (cls[p[i]] & C_EMDOM)
-				st->state = S_DOMSKIP;
-			else
-				email_end(st);
+		case S_DOMAIN:
+			i = email_domain(st, i, to);
 			break;
-		}
 		case S_TAG:
 			while (i < to && st->tag_n < sizeof(st->tag) &&
 			    ((cls[p[i]] & C_WORD) || (p[i] == '/' &&
