@@ -1505,12 +1505,12 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 			char d[MAX_GROUPS * DIG_SLACK];
 			bool plus = c == '+';
 
-			for (k = 0, n = 0; k < ng; k++) {
-				if (i + gs[k] + DIG_SLACK <= st->clen)
+			if (i + WIN + DIG_SLACK <= st->clen) {
+				for (k = 0, n = 0; k < ng; n += gn[k++])
 					memcpy(d + n, p + i + gs[k], DIG_SLACK);
-				else
+			} else {
+				for (k = 0, n = 0; k < ng; n += gn[k++])
 					memcpy(d + n, p + i + gs[k], gn[k]);
-				n += gn[k];
 			}
 			compound_ctx(st, i);
 			st->lflags = plus ? L_PLUS : 0;

@@ -159,8 +159,17 @@ det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 	unsigned slot;
 	size_t len;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t w;
+
+	/* b[-3..-1] is "\":\"", as one load. */
+	memcpy(&w, b - 4, 4);
+	if ((w >> 8) != ('"' | ':' << 8 | '"' << 16))
+		return 0;
+#else
 	if (b[-1] != '"' || b[-2] != ':' || b[-3] != '"')
 		return 0;
+#endif
 	slot = det_key_slot(end, 3);
 	len = cache->e[slot].len;
 	if (len < 3 || end[-(ptrdiff_t)len - 1] != '"' ||
