@@ -1379,6 +1379,16 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 	st->hint = -1;
 }
 
+/* Bits set in x (no popcnt instruction in the x86-64 baseline). */
+static inline unsigned
+pop32(uint32_t x)
+{
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (x * 0x01010101u) >> 24;
+}
+
 #ifdef __SSE2__
 #define WIN	32	/* bytes number_fast() classifies at once */
 
@@ -1429,7 +1439,7 @@ sep_mask32(const uint8_t *p)
  * be a passport (dates, times, amounts) is dropped before anything is
  * stored. A number reaching past the 32 bytes goes to compound_fast().
  */
-HOT_INLINE size_t
+static size_t
 number_fast(struct det_stream *st, size_t i, size_t to)
 {
 	const uint8_t *p = st->chunk;
@@ -1438,8 +1448,10 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 	uint8_t c;
 #ifdef __SSE2__
 	uint8_t gs[MAX_GROUPS], gn[MAX_GROUPS];
+	char d[MAX_GROUPS * DIG_SLACK];
 	uint32_t dm, sm, x;
 	unsigned k, ng, n, z;
+	bool room;
 
 	if (i + WIN <= to) {
 		dm = digit_mask32(p + i);
@@ -1472,29 +1484,43 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		sm &= (1u << z) - 1;
 		if (sm & (sm >> 1) & (sm >> 2) & (sm >> 3))
 			return compound_fast(st, i, to);
-		/* The runs: where each starts (from i) and its digits. */
-		for (x = dm & ~(dm << 1), ng = 0, n = 0; x != 0; x &= x - 1) {
-			if (ng == MAX_GROUPS)
-				return 0;
-			gs[ng] = (uint8_t)__builtin_ctz(x);
-			gn[ng] = (uint8_t)__builtin_ctz(~(dm >> gs[ng]));
-			n += gn[ng++];
-		}
-		if (n >= GROUP_LONG)
-			return compound_fast(st, i, to);
 		/* Separators last: they end it; else the byte at z may taint. */
 		c = p[i + z];
 		right_taint = (dm >> (z - 1) & 1) &&
 		    ((cls[c] & C_WORD) || c == '@');
-		if (ng == 1) {
+		x = dm & ~(dm << 1);		/* where runs start */
+		if ((x & (x - 1)) == 0) {
 			s = i + z;
 			goto one;
 		}
+		/*
+		 * Several runs of fewer than 10 digits (dates, times): nothing
+		 * to evaluate, unless there are more than MAX_GROUPS of them.
+		 */
+		if ((n = pop32(dm)) < 10) {
+			if (n == 9 && pop32(x) > MAX_GROUPS)
+				return 0;
+			if (st->pend)
+				pend_resolve(st, st->base + i);
+			return i + z;
+		}
+		if (n >= GROUP_LONG)
+			return compound_fast(st, i, to);
+		/* The runs: where each starts (from i), its digits, copied. */
+		room = i + WIN + DIG_SLACK <= st->clen;
+		for (ng = 0, n = 0; x != 0; x &= x - 1) {
+			if (ng == MAX_GROUPS)
+				return 0;
+			gs[ng] = (uint8_t)__builtin_ctz(x);
+			gn[ng] = (uint8_t)__builtin_ctz(~(dm >> gs[ng]));
+			if (room)
+				memcpy(d + n, p + i + gs[ng], DIG_SLACK);
+			else
+				memcpy(d + n, p + i + gs[ng], gn[ng]);
+			n += gn[ng++];
+		}
 		if (st->pend)
 			pend_resolve(st, st->base + i);
-		/* Fewer than 10 digits in several runs: nothing to evaluate. */
-		if (n < 10)
-			return i + z;
 		/*
 		 * Untainted and short enough, the whole number is what
 		 * compound_end() tries first; when it is one, that is all.
@@ -1502,16 +1528,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		c = i > 0 ? p[i - 1] : st->hist_len > 0 ?
 		    st->hist[st->hist_len - 1] : ' ';
 		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@') {
-			char d[MAX_GROUPS * DIG_SLACK];
 			bool plus = c == '+';
 
-			if (i + WIN + DIG_SLACK <= st->clen) {
-				for (k = 0, n = 0; k < ng; n += gn[k++])
-					memcpy(d + n, p + i + gs[k], DIG_SLACK);
-			} else {
-				for (k = 0, n = 0; k < ng; n += gn[k++])
-					memcpy(d + n, p + i + gs[k], gn[k]);
-			}
 			compound_ctx(st, i);
 			st->lflags = plus ? L_PLUS : 0;
 			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
@@ -1562,13 +1580,6 @@ one:
 		pend_resolve(st, st->base + i);
 	number_one(st, i, nd, right_taint);
 	return s;
-}
-
-/* number_fast() out of line (CSV, HTML, chunk ends): not inlined a second time. */
-static __attribute__((noinline)) size_t
-number_fast_call(struct det_stream *st, size_t i, size_t to)
-{
-	return number_fast(st, i, to);
 }
 
 /*
@@ -1640,7 +1651,7 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 				return i;
 			continue;
 		}
-		if ((e = number_fast_call(st, i, to)) == 0)
+		if ((e = number_fast(st, i, to)) == 0)
 			return i;
 		i = e;
 	}
@@ -1679,7 +1690,7 @@ idle:
 				break;
 			c = p[i];
 			if (cls[c] & C_DIGIT) {
-				e = number_fast_call(st, i, to);
+				e = number_fast(st, i, to);
 				if (e != 0) {
 					i = e;		/* < to */
 					goto idle;
