@@ -1632,6 +1632,26 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 					return i;
 				continue;
 			}
+			/*
+			 * A run of fewer than 10 digits, in the block, that
+			 * ends the number (an amount, an id, "user42@", "4
+			 * Juni"): nothing but a passport, which has 7.
+			 */
+			x = ~(dm >> (i - b));
+			e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
+			if (e < 10 && e != 7 && i - b + e < 63) {
+				if (!(cls[p[i + e]] & C_SEP))
+					x = 0;
+				else if (!(cls[p[i + e + 1]] &
+				    (C_SEP | C_DIGIT)))
+					x = 1;		/* one separator */
+				if (x <= 1) {
+					if (st->pend)
+						pend_resolve(st, st->base + i);
+					i += e + x;
+					continue;
+				}
+			}
 			if ((e = number_fast(st, i, to)) == 0)
 				return i;
 			i = e;

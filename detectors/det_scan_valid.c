@@ -121,6 +121,8 @@ region_index_build(void)
 	__atomic_store_n(&region_ready, true, __ATOMIC_RELEASE);
 }
 
+static bool	region_ok_first(unsigned, unsigned);
+
 /* [1] Regency code (0-9999) in the table, district (0-99) in its set. */
 static inline bool
 region_ok(unsigned code, unsigned dist)
@@ -130,10 +132,21 @@ region_ok(unsigned code, unsigned dist)
 	if (dist == 0)
 		return false;
 	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
-		(void)pthread_once(&region_once, region_index_build);
+		return region_ok_first(code, dist);
 	if ((k = region_index[code]) == 0)
 		return false;
 	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
+}
+
+/*
+ * region_ok() before the index is built: out of line, so the validators
+ * that inline region_ok() do not save registers for a call.
+ */
+static __attribute__((noinline)) bool
+region_ok_first(unsigned code, unsigned dist)
+{
+	(void)pthread_once(&region_once, region_index_build);
+	return region_ok(code, dist);
 }
 
 /* [1] Region of the 6 digits d. */
@@ -181,12 +194,14 @@ valid_ddmmyy(unsigned day, unsigned month, unsigned yy)
 	return true;
 }
 
-/* [1] NIK: PPKKCC DDMMYY SSSS. */
-bool
-det_nik_digits(const char *d, struct det_nik_info *info)
+/*
+ * [1] NIK: PPKKCC DDMMYY SSSS, the checks alone. The region lookup is the
+ * last thing done, so the call of region_ok_first() is a tail call.
+ */
+static inline bool
+nik_check(const char *d)
 {
 	unsigned day, month, yy;
-	bool female = false;
 #ifdef SWAR_DIGITS
 	uint64_t a = d2x4(d), b = d2x4(d + 8);
 
@@ -198,28 +213,38 @@ det_nik_digits(const char *d, struct det_nik_info *info)
 	month = d2(d + 8);
 	yy = d2(d + 10);
 #endif
-	if (day > 40) {
+	if (day > 40)
 		day -= 40;
-		female = true;
-	}
 	if (!valid_ddmmyy(day, month, yy))
 		return false;
 #ifdef SWAR_DIGITS
-	if ((b >> 32) == 0 || !region_ok((unsigned)(a & 0xffff) * 100 +
-	    (unsigned)(a >> 16 & 0xffff), (unsigned)(a >> 32 & 0xffff)))
+	if ((b >> 32) == 0)
 		return false;
+	return region_ok((unsigned)(a & 0xffff) * 100 +
+	    (unsigned)(a >> 16 & 0xffff), (unsigned)(a >> 32 & 0xffff));
 #else
-	if (memcmp(d + 12, "0000", 4) == 0 || !region_digits(d))
+	if (memcmp(d + 12, "0000", 4) == 0)
 		return false;
+	return region_digits(d);
 #endif
-	if (info != NULL) {
-		info->district = d2(d) * 10000 + d2(d + 2) * 100 + d2(d + 4);
-		info->day = day;
-		info->month = month;
-		info->yy = yy;
-		info->serial = d2(d + 12) * 100 + d2(d + 14);
-		info->female = female;
-	}
+}
+
+bool
+det_nik_digits(const char *d, struct det_nik_info *info)
+{
+	unsigned day;
+
+	if (info == NULL)
+		return nik_check(d);
+	if (!nik_check(d))
+		return false;
+	day = d2(d + 6);
+	info->district = d2(d) * 10000 + d2(d + 2) * 100 + d2(d + 4);
+	info->day = day > 40 ? day - 40 : day;
+	info->month = d2(d + 8);
+	info->yy = d2(d + 10);
+	info->serial = d2(d + 12) * 100 + d2(d + 14);
+	info->female = day > 40;
 	return true;
 }
 
