@@ -983,18 +983,26 @@ email_start(struct det_stream *st, size_t i)
 	st->state = S_DOMAIN;
 }
 
+static void	email_report(struct det_stream *);
+
 static void
 email_end(struct det_stream *st)
 {
-	unsigned h = st->em_hint, conf;
-
 	while (st->em_n > 0 && (st->em[st->em_n - 1] == '.' ||
 	    st->em[st->em_n - 1] == '-'))
 		st->em_n--;
 	st->state = S_IDLE;
 	/* The local part was read with C_EMLOCAL: only the domain is left. */
-	if (!det_email_valid_at(st->em, st->em_n, st->em_at))
-		return;
+	if (det_email_valid_at(st->em, st->em_n, st->em_at))
+		email_report(st);
+}
+
+/* Report the valid address em[0..em_n). */
+static void
+email_report(struct det_stream *st)
+{
+	unsigned h = st->em_hint, conf;
+
 	if (det_email_role_local(st->em, st->em_at))
 		conf = 20;
 	else if (h & DET_H_EMAIL)
@@ -1078,6 +1086,48 @@ email_domain(struct det_stream *st, size_t i, size_t to)
 	size_t en = st->em_n, k;
 	uint8_t c, u;
 
+#ifdef __SSE2__
+	/*
+	 * A domain of fewer than 16 bytes, all in the chunk: copied and
+	 * checked on the same load (email_end() less the second reading).
+	 */
+	if (en == st->em_at + 1 && i + 16 <= to) {
+		__m128i v, m, a, dg, dt, ds;
+		unsigned alpha, alnum, len;
+
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		m = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+		    _mm_set1_epi8(-102));
+		_mm_storeu_si128((__m128i *)(void *)(st->em + en),
+		    _mm_or_si128(v, _mm_and_si128(m, _mm_set1_epi8(0x20))));
+		a = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v,
+		    _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+		    _mm_set1_epi8(-102));
+		dg = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)),
+		    _mm_set1_epi8(-118));
+		dt = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+		ds = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+		k = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a,
+		    dg), _mm_or_si128(dt, ds))) ^ 0xffffu;
+		if (k != 0) {
+			k = (size_t)__builtin_ctz((unsigned)k);
+			/* Without trailing '.' and '-', as email_end(). */
+			alpha = (unsigned)_mm_movemask_epi8(a);
+			alnum = (alpha | (unsigned)_mm_movemask_epi8(dg)) &
+			    ((1u << k) - 1);
+			len = alnum != 0 ? 32 - (unsigned)__builtin_clz(alnum) :
+			    0;
+			st->em_n = en + len;
+			st->state = S_IDLE;
+			if (len > 0 && det_email_domain_bits(alpha,
+			    (unsigned)_mm_movemask_epi8(dg),
+			    (unsigned)_mm_movemask_epi8(dt),
+			    (unsigned)_mm_movemask_epi8(ds), len))
+				email_report(st);
+			return i + k;
+		}
+	}
+#endif
 	/* em_n in a register: stores to em[] may alias it. */
 	while (i + 16 <= to && en + 16 <= DET_VALUE_MAX - 1) {
 		k = domain16(p + i, (uint8_t *)st->em + en);

@@ -40,6 +40,13 @@ bool	det_email_domain_char(unsigned char c);
 bool	det_email_valid_at(const char *s, size_t n, size_t at);
 /* det_email_is_role() for the local part s[0..len) alone. */
 bool	det_email_role_local(const char *s, size_t len);
+/*
+ * The domain rules of det_valid_email() for a domain of len (1-16) bytes
+ * given as bit sets over its positions (bit i: byte i is a letter, a
+ * digit, '.', '-'); bits from len on are ignored.
+ */
+bool	det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
+	    unsigned dash, size_t len);
 
 /* Context hints: what a key, header or nearby word says. */
 #define DET_H_NIK	(1u << DET_T_NIK)

@@ -554,8 +554,7 @@ static bool
 email_domain16(const char *d, size_t len)
 {
 	__m128i v, lo;
-	unsigned all, dot, dash, alpha, dig, tld;
-	int last;
+	unsigned all, dot, dash, alpha, dig;
 
 	v = _mm_loadu_si128((const __m128i *)(const void *)d);
 	all = (1u << len) - 1;
@@ -570,6 +569,21 @@ email_domain16(const char *d, size_t len)
 	    _mm_set1_epi8(-102))) & all;
 	dig = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v,
 	    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118))) & all;
+	return det_email_domain_bits(alpha, dig, dot, dash, len);
+}
+#endif
+
+bool
+det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
+    unsigned dash, size_t len)
+{
+	unsigned all = (1u << len) - 1, tld;
+	int last;
+
+	alpha &= all;
+	dig &= all;
+	dot &= all;
+	dash &= all;
 	if ((alpha | dig | dot | dash) != all || dot == 0)
 		return false;
 	/* An empty label: a dot first, last, or after another dot. */
@@ -583,7 +597,6 @@ email_domain16(const char *d, size_t len)
 	tld = all & ~((2u << last) - 1);
 	return (alpha & tld) == tld && (tld & (tld - 1)) != 0;
 }
-#endif
 
 bool
 det_email_valid_at(const char *s, size_t n, size_t at)
