@@ -1388,6 +1388,7 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 	const uint8_t *p = st->chunk;
 	char buf[VALUE_COPY];
 	const char *d;
+	unsigned h;
 	bool plus;
 	uint8_t c;
 
@@ -1404,6 +1405,19 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 		st->ng = 1;
 		st->nd = 7;
 		compound_end(st, false);
+		return;
+	}
+	/*
+	 * A compact JSON value whose key is in the cache: the key is its
+	 * context (what compound_ctx() would find), the quote before it
+	 * neither taints it nor is a '+', and nothing else is needed.
+	 */
+	if (i >= DET_CTX_JSON_MIN && i + VALUE_COPY <= st->clen &&
+	    (h = det_ctx_json_key(p + i, &st->kcache)) != 0) {
+		st->hint = (int)h;
+		(void)try_digits(st, (const char *)p + i, (unsigned)nd,
+		    st->base + i, st->base + i + nd, false, 1);
+		st->hint = -1;
 		return;
 	}
 	/* The byte before: a letter, '_' or '@' taints it, '+' is its own. */
@@ -1500,7 +1514,7 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 	uint8_t gs[MAX_GROUPS], gn[MAX_GROUPS];
 	char d[MAX_GROUPS * DIG_SLACK];
 	uint32_t dm, sm, x;
-	unsigned k, ng, n, z;
+	unsigned k, ng, n, z, kh;
 	bool room;
 
 	if (i + WIN <= to) {
@@ -1580,7 +1594,12 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@') {
 			bool plus = c == '+';
 
-			compound_ctx(st, i);
+			/* The key of a JSON value is all the context it needs. */
+			if (i >= DET_CTX_JSON_MIN && (kh = det_ctx_json_key(p + i,
+			    &st->kcache)) != 0)
+				st->hint = (int)kh;
+			else
+				compound_ctx(st, i);
 			st->lflags = plus ? L_PLUS : 0;
 			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
 			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng)) {
