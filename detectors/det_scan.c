@@ -573,13 +573,14 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			conf = 40;
 		else
 			conf = plus ? 85 : 75;
+		/* 16 bytes, fixed: at most 13 are digits, d has 24. */
 		v[0] = '6';
 		v[1] = '2';
 		if (d[0] == '0') {
-			memcpy(v + 2, d + 1, n - 1);
+			memcpy(v + 2, d + 1, 16);
 			n += 1;
 		} else
-			memcpy(v + 2, d + 2, n - 2);
+			memcpy(v + 2, d + 2, 16);
 		t = DET_T_PHONE;
 		val = v;
 		goto found;
