@@ -1671,6 +1671,8 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 	uint64_t dm, am, x;
 	size_t b;
 	__m128i v;
+	bool rt = false;
+	uint8_t c;
 	int k;
 
 	/*
@@ -1703,21 +1705,27 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 				continue;
 			}
 			/*
-			 * A run of fewer than 10 digits, in the block, that
-			 * ends the number (an amount, an id, "user42@", "4
-			 * Juni"): nothing but a passport, which has 7.
+			 * One run, in the block, that ends the number (a NIK
+			 * in JSON, an amount, "user42@", "4 Juni"): its length
+			 * is in the mask, number_one() evaluates it, as
+			 * number_fast() would.
 			 */
 			x = ~(dm >> (i - b));
 			e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
-			if (e < 10 && e != 7 && i - b + e < 63) {
-				if (!(cls[p[i + e]] & C_SEP))
+			if (e < GROUP_LONG && i - b + e < 63) {
+				c = p[i + e];
+				if (!(cls[c] & C_SEP)) {
+					rt = (cls[c] & C_WORD) || c == '@';
 					x = 0;
-				else if (!(cls[p[i + e + 1]] &
-				    (C_SEP | C_DIGIT)))
+				} else if (!(cls[p[i + e + 1]] &
+				    (C_SEP | C_DIGIT))) {
+					rt = false;
 					x = 1;		/* one separator */
+				}
 				if (x <= 1) {
 					if (st->pend)
 						pend_resolve(st, st->base + i);
+					number_one(st, i, e, rt);
 					i += e + x;
 					continue;
 				}
