@@ -1513,7 +1513,7 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 	uint8_t c;
 #ifdef __SSE2__
 	uint8_t gs[MAX_GROUPS], gn[MAX_GROUPS];
-	char d[MAX_GROUPS * DIG_SLACK];
+	char d[GROUP_LONG + DIG_SLACK];	/* < GROUP_LONG digits, copies */
 	uint32_t dm, sm, x;
 	unsigned k, ng, n, z, kh;
 	bool room;
@@ -1578,9 +1578,13 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 				return 0;
 			gs[ng] = (uint8_t)__builtin_ctz(x);
 			gn[ng] = (uint8_t)__builtin_ctz(~(dm >> gs[ng]));
-			if (room)
-				memcpy(d + n, p + i + gs[ng], DIG_SLACK);
-			else
+			if (room) {
+				/* Runs of more than 16 digits are rare. */
+				memcpy(d + n, p + i + gs[ng], 16);
+				if (gn[ng] > 16)
+					memcpy(d + n + 16, p + i + gs[ng] + 16,
+					    DIG_SLACK - 16);
+			} else
 				memcpy(d + n, p + i + gs[ng], gn[ng]);
 			n += gn[ng++];
 		}
