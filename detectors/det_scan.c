@@ -12,8 +12,12 @@
  *           read backwards from the bytes kept in hist).
  *
  * From S_IDLE, a compound that ends inside the chunk is read in one go by
- * compound_fast() (the same runs and separators these states would read);
- * the states handle the rest: compounds cut by a chunk end, long runs.
+ * number_fast() (runs found as bit masks) or compound_fast() (the same
+ * runs and separators these states would read); the states handle the
+ * rest: compounds cut by a chunk end, long runs. In plain text and JSON,
+ * S_IDLE is scan_plain(): 64-byte masks of digits and '@', numbers and
+ * e-mail addresses read in place, the key of a compact JSON value taken
+ * from the stream's key cache (docs/scan.md, "Where the time goes").
  *
  * The bytes before a value are needed for its context and its left
  * boundary: they come from the current chunk, or from hist (the last HIST
