@@ -929,16 +929,19 @@ email_start(struct det_stream *st, size_t i)
 		__m128i v, m;
 		unsigned mask;
 
-		v = _mm_loadu_si128((const __m128i *)(const void *)(b + n - 16));
+		v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (b + n - 16));
 		m = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v,
 		    _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
 		    _mm_set1_epi8(-102));
 		m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_add_epi8(v,
 		    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
 		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
-		    _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+		    _mm_set1_epi8('.')), _mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('_'))));
 		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
-		    _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('+'))));
+		    _mm_set1_epi8('-')), _mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('+'))));
 		mask = (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
 		if (mask != 0 &&
 		    !(cls[b[n - 16 + 31 - __builtin_clz(mask)]] & C_EMLEFT)) {
@@ -1533,7 +1536,7 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 			s = i + nd;
 			goto one;
 		}
-		/* One separator, then a word (prose: "4 Juni"): it ends there. */
+		/* One separator, then a word ("4 Juni"): it ends there. */
 		c = p[i + nd + 1];
 		if (!(cls[c] & (C_SEP | C_DIGIT))) {
 			right_taint = false;
@@ -1553,7 +1556,7 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		sm &= (1u << z) - 1;
 		if (sm & (sm >> 1) & (sm >> 2) & (sm >> 3))
 			return compound_fast(st, i, to);
-		/* Separators last: they end it; else the byte at z may taint. */
+		/* Separators last end it; else the byte at z may taint. */
 		c = p[i + z];
 		right_taint = (dm >> (z - 1) & 1) &&
 		    ((cls[c] & C_WORD) || c == '@');
@@ -1603,9 +1606,9 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@') {
 			bool plus = c == '+';
 
-			/* The key of a JSON value is all the context it needs. */
-			if (i >= DET_CTX_JSON_MIN && (kh = det_ctx_json_key(p + i,
-			    &st->kcache)) != 0)
+			/* The key of a JSON value is all the context needed. */
+			if (i >= DET_CTX_JSON_MIN &&
+			    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
 				st->hint = (int)kh;
 			else
 				compound_ctx(st, i);
@@ -1728,7 +1731,7 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 				} else if (!(cls[p[i + e + 1]] &
 				    (C_SEP | C_DIGIT))) {
 					rt = false;
-					x = 1;		/* one separator */
+					x = 1;	/* one separator */
 				}
 				if (x <= 1) {
 					if (st->pend)
@@ -1785,7 +1788,7 @@ idle:
 			else if (st->html > 0)
 				i = skip_html(p, i, to, st->th_open);
 			else {
-				/* Stops at a number it cannot read, or a domain. */
+				/* It stops at a number or domain it leaves. */
 				i = scan_plain(st, i, to);
 				if (st->state != S_IDLE || i >= to)
 					break;

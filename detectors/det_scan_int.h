@@ -157,7 +157,7 @@ det_key_slot(const uint8_t *e, size_t n)
  * the same bytes when it has at least DET_CTX_JSON_MIN of them; else 0
  * (det_ctx_before() decides).
  */
-#define DET_CTX_JSON_MIN	57	/* KEY_MAX + 8 + 1 in det_scan_ctx.c */
+#define DET_CTX_JSON_MIN	57	/* det_scan_ctx.c: KEY_MAX + 8 + 1 */
 
 static inline unsigned
 det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
