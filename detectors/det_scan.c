@@ -12,8 +12,12 @@
  *           read backwards from the bytes kept in hist).
  *
  * From S_IDLE, a compound that ends inside the chunk is read in one go by
- * compound_fast() (the same runs and separators these states would read);
- * the states handle the rest: compounds cut by a chunk end, long runs.
+ * number_fast() (runs found as bit masks) or compound_fast() (the same
+ * runs and separators these states would read); the states handle the
+ * rest: compounds cut by a chunk end, long runs. In plain text and JSON,
+ * S_IDLE is scan_plain(): 64-byte masks of digits and '@', numbers and
+ * e-mail addresses read in place, the key of a compact JSON value taken
+ * from the stream's key cache (docs/scan.md, "Where the time goes").
  *
  * The bytes before a value are needed for its context and its left
  * boundary: they come from the current chunk, or from hist (the last HIST
@@ -46,6 +50,12 @@
 #define VALUE_COPY	24	/* values shorter than this are copied whole */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
+
+/*
+ * The few functions between a number and its finding, inlined where gcc
+ * would call them: the calls were a tenth of the work on dense JSON.
+ */
+#define HOT_INLINE	static inline __attribute__((always_inline))
 
 /* Left-boundary flags of a compound. */
 #define L_TAINT		0x01	/* letter, '_' or '@' right before */
@@ -334,7 +344,7 @@ before_ptr(const struct det_stream *st, uint64_t at, size_t want,
  * a type switched off), false when its confidence is too low: the caller
  * may then try shorter readings of the same digits.
  */
-static bool
+HOT_INLINE bool
 emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
@@ -449,7 +459,7 @@ pend_resolve(struct det_stream *st, uint64_t until)
  * a label such as "(No. KK)" may follow, and it is nearer than any word
  * before.
  */
-static bool
+HOT_INLINE bool
 emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
@@ -478,7 +488,7 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
  * by nearby free text counts for that type but does not count against the
  * others (the nearest word may belong to the previous value).
  */
-static unsigned
+HOT_INLINE unsigned
 compound_hint(struct det_stream *st)
 {
 	uint8_t buf[CTX_LEN];
@@ -522,32 +532,33 @@ hinted(unsigned h, unsigned key, unsigned text)
 }
 
 /*
- * Try digits d[0..n) (runs gi..gj of the compound) as an identifier. Returns
- * true when they are one (reported or not), so shorter sub-ranges are not
- * tried.
+ * Try digits d[0..n) as an identifier: they are ngroups runs of the open
+ * compound, from absolute offset start (its '+' included, plus set) to end.
+ * d has VALUE_COPY readable bytes. Returns true when they are one (reported
+ * or not), so shorter sub-ranges are not tried.
  */
-static bool
-try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
-    unsigned gj)
+HOT_INLINE bool
+try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
+    uint64_t end, bool plus, unsigned ngroups)
 {
-	bool female;
-	uint64_t start, end;
-	unsigned h, typed, conf, flags, ngroups = gj - gi + 1;
-	bool plus, brand, fmt = ngroups > 1;
+	unsigned h, typed, conf, flags;
+	bool female, brand, fmt = ngroups > 1;
+	bool strict = false;	/* true: what emit() says, else true */
+	const char *val = d;
 	char v[24];
 	enum det_type t;
 
-	plus = gi == 0 && (st->lflags & L_PLUS);
-	start = st->g[gi].start - (plus ? 1 : 0);
-	end = st->g[gj].end;
 	flags = fmt ? DET_F_FORMATTED : 0;
 
 	/* SIM: 12 or 14 digits, only where the context says so. */
 	if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
 		h = compound_hint(st);
-		if ((h & DET_H_SIM) && !(h & DET_H_NEG))
-			return emit(st, DET_T_SIM, hinted(h, 95, 90),
-			    flags | ctx_flags(h), d, n, start, end);
+		if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
+			t = DET_T_SIM;
+			conf = hinted(h, 95, 90);
+			strict = true;
+			goto found;
+		}
 	}
 	/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
 	if (plus && !(d[0] == '6' && d[1] == '2'))
@@ -566,16 +577,17 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			conf = 40;
 		else
 			conf = plus ? 85 : 75;
+		/* 16 bytes, fixed: at most 13 are digits, d has 24. */
 		v[0] = '6';
 		v[1] = '2';
 		if (d[0] == '0') {
-			memcpy(v + 2, d + 1, n - 1);
+			memcpy(v + 2, d + 1, 16);
 			n += 1;
 		} else
-			memcpy(v + 2, d + 2, n - 2);
-		(void)emit(st, DET_T_PHONE, conf, flags | ctx_flags(h), v, n, start,
-		    end);
-		return true;
+			memcpy(v + 2, d + 2, 16);
+		t = DET_T_PHONE;
+		val = v;
+		goto found;
 	}
 	if (plus)
 		return false;
@@ -593,8 +605,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			conf = 55;
 		else
 			break;
-		return emit(st, DET_T_BPJS, conf, flags | ctx_flags(h), d, n, start,
-		    end);
+		t = DET_T_BPJS;
+		strict = true;
+		goto found;
 	case 15:
 		if (!det_npwp15_digits(d))
 			break;
@@ -610,9 +623,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			conf = 35;
 		else
 			conf = ngroups >= 4 ? 85 : 60;
-		(void)emit(st, DET_T_NPWP, conf, flags | ctx_flags(h), d, n, start,
-		    end);
-		return true;
+		t = DET_T_NPWP;
+		goto found;
 	case 16:
 		if (d[0] == '0') {
 			if (!det_npwp15_digits(d + 1))
@@ -627,9 +639,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 				conf = 15;
 			else
 				conf = (typed && (h & DET_H_KEY)) ? 35 : 60;
-			(void)emit(st, DET_T_NPWP, conf, flags | ctx_flags(h), d, n,
-			    start, end);
-			return true;
+			t = DET_T_NPWP;
+			goto found;
 		}
 		if (!det_nik_digits(d, NULL))
 			break;
@@ -648,8 +659,10 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			conf = hinted(h, 95, 90);	/* a SIM may be the NIK */
 		else if (typed & DET_H_CARD) {
 			if (det_card_digits(d, n, &brand)) {
-				return emit(st, DET_T_CARD, hinted(h, 95, 85),
-				    flags | ctx_flags(h), d, n, start, end);
+				t = DET_T_CARD;
+				conf = hinted(h, 95, 85);
+				strict = true;
+				goto found;
 			}
 			conf = 45;
 		} else if (h & DET_H_NEG)
@@ -658,8 +671,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			conf = 45;
 		else
 			conf = 75;
-		(void)emit(st, t, conf, flags | ctx_flags(h), d, n, start, end);
-		return true;
+		goto found;
 	case 18:
 		if (!det_nip_digits(d))
 			break;
@@ -673,9 +685,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			conf = 35;
 		else
 			conf = ngroups == 4 ? 85 : 65;
-		(void)emit(st, DET_T_NIP, conf, flags | ctx_flags(h), d, n, start,
-		    end);
-		return true;
+		t = DET_T_NIP;
+		goto found;
 	default:
 		break;
 	}
@@ -691,10 +702,24 @@ try_digits(struct det_stream *st, const char *d, unsigned n, unsigned gi,
 			conf = 25;
 		if (!brand && !(h & DET_H_CARD))
 			return false;
-		return emit(st, DET_T_CARD, conf, flags | ctx_flags(h), d, n, start,
-		    end);
+		t = DET_T_CARD;
+		strict = true;
+		goto found;
 	}
 	return false;
+found:
+	/* One call: emit() is inlined, and this function in three places. */
+	if (!emit(st, t, conf, flags | ctx_flags(h), val, n, start, end))
+		return !strict;
+	return true;
+}
+
+/* try_digits() where a call costs little next to the rest: not inlined. */
+static __attribute__((noinline)) bool
+try_digits_call(struct det_stream *st, const char *d, unsigned n,
+    uint64_t start, uint64_t end, bool plus, unsigned ngroups)
+{
+	return try_digits(st, d, n, start, end, plus, ngroups);
 }
 
 /*
@@ -734,7 +759,7 @@ compound_end(struct det_stream *st, bool right_taint)
 {
 	char d[24], v[24];
 	unsigned lo, hi, i, j, m, n, h, conf;
-	bool done;
+	bool done, plus;
 
 	if (st->ng == 1 && st->g[0].nd < 10) {
 		/* The common case: a short number. Passport or nothing. */
@@ -758,7 +783,9 @@ compound_end(struct det_stream *st, bool right_taint)
 		n = st->g[0].nd;
 		if (!(st->lflags & L_TAINT) && !right_taint && n <= 19 &&
 		    n == st->g[0].kept)
-			(void)try_digits(st, st->dig, n, 0, 0);
+			(void)try_digits_call(st, st->dig, n, st->g[0].start -
+			    ((st->lflags & L_PLUS) ? 1 : 0), st->g[0].end,
+			    (st->lflags & L_PLUS) != 0, 1);
 		goto out;
 	}
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
@@ -779,7 +806,9 @@ compound_end(struct det_stream *st, bool right_taint)
 				continue;
 			memcpy(d, st->dig + st->g[i].off, n);
 			d[n] = '\0';
-			if (try_digits(st, d, n, i, j)) {
+			plus = i == 0 && (st->lflags & L_PLUS);
+			if (try_digits_call(st, d, n, st->g[i].start -
+			    (plus ? 1 : 0), st->g[j].end, plus, j - i + 1)) {
 				i = j + 1;
 				done = true;
 				break;
@@ -800,16 +829,21 @@ out:
  * A compound starts at chunk index i: its CSV or HTML column and what is
  * right before it (a letter, '_', '@', '+', a passport letter).
  */
-static void
-compound_open(struct det_stream *st, size_t i)
+/*
+ * A compound starts at chunk index i: where it starts, its CSV or HTML
+ * column, and its key when it is a compact JSON value with a key of the
+ * cache (what compound_hint() would find first).
+ */
+static inline void
+compound_ctx(struct det_stream *st, size_t i)
 {
-	uint8_t tmp[3];
-	const uint8_t *b;
-	size_t k;
+	unsigned h;
 
 	st->cstart = st->base + i;
-	st->lflags = 0;
 	st->hint = -1;
+	if (i >= DET_CTX_JSON_MIN &&
+	    (h = det_ctx_json_key(st->chunk + i, &st->kcache)) != 0)
+		st->hint = (int)h;
 	st->held = false;
 	st->col_hint = -1;
 	if (st->csv > 0 && st->col < CSV_COLS && st->colhint[st->col] != 0)
@@ -817,6 +851,17 @@ compound_open(struct det_stream *st, size_t i)
 	else if (st->html > 0 && st->in_td && st->cur_col < CSV_COLS &&
 	    st->colhint[st->cur_col] != 0)
 		st->col_hint = st->colhint[st->cur_col];
+}
+
+static void
+compound_open(struct det_stream *st, size_t i)
+{
+	uint8_t tmp[3];
+	const uint8_t *b;
+	size_t k;
+
+	compound_ctx(st, i);
+	st->lflags = 0;
 	b = before_ptr(st, st->cstart, 3, tmp, &k);
 	if (k >= 1) {
 		uint8_t c1 = b[k - 1];
@@ -865,50 +910,107 @@ group_start(struct det_stream *st, size_t i, bool joined)
 static void
 email_start(struct det_stream *st, size_t i)
 {
-	uint8_t tmp[LOCAL_MAX + 1 + 64];
+	uint8_t tmp[LOCAL_MAX + 1 + 64], low[32];
 	const uint8_t *b;
 	size_t n, k, ls, s;
+	bool lowered = false;
 
 	if (st->pend)
 		pend_resolve(st, st->base + i);
 	b = before_ptr(st, st->base + i, sizeof(tmp), tmp, &n);
 	k = n;
-	/* '=' and '/' are legal but in practice end a key or a path. */
-	while (k > 0 && n - k <= LOCAL_MAX && (cls[b[k - 1]] & C_EMLEFT))
-		k--;
-	if (n - k > LOCAL_MAX)
-		return;
+#ifdef __SSE2__
+	/*
+	 * The 16 bytes before the '@' at once: the local part starts after
+	 * the last that is not a letter, digit, '.', '_', '-' or '+', when
+	 * that byte is no other local-part byte either (else the loop).
+	 */
+	if (n >= 16) {
+		__m128i v, m;
+		unsigned mask;
+
+		v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (b + n - 16));
+		m = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v,
+		    _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+		    _mm_set1_epi8(-102));
+		m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_add_epi8(v,
+		    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('.')), _mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('_'))));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('-')), _mm_cmpeq_epi8(v,
+		    _mm_set1_epi8('+'))));
+		mask = (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
+		if (mask != 0 &&
+		    !(cls[b[n - 16 + 31 - __builtin_clz(mask)]] & C_EMLEFT)) {
+			k = n - 16 + 32 - (size_t)__builtin_clz(mask);
+			/* 'A'-'Z' -> -128..-103: lower case them. */
+			m = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+			    _mm_set1_epi8(-102));
+			_mm_storeu_si128((__m128i *)(void *)low, _mm_or_si128(v,
+			    _mm_and_si128(m, _mm_set1_epi8(0x20))));
+			_mm_storeu_si128((__m128i *)(void *)(low + 16),
+			    _mm_setzero_si128());
+			lowered = true;
+		}
+	}
+#endif
+	if (k == n) {
+		/* '=' and '/' are legal but in practice end a key or a path. */
+		while (k > 0 && n - k <= LOCAL_MAX &&
+		    (cls[b[k - 1]] & C_EMLEFT))
+			k--;
+		if (n - k > LOCAL_MAX)
+			return;
+		lowered = false;
+	}
 	/* Trim leading punctuation ("'budi@", "...budi@"). */
 	while (k < n && !(cls[b[k]] & (C_WORD | C_DIGIT)))
 		k++;
 	ls = n - k;
 	if (ls == 0)
 		return;
-	for (s = 0; s < ls; s++) {
-		uint8_t c = b[k + s];
+	if (lowered)
+		memcpy(st->em, low + (k - (n - 16)), 16);
+	else {
+		for (s = 0; s < ls; s++) {
+			uint8_t c = b[k + s];
 
-		st->em[s] = (char)((cls[c] & C_UPPER) ? c | 0x20 : c);
+			st->em[s] = (char)((cls[c] & C_UPPER) ? c | 0x20 : c);
+		}
 	}
 	st->em[ls] = '@';
 	st->em_at = ls;
 	st->em_n = ls + 1;
 	st->em_start = st->base + i - ls;
-	st->em_hint = det_ctx_before(b, k, &st->kcache);
+	if (k < DET_CTX_JSON_MIN ||
+	    (st->em_hint = det_ctx_json_key(b + k, &st->kcache)) == 0)
+		st->em_hint = det_ctx_before(b, k, &st->kcache);
 	st->state = S_DOMAIN;
 }
+
+static void	email_report(struct det_stream *);
 
 static void
 email_end(struct det_stream *st)
 {
-	unsigned h = st->em_hint, conf;
-
 	while (st->em_n > 0 && (st->em[st->em_n - 1] == '.' ||
 	    st->em[st->em_n - 1] == '-'))
 		st->em_n--;
 	st->state = S_IDLE;
 	/* The local part was read with C_EMLOCAL: only the domain is left. */
-	if (!det_email_valid_at(st->em, st->em_n, st->em_at))
-		return;
+	if (det_email_valid_at(st->em, st->em_n, st->em_at))
+		email_report(st);
+}
+
+/* Report the valid address em[0..em_n). */
+static void
+email_report(struct det_stream *st)
+{
+	unsigned h = st->em_hint, conf;
+
 	if (det_email_role_local(st->em, st->em_at))
 		conf = 20;
 	else if (h & DET_H_EMAIL)
@@ -978,6 +1080,88 @@ domain16(const uint8_t *p, uint8_t *out)
 #endif
 }
 
+/*
+ * The e-mail domain from chunk index i, in state S_DOMAIN: copied lower
+ * case after the local part, and the address evaluated where it ends.
+ * Returns the index where it stopped (state S_IDLE after a byte that is
+ * not a domain byte, S_DOMSKIP when the address is too long, S_DOMAIN at
+ * to).
+ */
+static size_t
+email_domain(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t en = st->em_n, k;
+	uint8_t c, u;
+
+#ifdef __SSE2__
+	/*
+	 * A domain of fewer than 16 bytes, all in the chunk: copied and
+	 * checked on the same load (email_end() less the second reading).
+	 */
+	if (en == st->em_at + 1 && i + 16 <= to) {
+		__m128i v, m, a, dg, dt, ds;
+		unsigned alpha, alnum, len;
+
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		m = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+		    _mm_set1_epi8(-102));
+		_mm_storeu_si128((__m128i *)(void *)(st->em + en),
+		    _mm_or_si128(v, _mm_and_si128(m, _mm_set1_epi8(0x20))));
+		a = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v,
+		    _mm_set1_epi8(0x20)), _mm_set1_epi8(0x1f)),
+		    _mm_set1_epi8(-102));
+		dg = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)),
+		    _mm_set1_epi8(-118));
+		dt = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+		ds = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+		k = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a,
+		    dg), _mm_or_si128(dt, ds))) ^ 0xffffu;
+		if (k != 0) {
+			k = (size_t)__builtin_ctz((unsigned)k);
+			/* Without trailing '.' and '-', as email_end(). */
+			alpha = (unsigned)_mm_movemask_epi8(a);
+			alnum = (alpha | (unsigned)_mm_movemask_epi8(dg)) &
+			    ((1u << k) - 1);
+			len = alnum != 0 ? 32 - (unsigned)__builtin_clz(alnum) :
+			    0;
+			st->em_n = en + len;
+			st->state = S_IDLE;
+			if (len > 0 && det_email_domain_bits(alpha,
+			    (unsigned)_mm_movemask_epi8(dg),
+			    (unsigned)_mm_movemask_epi8(dt),
+			    (unsigned)_mm_movemask_epi8(ds), len))
+				email_report(st);
+			return i + k;
+		}
+	}
+#endif
+	/* em_n in a register: stores to em[] may alias it. */
+	while (i + 16 <= to && en + 16 <= DET_VALUE_MAX - 1) {
+		k = domain16(p + i, (uint8_t *)st->em + en);
+		en += k;
+		i += k;
+		if (k < 16)
+			break;
+	}
+	while (i < to && en < DET_VALUE_MAX - 1) {
+		c = p[i];
+		u = cls[c];
+		if (!(u & C_EMDOM))
+			break;
+		st->em[en++] = (char)((u & C_UPPER) ? c | 0x20 : c);
+		i++;
+	}
+	st->em_n = en;
+	if (i >= to)
+		return i;
+	if (cls[p[i]] & C_EMDOM)
+		st->state = S_DOMSKIP;
+	else
+		email_end(st);
+	return i;
+}
+
 /* Index of the next byte in p[i..n) that is a digit or '@'; n if none. */
 static size_t
 skip_plain(const uint8_t *p, size_t i, size_t n)
@@ -1003,6 +1187,7 @@ skip_plain(const uint8_t *p, size_t i, size_t n)
 		i++;
 	return i;
 }
+
 
 /* The same, also stopping at the CSV delimiter, newline and quote. */
 static size_t
@@ -1201,12 +1386,392 @@ compound_fast(struct det_stream *st, size_t i, size_t to)
 	return j;
 }
 
+/*
+ * One run of nd digits at chunk index i, evaluated as compound_end()
+ * would (a waiting finding was resolved); it ends at chunk index i + nd.
+ */
+HOT_INLINE void
+number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
+{
+	const uint8_t *p = st->chunk;
+	char buf[VALUE_COPY];
+	const char *d;
+	unsigned h;
+	bool plus;
+	uint8_t c;
+
+	if (nd < 10 || nd > 19 || right_taint) {
+		if (nd != 7 || right_taint)
+			return;
+		/* A passport shape: the general path. */
+		compound_open(st, i);
+		st->g[0].start = st->base + i;
+		st->g[0].end = st->base + i + 7;
+		st->g[0].off = 0;
+		st->g[0].nd = st->g[0].kept = 7;
+		memcpy(st->dig, p + i, 7);
+		st->ng = 1;
+		st->nd = 7;
+		compound_end(st, false);
+		return;
+	}
+	/*
+	 * A compact JSON value whose key is in the cache: the key is its
+	 * context (what compound_ctx() would find), the quote before it
+	 * neither taints it nor is a '+', and nothing else is needed.
+	 */
+	if (i >= DET_CTX_JSON_MIN && i + VALUE_COPY <= st->clen &&
+	    (h = det_ctx_json_key(p + i, &st->kcache)) != 0) {
+		st->hint = (int)h;
+		(void)try_digits(st, (const char *)p + i, (unsigned)nd,
+		    st->base + i, st->base + i + nd, false, 1);
+		st->hint = -1;
+		return;
+	}
+	/* The byte before: a letter, '_' or '@' taints it, '+' is its own. */
+	if (i > 0)
+		c = p[i - 1];
+	else if (st->hist_len > 0)
+		c = st->hist[st->hist_len - 1];
+	else
+		c = ' ';
+	if ((cls[c] & C_WORD) || c == '@')
+		return;
+	plus = c == '+';
+	compound_ctx(st, i);
+	st->lflags = plus ? L_PLUS : 0;
+	if (i + VALUE_COPY <= st->clen)
+		d = (const char *)p + i;
+	else {
+		memcpy(buf, p + i, nd);
+		d = buf;
+	}
+	(void)try_digits(st, d, (unsigned)nd, st->base + i - (plus ? 1 : 0),
+	    st->base + i + nd, plus, 1);
+	st->hint = -1;
+}
+
+/* Bits set in x (no popcnt instruction in the x86-64 baseline). */
+static inline unsigned
+pop32(uint32_t x)
+{
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (x * 0x01010101u) >> 24;
+}
+
+#ifdef __SSE2__
+#define WIN	32	/* bytes number_fast() classifies at once */
+
+/* Bit k set when p[k] is a digit (a) or a separator (s), k < 32. */
+static inline uint32_t
+digit_mask32(const uint8_t *p)
+{
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	__m128i a, b;
+
+	a = _mm_loadu_si128((const __m128i *)(const void *)p);
+	b = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	return (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(a, off),
+	    lim)) | (uint32_t)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(b,
+	    off), lim)) << 16;
+}
+
+static inline uint32_t
+sep16(__m128i v)
+{
+	__m128i m;
+
+	m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
+	return (uint32_t)_mm_movemask_epi8(m);
+}
+
+static inline uint32_t
+sep_mask32(const uint8_t *p)
+{
+	return sep16(_mm_loadu_si128((const __m128i *)(const void *)p)) |
+	    sep16(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) <<
+	    16;
+}
+#endif
+
+/*
+ * The number starting with the digit at chunk index i, in state S_IDLE,
+ * read in one go when it ends before to: compound_fast() with the same
+ * return values, but the runs are found as bit masks over the 32 bytes
+ * from i, a number of one run (the common case: a NIK, phone or id in a
+ * JSON value, a CSV cell, a sentence) is evaluated without the compound's
+ * run table (number_one()), and one of fewer than 10 digits that cannot
+ * be a passport (dates, times, amounts) is dropped before anything is
+ * stored. A number reaching past the 32 bytes goes to compound_fast().
+ */
+static size_t
+number_fast(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t e, s, nd;
+	bool right_taint;
+	uint8_t c;
+#ifdef __SSE2__
+	uint8_t gs[MAX_GROUPS], gn[MAX_GROUPS];
+	char d[GROUP_LONG + DIG_SLACK];	/* < GROUP_LONG digits, copies */
+	uint32_t dm, sm, x;
+	unsigned k, ng, n, z, kh;
+	bool room;
+
+	if (i + WIN <= to) {
+		dm = digit_mask32(p + i);
+		nd = dm == UINT32_MAX ? WIN : (size_t)__builtin_ctz(~dm);
+		if (nd >= GROUP_LONG)
+			return 0;
+		c = p[i + nd];
+		if (!(cls[c] & C_SEP)) {
+			right_taint = (cls[c] & C_WORD) || c == '@';
+			s = i + nd;
+			goto one;
+		}
+		/* One separator, then a word ("4 Juni"): it ends there. */
+		c = p[i + nd + 1];
+		if (!(cls[c] & (C_SEP | C_DIGIT))) {
+			right_taint = false;
+			s = i + nd + 1;
+			goto one;
+		}
+		/*
+		 * Separators follow: the number goes on to z, the first byte
+		 * that is neither a digit nor a separator, unless four
+		 * separators in a row end it sooner (compound_fast() then).
+		 */
+		sm = sep_mask32(p + i);
+		if ((dm | sm) == UINT32_MAX)
+			return compound_fast(st, i, to);
+		z = (unsigned)__builtin_ctz(~(dm | sm));
+		dm &= (1u << z) - 1;
+		sm &= (1u << z) - 1;
+		if (sm & (sm >> 1) & (sm >> 2) & (sm >> 3))
+			return compound_fast(st, i, to);
+		/* Separators last end it; else the byte at z may taint. */
+		c = p[i + z];
+		right_taint = (dm >> (z - 1) & 1) &&
+		    ((cls[c] & C_WORD) || c == '@');
+		x = dm & ~(dm << 1);		/* where runs start */
+		if ((x & (x - 1)) == 0) {
+			s = i + z;
+			goto one;
+		}
+		/*
+		 * Several runs of fewer than 10 digits (dates, times): nothing
+		 * to evaluate, unless there are more than MAX_GROUPS of them.
+		 */
+		if ((n = pop32(dm)) < 10) {
+			if (n == 9 && pop32(x) > MAX_GROUPS)
+				return 0;
+			if (st->pend)
+				pend_resolve(st, st->base + i);
+			return i + z;
+		}
+		if (n >= GROUP_LONG)
+			return compound_fast(st, i, to);
+		/* The runs: where each starts (from i), its digits, copied. */
+		room = i + WIN + DIG_SLACK <= st->clen;
+		for (ng = 0, n = 0; x != 0; x &= x - 1) {
+			if (ng == MAX_GROUPS)
+				return 0;
+			gs[ng] = (uint8_t)__builtin_ctz(x);
+			gn[ng] = (uint8_t)__builtin_ctz(~(dm >> gs[ng]));
+			if (room) {
+				/* Runs of more than 16 digits are rare. */
+				memcpy(d + n, p + i + gs[ng], 16);
+				if (gn[ng] > 16)
+					memcpy(d + n + 16, p + i + gs[ng] + 16,
+					    DIG_SLACK - 16);
+			} else
+				memcpy(d + n, p + i + gs[ng], gn[ng]);
+			n += gn[ng++];
+		}
+		if (st->pend)
+			pend_resolve(st, st->base + i);
+		/*
+		 * Untainted and short enough, the whole number is what
+		 * compound_end() tries first; when it is one, that is all.
+		 */
+		c = i > 0 ? p[i - 1] : st->hist_len > 0 ?
+		    st->hist[st->hist_len - 1] : ' ';
+		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@') {
+			bool plus = c == '+';
+
+			/* The key of a JSON value is all the context needed. */
+			if (i >= DET_CTX_JSON_MIN &&
+			    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
+				st->hint = (int)kh;
+			else
+				compound_ctx(st, i);
+			st->lflags = plus ? L_PLUS : 0;
+			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
+			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng)) {
+				st->hint = -1;
+				return i + z;
+			}
+		}
+		for (k = 0, n = 0; k < ng; k++) {
+			struct group *g = &st->g[k];
+
+			g->start = st->base + i + gs[k];
+			g->end = g->start + gn[k];
+			g->off = (uint8_t)n;
+			g->nd = g->kept = gn[k];
+			if (i + gs[k] + DIG_SLACK <= st->clen)
+				memcpy(st->dig + n, p + i + gs[k], DIG_SLACK);
+			else
+				memcpy(st->dig + n, p + i + gs[k], gn[k]);
+			n += gn[k];
+		}
+		compound_open(st, i);
+		st->ng = ng;
+		st->nd = n;
+		compound_end(st, right_taint);
+		return i + z;
+	}
+#endif
+	e = digits_end(p, i, to);
+	if (e >= to || (nd = e - i) >= GROUP_LONG)
+		return 0;
+	c = p[e];
+	s = e;
+	if (cls[c] & C_SEP) {
+		for (; s < to && (cls[p[s]] & C_SEP) && s - e < MAX_SEP; s++)
+			;
+		if (s >= to)
+			return 0;
+		if (cls[p[s]] & C_DIGIT)
+			return compound_fast(st, i, to);
+		right_taint = false;
+	} else
+		right_taint = (cls[c] & C_WORD) || c == '@';
+#ifdef __SSE2__
+one:
+#endif
+	if (st->pend)
+		pend_resolve(st, st->base + i);
+	number_one(st, i, nd, right_taint);
+	return s;
+}
+
+/*
+ * Plain text and JSON (no CSV or HTML mode) in state S_IDLE from chunk
+ * index i: numbers (number_fast()) and e-mail addresses are read here.
+ * Returns to, the index of a number the state machine has to read (cut by
+ * the end of the chunk, or a run of GROUP_LONG digits), or where an
+ * address stopped that is not done (state S_DOMAIN or S_DOMSKIP).
+ */
+static size_t
+scan_plain(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk;
+	size_t e;
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	const __m128i at = _mm_set1_epi8('@');
+	uint64_t dm, am, x;
+	size_t b;
+	__m128i v;
+	bool rt = false;
+	uint8_t c;
+	int k;
+
+	/*
+	 * The digits and '@' of 64 bytes as masks, kept while i is in them:
+	 * the next stop is a shift and a count, not new loads.
+	 */
+	for (;;) {
+		if (i + 64 > to)
+			break;
+		b = i;
+		dm = am = 0;
+		for (k = 0; k < 4; k++) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)
+			    (p + b + 16 * k));
+			dm |= (uint64_t)(uint32_t)_mm_movemask_epi8(
+			    _mm_cmplt_epi8(_mm_add_epi8(v, off), lim)) <<
+			    (16 * k);
+			am |= (uint64_t)(uint32_t)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, at)) << (16 * k);
+		}
+		while (i - b < 64 && (x = (dm | am) >> (i - b)) != 0) {
+			i += (size_t)__builtin_ctzll(x);
+			if (!((dm >> (i - b)) & 1)) {
+				/* '@': the address is read here too. */
+				email_start(st, i++);
+				if (st->state == S_DOMAIN &&
+				    (i = email_domain(st, i, to),
+				    st->state != S_IDLE))
+					return i;
+				continue;
+			}
+			/*
+			 * One run, in the block, that ends the number (a NIK
+			 * in JSON, an amount, "user42@", "4 Juni"): its length
+			 * is in the mask, number_one() evaluates it, as
+			 * number_fast() would.
+			 */
+			x = ~(dm >> (i - b));
+			e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
+			if (e < GROUP_LONG && i - b + e < 63) {
+				c = p[i + e];
+				if (!(cls[c] & C_SEP)) {
+					rt = (cls[c] & C_WORD) || c == '@';
+					x = 0;
+				} else if (!(cls[p[i + e + 1]] &
+				    (C_SEP | C_DIGIT))) {
+					rt = false;
+					x = 1;	/* one separator */
+				}
+				if (x <= 1) {
+					if (st->pend)
+						pend_resolve(st, st->base + i);
+					number_one(st, i, e, rt);
+					i += e + x;
+					continue;
+				}
+			}
+			if ((e = number_fast(st, i, to)) == 0)
+				return i;
+			i = e;
+		}
+		if (i - b < 64)
+			i = b + 64;
+	}
+#endif
+	for (;;) {
+		i = skip_plain(p, i, to);
+		if (i >= to)
+			return i;
+		if (p[i] == '@') {
+			email_start(st, i++);
+			if (st->state == S_DOMAIN &&
+			    (i = email_domain(st, i, to), st->state != S_IDLE))
+				return i;
+			continue;
+		}
+		if ((e = number_fast(st, i, to)) == 0)
+			return i;
+		i = e;
+	}
+}
+
 /* Run the state machine over chunk[from..to). */
 static void
 run(struct det_stream *st, size_t from, size_t to)
 {
 	const uint8_t *p = st->chunk;
-	size_t i = from;
+	size_t i = from, e;
 	struct group *g;
 	uint8_t c;
 
@@ -1222,14 +1787,19 @@ idle:
 				i = skip_csv(p, i, to, st->delim);
 			else if (st->html > 0)
 				i = skip_html(p, i, to, st->th_open);
-			else
-				i = skip_plain(p, i, to);
+			else {
+				/* It stops at a number or domain it leaves. */
+				i = scan_plain(st, i, to);
+				if (st->state != S_IDLE || i >= to)
+					break;
+				group_start(st, i, false);
+				goto digits;
+			}
 			if (i >= to)
 				break;
 			c = p[i];
 			if (cls[c] & C_DIGIT) {
-				size_t e = compound_fast(st, i, to);
-
+				e = number_fast(st, i, to);
 				if (e != 0) {
 					i = e;		/* < to */
 					goto idle;
@@ -1307,35 +1877,9 @@ sep:
 			}
 			compound_end(st, false);
 			goto idle;
-		case S_DOMAIN: {
-			size_t en = st->em_n, k;
-			uint8_t u;
-
-			/* em_n in a register: stores to em[] may alias it. */
-			while (i + 16 <= to && en + 16 <= DET_VALUE_MAX - 1) {
-				k = domain16(p + i, (uint8_t *)st->em + en);
-				en += k;
-				i += k;
-				if (k < 16)
-					break;
-			}
-			while (i < to && en < DET_VALUE_MAX - 1) {
-				c = p[i];
-				u = cls[c];
-				if (!(u & C_EMDOM))
-					break;
-				st->em[en++] = (char)((u & C_UPPER) ? c | 0x20 : c);
-				i++;
-			}
-			st->em_n = en;
-			if (i >= to)
-				break;
-			if (cls[p[i]] & C_EMDOM)
-				st->state = S_DOMSKIP;
-			else
-				email_end(st);
+		case S_DOMAIN:
+			i = email_domain(st, i, to);
 			break;
-		}
 		case S_TAG:
 			while (i < to && st->tag_n < sizeof(st->tag) &&
 			    ((cls[p[i]] & C_WORD) || (p[i] == '/' &&

@@ -233,60 +233,9 @@ generic_tag(const uint8_t *t, size_t n)
 #define KEY_MAX		48
 #define TEXT_WINDOW	64
 
-/*
- * memcmp() == 0 for the short keys of the cache, without a call: 8 or 4
- * bytes at a time (the last load overlaps the one before it).
- */
-static inline bool
-same(const char *a, const uint8_t *b, size_t n)
-{
-	uint64_t x, y;
-	uint32_t u, v;
-	size_t i;
-
-	if (n >= 8) {
-		for (i = 0; i + 8 < n; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, b + i, 8);
-			if (x != y)
-				return false;
-		}
-		memcpy(&x, a + n - 8, 8);
-		memcpy(&y, b + n - 8, 8);
-		return x == y;
-	}
-	if (n >= 4) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		if (u != v)
-			return false;
-		memcpy(&u, a + n - 4, 4);
-		memcpy(&v, b + n - 4, 4);
-		return u == v;
-	}
-	for (i = 0; i < n; i++)
-		if ((uint8_t)a[i] != b[i])
-			return false;
-	return true;
-}
-
-/*
- * Cache slot of a key by its last three bytes (fewer for a shorter key),
- * so a quoted key can be looked up from its end (key_at()) before its
- * start is known. e points right after the key, which has n bytes.
- */
-static inline unsigned
-tail_slot(const uint8_t *e, size_t n)
-{
-	uint32_t x;
-
-	x = e[-1];
-	if (n >= 2)
-		x |= (uint32_t)e[-2] << 8;
-	if (n >= 3)
-		x |= (uint32_t)e[-3] << 16;
-	return (uint32_t)(x * 2654435761u) >> 27;
-}
+/* det_ctx_json_key() is this function's first step, for keys of the cache. */
+_Static_assert(DET_CTX_JSON_MIN == KEY_MAX + 8 + 1 &&
+    DET_KEY_MAX + 3 < KEY_MAX + 8, "det_ctx_json_key() out of step");
 
 /*
  * A cached key that ends at b[end] and starts right after a quote q, found
@@ -304,10 +253,10 @@ key_at(const uint8_t *b, size_t floor, size_t end, uint8_t q,
 
 	if (end < floor + 4)
 		return false;
-	slot = tail_slot(b + end, 3);
+	slot = det_key_slot(b + end, 3);
 	len = cache->e[slot].len;
 	if (len < 3 || end - floor <= len || b[end - len - 1] != q ||
-	    !same(cache->e[slot].key, b + end - len, len))
+	    !det_key_same(cache->e[slot].key, b + end - len, len))
 		return false;
 	*start = end - len;
 	*hint = cache->e[slot].hint;
@@ -322,8 +271,8 @@ key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
 
 	if (cache == NULL || n > DET_KEY_MAX || n == 0)
 		return det_ctx_words((const char *)k, n, false);
-	slot = tail_slot(k + n, n);
-	if (cache->e[slot].len == n && same(cache->e[slot].key, k, n))
+	slot = det_key_slot(k + n, n);
+	if (cache->e[slot].len == n && det_key_same(cache->e[slot].key, k, n))
 		return cache->e[slot].hint;
 	h = det_ctx_words((const char *)k, n, false);
 	/* Keys with a quote are not kept: key_at() relies on it. */

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "detectors/det_scan.h"
 
@@ -39,6 +40,13 @@ bool	det_email_domain_char(unsigned char c);
 bool	det_email_valid_at(const char *s, size_t n, size_t at);
 /* det_email_is_role() for the local part s[0..len) alone. */
 bool	det_email_role_local(const char *s, size_t len);
+/*
+ * The domain rules of det_valid_email() for a domain of len (1-16) bytes
+ * given as bit sets over its positions (bit i: byte i is a letter, a
+ * digit, '.', '-'); bits from len on are ignored.
+ */
+bool	det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
+	    unsigned dash, size_t len);
 
 /* Context hints: what a key, header or nearby word says. */
 #define DET_H_NIK	(1u << DET_T_NIK)
@@ -86,6 +94,97 @@ struct det_key_cache {
  */
 unsigned det_ctx_before(const uint8_t *b, size_t n,
 	    struct det_key_cache *cache);
+
+/*
+ * memcmp() == 0 for the short keys of the cache, without a call: 8 or 4
+ * bytes at a time (the last load overlaps the one before it).
+ */
+static inline bool
+det_key_same(const char *a, const uint8_t *b, size_t n)
+{
+	uint64_t x, y;
+	uint32_t u, v;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (i = 0; i < n; i++)
+		if ((uint8_t)a[i] != b[i])
+			return false;
+	return true;
+}
+
+/*
+ * Cache slot of a key by its last three bytes (fewer for a shorter key),
+ * so a quoted key can be looked up from its end before its start is known.
+ * e points right after the key, which has n bytes.
+ */
+static inline unsigned
+det_key_slot(const uint8_t *e, size_t n)
+{
+	uint32_t x;
+
+	x = e[-1];
+	if (n >= 2)
+		x |= (uint32_t)e[-2] << 8;
+	if (n >= 3)
+		x |= (uint32_t)e[-3] << 16;
+	return (uint32_t)(x * 2654435761u) >> 27;
+}
+
+/*
+ * The shortcut at the top of det_ctx_before() for compact JSON: b ends
+ * with "key":" (b is where the value starts) and the key is in the cache
+ * with a hint: that hint | DET_H_KEY, what det_ctx_before() returns for
+ * the same bytes when it has at least DET_CTX_JSON_MIN of them; else 0
+ * (det_ctx_before() decides).
+ */
+#define DET_CTX_JSON_MIN	57	/* det_scan_ctx.c: KEY_MAX + 8 + 1 */
+
+static inline unsigned
+det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
+{
+	const uint8_t *end = b - 3;
+	unsigned slot;
+	size_t len;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t w;
+
+	/* b[-3..-1] is "\":\"", as one load. */
+	memcpy(&w, b - 4, 4);
+	if ((w >> 8) != ('"' | ':' << 8 | '"' << 16))
+		return 0;
+#else
+	if (b[-1] != '"' || b[-2] != ':' || b[-3] != '"')
+		return 0;
+#endif
+	slot = det_key_slot(end, 3);
+	len = cache->e[slot].len;
+	if (len < 3 || end[-(ptrdiff_t)len - 1] != '"' ||
+	    !det_key_same(cache->e[slot].key, end - len, len) ||
+	    cache->e[slot].hint == 0)
+		return 0;
+	return cache->e[slot].hint | DET_H_KEY;
+}
 
 /* Allowlist: SHA-256 of "type:value", det_rules.c. */
 void	det_allow_hash(enum det_type t, const char *v, size_t n,

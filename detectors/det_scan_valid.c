@@ -121,22 +121,58 @@ region_index_build(void)
 	__atomic_store_n(&region_ready, true, __ATOMIC_RELEASE);
 }
 
-/* [1] Region: regency in the table, district in its set; d is digits. */
-static inline bool
-region_digits(const char *d)
-{
-	unsigned code, dist, k;
+static bool	region_ok_first(unsigned, unsigned);
 
-	code = d2(d) * 100 + d2(d + 2);
-	dist = d2(d + 4);
+/* [1] Regency code (0-9999) in the table, district (0-99) in its set. */
+static inline bool
+region_ok(unsigned code, unsigned dist)
+{
+	unsigned k;
+
 	if (dist == 0)
 		return false;
 	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
-		(void)pthread_once(&region_once, region_index_build);
+		return region_ok_first(code, dist);
 	if ((k = region_index[code]) == 0)
 		return false;
 	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
 }
+
+/*
+ * region_ok() before the index is built: out of line, so the validators
+ * that inline region_ok() do not save registers for a call.
+ */
+static __attribute__((noinline)) bool
+region_ok_first(unsigned code, unsigned dist)
+{
+	(void)pthread_once(&region_once, region_index_build);
+	return region_ok(code, dist);
+}
+
+/* [1] Region of the 6 digits d. */
+static inline bool
+region_digits(const char *d)
+{
+	return region_ok(d2(d) * 100 + d2(d + 2), d2(d + 4));
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_DIGITS	1
+/*
+ * The 8 ASCII digits d[0..8) as four two-digit numbers in 16-bit lanes,
+ * d[0]d[1] in the lowest: one load and a multiply instead of eight.
+ */
+static inline uint64_t
+d2x4(const char *d)
+{
+	uint64_t x;
+
+	memcpy(&x, d, 8);
+	x -= 0x3030303030303030ULL;
+	return (x & 0x00ff00ff00ff00ffULL) * 10 +
+	    ((x >> 8) & 0x00ff00ff00ff00ffULL);
+}
+#endif
 
 bool
 det_valid_region(const char *d)
@@ -158,34 +194,57 @@ valid_ddmmyy(unsigned day, unsigned month, unsigned yy)
 	return true;
 }
 
-/* [1] NIK: PPKKCC DDMMYY SSSS. */
+/*
+ * [1] NIK: PPKKCC DDMMYY SSSS, the checks alone. The region lookup is the
+ * last thing done, so the call of region_ok_first() is a tail call.
+ */
+static inline bool
+nik_check(const char *d)
+{
+	unsigned day, month, yy;
+#ifdef SWAR_DIGITS
+	uint64_t a = d2x4(d), b = d2x4(d + 8);
+
+	day = (unsigned)(a >> 48);
+	month = (unsigned)(b & 0xffff);
+	yy = (unsigned)(b >> 16 & 0xffff);
+#else
+	day = d2(d + 6);
+	month = d2(d + 8);
+	yy = d2(d + 10);
+#endif
+	if (day > 40)
+		day -= 40;
+	if (!valid_ddmmyy(day, month, yy))
+		return false;
+#ifdef SWAR_DIGITS
+	if ((b >> 32) == 0)
+		return false;
+	return region_ok((unsigned)(a & 0xffff) * 100 +
+	    (unsigned)(a >> 16 & 0xffff), (unsigned)(a >> 32 & 0xffff));
+#else
+	if (memcmp(d + 12, "0000", 4) == 0)
+		return false;
+	return region_digits(d);
+#endif
+}
+
 bool
 det_nik_digits(const char *d, struct det_nik_info *info)
 {
-	unsigned day, month, yy;
-	bool female = false;
+	unsigned day;
 
+	if (info == NULL)
+		return nik_check(d);
+	if (!nik_check(d))
+		return false;
 	day = d2(d + 6);
-	if (day > 40) {
-		day -= 40;
-		female = true;
-	}
-	month = d2(d + 8);
-	yy = d2(d + 10);
-	if (!valid_ddmmyy(day, month, yy))
-		return false;
-	if (memcmp(d + 12, "0000", 4) == 0)
-		return false;
-	if (!region_digits(d))
-		return false;
-	if (info != NULL) {
-		info->district = d2(d) * 10000 + d2(d + 2) * 100 + d2(d + 4);
-		info->day = day;
-		info->month = month;
-		info->yy = yy;
-		info->serial = d2(d + 12) * 100 + d2(d + 14);
-		info->female = female;
-	}
+	info->district = d2(d) * 10000 + d2(d + 2) * 100 + d2(d + 4);
+	info->day = day > 40 ? day - 40 : day;
+	info->month = d2(d + 8);
+	info->yy = d2(d + 10);
+	info->serial = d2(d + 12) * 100 + d2(d + 14);
+	info->female = day > 40;
 	return true;
 }
 
@@ -202,9 +261,28 @@ det_kk_digits(const char *d)
 bool
 det_npwp15_digits(const char *d)
 {
+#ifdef SWAR_DIGITS
+	uint64_t x, odd, big, sum;
+
+	if (memcmp(d + 2, "000000", 6) == 0)
+		return false;
+	/*
+	 * Luhn over 9 digits, 8 of them at once: d[1], d[3], d[5], d[7]
+	 * doubled (2x, less 9 when x >= 5), added to the others in 16-bit
+	 * lanes, the lanes summed by a multiply.
+	 */
+	memcpy(&x, d, 8);
+	x -= 0x3030303030303030ULL;
+	odd = (x >> 8) & 0x00ff00ff00ff00ffULL;
+	big = ((odd + 0x007b007b007b007bULL) >> 7) & 0x0001000100010001ULL;
+	x = (x & 0x00ff00ff00ff00ffULL) + 2 * odd - 9 * big;
+	sum = ((x * 0x0001000100010001ULL) >> 48) + (uint64_t)(d[8] - '0');
+	return sum % 10 == 0;
+#else
 	if (memcmp(d + 2, "000000", 6) == 0)
 		return false;
 	return det_luhn(d, 9);
+#endif
 }
 
 /* [3.2] 0 + old NPWP, or a NIK. */
@@ -476,8 +554,7 @@ static bool
 email_domain16(const char *d, size_t len)
 {
 	__m128i v, lo;
-	unsigned all, dot, dash, alpha, dig, tld;
-	int last;
+	unsigned all, dot, dash, alpha, dig;
 
 	v = _mm_loadu_si128((const __m128i *)(const void *)d);
 	all = (1u << len) - 1;
@@ -492,6 +569,21 @@ email_domain16(const char *d, size_t len)
 	    _mm_set1_epi8(-102))) & all;
 	dig = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(_mm_add_epi8(v,
 	    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118))) & all;
+	return det_email_domain_bits(alpha, dig, dot, dash, len);
+}
+#endif
+
+bool
+det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
+    unsigned dash, size_t len)
+{
+	unsigned all = (1u << len) - 1, tld;
+	int last;
+
+	alpha &= all;
+	dig &= all;
+	dot &= all;
+	dash &= all;
 	if ((alpha | dig | dot | dash) != all || dot == 0)
 		return false;
 	/* An empty label: a dot first, last, or after another dot. */
@@ -505,7 +597,6 @@ email_domain16(const char *d, size_t len)
 	tld = all & ~((2u << last) - 1);
 	return (alpha & tld) == tld && (tld & (tld - 1)) != 0;
 }
-#endif
 
 bool
 det_email_valid_at(const char *s, size_t n, size_t at)

@@ -354,6 +354,60 @@ test_every_split(void **state)
 	expect1("3171015708450001 0000", DET_T_NIK, "3171015708450001");
 }
 
+/*
+ * JSON records, all alike: the first goes through the general context
+ * search (and fills the key cache), the others through the key cache and
+ * the fast paths (a value whose key is cached, formatted numbers, short
+ * e-mail domains). Every record must give what the first gave.
+ */
+#define JSON_REC							\
+    "{\"nik\":\"3171015708450001\",\"no_kk\":\"3171010101200001\","	\
+    "\"nama\":\"BUDI\",\"tgl\":\"1990-03-28\","				\
+    "\"no_hp\":\"081234567890\",\"hp2\":\"+6281234567890\","		\
+    "\"npwp\":\"01.312.166.0-091.000\","				\
+    "\"email\":\"Budi.S@Example.CO.ID.\",\"surel\":"			\
+    "\"x@a-b.example-domain.com\",\"order_id\":\"3171015708450001\","	\
+    "\"id\":\"x3171015708450001\",\"t\":\"1.2.3.4.5.6.7.8.9.1\","	\
+    "\"ket\":\"NIK 3171015708450002 (NIK)\"}\n"
+static const char doc_json[] = JSON_REC JSON_REC JSON_REC JSON_REC;
+
+static void
+test_json_records(void **state)
+{
+	static struct got g;
+	size_t rec = strlen(JSON_REC), per, i, k;
+
+	(void)state;
+	scan_str(doc_json, &g);
+	assert_int_equal(g.n % 4, 0);
+	per = g.n / 4;
+	/* NIK, KK, 2 phones, NPWP, 2 e-mails, the NIK in free text. */
+	assert_int_equal(per, 8);
+	for (k = 1; k < 4; k++)
+		for (i = 0; i < per; i++) {
+			const struct det_finding *a = &g.f[i];
+			const struct det_finding *b = &g.f[k * per + i];
+
+			if (a->type != b->type || a->offset + k * rec !=
+			    b->offset || a->length != b->length ||
+			    a->confidence != b->confidence ||
+			    a->flags != b->flags || strcmp(a->value,
+			    b->value) != 0)
+				fail_msg("record %zu finding %zu: %s %s, want "
+				    "%s %s", k, i, det_type_str(b->type),
+				    b->value, det_type_str(a->type), a->value);
+		}
+	assert_int_equal(g.f[0].type, DET_T_NIK);
+	assert_int_equal(g.f[1].type, DET_T_KK);
+	assert_string_equal(g.f[3].value, "6281234567890");
+	assert_int_equal(g.f[3].length, 14);		/* '+' included */
+	assert_string_equal(g.f[4].value, "013121660091000");
+	assert_string_equal(g.f[5].value, "budi.s@example.co.id");
+	assert_string_equal(g.f[6].value, "x@a-b.example-domain.com");
+	assert_int_equal(g.f[7].confidence, 90);	/* "(NIK)" after */
+	split_check(doc_json, 32);
+}
+
 /* Random documents of digits and separators: split invariance holds. */
 static void
 test_random_split(void **state)
@@ -416,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_every_split),
+		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_random_split),
 	};
 
