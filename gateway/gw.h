@@ -291,6 +291,7 @@ struct gw_io {
 	bool	 hup;	/* the peer closed: a short read is not "drained" */
 	bool	 eof;
 	bool	 err;
+	bool	 drained;	/* TLS: the last socket read came back short */
 };
 
 struct gw_worker {
@@ -329,6 +330,13 @@ struct gw_worker {
 /* gw_io (gw_conn.c): >0 bytes, 0 would block, -1 EOF or error. */
 ssize_t	gw_io_read(struct gw_io *io, void *p, size_t n);
 ssize_t	gw_io_write(struct gw_io *io, const void *p, size_t n);
+/*
+ * Attach io->ssl to io->fd (after SSL_new): OpenSSL reads ahead (one read
+ * brings a whole record, or several), and a socket read that comes back
+ * short is noted, so that a TLS read that drained the socket waits for the
+ * next edge instead of asking again only to hear EAGAIN. 0 or -1.
+ */
+int	gw_io_ssl_attach(struct gw_io *io);
 /* Record readiness from an event mask. */
 void	gw_io_event(struct gw_io *io, unsigned mask);
 /* The event mask to watch, given what the owner wants to do. */

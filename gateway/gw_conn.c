@@ -170,9 +170,17 @@ gw_io_read(struct gw_io *io, void *p, size_t n)
 		return -1;
 	}
 	ERR_clear_error();
+	io->drained = false;
 	e = SSL_read(io->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
 	if (e > 0) {
 		io->rd_needs_wr = false;
+		/*
+		 * The socket read behind this record came back short and
+		 * OpenSSL holds nothing more: the socket is drained, and the
+		 * next read waits for the next edge (as for plain sockets).
+		 */
+		if (io->drained && !io->hup && !SSL_has_pending(io->ssl))
+			io->rd_ready = false;
 		return e;
 	}
 	switch (SSL_get_error(io->ssl, e)) {
@@ -232,6 +240,37 @@ gw_io_write(struct gw_io *io, const void *p, size_t n)
 		io->err = true;
 		return -1;
 	}
+}
+
+/* Notes whether each socket read under OpenSSL filled what it asked. */
+static long
+io_bio_cb(BIO *b, int oper, const char *argp, size_t len, int argi,
+    long argl, int ret, size_t *processed)
+{
+	struct gw_io *io;
+
+	(void)argp;
+	(void)argi;
+	(void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+		io = (void *)BIO_get_callback_arg(b);
+		io->drained = ret <= 0 || processed == NULL || *processed < len;
+	}
+	return ret;
+}
+
+int
+gw_io_ssl_attach(struct gw_io *io)
+{
+	BIO *b;
+
+	if (SSL_set_fd(io->ssl, io->fd) != 1 ||
+	    (b = SSL_get_rbio(io->ssl)) == NULL)
+		return -1;
+	SSL_set_read_ahead(io->ssl, 1);
+	BIO_set_callback_arg(b, (char *)io);
+	BIO_set_callback_ex(b, io_bio_cb);
+	return 0;
 }
 
 void
@@ -1561,7 +1600,11 @@ handshake(struct gw_conn *c)
 	int rc, e;
 
 	ERR_clear_error();
+	c->io.drained = false;
 	if ((rc = SSL_do_handshake(c->io.ssl)) == 1) {
+		/* As in gw_io_read(): no read only to hear EAGAIN. */
+		if (c->io.drained && !c->io.hup && !SSL_has_pending(c->io.ssl))
+			c->io.rd_ready = false;
 		__atomic_add_fetch(&w->st->handshakes, 1, __ATOMIC_RELAXED);
 		if (SSL_session_reused(c->io.ssl))
 			__atomic_add_fetch(&w->st->resumed, 1,
@@ -1918,7 +1961,12 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 			free(c);
 			return;
 		}
-		SSL_set_fd(c->io.ssl, fd);
+		if (gw_io_ssl_attach(&c->io) == -1) {
+			SSL_free(c->io.ssl);
+			close(fd);
+			free(c);
+			return;
+		}
 		SSL_set_accept_state(c->io.ssl);
 		SSL_set_mode(c->io.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
 		c->state = C_HANDSHAKE;

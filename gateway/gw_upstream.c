@@ -311,11 +311,12 @@ upc_connect(struct gw_worker *w, size_t ui, size_t si)
 		return NULL;
 	}
 	if (up->tls && up->tls_ctx != NULL) {
-		if ((u->io.ssl = SSL_new(up->tls_ctx)) == NULL) {
+		if ((u->io.ssl = SSL_new(up->tls_ctx)) == NULL ||
+		    gw_io_ssl_attach(&u->io) == -1) {
+			gb_ev_del(w->ev, fd);
 			upc_free(u);
 			return NULL;
 		}
-		SSL_set_fd(u->io.ssl, fd);
 		SSL_set_connect_state(u->io.ssl);
 		SSL_set_tlsext_host_name(u->io.ssl,
 		    up->tls_sni ? up->tls_sni : s->host);
