@@ -313,6 +313,9 @@ struct gw_worker {
 	size_t			*server_base;	/* first index per upstream */
 	int64_t			*cur_weight;	/* smooth WRR, per server */
 	bool			 ignore_passive;	/* pick(): all down */
+	int			 nodelay_inherited;	/* accepted sockets have
+							   TCP_NODELAY: 1 yes,
+							   -1 no, 0 unknown */
 	char			*pathbuf;	/* normalised path scratch */
 	struct gb_http_header	*hdrs;		/* parse scratch */
 	struct gb_buf		 alog;		/* pending access-log lines */

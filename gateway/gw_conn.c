@@ -1737,7 +1737,7 @@ conn_close(struct gw_conn *c)
 	upstream_drop(c);
 	gb_ev_timer_cancel(w->ev, &c->timer);
 	gb_ev_timer_cancel(w->ev, &c->kick);
-	gb_ev_del(w->ev, c->io.fd);
+	gb_ev_forget(w->ev, c->io.fd);	/* closed by gw_conn_reap() */
 	if (c->io.ssl != NULL && !c->io.err && c->state != C_HANDSHAKE) {
 		ERR_clear_error();
 		SSL_shutdown(c->io.ssl);	/* close_notify, best effort */
@@ -2035,7 +2035,19 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 	    sizeof(c->addr.sin6) : sizeof(c->addr.sin));
 	c->io.rd_ready = true;	/* TCP_DEFER_ACCEPT: data is likely there */
 	c->io.wr_ready = true;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * Listeners have TCP_NODELAY, which Linux passes on to accepted
+	 * sockets: asked once, then set per socket only if it was not.
+	 */
+	if (w->nodelay_inherited == 0) {
+		int v = 0;
+		socklen_t sl = sizeof(v);
+
+		w->nodelay_inherited = getsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
+		    &v, &sl) == 0 && v != 0 ? 1 : -1;
+	}
+	if (w->nodelay_inherited < 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)ss;
 

@@ -89,7 +89,7 @@ gw_upc_close(struct gw_upc *u)
 		return;
 	u->closed = true;
 	gb_ev_timer_cancel(w->ev, &u->timer);
-	gb_ev_del(w->ev, u->io.fd);
+	gb_ev_forget(w->ev, u->io.fd);	/* closed by gw_upc_reap() */
 	if (u->srv->active > 0 && u->client != NULL)
 		u->srv->active--;
 	u->client = NULL;
@@ -149,7 +149,7 @@ gw_upc_release(struct gw_upc *u, bool reusable)
 		/* Not counted in active any more: close without touching it. */
 		u->closed = true;
 		gb_ev_timer_cancel(w->ev, &u->timer);
-		gb_ev_del(w->ev, u->io.fd);
+		gb_ev_forget(w->ev, u->io.fd);	/* gw_upc_reap() closes */
 		u->next = w->upreap;
 		w->upreap = u;
 		return;
