@@ -292,6 +292,7 @@ struct gw_io {
 	bool	 eof;
 	bool	 err;
 	bool	 drained;	/* TLS: the last socket read came back short */
+	bool	 more;		/* TLS: more records follow (MSG_MORE) */
 };
 
 struct gw_worker {
@@ -334,10 +335,12 @@ struct gw_worker {
 ssize_t	gw_io_read(struct gw_io *io, void *p, size_t n);
 ssize_t	gw_io_write(struct gw_io *io, const void *p, size_t n);
 /*
- * Attach io->ssl to io->fd (after SSL_new): OpenSSL reads ahead (one read
- * brings a whole record, or several), and a socket read that comes back
- * short is noted, so that a TLS read that drained the socket waits for the
- * next edge instead of asking again only to hear EAGAIN. 0 or -1.
+ * Attach io->ssl to io->fd (after SSL_new) through gw_conn.c's socket BIO:
+ * OpenSSL reads ahead (one read brings a whole record, or several), a
+ * socket read that comes back short is noted, so that a TLS read that
+ * drained the socket waits for the next edge instead of asking again only
+ * to hear EAGAIN, and records are sent with MSG_MORE while io->more is
+ * set. 0 or -1.
  */
 int	gw_io_ssl_attach(struct gw_io *io);
 /* Record readiness from an event mask. */

@@ -37,6 +37,7 @@
 #define HIGH_WATER	(64 * 1024)	/* stop filling a buffer past this */
 #define READ_CHUNK	(16 * 1024)
 #define SPILL		512		/* what may follow a body read straight */
+#define TLS_RECORD	16384		/* plaintext bytes per TLS record */
 #define RUN_ROUNDS	32		/* pump rounds before yielding */
 
 enum conn_state {
@@ -244,21 +245,76 @@ gw_io_write(struct gw_io *io, const void *p, size_t n)
 	}
 }
 
-/* Notes whether each socket read under OpenSSL filled what it asked. */
-static long
-io_bio_cb(BIO *b, int oper, const char *argp, size_t len, int argi,
-    long argl, int ret, size_t *processed)
-{
-	struct gw_io *io;
+/*
+ * The socket under a gw_io's SSL: a BIO that reads and writes io->fd like
+ * OpenSSL's socket BIO, and also notes whether a read came back short
+ * (io->drained) and sends with MSG_MORE while io->more says that more
+ * records follow at once, so that they leave in as few packets as the
+ * kernel can make (a 64 KiB response is four or five records).
+ */
+static BIO_METHOD *io_bio_method;
 
-	(void)argp;
-	(void)argi;
-	(void)argl;
-	if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
-		io = (void *)BIO_get_callback_arg(b);
-		io->drained = ret <= 0 || processed == NULL || *processed < len;
+static int
+io_bio_read(BIO *b, char *p, int n)
+{
+	struct gw_io *io = BIO_get_data(b);
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	r = read(io->fd, p, (size_t)n);
+	io->drained = r < n;
+	if (r > 0)
+		return (int)r;
+	if (r == 0) {
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+		return 0;
 	}
-	return ret;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		BIO_set_retry_read(b);
+	return -1;
+}
+
+static int
+io_bio_write(BIO *b, const char *p, int n)
+{
+	struct gw_io *io = BIO_get_data(b);
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	r = send(io->fd, p, (size_t)n, MSG_NOSIGNAL | (io->more ? MSG_MORE :
+	    0));
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		BIO_set_retry_write(b);
+	return -1;
+}
+
+static long
+io_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct gw_io *io = BIO_get_data(b);
+
+	(void)num;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	case BIO_C_GET_FD:
+		if (ptr != NULL)
+			*(int *)ptr = io->fd;
+		return io->fd;
+	default:
+		return 0;
+	}
+}
+
+static int
+io_bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
 }
 
 int
@@ -266,12 +322,24 @@ gw_io_ssl_attach(struct gw_io *io)
 {
 	BIO *b;
 
-	if (SSL_set_fd(io->ssl, io->fd) != 1 ||
-	    (b = SSL_get_rbio(io->ssl)) == NULL)
+	if (io_bio_method == NULL) {
+		if ((io_bio_method = BIO_meth_new(BIO_get_new_index() |
+		    BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+		    "gerbang socket")) == NULL ||
+		    BIO_meth_set_read(io_bio_method, io_bio_read) != 1 ||
+		    BIO_meth_set_write(io_bio_method, io_bio_write) != 1 ||
+		    BIO_meth_set_ctrl(io_bio_method, io_bio_ctrl) != 1 ||
+		    BIO_meth_set_create(io_bio_method, io_bio_create) != 1) {
+			BIO_meth_free(io_bio_method);
+			io_bio_method = NULL;
+			return -1;
+		}
+	}
+	if ((b = BIO_new(io_bio_method)) == NULL)
 		return -1;
+	BIO_set_data(b, io);
+	SSL_set_bio(io->ssl, b, b);	/* the SSL owns b */
 	SSL_set_read_ahead(io->ssl, 1);
-	BIO_set_callback_arg(b, (char *)io);
-	BIO_set_callback_ex(b, io_bio_cb);
 	return 0;
 }
 
@@ -330,14 +398,18 @@ io_fill(struct gw_io *io, struct gb_buf *b, size_t room)
  * Write what b holds. Returns the bytes written, or -1 when the first
  * write failed; a failure after some bytes went out returns their count
  * with io->err set, so the caller knows they were sent (a request whose
- * bytes reached an upstream is never replayed).
+ * bytes reached an upstream is never replayed). Over TLS each write is
+ * one record: all but the last go with MSG_MORE (the kernel sends them
+ * together), and the last too when hold (the caller closes next, and the
+ * close_notify and FIN push it).
  */
 static ssize_t
-io_flush(struct gw_io *io, struct gb_buf *b)
+io_flush_hold(struct gw_io *io, struct gb_buf *b, bool hold)
 {
 	ssize_t n, total = 0;
 
 	while (gb_buf_used(b) > 0 && io->wr_ready) {
+		io->more = hold || gb_buf_used(b) > TLS_RECORD;
 		n = gw_io_write(io, gb_buf_head(b), gb_buf_used(b));
 		if (n < 0)
 			return total > 0 ? total : -1;
@@ -346,7 +418,14 @@ io_flush(struct gw_io *io, struct gb_buf *b)
 		gb_buf_consume(b, (size_t)n);
 		total += n;
 	}
+	io->more = false;
 	return total;
+}
+
+static ssize_t
+io_flush(struct gw_io *io, struct gb_buf *b)
+{
+	return io_flush_hold(io, b, false);
 }
 
 /* ---- access log and responses ---- */
@@ -1740,7 +1819,10 @@ conn_close(struct gw_conn *c)
 	gb_ev_forget(w->ev, c->io.fd);	/* closed by gw_conn_reap() */
 	if (c->io.ssl != NULL && !c->io.err && c->state != C_HANDSHAKE) {
 		ERR_clear_error();
+		/* Held: gw_conn_reap()'s shutdown() sends it with the FIN. */
+		c->io.more = true;
 		SSL_shutdown(c->io.ssl);	/* close_notify, best effort */
+		c->io.more = false;
 	}
 	/* Unlink from the live list; freed before the loop sleeps. */
 	if (c->prev != NULL)
@@ -1981,7 +2063,8 @@ conn_run(struct gw_conn *c)
 		if (c->closed)
 			return;
 		if (gb_buf_used(&c->out) > 0 && c->io.wr_ready) {
-			n = io_flush(&c->io, &c->out);
+			n = io_flush_hold(&c->io, &c->out, c->state ==
+			    C_CLOSING && c->io.ssl != NULL);
 			if (n < 0 || c->io.err) {
 				conn_close(c);
 				return;
