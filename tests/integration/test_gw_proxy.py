@@ -139,8 +139,13 @@ def main(t: gwtest.Test):
 
     # An upstream that sends bytes beyond a Content-Length body (here a
     # forged second response): they reach no client, and that upstream
-    # connection is not used again.
-    for size in (100, 200000):
+    # connection is not used again. 16384 - head: the response fills the
+    # gateway's first 16 KiB read exactly (upstream.py's head for it).
+    head = len("HTTP/1.1 200 OK\r\nDate: Sun, 01 Jan 2026 00:00:00 GMT\r\n"
+               "Server: gerbang-test-upstream\r\n"
+               "Content-Type: application/octet-stream\r\n"
+               "Content-Length: 16xxx\r\n\r\n")
+    for size in (100, 16384 - head, 200000):
         with gw.conn() as conn:
             r = conn.get(f"/overrun/{size}")
             whole = (r.status == 200 and r.body_len == size and

@@ -24,7 +24,8 @@ Endpoints (N is a decimal byte count, at most 1 GiB):
   /close/N         N bytes of pattern(), no Content-Length, Connection: close;
                    the body ends when the connection closes
   /overrun/N       as /bytes/N, then OVERRUN: bytes that belong to no
-                   response, sent with the end of the body; the connection
+                   response, sent with the end of the body (N <= 64 KiB:
+                   head, body and OVERRUN in one write); the connection
                    stays open
   /status/CODE     that status (200-599) with a small JSON body; 204 and 304
                    have no body
@@ -319,8 +320,9 @@ class Connection:
     # -- writing ----------------------------------------------------------
 
     def send_head(self, req: Request | None, status: int, headers: list,
-                  close: bool) -> None:
-        """Write a status line and headers (Date, Server, Connection added)."""
+                  close: bool, more: bytes = b"") -> None:
+        """Write a status line and headers (Date, Server, Connection added),
+        and `more` in the same write."""
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
@@ -334,7 +336,8 @@ class Connection:
             lines.append("Connection: close")
         elif req is not None and req.version == "HTTP/1.0":
             lines.append("Connection: keep-alive")
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") +
+                          more)
 
     def send_full(self, req: Request | None, status: int, body: bytes,
                   ctype: str, close: bool, extra: list = ()) -> None:
@@ -526,8 +529,10 @@ class Upstream:
 
         if kind == "overrun":
             c.send_head(req, 200, [("Content-Type", "application/octet-stream"),
-                                   ("Content-Length", str(num))], close)
-            if not head:
+                                   ("Content-Length", str(num))], close,
+                        more=(pattern(0, num) + OVERRUN
+                              if not head and num <= WRITE_SIZE else b""))
+            if not head and num > WRITE_SIZE:
                 off = 0
                 while num - off > WRITE_SIZE:
                     c.sock.sendall(pattern(off, WRITE_SIZE))
