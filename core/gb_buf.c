@@ -98,7 +98,10 @@ gb_buf_append(struct gb_buf *b, const void *p, size_t n)
 
 	if (n == 0)
 		return 0;
-	if ((dst = gb_buf_reserve(b, n)) == NULL)
+	/* Room at the tail (cap never exceeds max): no call, no checks. */
+	if (b->cap - b->len >= n)
+		dst = b->data + b->len;
+	else if ((dst = gb_buf_reserve(b, n)) == NULL)
 		return -1;
 	memcpy(dst, p, n);
 	b->len += n;

@@ -186,6 +186,15 @@ gb_ev_del(struct gb_ev *ev, int fd)
 	ev->nfds--;
 }
 
+void
+gb_ev_forget(struct gb_ev *ev, int fd)
+{
+	if (fd < 0 || (size_t)fd >= ev->nslots || ev->fds[fd].cb == NULL)
+		return;
+	memset(&ev->fds[fd], 0, sizeof(ev->fds[fd]));
+	ev->nfds--;
+}
+
 /* Timer heap: min-heap on when; slot is index + 1. */
 static void
 heap_swap(struct gb_ev *ev, size_t i, size_t j)

@@ -65,6 +65,14 @@ int	gb_ev_mod(struct gb_ev *ev, int fd, unsigned mask);
 unsigned gb_ev_mask(const struct gb_ev *ev, int fd);
 /* Stop watching fd. Safe on an unregistered fd. Call before close(fd). */
 void	gb_ev_del(struct gb_ev *ev, int fd);
+/*
+ * Forget fd without telling epoll, for a descriptor that is closed before
+ * the loop next waits and was never dup()ed or inherited: close() takes it
+ * out of the epoll set, so this saves the epoll_ctl() of gb_ev_del().
+ * Events of fd already fetched in this turn are dropped. Safe on an
+ * unregistered fd.
+ */
+void	gb_ev_forget(struct gb_ev *ev, int fd);
 
 void	gb_ev_timer_init(struct gb_ev_timer *t, gb_ev_timer_cb *cb, void *arg);
 /* Arm (or re-arm) t to fire once, after_ms from now. */

@@ -291,6 +291,8 @@ struct gw_io {
 	bool	 hup;	/* the peer closed: a short read is not "drained" */
 	bool	 eof;
 	bool	 err;
+	bool	 drained;	/* TLS: the last socket read came back short */
+	bool	 more;		/* TLS: more records follow (MSG_MORE) */
 };
 
 struct gw_worker {
@@ -312,6 +314,9 @@ struct gw_worker {
 	size_t			*server_base;	/* first index per upstream */
 	int64_t			*cur_weight;	/* smooth WRR, per server */
 	bool			 ignore_passive;	/* pick(): all down */
+	int			 nodelay_inherited;	/* accepted sockets have
+							   TCP_NODELAY: 1 yes,
+							   -1 no, 0 unknown */
 	char			*pathbuf;	/* normalised path scratch */
 	struct gb_http_header	*hdrs;		/* parse scratch */
 	struct gb_buf		 alog;		/* pending access-log lines */
@@ -329,6 +334,15 @@ struct gw_worker {
 /* gw_io (gw_conn.c): >0 bytes, 0 would block, -1 EOF or error. */
 ssize_t	gw_io_read(struct gw_io *io, void *p, size_t n);
 ssize_t	gw_io_write(struct gw_io *io, const void *p, size_t n);
+/*
+ * Attach io->ssl to io->fd (after SSL_new) through gw_conn.c's socket BIO:
+ * OpenSSL reads ahead (one read brings a whole record, or several), a
+ * socket read that comes back short is noted, so that a TLS read that
+ * drained the socket waits for the next edge instead of asking again only
+ * to hear EAGAIN, and records are sent with MSG_MORE while io->more is
+ * set. 0 or -1.
+ */
+int	gw_io_ssl_attach(struct gw_io *io);
 /* Record readiness from an event mask. */
 void	gw_io_event(struct gw_io *io, unsigned mask);
 /* The event mask to watch, given what the owner wants to do. */

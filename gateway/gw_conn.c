@@ -30,11 +30,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #define HIGH_WATER	(64 * 1024)	/* stop filling a buffer past this */
 #define READ_CHUNK	(16 * 1024)
+#define SPILL		512		/* what may follow a body read straight */
+#define TLS_RECORD	16384		/* plaintext bytes per TLS record */
 #define RUN_ROUNDS	32		/* pump rounds before yielding */
 
 enum conn_state {
@@ -135,6 +138,19 @@ struct gw_conn {
 static void conn_run(struct gw_conn *c);
 static void conn_close(struct gw_conn *c);
 
+/*
+ * Empty the OpenSSL error queue before an SSL call, so that
+ * SSL_get_error() speaks of that call only. ERR_clear_error() frees 32
+ * pointers even when the queue is empty (about 600 instructions, three
+ * times a request): look first.
+ */
+static inline void
+err_clear(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
 /* ---- gw_io ---- */
 
 ssize_t
@@ -169,10 +185,18 @@ gw_io_read(struct gw_io *io, void *p, size_t n)
 		io->err = true;
 		return -1;
 	}
-	ERR_clear_error();
+	err_clear();
+	io->drained = false;
 	e = SSL_read(io->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
 	if (e > 0) {
 		io->rd_needs_wr = false;
+		/*
+		 * The socket read behind this record came back short and
+		 * OpenSSL holds nothing more: the socket is drained, and the
+		 * next read waits for the next edge (as for plain sockets).
+		 */
+		if (io->drained && !io->hup && !SSL_has_pending(io->ssl))
+			io->rd_ready = false;
 		return e;
 	}
 	switch (SSL_get_error(io->ssl, e)) {
@@ -213,7 +237,7 @@ gw_io_write(struct gw_io *io, const void *p, size_t n)
 		io->err = true;
 		return -1;
 	}
-	ERR_clear_error();
+	err_clear();
 	e = SSL_write(io->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
 	if (e > 0) {
 		io->wr_needs_rd = false;
@@ -232,6 +256,104 @@ gw_io_write(struct gw_io *io, const void *p, size_t n)
 		io->err = true;
 		return -1;
 	}
+}
+
+/*
+ * The socket under a gw_io's SSL: a BIO that reads and writes io->fd like
+ * OpenSSL's socket BIO, and also notes whether a read came back short
+ * (io->drained) and sends with MSG_MORE while io->more says that more
+ * records follow at once, so that they leave in as few packets as the
+ * kernel can make (a 64 KiB response is four or five records).
+ */
+static BIO_METHOD *io_bio_method;
+
+static int
+io_bio_read(BIO *b, char *p, int n)
+{
+	struct gw_io *io = BIO_get_data(b);
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	r = read(io->fd, p, (size_t)n);
+	io->drained = r < n;
+	if (r > 0)
+		return (int)r;
+	if (r == 0) {
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		BIO_set_retry_read(b);
+	return -1;
+}
+
+static int
+io_bio_write(BIO *b, const char *p, int n)
+{
+	struct gw_io *io = BIO_get_data(b);
+	ssize_t r;
+
+	BIO_clear_retry_flags(b);
+	r = send(io->fd, p, (size_t)n, MSG_NOSIGNAL | (io->more ? MSG_MORE :
+	    0));
+	if (r >= 0)
+		return (int)r;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		BIO_set_retry_write(b);
+	return -1;
+}
+
+static long
+io_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct gw_io *io = BIO_get_data(b);
+
+	(void)num;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	case BIO_C_GET_FD:
+		if (ptr != NULL)
+			*(int *)ptr = io->fd;
+		return io->fd;
+	default:
+		return 0;
+	}
+}
+
+static int
+io_bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+int
+gw_io_ssl_attach(struct gw_io *io)
+{
+	BIO *b;
+
+	if (io_bio_method == NULL) {
+		if ((io_bio_method = BIO_meth_new(BIO_get_new_index() |
+		    BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+		    "gerbang socket")) == NULL ||
+		    BIO_meth_set_read(io_bio_method, io_bio_read) != 1 ||
+		    BIO_meth_set_write(io_bio_method, io_bio_write) != 1 ||
+		    BIO_meth_set_ctrl(io_bio_method, io_bio_ctrl) != 1 ||
+		    BIO_meth_set_create(io_bio_method, io_bio_create) != 1) {
+			BIO_meth_free(io_bio_method);
+			io_bio_method = NULL;
+			return -1;
+		}
+	}
+	if ((b = BIO_new(io_bio_method)) == NULL)
+		return -1;
+	BIO_set_data(b, io);
+	SSL_set_bio(io->ssl, b, b);	/* the SSL owns b */
+	SSL_set_read_ahead(io->ssl, 1);
+	return 0;
 }
 
 void
@@ -289,14 +411,18 @@ io_fill(struct gw_io *io, struct gb_buf *b, size_t room)
  * Write what b holds. Returns the bytes written, or -1 when the first
  * write failed; a failure after some bytes went out returns their count
  * with io->err set, so the caller knows they were sent (a request whose
- * bytes reached an upstream is never replayed).
+ * bytes reached an upstream is never replayed). Over TLS each write is
+ * one record: all but the last go with MSG_MORE (the kernel sends them
+ * together), and the last too when hold (the caller closes next, and the
+ * close_notify and FIN push it).
  */
 static ssize_t
-io_flush(struct gw_io *io, struct gb_buf *b)
+io_flush_hold(struct gw_io *io, struct gb_buf *b, bool hold)
 {
 	ssize_t n, total = 0;
 
 	while (gb_buf_used(b) > 0 && io->wr_ready) {
+		io->more = hold || gb_buf_used(b) > TLS_RECORD;
 		n = gw_io_write(io, gb_buf_head(b), gb_buf_used(b));
 		if (n < 0)
 			return total > 0 ? total : -1;
@@ -305,7 +431,14 @@ io_flush(struct gw_io *io, struct gb_buf *b)
 		gb_buf_consume(b, (size_t)n);
 		total += n;
 	}
+	io->more = false;
 	return total;
+}
+
+static ssize_t
+io_flush(struct gw_io *io, struct gb_buf *b)
+{
+	return io_flush_hold(io, b, false);
 }
 
 /* ---- access log and responses ---- */
@@ -691,44 +824,122 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 
 /* ---- the request head ---- */
 
+/* A header name and its length, for matching by length first. */
+struct hname {
+	const char	*s;
+	size_t		 n;
+};
+#define HNAME(lit)	{ "" lit, sizeof(lit) - 1 }
+
+/* a[0..n) and b[0..n) are equal ignoring ASCII case (any locale). */
+static bool
+ascii_ieq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x |= 0x20;
+		if (y >= 'A' && y <= 'Z')
+			y |= 0x20;
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* Is the name h one of list (ASCII case ignored)? */
+static bool
+name_in(const struct gb_http_header *h, const struct hname *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (h->name_len == list[i].n &&
+		    ascii_ieq(h->name, list[i].s, list[i].n))
+			return true;
+	return false;
+}
+
 static bool
 is_hop_header(const struct gb_http_header *h)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "te",
-		"transfer-encoding", "content-length", "upgrade", "trailer",
-		"expect", "proxy-authorization", "host", "x-forwarded-for",
-		"x-forwarded-proto", "x-forwarded-host", "forwarded",
-		"x-request-id", "x-real-ip", NULL,
+	static const struct hname hop[] = {
+		HNAME("connection"), HNAME("keep-alive"),
+		HNAME("proxy-connection"), HNAME("te"),
+		HNAME("transfer-encoding"), HNAME("content-length"),
+		HNAME("upgrade"), HNAME("trailer"), HNAME("expect"),
+		HNAME("proxy-authorization"), HNAME("host"),
+		HNAME("x-forwarded-for"), HNAME("x-forwarded-proto"),
+		HNAME("x-forwarded-host"), HNAME("forwarded"),
+		HNAME("x-request-id"), HNAME("x-real-ip"),
 	};
-	size_t i;
 
-	for (i = 0; hop[i] != NULL; i++)
-		if (gb_http_name_eq(h->name, h->name_len, hop[i]))
-			return true;
+	if (name_in(h, hop, sizeof(hop) / sizeof(hop[0])))
+		return true;
 	/* Identity headers are the gateway's to set, never a client's. */
 	if (h->name_len >= 10 && strncasecmp(h->name, "x-gerbang-", 10) == 0)
 		return true;
 	return false;
 }
 
-/* The Connection headers of a message: found once, asked per header. */
+/*
+ * The tokens of a message's Connection headers, split once and then asked
+ * per header (gb_http_token_list_has() per header parsed the lists again
+ * for each). Past CONN_TOKENS tokens, the lists are asked as before.
+ */
+#define CONN_TOKENS	16
 struct conn_tokens {
 	const struct gb_http_header	*v[8];
 	size_t				 n;
+	struct hname			 tok[CONN_TOKENS];
+	size_t				 ntok;
+	bool				 split;	/* tok holds every token */
 };
 
 static void
 conn_tokens_find(struct conn_tokens *ct, const struct gb_http_header *hdrs,
     size_t n)
 {
-	size_t i;
+	size_t i, k;
 
-	ct->n = 0;
+	ct->n = ct->ntok = 0;
+	ct->split = true;
 	for (i = 0; i < n && ct->n < 8; i++)
 		if (hdrs[i].name_len == 10 && gb_http_name_eq(hdrs[i].name,
 		    10, "connection"))
 			ct->v[ct->n++] = &hdrs[i];
+	/* The elements as gb_http_token_list_has() sees them. */
+	for (i = 0; i < ct->n && ct->split; i++) {
+		const char *p = ct->v[i]->value, *e = p + ct->v[i]->value_len;
+
+		while (p < e) {
+			const char *a = p, *z;
+
+			while (p < e && *p != ',')
+				p++;
+			z = p;
+			if (p < e)
+				p++;	/* the comma */
+			while (a < z && (*a == ' ' || *a == '\t' ||
+			    *a == '\r' || *a == '\n'))
+				a++;
+			while (z > a && (z[-1] == ' ' || z[-1] == '\t' ||
+			    z[-1] == '\r' || z[-1] == '\n'))
+				z--;
+			if (z == a)
+				continue;	/* an empty element names nothing */
+			if ((k = ct->ntok) == CONN_TOKENS) {
+				ct->split = false;
+				break;
+			}
+			ct->tok[k].s = a;
+			ct->tok[k].n = (size_t)(z - a);
+			ct->ntok++;
+		}
+	}
 }
 
 /* Is h named in a Connection header (and so hop-by-hop)? */
@@ -741,6 +952,8 @@ named_in_connection(const struct conn_tokens *ct,
 
 	if (ct->n == 0 || h->name_len >= sizeof(name))
 		return false;
+	if (ct->split)
+		return name_in(h, ct->tok, ct->ntok);
 	memcpy(name, h->name, h->name_len);
 	name[h->name_len] = '\0';
 	for (i = 0; i < ct->n; i++)
@@ -1135,6 +1348,12 @@ static void
 client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
     const struct gb_http_header *hdrs)
 {
+	static const struct hname resp_hop[] = {
+		HNAME("connection"), HNAME("keep-alive"),
+		HNAME("proxy-connection"), HNAME("transfer-encoding"),
+		HNAME("content-length"), HNAME("upgrade"), HNAME("te"),
+		HNAME("trailer"),
+	};
 	struct gb_buf *b = &c->out;
 	bool nobody = resp->body == GB_HTTP_BODY_NONE;
 	size_t i, start = b->len;
@@ -1153,15 +1372,8 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 		if (nobody && gb_http_name_eq(h->name, h->name_len,
 		    "content-length"))
 			goto copy;
-		if (gb_http_name_eq(h->name, h->name_len, "connection") ||
-		    gb_http_name_eq(h->name, h->name_len, "keep-alive") ||
-		    gb_http_name_eq(h->name, h->name_len, "proxy-connection") ||
-		    gb_http_name_eq(h->name, h->name_len, "transfer-encoding") ||
-		    gb_http_name_eq(h->name, h->name_len, "content-length") ||
-		    gb_http_name_eq(h->name, h->name_len, "upgrade") ||
-		    gb_http_name_eq(h->name, h->name_len, "te") ||
-		    gb_http_name_eq(h->name, h->name_len, "trailer") ||
-		    named_in_connection(&ct, h))
+		if (name_in(h, resp_hop, sizeof(resp_hop) /
+		    sizeof(resp_hop[0])) || named_in_connection(&ct, h))
 			continue;
 copy:
 		gb_buf_append(b, h->name, h->name_len);
@@ -1348,6 +1560,13 @@ process_response_head(struct gw_conn *c)
 		c->state = C_TUNNEL;
 		return true;
 	}
+	/*
+	 * Room for the head and the part of the body that passes at once, in
+	 * one allocation rather than a chain of doublings that copy it.
+	 */
+	gb_buf_reserve(&c->out, 1024 + (resp.body == GB_HTTP_BODY_LENGTH ?
+	    (size_t)(resp.content_length < HIGH_WATER + READ_CHUNK ?
+	    resp.content_length : HIGH_WATER + READ_CHUNK) : 0));
 	client_response_head(c, &resp, w->hdrs);
 	gb_buf_consume(&u->in, (size_t)n);
 	gb_buf_reset(&c->r->head);	/* no retry once a response came */
@@ -1392,6 +1611,73 @@ upstream_failed(struct gw_conn *c, int status)
 	    "bad gateway");
 }
 
+/*
+ * A response body that passes through unchanged (Content-Length, or until
+ * close, and not re-framed as chunked) comes from a plain upstream straight
+ * into the client's buffer: no copy through u->in, and reads as large as
+ * the buffer allows (one syscall where 16 KiB pieces took four). The read
+ * never asks for more of the body than is left; a second vector takes
+ * whatever the upstream sent beyond it, into u->in as before, so the
+ * connection is not reused, and tells a drained socket by a short read.
+ */
+static bool
+body_direct(const struct gw_conn *c)
+{
+	const struct gw_upc *u = c->up;
+
+	return c->r->resp_head && !c->r->chunk_out && !c->r->resp_done &&
+	    (c->r->resp_body == GB_HTTP_BODY_LENGTH ||
+	    c->r->resp_body == GB_HTTP_BODY_CLOSE) &&
+	    u->io.ssl == NULL && gb_buf_used(&u->in) == 0;
+}
+
+/* Read body bytes into c->out (>0), 0 would block, -1 EOF or error. */
+static ssize_t
+read_body_direct(struct gw_conn *c)
+{
+	struct gw_upc *u = c->up;
+	struct iovec iov[2];
+	size_t want = HIGH_WATER - gb_buf_used(&c->out), spill = 0, body;
+	ssize_t n;
+
+	if (c->r->resp_body == GB_HTTP_BODY_LENGTH) {
+		/* A short tail is taken with the rest: fewer TLS records. */
+		if (c->r->resp_left <= (uint64_t)want + READ_CHUNK)
+			want = (size_t)c->r->resp_left;
+		spill = SPILL;
+	}
+	if ((iov[0].iov_base = gb_buf_reserve(&c->out, want)) == NULL ||
+	    (spill > 0 && (iov[1].iov_base = gb_buf_reserve(&u->in,
+	    spill)) == NULL))
+		return 0;
+	iov[0].iov_len = want;
+	iov[1].iov_len = spill;
+	n = readv(u->io.fd, iov, spill > 0 ? 2 : 1);
+	if (n > 0) {
+		if ((size_t)n < want + spill && !u->io.hup)
+			u->io.rd_ready = false;	/* drained, as gw_io_read() */
+		body = (size_t)n < want ? (size_t)n : want;
+		gb_buf_commit(&c->out, body);
+		gb_buf_commit(&u->in, (size_t)n - body);
+		c->r->bytes_out += body;
+		if (c->r->resp_body == GB_HTTP_BODY_LENGTH)
+			c->r->resp_left -= body;
+		return n;
+	}
+	if (n == 0) {
+		u->io.eof = true;
+		return -1;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		u->io.rd_ready = false;
+		return 0;
+	}
+	if (errno == EINTR)
+		return 0;
+	u->io.err = true;
+	return -1;
+}
+
 /* Connect, handshake, write and read on the upstream side. */
 static bool
 pump_upstream(struct gw_conn *c)
@@ -1420,7 +1706,7 @@ pump_upstream(struct gw_conn *c)
 	if (u->handshaking) {
 		int rc;
 
-		ERR_clear_error();
+		err_clear();
 		if ((rc = SSL_do_handshake(u->io.ssl)) != 1) {
 			int e = SSL_get_error(u->io.ssl, rc);
 			char err[256];
@@ -1456,22 +1742,44 @@ pump_upstream(struct gw_conn *c)
 	}
 	if (c->up != u)
 		return moved;
-	while (u->io.rd_ready && !u->io.eof && !u->io.err &&
-	    gb_buf_used(&c->out) < HIGH_WATER &&
-	    gb_buf_used(&u->in) < HIGH_WATER) {
+	/*
+	 * Use what was read (the head, then body bytes) before reading more,
+	 * so that a body can go straight to the client (body_direct()). What
+	 * was read before an EOF is still the response: it is used first.
+	 */
+	while (c->state == C_PROXY) {
+		if (!c->r->resp_head && gb_buf_used(&u->in) > 0 &&
+		    process_response_head(c))
+			moved = true;
+		if (c->up != u)
+			return true;
+		if (c->state == C_PROXY && c->r->resp_head &&
+		    pump_response_body(c))
+			moved = true;
+		if (c->up != u)
+			return true;
+		if (c->state != C_PROXY || !u->io.rd_ready || u->io.eof ||
+		    u->io.err || gb_buf_used(&c->out) >= HIGH_WATER ||
+		    gb_buf_used(&u->in) >= HIGH_WATER)
+			break;
+		if (body_direct(c)) {
+			if ((n = read_body_direct(c)) <= 0)
+				break;
+			c->r->up_last = gb_ev_now(w->ev);
+			moved = true;
+			if (c->r->resp_body == GB_HTTP_BODY_LENGTH &&
+			    c->r->resp_left == 0) {
+				finish_request(c);
+				return true;
+			}
+			continue;
+		}
 		n = io_fill(&u->io, &u->in, HIGH_WATER);
 		if (n <= 0)
 			break;	/* would block, or EOF/error: handled below */
 		c->r->up_last = gb_ev_now(w->ev);
 		moved = true;
 	}
-	/* What was read before an EOF is still the response: use it first. */
-	if (!c->r->resp_head && gb_buf_used(&u->in) > 0 &&
-	    process_response_head(c))
-		moved = true;
-	if (c->up == u && c->state == C_PROXY && c->r->resp_head &&
-	    pump_response_body(c))
-		moved = true;
 	if (c->up != u || c->r->resp_done || !(u->io.eof || u->io.err))
 		return moved;
 	if (!c->r->resp_head) {
@@ -1560,8 +1868,12 @@ handshake(struct gw_conn *c)
 	char err[256];
 	int rc, e;
 
-	ERR_clear_error();
+	err_clear();
+	c->io.drained = false;
 	if ((rc = SSL_do_handshake(c->io.ssl)) == 1) {
+		/* As in gw_io_read(): no read only to hear EAGAIN. */
+		if (c->io.drained && !c->io.hup && !SSL_has_pending(c->io.ssl))
+			c->io.rd_ready = false;
 		__atomic_add_fetch(&w->st->handshakes, 1, __ATOMIC_RELAXED);
 		if (SSL_session_reused(c->io.ssl))
 			__atomic_add_fetch(&w->st->resumed, 1,
@@ -1596,10 +1908,13 @@ conn_close(struct gw_conn *c)
 	upstream_drop(c);
 	gb_ev_timer_cancel(w->ev, &c->timer);
 	gb_ev_timer_cancel(w->ev, &c->kick);
-	gb_ev_del(w->ev, c->io.fd);
+	gb_ev_forget(w->ev, c->io.fd);	/* closed by gw_conn_reap() */
 	if (c->io.ssl != NULL && !c->io.err && c->state != C_HANDSHAKE) {
-		ERR_clear_error();
+		err_clear();
+		/* Held: gw_conn_reap()'s shutdown() sends it with the FIN. */
+		c->io.more = true;
 		SSL_shutdown(c->io.ssl);	/* close_notify, best effort */
+		c->io.more = false;
 	}
 	/* Unlink from the live list; freed before the loop sleeps. */
 	if (c->prev != NULL)
@@ -1840,7 +2155,8 @@ conn_run(struct gw_conn *c)
 		if (c->closed)
 			return;
 		if (gb_buf_used(&c->out) > 0 && c->io.wr_ready) {
-			n = io_flush(&c->io, &c->out);
+			n = io_flush_hold(&c->io, &c->out, c->state ==
+			    C_CLOSING && c->io.ssl != NULL);
 			if (n < 0 || c->io.err) {
 				conn_close(c);
 				return;
@@ -1894,7 +2210,19 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 	    sizeof(c->addr.sin6) : sizeof(c->addr.sin));
 	c->io.rd_ready = true;	/* TCP_DEFER_ACCEPT: data is likely there */
 	c->io.wr_ready = true;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * Listeners have TCP_NODELAY, which Linux passes on to accepted
+	 * sockets: asked once, then set per socket only if it was not.
+	 */
+	if (w->nodelay_inherited == 0) {
+		int v = 0;
+		socklen_t sl = sizeof(v);
+
+		w->nodelay_inherited = getsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
+		    &v, &sl) == 0 && v != 0 ? 1 : -1;
+	}
+	if (w->nodelay_inherited < 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)ss;
 
@@ -1918,7 +2246,12 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 			free(c);
 			return;
 		}
-		SSL_set_fd(c->io.ssl, fd);
+		if (gw_io_ssl_attach(&c->io) == -1) {
+			SSL_free(c->io.ssl);
+			close(fd);
+			free(c);
+			return;
+		}
 		SSL_set_accept_state(c->io.ssl);
 		SSL_set_mode(c->io.ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
 		c->state = C_HANDSHAKE;

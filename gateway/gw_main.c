@@ -119,6 +119,8 @@ bind_addr(const struct sockaddr_storage *ss, socklen_t len, const char *what,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Linux hands it to accepted sockets (gw_conn_accept() checks). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* The ClientHello is there at accept: one wake-up less per client. */
 	if (defer_secs > 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_secs,

@@ -392,6 +392,24 @@ site_free(struct tls_site *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * A certificate file without its chain: OpenSSL would look the chain up in
+ * the verify store (the client CAs, if any) on every handshake. Build it
+ * once, the same way, now; errors are ignored as they are then. A file
+ * with a chain is sent as it is, as before.
+ */
+static void
+chain_once(SSL_CTX *ctx)
+{
+	STACK_OF(X509) *chain = NULL;
+
+	if (SSL_CTX_get0_chain_certs(ctx, &chain) == 1 &&
+	    (chain == NULL || sk_X509_num(chain) == 0))
+		SSL_CTX_build_cert_chain(ctx,
+		    SSL_BUILD_CHAIN_FLAG_IGNORE_ERROR |
+		    SSL_BUILD_CHAIN_FLAG_CLEAR_ERROR);
+}
+
 static int
 listener_tls(struct gw_listener *l, const char *file, struct gb_diags *d)
 {
@@ -453,10 +471,13 @@ listener_tls(struct gw_listener *l, const char *file, struct gb_diags *d)
 			    gw_tls_errstr(err, sizeof(err)));
 			continue;
 		}
-		if (SSL_CTX_check_private_key(t->sites[j].ctx) != 1)
+		if (SSL_CTX_check_private_key(t->sites[j].ctx) != 1) {
 			gb_diag_add(d, GB_DIAG_ERROR, file, cc->line, cc->col,
 			    "key: \"%s\" does not match certificate \"%s\"",
 			    cc->key, cc->cert);
+			continue;
+		}
+		chain_once(t->sites[j].ctx);
 	}
 	l->tlsctx = t;
 	if (t->nsites == 0) {

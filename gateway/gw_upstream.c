@@ -89,7 +89,7 @@ gw_upc_close(struct gw_upc *u)
 		return;
 	u->closed = true;
 	gb_ev_timer_cancel(w->ev, &u->timer);
-	gb_ev_del(w->ev, u->io.fd);
+	gb_ev_forget(w->ev, u->io.fd);	/* closed by gw_upc_reap() */
 	if (u->srv->active > 0 && u->client != NULL)
 		u->srv->active--;
 	u->client = NULL;
@@ -134,6 +134,31 @@ idle_timeout(struct gb_ev *ev, void *arg)
 	gw_upc_close(u);
 }
 
+/*
+ * Has the server sent nothing beyond the response? Bytes already taken
+ * in (u->in, or records OpenSSL read ahead) say no. Reading stops when the
+ * response is whole, so a socket not seen drained (the last read filled
+ * what it asked) may still hold more, which would arrive with no new edge
+ * and pass for the next request's response: it is asked (MSG_PEEK).
+ */
+static bool
+upc_quiet(struct gw_upc *u)
+{
+	char b[1];
+
+	if (gb_buf_used(&u->in) > 0 ||
+	    (u->io.ssl != NULL && SSL_has_pending(u->io.ssl)))
+		return false;
+	if (!u->io.rd_ready)
+		return true;
+	if (recv(u->io.fd, b, 1, MSG_PEEK | MSG_DONTWAIT) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		u->io.rd_ready = false;
+		return true;
+	}
+	return false;	/* more bytes, EOF or an error */
+}
+
 void
 gw_upc_release(struct gw_upc *u, bool reusable)
 {
@@ -144,12 +169,12 @@ gw_upc_release(struct gw_upc *u, bool reusable)
 	u->client = NULL;
 	if (!reusable || w->draining || u->up->keepalive == 0 ||
 	    w->idle_count[u->srv_index] >= u->up->keepalive ||
-	    gb_buf_used(&u->in) > 0 || u->io.eof || u->io.err) {
+	    u->io.eof || u->io.err || !upc_quiet(u)) {
 		u->client = NULL;
 		/* Not counted in active any more: close without touching it. */
 		u->closed = true;
 		gb_ev_timer_cancel(w->ev, &u->timer);
-		gb_ev_del(w->ev, u->io.fd);
+		gb_ev_forget(w->ev, u->io.fd);	/* gw_upc_reap() closes */
 		u->next = w->upreap;
 		w->upreap = u;
 		return;
@@ -311,11 +336,12 @@ upc_connect(struct gw_worker *w, size_t ui, size_t si)
 		return NULL;
 	}
 	if (up->tls && up->tls_ctx != NULL) {
-		if ((u->io.ssl = SSL_new(up->tls_ctx)) == NULL) {
+		if ((u->io.ssl = SSL_new(up->tls_ctx)) == NULL ||
+		    gw_io_ssl_attach(&u->io) == -1) {
+			gb_ev_del(w->ev, fd);
 			upc_free(u);
 			return NULL;
 		}
-		SSL_set_fd(u->io.ssl, fd);
 		SSL_set_connect_state(u->io.ssl);
 		SSL_set_tlsext_host_name(u->io.ssl,
 		    up->tls_sni ? up->tls_sni : s->host);

@@ -137,6 +137,28 @@ def main(t: gwtest.Test):
                 "HTTP/1.0: close-delimited response stays close-delimited",
                 r)
 
+    # An upstream that sends bytes beyond a Content-Length body (here a
+    # forged second response): they reach no client, and that upstream
+    # connection is not used again. 16384 - head: the response fills the
+    # gateway's first 16 KiB read exactly (upstream.py's head for it).
+    head = len("HTTP/1.1 200 OK\r\nDate: Sun, 01 Jan 2026 00:00:00 GMT\r\n"
+               "Server: gerbang-test-upstream\r\n"
+               "Content-Type: application/octet-stream\r\n"
+               "Content-Length: 16xxx\r\n\r\n")
+    for size in (100, 16384 - head, 200000):
+        with gw.conn() as conn:
+            r = conn.get(f"/overrun/{size}")
+            whole = (r.status == 200 and r.body_len == size and
+                     r.body_sha256 == pattern_sha256(size))
+            r2 = conn.get("/echo")
+            ids = [x[0] for x in up.requests() if x[3] == f"/overrun/{size}"]
+            t.check(whole and r2.status == 200 and ids and
+                    r2.json()["conn_id"] != ids[-1],
+                    f"/overrun/{size}: the body whole, the bytes after it "
+                    "dropped with their upstream connection",
+                    (r.status, r.body_len, r2.status, ids,
+                     r2.json().get("conn_id") if r2.status == 200 else None))
+
     # An upstream that closes right after its response: the response and
     # the close often arrive together; the response must still be whole.
     for path, size in (("/close/100", 100), ("/close/5000", 5000),

@@ -23,6 +23,10 @@ Endpoints (N is a decimal byte count, at most 1 GiB):
                    extension to every size line, ?trailer=1 sends a trailer
   /close/N         N bytes of pattern(), no Content-Length, Connection: close;
                    the body ends when the connection closes
+  /overrun/N       as /bytes/N, then OVERRUN: bytes that belong to no
+                   response, sent with the end of the body (N <= 64 KiB:
+                   head, body and OVERRUN in one write); the connection
+                   stays open
   /status/CODE     that status (200-599) with a small JSON body; 204 and 304
                    have no body
   /slow/MS         waits MS milliseconds (max 600000), then answers 200 JSON;
@@ -69,6 +73,7 @@ MAX_HEADER_BYTES = 64 * 1024  # the whole header block
 MAX_HEADERS = 200
 MAX_N = 1 << 30               # /bytes, /chunked, /close size limit
 WRITE_SIZE = 64 * 1024
+OVERRUN = b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged"   # /overrun
 SINK_READ = 4 * 1024
 LINGER_SECONDS = 2.0          # see Connection.close()
 CHUNK_SIZES = (1, 7, 100, 4096, 65536, 13, 1000, 32768, 2, 16384, 517, 60000)
@@ -315,8 +320,9 @@ class Connection:
     # -- writing ----------------------------------------------------------
 
     def send_head(self, req: Request | None, status: int, headers: list,
-                  close: bool) -> None:
-        """Write a status line and headers (Date, Server, Connection added)."""
+                  close: bool, more: bytes = b"") -> None:
+        """Write a status line and headers (Date, Server, Connection added),
+        and `more` in the same write."""
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
@@ -330,7 +336,8 @@ class Connection:
             lines.append("Connection: close")
         elif req is not None and req.version == "HTTP/1.0":
             lines.append("Connection: keep-alive")
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") +
+                          more)
 
     def send_full(self, req: Request | None, status: int, body: bytes,
                   ctype: str, close: bool, extra: list = ()) -> None:
@@ -509,7 +516,7 @@ class Upstream:
         kind, num = m.group(1), int(m.group(2))
         c.consume(req)
         head = req.method == "HEAD"
-        if kind in ("bytes", "chunked", "close") and num > MAX_N:
+        if kind in ("bytes", "chunked", "close", "overrun") and num > MAX_N:
             raise BadRequest(f"size above {MAX_N}")
 
         if kind == "bytes":
@@ -518,6 +525,19 @@ class Upstream:
             if not head:
                 for off in range(0, num, WRITE_SIZE):
                     c.sock.sendall(pattern(off, min(WRITE_SIZE, num - off)))
+            return not close
+
+        if kind == "overrun":
+            c.send_head(req, 200, [("Content-Type", "application/octet-stream"),
+                                   ("Content-Length", str(num))], close,
+                        more=(pattern(0, num) + OVERRUN
+                              if not head and num <= WRITE_SIZE else b""))
+            if not head and num > WRITE_SIZE:
+                off = 0
+                while num - off > WRITE_SIZE:
+                    c.sock.sendall(pattern(off, WRITE_SIZE))
+                    off += WRITE_SIZE
+                c.sock.sendall(pattern(off, num - off) + OVERRUN)
             return not close
 
         if kind == "chunked":
