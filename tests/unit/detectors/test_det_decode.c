@@ -237,13 +237,16 @@ test_base64(void **state)
 }
 
 static size_t
-zip(const void *in, size_t n, uint8_t *out, size_t cap, int wbits)
+zip_h(const void *in, size_t n, uint8_t *out, size_t cap, int wbits,
+    gz_header *h)
 {
 	z_stream z;
 
 	memset(&z, 0, sizeof(z));
 	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8,
 	    Z_DEFAULT_STRATEGY), Z_OK);
+	if (h != NULL)
+		assert_int_equal(deflateSetHeader(&z, h), Z_OK);
 	z.next_in = (Bytef *)(uintptr_t)in;
 	z.avail_in = (uInt)n;
 	z.next_out = out;
@@ -251,6 +254,31 @@ zip(const void *in, size_t n, uint8_t *out, size_t cap, int wbits)
 	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
 	deflateEnd(&z);
 	return cap - z.avail_out;
+}
+
+static size_t
+zip(const void *in, size_t n, uint8_t *out, size_t cap, int wbits)
+{
+	return zip_h(in, n, out, cap, wbits, NULL);
+}
+
+/* gzip with every optional header field (RFC 1952: extra, name, comment,
+ * header CRC), read here since zlib inflates it raw. */
+static size_t
+zip_hdr(const void *in, size_t n, uint8_t *out, size_t cap)
+{
+	static unsigned char extra[] = "AB\x04\x00wxyz";
+	static unsigned char name[] = "data.json";
+	static unsigned char comment[] = "export \xff";
+	gz_header h;
+
+	memset(&h, 0, sizeof(h));
+	h.extra = extra;
+	h.extra_len = sizeof(extra) - 1;
+	h.name = name;
+	h.comment = comment;
+	h.hcrc = 1;
+	return zip_h(in, n, out, cap, 16 + 15, &h);
 }
 
 static void
@@ -316,36 +344,6 @@ test_zlib(void **state)
 		    DET_DEC_DEFLATE, NULL, &d), -1);
 		assert_int_equal(det_decode_new(sc, 0x1000, NULL, &d), -1);
 	}
-}
-
-/* gzip with every optional header field (RFC 1952: extra, name, comment,
- * header CRC), read here since zlib inflates it raw. */
-static size_t
-zip_hdr(const void *in, size_t n, uint8_t *out, size_t cap)
-{
-	static unsigned char extra[] = "AB\x04\x00wxyz";
-	static unsigned char name[] = "data.json";
-	static unsigned char comment[] = "export \xff";
-	gz_header h;
-	z_stream z;
-
-	memset(&z, 0, sizeof(z));
-	memset(&h, 0, sizeof(h));
-	h.extra = extra;
-	h.extra_len = sizeof(extra) - 1;
-	h.name = name;
-	h.comment = comment;
-	h.hcrc = 1;
-	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 16 + 15, 8,
-	    Z_DEFAULT_STRATEGY), Z_OK);
-	assert_int_equal(deflateSetHeader(&z, &h), Z_OK);
-	z.next_in = (Bytef *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-	deflateEnd(&z);
-	return cap - z.avail_out;
 }
 
 static void
