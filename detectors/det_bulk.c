@@ -56,7 +56,6 @@ struct entry {
 	bool		 ref;		/* used since it moved to the head */
 	uint64_t	 hash;
 	uint32_t	 group;
-	uint8_t		 scope;
 	uint8_t		 klen;
 	uint8_t		 key[DET_BULK_KEY_MAX];
 	uint64_t	 created_ms;
@@ -113,11 +112,9 @@ struct ecache {
 	uint64_t	 gen;		/* det_bulk.gen it was found at */
 };
 
-/* A bulk rule and its window's geometry (sub-windows of width ms). */
+/* A bulk rule and where it counts. */
 struct rinfo {
 	const struct det_bulk_rule *r;
-	uint64_t	 width;		/* 0: one window, no sliding */
-	unsigned	 ns;
 	uint32_t	 group;
 	uint32_t	 pos;		/* in the group's rules */
 };
@@ -125,8 +122,8 @@ struct rinfo {
 /* Rules of one scope and geometry, in rule order. */
 struct group {
 	uint8_t		 scope;
-	uint64_t	 width;
-	unsigned	 ns;
+	uint64_t	 width;		/* sub-window, ms; 0: one, no sliding */
+	unsigned	 ns;		/* sub-windows */
 	uint32_t	 tmask;		/* types any of its rules counts */
 	uint32_t	*rule;		/* indices into det_bulk.rule */
 	size_t		 nrule;		/* at most GROUP_MAX */
@@ -230,21 +227,23 @@ group_add(struct det_bulk *b, size_t i)
 	struct rinfo *ri = &b->rule[i];
 	struct group *g;
 	uint32_t *nr;
+	uint64_t width;
+	unsigned ns;
 	size_t k;
 
 	ri->r = det_rules_bulk(b->rules, i);
-	geometry(b, ri->r, &ri->width, &ri->ns);
+	geometry(b, ri->r, &width, &ns);
 	for (k = 0; k < b->ngroup; k++)
 		if (b->group[k].scope == ri->r->scope &&
-		    b->group[k].width == ri->width &&
-		    b->group[k].ns == ri->ns && b->group[k].nrule < GROUP_MAX)
+		    b->group[k].width == width && b->group[k].ns == ns &&
+		    b->group[k].nrule < GROUP_MAX)
 			break;
 	g = &b->group[k];
 	if (k == b->ngroup) {
 		b->ngroup++;
 		g->scope = (uint8_t)ri->r->scope;
-		g->width = ri->width;
-		g->ns = ri->ns;
+		g->width = width;
+		g->ns = ns;
 	}
 	if ((nr = realloc(g->rule, (g->nrule + 1) * sizeof(*nr))) == NULL)
 		return -1;
@@ -582,7 +581,6 @@ entry_get(struct det_bulk *b, uint32_t group, const uint8_t *k, size_t n,
 	e->slot = (struct slot *)(void *)((char *)e + off);
 	e->hash = h;
 	e->group = group;
-	e->scope = g->scope;
 	e->klen = (uint8_t)n;
 	memcpy(e->key, k, n);
 	e->created_ms = now_ms;
@@ -632,6 +630,20 @@ slot_live(const struct entry *e, unsigned s, uint64_t ep, unsigned ns)
 	return x != EPOCH_NONE && x <= ep && ep - x < ns;
 }
 
+/* dst := the union of e's type-t counters of the sub-windows live at ep. */
+static void
+merge_live(struct det_bulk *b, const struct entry *e, unsigned t,
+    uint64_t ep, unsigned ns, struct det_count *dst)
+{
+	unsigned s;
+
+	det_count_clear(dst);
+	for (s = 0; s < ns; s++)
+		if (slot_live(e, s, ep, ns) && e->slot[s].cnt[t] != NULL &&
+		    det_count_merge(dst, e->slot[s].cnt[t]) == -1)
+			b->stats.nomem++;
+}
+
 /*
  * The window's distinct count merged afresh from the live sub-windows at
  * ep (per type into a): for a window read at another sub-window than the
@@ -649,15 +661,10 @@ window_merge(struct det_bulk *b, const struct det_bulk_rule *r,
 	for (t = 0; t < NT; t++) {
 		if (!type_match(r, t))
 			continue;
-		det_count_clear(b->scratch);
-		for (s = 0; s < ns; s++) {
-			if (!slot_live(e, s, ep, ns))
-				continue;
-			a->count[t] += e->slot[s].nfind[t];
-			if (e->slot[s].cnt[t] != NULL &&
-			    det_count_merge(b->scratch, e->slot[s].cnt[t]) == -1)
-				b->stats.nomem++;
-		}
+		for (s = 0; s < ns; s++)
+			if (slot_live(e, s, ep, ns))
+				a->count[t] += e->slot[s].nfind[t];
+		merge_live(b, e, t, ep, ns, b->scratch);
 		a->distinct_type[t] = det_count_estimate(b->scratch);
 		if (!det_count_is_exact(b->scratch))
 			a->exact = false;
@@ -709,18 +716,12 @@ window_read(struct det_bulk *b, const struct det_bulk_rule *r,
 static void
 win_sync(struct det_bulk *b, struct entry *e, uint64_t ep, unsigned ns)
 {
-	unsigned s, t;
+	unsigned t;
 	size_t k;
 
-	for (t = 0; t < NT; t++) {
-		if (e->win[t] == NULL)
-			continue;
-		det_count_clear(e->win[t]);
-		for (s = 0; s < ns; s++)
-			if (slot_live(e, s, ep, ns) && e->slot[s].cnt[t] != NULL &&
-			    det_count_merge(e->win[t], e->slot[s].cnt[t]) == -1)
-				b->stats.nomem++;
-	}
+	for (t = 0; t < NT; t++)
+		if (e->win[t] != NULL)
+			merge_live(b, e, t, ep, ns, e->win[t]);
 	e->win_ep = ep;
 	for (k = 0; k < b->group[e->group].nrule; k++)
 		e->rs[k].last_d = 0;
@@ -765,7 +766,8 @@ rule_check(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
 	const struct det_count *c;
 	struct det_bulk_alert a;
 	uint64_t d, target, gap;
-	unsigned ns = ri->ns, sev;
+	const struct group *g = &b->group[ri->group];
+	unsigned ns = g->ns, sev;
 	uint32_t tm, m;
 	bool exact;
 
@@ -820,15 +822,15 @@ rule_check(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
 		return 0;
 	rs->alerted = true;
 	rs->alerted_distinct = d;
-	rs->alert_until = ri->width == 0 ? UINT64_MAX : now + r->window_ms;
+	rs->alert_until = g->width == 0 ? UINT64_MAX : now + r->window_ms;
 	a.rule = r;
 	a.scope = r->scope;
 	a.key = e->key;
 	a.key_len = e->klen;
 	a.severity = (enum det_severity)sev;
 	a.distinct = d;
-	a.since_ms = ri->width == 0 ? e->created_ms :
-	    (ep + 1 >= ns ? (ep + 1 - ns) * ri->width : 0);
+	a.since_ms = g->width == 0 ? e->created_ms :
+	    (ep + 1 >= ns ? (ep + 1 - ns) * g->width : 0);
 	if (a.since_ms > now)		/* the clock stepped back */
 		a.since_ms = now;
 	a.now_ms = now;
@@ -910,8 +912,8 @@ det_bulk_peek(struct det_bulk *b, const struct det_bulk_rule *r,
 			break;
 	if (e == NULL)
 		return -1;
-	width = b->rule[i].width;
-	ns = b->rule[i].ns;
+	width = b->group[b->rule[i].group].width;
+	ns = b->group[b->rule[i].group].ns;
 	ep = width == 0 ? 0 : now_ms / width;
 	memset(out, 0, sizeof(*out));
 	out->rule = r;

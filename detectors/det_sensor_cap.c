@@ -91,9 +91,7 @@ det_sensor_cap_open(const struct det_capture_conf *cc,
 			snprintf(err, errlen, "%s: %s", cc->iface,
 			    rc == PCAP_ERROR ? pcap_geterr(c->p) :
 			    pcap_statustostr(rc));
-			pcap_close(c->p);
-			free(c->fbuf);
-			free(c);
+			det_sensor_cap_close(c);
 			return -1;
 		}
 		if (rc > 0)
@@ -111,9 +109,7 @@ det_sensor_cap_open(const struct det_capture_conf *cc,
 		    pcap_setfilter(c->p, &prog) == -1) {
 			snprintf(err, errlen, "filter \"%s\": %s", cc->filter,
 			    pcap_geterr(c->p));
-			pcap_close(c->p);
-			free(c->fbuf);
-			free(c);
+			det_sensor_cap_close(c);
 			return -1;
 		}
 		pcap_freecode(&prog);
