@@ -43,6 +43,29 @@ struct pend {
 	size_t			 key_len;
 };
 
+/*
+ * The findings of one response body wait here, hashed, and are counted
+ * together (det_bulk_count): the subject is looked up and each rule
+ * checks its threshold once per batch, not once per finding. A batch
+ * ends when it is full, when a finding of another transaction comes (the
+ * flows' packets interleave) and before any transaction ends, so its
+ * transaction is alive whenever its alerts are raised.
+ */
+#define BATCH_MAX	128
+
+struct batch {
+	const struct det_sensor_txn *t;
+	uint64_t		 flow_id;
+	uint64_t		 ts_req_us;
+	uint64_t		 now_ms;
+	struct det_bulk_subject	 who;
+	uint8_t			 rk[16];
+	uint8_t			 src[17];
+	char			 consumer[GB_IDHDR_ID_MAX + 1];
+	size_t			 n;
+	struct det_bulk_val	 v[BATCH_MAX];
+};
+
 struct forged_slot {
 	uint8_t		addr[17];
 	uint64_t	last_us;
@@ -59,6 +82,7 @@ struct det_alert {
 	const char		*cur_template;	/* its path template (scraping) */
 	struct forged_slot	 forged[FORGED_SLOTS];
 	struct pend		 pend[PEND_MAX];
+	struct batch		 batch;
 	uint64_t		 last_recv;
 	uint64_t		 last_drop;
 	struct gb_buf		 line;
@@ -516,52 +540,95 @@ scrape(struct det_alert *a, const struct det_sensor_txn *t,
 	explicit_bzero(key, sizeof(key));
 }
 
+/* Count the batch's findings (its transaction is alive: see struct batch). */
+static void
+batch_flush(struct det_alert *a)
+{
+	struct batch *bt = &a->batch;
+	size_t n = bt->n;
+
+	if (n == 0)
+		return;
+	bt->n = 0;
+	a->cur = bt->t;
+	(void)attribute(a, bt->t);	/* the batch's, for its alerts */
+	a->cur_template = NULL;
+	det_bulk_count(a->bulk, &bt->who, bt->v, n, bt->now_ms, on_bulk, a);
+}
+
 void
 det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
     const struct det_finding *f, void *arg)
 {
 	struct det_alert *a = arg;
-	const struct attrib *at = attribute(a, t);
+	struct batch *bt = &a->batch;
+	const struct attrib *at;
 	const struct det_flow_key *k = &t->flow->key;
-	struct det_bulk_subject who;
-	uint8_t rk[16], src[17];
+	uint8_t src[17];
 	uint64_t now_ms = t->ts_req_us / 1000;
+	size_t cn;
 
-	a->cur = t;
-	src[0] = k->family;
-	memcpy(src + 1, k->addr[t->flow->client], 16);
 	if (where == DET_WHERE_PATH) {
-		if (a->scrape != NULL)
-			scrape(a, t, at, f, src, sizeof(src));
+		if (a->scrape == NULL)
+			return;
+		batch_flush(a);
+		at = attribute(a, t);
+		a->cur = t;
+		src[0] = k->family;
+		memcpy(src + 1, k->addr[t->flow->client], 16);
+		scrape(a, t, at, f, src, sizeof(src));
 		return;
 	}
 	if (where != DET_WHERE_RESP_BODY)
 		return;		/* data into the agency is not a leak */
-	memset(&who, 0, sizeof(who));
-	memcpy(rk, &t->flow->id, 8);
-	memcpy(rk + 8, &t->ts_req_us, 8);
-	who.key[DET_SCOPE_RESPONSE] = rk;
-	who.len[DET_SCOPE_RESPONSE] = sizeof(rk);
-	who.key[DET_SCOPE_FLOW] = &t->flow->id;
-	who.len[DET_SCOPE_FLOW] = sizeof(t->flow->id);
-	who.key[DET_SCOPE_SOURCE] = src;
-	who.len[DET_SCOPE_SOURCE] = sizeof(src);
-	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
-		who.key[DET_SCOPE_CONSUMER] = at->h.consumer;
-		who.len[DET_SCOPE_CONSUMER] = strlen(at->h.consumer);
-	}
 	if (t->ts_resp_us != 0)
 		now_ms = t->ts_resp_us / 1000;
-	det_bulk_add(a->bulk, &who, f, now_ms, on_bulk, a);
+	if (bt->n > 0 && (bt->t != t || bt->flow_id != t->flow->id ||
+	    bt->ts_req_us != t->ts_req_us || bt->now_ms != now_ms ||
+	    bt->n == BATCH_MAX))
+		batch_flush(a);
+	if (bt->n == 0) {
+		at = attribute(a, t);
+		bt->t = t;
+		bt->flow_id = t->flow->id;
+		bt->ts_req_us = t->ts_req_us;
+		bt->now_ms = now_ms;
+		memset(&bt->who, 0, sizeof(bt->who));
+		memcpy(bt->rk, &t->flow->id, 8);
+		memcpy(bt->rk + 8, &t->ts_req_us, 8);
+		bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
+		bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
+		bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
+		bt->who.len[DET_SCOPE_FLOW] = sizeof(bt->flow_id);
+		bt->src[0] = k->family;
+		memcpy(bt->src + 1, k->addr[t->flow->client], 16);
+		bt->who.key[DET_SCOPE_SOURCE] = bt->src;
+		bt->who.len[DET_SCOPE_SOURCE] = sizeof(bt->src);
+		if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+			cn = strlen(at->h.consumer);
+			memcpy(bt->consumer, at->h.consumer, cn + 1);
+			bt->who.key[DET_SCOPE_CONSUMER] = bt->consumer;
+			bt->who.len[DET_SCOPE_CONSUMER] = cn;
+		}
+	}
+	/* Canaries alert at once, with this finding's transaction. */
+	a->cur = t;
+	a->cur_template = NULL;
+	(void)det_bulk_value(a->bulk, &bt->who, f, now_ms, on_bulk, a,
+	    &bt->v[bt->n]);
+	if (bt->v[bt->n].type < DET_T_COUNT)
+		bt->n++;
 }
 
 void
 det_alert_on_txn(const struct det_sensor_txn *t, void *arg)
 {
 	struct det_alert *a = arg;
-	const struct attrib *at = attribute(a, t);
+	const struct attrib *at;
 	uint8_t rk[16];
 
+	batch_flush(a);
+	at = attribute(a, t);
 	if (at->kind == AT_REJECTED)
 		forged_alert(a, t, at);
 	a->cur_template = NULL;

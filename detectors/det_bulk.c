@@ -747,19 +747,24 @@ window_add(struct det_bulk *b, struct entry *e, struct slot *sl, unsigned ns,
 			b->stats.nomem++;	/* counted, in a sketch early */
 			rc = 1;
 		}
-		if (ns == 1 || c == &e->win[t])
+		/*
+		 * A value its sub-window had is in the union too (the union
+		 * holds every live sub-window: a sketch's registers are at
+		 * least the sub-window's), so it changes nothing there.
+		 */
+		if (ns == 1 || c == &e->win[t] || rc == 0)
 			return rc;
 	}
 }
 
 /*
- * Rule ri of e's group after a value changed e's window at sub-window ep:
- * alert when its distinct count crossed its threshold, or doubled since
+ * Rule ri of e's group after values changed e's window at sub-window ep
+ * (raises: how many changes its types saw): alert when its distinct count crossed its threshold, or doubled since
  * its last alert. Returns 1 when it alerted.
  */
 static int
 rule_check(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
-    uint64_t ep, uint64_t now, det_bulk_cb *cb, void *arg)
+    uint64_t ep, uint64_t now, uint64_t raises, det_bulk_cb *cb, void *arg)
 {
 	const struct det_bulk_rule *r = ri->r;
 	struct rstate *rs = &e->rs[ri->pos];
@@ -771,7 +776,7 @@ rule_check(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
 	uint32_t tm, m;
 	bool exact;
 
-	rs->raises++;
+	rs->raises += raises;
 	if (rs->alerted && now >= rs->alert_until)
 		rs->alerted = false;
 	target = rs->alerted ? 2 * rs->alerted_distinct : r->distinct + 1;
@@ -841,20 +846,22 @@ rule_check(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
 }
 
 /*
- * Count value h of finding f for group gi in entry e, then check the
- * group's rules of f's type. Returns the number of alerts.
+ * Count values v[0..n) for group gi in entry e, then check once the rules
+ * of the group whose types changed. Returns the number of alerts.
  */
 static int
 count_group(struct det_bulk *b, uint32_t gi, struct entry *e,
-    const struct det_finding *f, uint64_t h, uint64_t now, det_bulk_cb *cb,
+    const struct det_bulk_val *v, size_t n, uint64_t now, det_bulk_cb *cb,
     void *arg)
 {
 	const struct group *g = &b->group[gi];
 	const struct rinfo *ri;
 	struct slot *sl;
-	uint64_t width = g->width, ep, m;
+	uint64_t width = g->width, ep, m, raises;
+	uint32_t chg[NT], tm, x;
 	unsigned ns = g->ns, t;
-	int n = 0;
+	size_t i;
+	int a = 0;
 
 	if (width == 0)
 		ep = 0;
@@ -878,15 +885,32 @@ count_group(struct det_bulk *b, uint32_t gi, struct entry *e,
 	/* A step back within the window counts into the union as it is. */
 	if (ns > 1 && (e->win_ep == EPOCH_NONE || ep > e->win_ep))
 		win_sync(b, e, ep, ns);
-	t = f->type;
-	sl->nfind[t]++;
-	if (window_add(b, e, sl, ns, t, h) == 0)
-		return 0;
-	for (m = g->tr[t]; m != 0; m &= m - 1) {
-		ri = &b->rule[g->rule[__builtin_ctzll(m)]];
-		n += rule_check(b, ri, e, ep, now, cb, arg);
+	tm = 0;
+	for (i = 0; i < n; i++) {
+		t = v[i].type;
+		if (!(g->tmask & (1u << t)))
+			continue;
+		sl->nfind[t]++;
+		b->stats.counted += g->trn[t];
+		if (window_add(b, e, sl, ns, t, v[i].hash) == 0)
+			continue;
+		if (!(tm & (1u << t))) {
+			tm |= 1u << t;
+			chg[t] = 0;
+		}
+		chg[t]++;
 	}
-	return n;
+	/* Each rule of a changed type, once, with the changes it counts. */
+	for (m = 0, x = tm; x != 0; x &= x - 1)
+		m |= g->tr[__builtin_ctz(x)];
+	for (; m != 0; m &= m - 1) {
+		ri = &b->rule[g->rule[__builtin_ctzll(m)]];
+		for (x = tm & type_mask(ri->r), raises = 0; x != 0;
+		    x &= x - 1)
+			raises += chg[__builtin_ctz(x)];
+		a += rule_check(b, ri, e, ep, now, raises, cb, arg);
+	}
+	return a;
 }
 
 int
@@ -1017,43 +1041,58 @@ subject(struct det_bulk *b, unsigned sc, const void *key, size_t n)
 }
 
 int
-det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
+det_bulk_value(struct det_bulk *b, const struct det_bulk_subject *who,
     const struct det_finding *f, uint64_t now_ms, det_bulk_cb *cb,
-    void *arg)
+    void *arg, struct det_bulk_val *out)
+{
+	int n = 0;
+
+	out->type = NT;
+	out->hash = 0;
+	if ((unsigned)f->type >= NT)
+		return 0;
+	b->stats.findings++;
+	if (b->ncanary > 0)
+		n = canary_check(b, who, f, now_ms, cb, arg);
+	out->type = f->type;
+	out->hash = det_count_hash(b->hkey, f->type, f->value, f->vlen);
+	return n;
+}
+
+int
+det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
+    const struct det_bulk_val *v, size_t nv, uint64_t now_ms,
+    det_bulk_cb *cb, void *arg)
 {
 	const struct subj_cache *subj[DET_BULK_SCOPES] = { NULL };
 	const struct group *g;
 	struct ecache *ec;
 	struct entry *e;
-	uint64_t h = 0, nr;
+	uint64_t nr;
+	uint32_t vm = 0;
 	unsigned sc;
-	size_t i;
+	size_t i, j;
 	int n = 0;
-	bool hashed = false;
 
-	if ((unsigned)f->type >= NT)
-		return 0;
-	b->stats.findings++;
-	if (b->ncanary > 0)
-		n += canary_check(b, who, f, now_ms, cb, arg);
 	if (who == NULL)
-		return n;
+		return 0;
+	for (j = 0; j < nv; j++)
+		if (v[j].type < NT)
+			vm |= 1u << v[j].type;
 	for (i = 0; i < b->ngroup; i++) {
 		g = &b->group[i];
-		if (!(g->tmask & (1u << f->type)) ||
-		    g->scope >= DET_BULK_SCOPES || who->key[g->scope] == NULL)
+		if (!(g->tmask & vm) || g->scope >= DET_BULK_SCOPES ||
+		    who->key[g->scope] == NULL)
 			continue;
 		sc = g->scope;
-		nr = g->trn[f->type];
 		if (subj[sc] == NULL)
 			subj[sc] = subject(b, sc, who->key[sc], who->len[sc]);
 		if (subj[sc]->state == 2) {
+			for (j = 0, nr = 0; j < nv; j++)
+				if (v[j].type < NT)
+					nr += g->trn[v[j].type];
 			b->stats.allowed += nr;
 			continue;
-		}
-		if (!hashed) {
-			h = det_count_hash(b->hkey, f->type, f->value, f->vlen);
-			hashed = true;
 		}
 		ec = &b->ecache[i];
 		if (ec->e != NULL && ec->ver == subj[sc]->ver &&
@@ -1071,10 +1110,23 @@ det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 				continue;
 			}
 		}
-		b->stats.counted += nr;
-		n += count_group(b, (uint32_t)i, e, f, h, now_ms, cb, arg);
+		n += count_group(b, (uint32_t)i, e, v, nv, now_ms, cb, arg);
 	}
 	return n;
+}
+
+int
+det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
+    const struct det_finding *f, uint64_t now_ms, det_bulk_cb *cb,
+    void *arg)
+{
+	struct det_bulk_val v;
+	int n;
+
+	n = det_bulk_value(b, who, f, now_ms, cb, arg, &v);
+	if (v.type >= NT || who == NULL)
+		return n;
+	return n + det_bulk_count(b, who, &v, 1, now_ms, cb, arg);
 }
 
 static size_t

@@ -10,6 +10,7 @@
  *	det_bulk_allow(b, DET_SCOPE_CONSUMER, "etl-bps", 7);
  *	for each finding f of a response:
  *		det_bulk_add(b, &who, f, now_ms, on_alert, arg);
+ *	(or det_bulk_value() per finding and det_bulk_count() per batch)
  *	det_bulk_end(b, DET_SCOPE_RESPONSE, resp_id, n);
  *
  * Counting: values are keyed hashes (det_count_hash; never clear text).
@@ -136,6 +137,29 @@ int	det_bulk_canary(struct det_bulk *b, enum det_type t,
 int	det_bulk_add(struct det_bulk *b, const struct det_bulk_subject *who,
 	    const struct det_finding *f, uint64_t now_ms, det_bulk_cb *cb,
 	    void *arg);
+/*
+ * The same in two steps, for a caller that batches the findings of one
+ * subject (a response's, between two packets of other flows):
+ * det_bulk_value() takes finding f (canaries alert at once through cb)
+ * and fills *out with its type and keyed hash (out->type is DET_T_COUNT
+ * for a finding of no countable type: skip it); det_bulk_count() then
+ * counts values v[0..n) for subject who at now_ms, as n det_bulk_add()
+ * calls would, except that each rule checks its threshold once per call,
+ * after the whole batch: an alert carries the counts at the batch's end
+ * and a batch that doubles a count more than once alerts once. Both
+ * return the number of alerts.
+ */
+struct det_bulk_val {
+	uint64_t	hash;
+	uint32_t	type;		/* enum det_type */
+};
+
+int	det_bulk_value(struct det_bulk *b, const struct det_bulk_subject *who,
+	    const struct det_finding *f, uint64_t now_ms, det_bulk_cb *cb,
+	    void *arg, struct det_bulk_val *out);
+int	det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
+	    const struct det_bulk_val *v, size_t n, uint64_t now_ms,
+	    det_bulk_cb *cb, void *arg);
 /* The subject key of scope is gone (response sent, flow closed): forget
  * its counters. */
 void	det_bulk_end(struct det_bulk *b, enum det_scope scope, const void *key,

@@ -1,8 +1,8 @@
 /*
  * Unit tests for detectors/det_bulk.c: thresholds per scope, one alert per
  * key and window, escalation when the count doubles, sliding windows,
- * allowed subjects, canaries, LRU eviction at max_keys, and the sketch
- * taking over past exact_cap.
+ * allowed subjects, canaries, LRU eviction at max_keys, the sketch
+ * taking over past exact_cap, and counting in batches.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -394,6 +394,107 @@ test_rules_lists(void **state)
 	gb_diags_free(&d);
 }
 
+/*
+ * det_bulk_value + det_bulk_count in batches of any size count what
+ * det_bulk_add counts one by one: the same counts for every rule and key,
+ * also while windows slide and values repeat; a batch checks each rule
+ * once, at its end.
+ */
+static void
+test_batch(void **state)
+{
+	static const char *const src[] = { "s1", "s2" };
+	static const enum det_type ty[] = { DET_T_NIK, DET_T_PHONE,
+	    DET_T_EMAIL };
+	struct det_bulk *one, *bat;
+	struct det_bulk_val v[40];
+	struct det_bulk_alert pa, pb;
+	struct det_bulk_subject w;
+	struct det_finding f;
+	struct got g1, g2;
+	const struct det_bulk_rule *r;
+	uint64_t t = 1000, x = 7;
+	size_t i, j, k, n, nb;
+	int round;
+
+	(void)state;
+	memset(&g1, 0, sizeof(g1));
+	memset(&g2, 0, sizeof(g2));
+	assert_int_equal(det_bulk_new(rules, hkey, NULL, &one), 0);
+	assert_int_equal(det_bulk_new(rules, hkey, NULL, &bat), 0);
+	for (round = 0; round < 60; round++) {
+		w = who(NULL, src[round % 2], "c1");
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		nb = 1 + (size_t)(x >> 59);	/* 1 to 32 per batch */
+		for (i = 0, n = 0; i < nb; i++) {
+			x = x * 6364136223846793005ULL +
+			    1442695040888963407ULL;
+			/* Values repeat: 50 per type. */
+			finding(&f, ty[(x >> 40) % 3], (unsigned)((x >> 20) % 50));
+			if (f.type == DET_T_EMAIL) {
+				f.vlen = (uint16_t)snprintf(f.value,
+				    sizeof(f.value), "w%u@x.id",
+				    (unsigned)((x >> 20) % 50));
+			}
+			det_bulk_add(one, &w, &f, t, on_alert, &g1);
+			det_bulk_value(bat, &w, &f, t, on_alert, &g2, &v[n]);
+			if (v[n].type < DET_T_COUNT)
+				n++;
+		}
+		det_bulk_count(bat, &w, v, n, t, on_alert, &g2);
+		t += 1700;		/* sub-windows of 10 s / 6 roll */
+		for (j = 0; j < det_rules_bulk_count(rules); j++) {
+			r = det_rules_bulk(rules, j);
+			if (r->scope == DET_SCOPE_RESPONSE)
+				continue;
+			for (k = 0; k < 2; k++) {
+				const char *key = r->scope ==
+				    DET_SCOPE_CONSUMER ? "c1" : src[k];
+				int ra = det_bulk_peek(one, r, key,
+				    strlen(key), t, &pa);
+
+				assert_int_equal(det_bulk_peek(bat, r, key,
+				    strlen(key), t, &pb), ra);
+				if (ra == -1)
+					continue;
+				assert_int_equal(pa.distinct, pb.distinct);
+				assert_memory_equal(pa.count, pb.count,
+				    sizeof(pa.count));
+				assert_memory_equal(pa.distinct_type,
+				    pb.distinct_type, sizeof(pa.distinct_type));
+			}
+		}
+	}
+	/* Batching only merges alerts: never more than one by one. */
+	assert_true(g2.n > 0 && g2.n <= g1.n);
+	det_bulk_free(one);
+	det_bulk_free(bat);
+
+	/* 30 NIKs in one batch: one alert for resp-nik, with all 30. */
+	memset(&g2, 0, sizeof(g2));
+	assert_int_equal(det_bulk_new(rules, hkey, NULL, &bat), 0);
+	w = who("r9", NULL, NULL);
+	for (i = 0; i < 30; i++) {
+		finding(&f, DET_T_NIK, (unsigned)i);
+		assert_int_equal(det_bulk_value(bat, &w, &f, 5, on_alert,
+		    &g2, &v[i]), 0);
+		assert_int_equal(v[i].type, DET_T_NIK);
+	}
+	assert_int_equal(det_bulk_count(bat, &w, v, 30, 5, on_alert, &g2),
+	    1);
+	assert_int_equal(g2.n, 1);
+	assert_int_equal(g2.a[0].flags, DET_BULK_A_FIRST);
+	assert_int_equal(g2.a[0].distinct, 30);
+	assert_string_equal(g2.a[0].rule->name, "resp-nik");
+	/* A type no rule counts, and nothing at all: no work, no alert. */
+	f.type = DET_T_COUNT;
+	det_bulk_value(bat, &w, &f, 5, on_alert, &g2, &v[0]);
+	assert_int_equal(v[0].type, DET_T_COUNT);
+	assert_int_equal(det_bulk_count(bat, &w, v, 0, 5, on_alert, &g2), 0);
+	assert_int_equal(g2.n, 1);
+	det_bulk_free(bat);
+}
+
 static int
 setup(void **state)
 {
@@ -426,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_allow_canary),
 		cmocka_unit_test(test_evict_sketch),
 		cmocka_unit_test(test_rules_lists),
+		cmocka_unit_test(test_batch),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
