@@ -201,25 +201,57 @@ det_sensor_txns(const struct det_sensor *s)
 
 /* --- JSON --- */
 
+/*
+ * The writer appends pieces (puts, put_u64, json_str): printf was most of
+ * the cost of a transaction's line. The date is made once per second.
+ */
 static void
 put_time(struct gb_buf *b, uint64_t us)
 {
+	static _Thread_local time_t last = -1;
+	static _Thread_local char t[32];
 	time_t sec = (time_t)(us / 1000000);
+	unsigned frac = (unsigned)(us % 1000000), k;
+	char f[9];
 	struct tm tm;
-	char t[32];
 
-	gmtime_r(&sec, &tm);
-	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
-	(void)gb_buf_printf(b, "\"%s.%06uZ\"", t,
-	    (unsigned)(us % 1000000));
+	if (sec != last) {
+		gmtime_r(&sec, &tm);
+		strftime(t, sizeof(t), "\"%Y-%m-%dT%H:%M:%S.", &tm);
+		last = sec;
+	}
+	for (k = 6; k-- > 0; frac /= 10)
+		f[k] = (char)('0' + frac % 10);
+	f[6] = 'Z';
+	f[7] = '"';
+	f[8] = '\0';
+	(void)gb_buf_puts(b, t);
+	(void)gb_buf_append(b, f, 8);
+}
+
+/* ,"key": */
+static void
+put_key(struct gb_buf *b, const char *key)
+{
+	(void)gb_buf_puts(b, ",\"");
+	(void)gb_buf_puts(b, key);
+	(void)gb_buf_puts(b, "\":");
 }
 
 static void
 put_str(struct gb_buf *b, const char *key, const char *v)
 {
-	(void)gb_buf_printf(b, ",\"%s\":\"", key);
+	put_key(b, key);
+	(void)gb_buf_putc(b, '"');
 	(void)gb_buf_json_str(b, v, strlen(v));
 	(void)gb_buf_putc(b, '"');
+}
+
+static void
+put_num(struct gb_buf *b, const char *key, uint64_t v)
+{
+	put_key(b, key);
+	(void)gb_buf_put_u64(b, v);
 }
 
 static void
@@ -228,14 +260,17 @@ put_counts(struct gb_buf *b, const char *key, const uint32_t *a,
 {
 	int t, n = 0;
 
-	(void)gb_buf_printf(b, ",\"%s\":{", key);
+	put_key(b, key);
+	(void)gb_buf_putc(b, '{');
 	for (t = 0; t < DET_T_COUNT; t++) {
 		uint32_t v = a[t] + (c != NULL ? c[t] : 0);
 
 		if (v == 0)
 			continue;
-		(void)gb_buf_printf(b, "%s\"%s\":%u", n++ ? "," : "",
-		    det_type_str((enum det_type)t), v);
+		(void)gb_buf_puts(b, n++ ? ",\"" : "\"");
+		(void)gb_buf_puts(b, det_type_str((enum det_type)t));
+		(void)gb_buf_puts(b, "\":");
+		(void)gb_buf_put_u64(b, v);
 	}
 	(void)gb_buf_putc(b, '}');
 }
@@ -256,10 +291,14 @@ det_sensor_txn_json(struct gb_buf *b, const struct det_sensor_txn *t,
 		put_str(b, "sensor", sensor_id);
 	det_flow_addr_str(f, c, a[0], sizeof(a[0]));
 	det_flow_addr_str(f, sv, a[1], sizeof(a[1]));
-	(void)gb_buf_printf(b, ",\"flow\":{\"id\":%llu,\"proto\":\"tcp\","
-	    "\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u}",
-	    (unsigned long long)f->id, a[0], f->key.port[c], a[1],
-	    f->key.port[sv]);
+	(void)gb_buf_puts(b, ",\"flow\":{\"id\":");
+	(void)gb_buf_put_u64(b, f->id);
+	(void)gb_buf_puts(b, ",\"proto\":\"tcp\"");
+	put_str(b, "src", a[0]);
+	put_num(b, "sport", f->key.port[c]);
+	put_str(b, "dst", a[1]);
+	put_num(b, "dport", f->key.port[sv]);
+	(void)gb_buf_putc(b, '}');
 	if (t->kind == DET_TXN_RAW) {
 		(void)gb_buf_puts(b, ",\"kind\":\"raw\"");
 	} else {
@@ -270,28 +309,27 @@ det_sensor_txn_json(struct gb_buf *b, const struct det_sensor_txn *t,
 			put_str(b, "path", t->path);
 		}
 		if (t->status != 0)
-			(void)gb_buf_printf(b, ",\"status\":%d", t->status);
+			put_num(b, "status", (uint64_t)t->status);
 		if (t->has_consumer)
 			put_str(b, "consumer", t->consumer);
 		if (t->coding[0] != '\0')
 			put_str(b, "coding", t->coding);
 	}
-	(void)gb_buf_printf(b, ",\"req_bytes\":%llu,\"resp_bytes\":%llu,"
-	    "\"req_body\":%llu,\"resp_body\":%llu",
-	    (unsigned long long)t->req_bytes,
-	    (unsigned long long)t->resp_bytes,
-	    (unsigned long long)t->req_body,
-	    (unsigned long long)t->resp_body);
-	(void)gb_buf_printf(b, ",\"findings\":%u", t->nfindings);
+	put_num(b, "req_bytes", t->req_bytes);
+	put_num(b, "resp_bytes", t->resp_bytes);
+	put_num(b, "req_body", t->req_body);
+	put_num(b, "resp_body", t->resp_body);
+	put_num(b, "findings", t->nfindings);
 	put_counts(b, "counts", t->req_counts, t->resp_counts);
 	put_counts(b, "req_counts", t->req_counts, NULL);
 	put_counts(b, "resp_counts", t->resp_counts, NULL);
 	(void)gb_buf_puts(b, ",\"samples\":[");
 	for (i = 0; i < t->nsamples; i++) {
-		(void)gb_buf_printf(b, "%s{\"type\":\"%s\",\"in\":\"%s\","
-		    "\"value\":\"", i ? "," : "",
-		    det_type_str(t->samples[i].type),
-		    t->samples[i].in_request ? "request" : "response");
+		(void)gb_buf_puts(b, i ? ",{\"type\":\"" : "{\"type\":\"");
+		(void)gb_buf_puts(b, det_type_str(t->samples[i].type));
+		(void)gb_buf_puts(b, t->samples[i].in_request ?
+		    "\",\"in\":\"request\",\"value\":\"" :
+		    "\",\"in\":\"response\",\"value\":\"");
 		(void)gb_buf_json_str(b, t->samples[i].masked,
 		    strlen(t->samples[i].masked));
 		(void)gb_buf_puts(b, "\"}");
