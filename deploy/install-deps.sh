@@ -16,6 +16,11 @@ profile=${1:-run}
 pkgs="meson ninja-build pkg-config gcc libc6-dev libssl-dev libmaxminddb-dev
 libpcap-dev liblmdb-dev libyaml-dev zlib1g-dev libcmocka-dev openssl curl
 python3 ca-certificates"
+# ISA-L (igzip) inflates bodies about 2.3x faster than zlib; Debian builds
+# it for amd64 and arm64, and the build falls back to zlib without it.
+case $(dpkg --print-architecture 2>/dev/null) in
+amd64|arm64) pkgs="$pkgs libisal-dev" ;;
+esac
 case $profile in
 run|build) ;;
 test) pkgs="$pkgs clang lld llvm libclang-rt-14-dev procps libmaxmind-db-writer-perl" ;;

@@ -336,6 +336,57 @@ test_zlib(void **state)
 	run(DET_DEC_DEFLATE, NULL, two, n2, 3, &g);
 	assert_int_equal(g.n, 2);
 	assert_true(g.s.layers & DET_DEC_DEFLATE);
+	/*
+	 * In every chunk size (the inflater may read past a stream's end
+	 * into the next bytes, even those of an earlier chunk): two gzip
+	 * members; a zlib stream and its Adler-32; raw deflate. Every byte
+	 * is inspected, none is an error; a byte more after a deflate
+	 * stream is.
+	 */
+	{
+		size_t c;
+
+		memcpy(two, z, n);
+		memcpy(two + n, z, n);
+		for (c = 1; c <= 2 * n; c += c < 16 ? 1 : 37) {
+			run(DET_DEC_GZIP, NULL, two, 2 * n, c, &g);
+			assert_int_equal(g.n, 4);
+			assert_int_equal(g.s.errors, 0);
+			assert_int_equal(g.s.inspected_bytes, 2 * n);
+		}
+		n2 = zip(body, sizeof(body) - 1, two, sizeof(two), 15);
+		for (c = 1; c <= n2 + 1; c++) {
+			run(DET_DEC_DEFLATE, NULL, two, n2, c, &g);
+			assert_int_equal(g.n, 2);
+			assert_int_equal(g.s.errors, 0);
+			assert_int_equal(g.s.inspected_bytes, n2);
+			two[n2] = 'x';
+			run(DET_DEC_DEFLATE, NULL, two, n2 + 1, c, &g);
+			assert_int_equal(g.n, 2);
+			assert_int_equal(g.s.errors, 1);
+			assert_int_equal(g.s.skipped_bytes, 1);
+		}
+		/* Cut in the Adler-32: an error, the body still scanned. */
+		run(DET_DEC_DEFLATE, NULL, two, n2 - 2, 0, &g);
+		assert_int_equal(g.n, 2);
+		assert_int_equal(g.s.errors, 1);
+		/* A preset dictionary (FDICT) cannot be had: an error. */
+		two[1] = (uint8_t)((two[1] & 0xc0) | 0x20);
+		two[1] = (uint8_t)(two[1] | (31 - ((unsigned)two[0] << 8 |
+		    two[1]) % 31) % 31);
+		run(DET_DEC_DEFLATE, NULL, two, n2, 0, &g);
+		assert_int_equal(g.n, 0);
+		assert_int_equal(g.s.errors, 1);
+		n2 = zip(body, sizeof(body) - 1, two, sizeof(two), -15);
+		for (c = 1; c <= n2 + 1; c++) {
+			two[n2] = 'x';
+			run(DET_DEC_DEFLATE, NULL, two, n2 + 1, c, &g);
+			assert_int_equal(g.n, 2);
+			assert_int_equal(g.s.errors, 1);
+			assert_int_equal(g.s.inspected_bytes +
+			    g.s.skipped_bytes, n2 + 1);
+		}
+	}
 	/* GZIP and DEFLATE together, unknown flags: refused. */
 	{
 		struct det_decoder *d;
