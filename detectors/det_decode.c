@@ -92,6 +92,16 @@ struct det_decoder {
 	size_t			 hdr_n;
 	uint64_t		 zin;
 	uint64_t		 zout;
+	/*
+	 * The compressed stages see the body in ZSTEP blocks at fixed
+	 * offsets (the last may be short, at the end): igzip's output before
+	 * an error, and where a limit stops, depend on how much input each
+	 * call had, so the calls must not depend on how the body was cut.
+	 * A block cut by the capture waits here for the rest of it.
+	 */
+	uint64_t		 zpos;		/* body offset of the next byte */
+	size_t			 stage_n;
+	uint8_t			 stage[ZSTEP];
 	uint8_t			*zbuf;
 
 	/* text */
@@ -995,6 +1005,12 @@ inf_start(struct det_decoder *d)
 {
 	if (d->isal == NULL && (d->isal = malloc(sizeof(*d->isal))) == NULL)
 		return -1;
+	/*
+	 * A corrupt stream may refer back past its own start, which igzip
+	 * does not always refuse (zlib does): it then reads its history
+	 * buffer, so that holds zeros rather than an earlier body's bytes.
+	 */
+	memset(d->isal->tmp_out_buffer, 0, sizeof(d->isal->tmp_out_buffer));
 	isal_inflate_init(d->isal);
 	d->isal->crc_flag = ISAL_DEFLATE;
 	return 0;
@@ -1094,11 +1110,12 @@ z_end(struct det_decoder *d, size_t over, size_t back)
 }
 
 /*
- * Inflate p[0..n); the output goes to the text stage. Input is given to
- * the inflater in steps that end at multiples of ZSTEP compressed bytes,
- * and the ratio is checked only there, with all output drained: so where
- * decoding stops does not depend on how the body was cut. Returns the
- * bytes consumed (fewer than n when a member ended or decoding stopped).
+ * Inflate p[0..n) (at body offset zpos); the output goes to the text
+ * stage. Input is given to the inflater in steps that end at multiples of
+ * ZSTEP body bytes, and the ratio is checked only there, with all output
+ * drained: so where decoding stops does not depend on how the body was
+ * cut. Returns the bytes consumed (fewer than n when a member ended or
+ * decoding stopped).
  */
 static size_t
 z_put(struct det_decoder *d, const uint8_t *p, size_t n)
@@ -1108,7 +1125,7 @@ z_put(struct det_decoder *d, const uint8_t *p, size_t n)
 	int ret;
 
 	while (d->zmode == Z_INFLATE) {
-		step = ZSTEP - (size_t)(d->zin % ZSTEP);
+		step = ZSTEP - (size_t)((d->zpos + used) % ZSTEP);
 		if (step > n - used)
 			step = n - used;
 		do {
@@ -1143,7 +1160,7 @@ z_put(struct det_decoder *d, const uint8_t *p, size_t n)
 				return used;
 			}
 		} while (produced == ZBUF || step > 0);
-		if (d->zin % ZSTEP == 0 && d->zout > RATIO_FLOOR &&
+		if ((d->zpos + used) % ZSTEP == 0 && d->zout > RATIO_FLOOR &&
 		    d->zout / d->lim.max_ratio > d->zin) {
 			z_stop(d, DET_DEC_L_RATIO);
 			return used;
@@ -1290,7 +1307,9 @@ z_decide(struct det_decoder *d)
 			z_stop(d, DET_DEC_L_CORRUPT);
 		return 0;
 	}
+	d->zpos -= d->hdr_n;		/* the body offset of hdr[0] */
 	(void)z_put(d, d->hdr, d->hdr_n);
+	d->zpos += d->hdr_n;
 	return 0;
 }
 
@@ -1369,6 +1388,8 @@ det_decode_reset(struct det_decoder *d)
 	    Z_UNDECIDED : Z_PLAIN;
 	d->hdr_n = 0;
 	d->zin = d->zout = 0;
+	d->zpos = 0;
+	d->stage_n = 0;
 	d->tsrc = 0;
 	d->ts = T_RAW;
 	d->pend_n = 0;
@@ -1382,23 +1403,18 @@ det_decode_reset(struct det_decoder *d)
 	d->seg_fresh = 0;
 }
 
-int
-det_decode_feed(struct det_decoder *d, const uint8_t *p, size_t n,
-    det_finding_cb *cb, void *arg)
+/* The compressed stages over p[0..n), at body offset zpos. */
+static void
+z_machine(struct det_decoder *d, const uint8_t *p, size_t n)
 {
 	size_t k;
 
-	if (d->finished)
-		return -1;
-	d->cb = cb;
-	d->arg = arg;
-	d->stats.in_bytes += n;
 	while (n > 0) {
 		switch (d->zmode) {
 		case Z_PLAIN:
 			d->stats.inspected_bytes += n;
 			text_put(d, p, n);
-			n = 0;
+			k = n;
 			break;
 		case Z_UNDECIDED:
 		case Z_MEMBER:
@@ -1407,8 +1423,10 @@ det_decode_feed(struct det_decoder *d, const uint8_t *p, size_t n,
 				k = n;
 			memcpy(d->hdr + d->hdr_n, p, k);
 			d->hdr_n += k;
+			d->zpos += k;
 			p += k;
 			n -= k;
+			k = 0;
 			if (d->hdr_n < 2)
 				break;
 			if (d->zmode == Z_MEMBER &&
@@ -1424,35 +1442,82 @@ det_decode_feed(struct det_decoder *d, const uint8_t *p, size_t n,
 			break;
 		case Z_INFLATE:
 			k = z_put(d, p, n);
-			p += k;
-			n -= k;
 			break;
 		case Z_GZHDR:
 			k = gz_hdr(d, p, n);
-			p += k;
-			n -= k;
 			break;
 		case Z_GZTRAIL:		/* CRC-32 and ISIZE: not checked */
 		case Z_ZTRAIL:		/* Adler-32: not checked */
 			k = n < d->gzneed ? n : d->gzneed;
 			d->gzneed -= (uint32_t)k;
 			d->stats.inspected_bytes += k;
-			p += k;
-			n -= k;
 			if (d->gzneed == 0)
 				d->zmode = d->zmode == Z_GZTRAIL ? Z_MEMBER :
 				    Z_DONE;
 			break;
 		case Z_DONE:		/* data after a deflate stream */
 			z_stop(d, DET_DEC_L_CORRUPT);
+			k = 0;
 			break;
 		case Z_STOP:
 			d->stats.skipped_bytes += n;
-			n = 0;
+			k = n;
 			break;
 		default:
 			abort();
 		}
+		d->zpos += k;
+		p += k;
+		n -= k;
+	}
+}
+
+/* Blocks for the compressed stages (see stage[]): until the stream is
+ * known not to be compressed, or decoding stopped. */
+static bool
+z_staged(const struct det_decoder *d)
+{
+	return d->zmode != Z_PLAIN && d->zmode != Z_STOP &&
+	    d->zmode != Z_UNDECIDED;
+}
+
+int
+det_decode_feed(struct det_decoder *d, const uint8_t *p, size_t n,
+    det_finding_cb *cb, void *arg)
+{
+	size_t k;
+
+	if (d->finished)
+		return -1;
+	d->cb = cb;
+	d->arg = arg;
+	d->stats.in_bytes += n;
+	while (n > 0 && !z_staged(d) && d->stage_n == 0) {
+		/* Byte by byte until decided: the first two choose. */
+		k = d->zmode == Z_UNDECIDED ? 1 : n;
+		z_machine(d, p, k);
+		p += k;
+		n -= k;
+	}
+	while (n > 0) {
+		k = ZSTEP - (size_t)((d->zpos + d->stage_n) % ZSTEP);
+		if (d->stage_n == 0 && n >= k) {
+			/* Whole blocks in place. */
+			if (n - k >= ZSTEP)
+				k += (n - k) / ZSTEP * ZSTEP;
+			z_machine(d, p, k);
+		} else {
+			if (k > n)
+				k = n;
+			memcpy(d->stage + d->stage_n, p, k);
+			d->stage_n += k;
+			if ((d->zpos + d->stage_n) % ZSTEP == 0) {
+				z_machine(d, d->stage, d->stage_n);
+				d->stage_n = 0;
+			}
+		}
+		p += k;
+		n -= k;
 	}
 	out_flush(d);
 	return 0;
@@ -1467,6 +1532,10 @@ det_decode_finish(struct det_decoder *d, det_finding_cb *cb, void *arg)
 		return det_stream_finish(d->st, NULL, NULL);
 	d->cb = cb;
 	d->arg = arg;
+	if (d->stage_n > 0) {
+		z_machine(d, d->stage, d->stage_n);	/* the last block */
+		d->stage_n = 0;
+	}
 	if (d->zmode == Z_UNDECIDED && z_decide(d) == -1) {
 		z_stop(d, DET_DEC_L_CORRUPT);
 		d->stats.skipped_bytes += d->hdr_n;

@@ -38,10 +38,10 @@
  * 1 MiB), stops decompression: the rest of the body is counted in
  * skipped_bytes and the limit in limit_hits / limits. A base64 run longer
  * than b64_max is scanned as written (DET_DEC_L_B64). A corrupt compressed
- * stream stops decoding the same way (errors, DET_DEC_L_CORRUPT). The
- * bytes decoded before a stop never depend on how the body was cut; the
- * split between inspected_bytes and skipped_bytes after an output limit or
- * a corrupt stream may differ by zlib's read-ahead (a few KiB).
+ * stream stops decoding the same way (errors, DET_DEC_L_CORRUPT). What is
+ * decoded, and where a stop falls, never depend on how the body was cut:
+ * the compressed stages take the body in 1 KiB blocks at fixed offsets (a
+ * block the capture cut waits in the decoder for its rest, or the end).
  *
  * A decoder belongs to one thread at a time; the scanner may be shared.
  */

@@ -321,6 +321,19 @@ test_zlib(void **state)
 	run(DET_DEC_GZIP, NULL, two, n, 0, &g);
 	assert_int_equal(g.s.errors, 1);
 	assert_int_equal(g.s.inspected_bytes + g.s.skipped_bytes, n);
+	/* Where it stops does not depend on how the body was cut. */
+	{
+		struct got h;
+		size_t c;
+
+		for (c = 1; c < n; c++) {
+			run(DET_DEC_GZIP, NULL, two, n, c, &h);
+			assert_int_equal(h.n, g.n);
+			assert_int_equal(h.s.inspected_bytes,
+			    g.s.inspected_bytes);
+			assert_int_equal(h.s.decoded_bytes, g.s.decoded_bytes);
+		}
+	}
 	/* Garbage after a member. */
 	memcpy(two, z, n);
 	memcpy(two + n, "xyz", 3);
@@ -480,6 +493,46 @@ test_limits(void **state)
 	run(DET_DEC_GZIP, &lim, z, n, 0, &g);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.s.limit_hits, 0);
+	/*
+	 * A 100 KB JSON body gzipped: as it is, with the output limit hit
+	 * inside it, and corrupt a quarter in: whole, in captured segments
+	 * and byte by byte, the same bytes decode and it stops alike.
+	 */
+	{
+		static const size_t cuts[] = { 1, 7, 1448, 4096 };
+		struct det_decode_limits l2 = { .max_output = 70000 };
+		struct got h;
+		size_t m = 0, i, c;
+
+		for (i = 0; m + 80 < 100000; i++)
+			m += (size_t)snprintf((char *)in + m, 100000 - m,
+			    "{\"id\":%zu,\"nik\":\"%s\",\"x\":\"%zu\"},",
+			    i * 7919 % 100003, i % 64 == 0 ? NIK : "-", i * i);
+		n = zip(in, m, z, big, 31);
+		for (int pass = 0; pass < 3; pass++) {
+			const struct det_decode_limits *lp = pass == 1 ?
+			    &l2 : NULL;
+
+			memcpy(in + m, z, n);	/* a copy to spoil */
+			if (pass == 2)		/* a distance too far back */
+				memset(z + 5000, 0xff, 256);
+			run(DET_DEC_GZIP, lp, z, n, 0, &g);
+			if (pass > 0)
+				assert_int_equal(g.s.limit_hits + g.s.errors,
+				    1);
+			for (c = 0; c < sizeof(cuts) / sizeof(cuts[0]); c++) {
+				run(DET_DEC_GZIP, lp, z, n, cuts[c], &h);
+				assert_int_equal(h.n, g.n);
+				assert_int_equal(h.s.decoded_bytes,
+				    g.s.decoded_bytes);
+				assert_int_equal(h.s.inspected_bytes,
+				    g.s.inspected_bytes);
+				assert_int_equal(h.s.skipped_bytes,
+				    g.s.skipped_bytes);
+			}
+			memcpy(z, in + m, n);
+		}
+	}
 	free(in);
 	free(z);
 }
