@@ -167,7 +167,7 @@ det_count_free(struct det_count *c)
 void
 det_count_clear(struct det_count *c)
 {
-	/* The set was left as it stood when the counter became a sketch. */
+	/* The set was left packed when the counter became a sketch. */
 	if (c->set_n > 0)
 		memset(c->set, 0, c->set_size * sizeof(*c->set));
 	c->set_n = 0;
@@ -196,7 +196,8 @@ reg_add(struct det_count *c, uint64_t h)
 static int
 to_sketch(struct det_count *c)
 {
-	size_t i;
+	uint64_t h;
+	size_t i, k;
 
 	if (c->reg == NULL) {
 		if ((c->reg = malloc((size_t)1 << c->p)) == NULL)
@@ -211,9 +212,18 @@ to_sketch(struct det_count *c)
 	memset(c->hist, 0, HIST_N * sizeof(*c->hist));
 	c->hist[0] = (uint32_t)1 << c->p;
 	c->sketch = true;
-	for (i = 0; i < c->set_size; i++)
-		if (c->set[i] != 0)
-			(void)reg_add(c, c->set[i]);
+	/*
+	 * The values first packed to the front of the set, without a branch
+	 * (half the slots are empty, at random: the mispredictions were most
+	 * of the cost); the set is not read again until it is cleared.
+	 */
+	for (i = 0, k = 0; i < c->set_size; i++) {
+		h = c->set[i];
+		c->set[k] = h;
+		k += h != 0;
+	}
+	for (i = 0; i < k; i++)
+		(void)reg_add(c, c->set[i]);
 	return 0;
 }
 
