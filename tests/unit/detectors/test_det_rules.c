@@ -92,12 +92,11 @@ test_shipped(void **state)
 		fail();
 	}
 	assert_true(det_rules_bulk_count(r) >= 4);
-	assert_true(det_rules_allow_count(r) >= 1);
+	/* Shipped empty: an entry costs every finding of its type a hash. */
+	assert_int_equal(det_rules_allow_count(r), 0);
 	assert_int_equal(det_rules_type(r, DET_T_CARD)->severity,
 	    DET_SEV_CRITICAL);
-	assert_true(det_rules_allowed(r, DET_T_NIK, "3171014101990001", 16));
-	assert_false(det_rules_allowed(r, DET_T_NIK, "3171015708450001", 16));
-	assert_false(det_rules_allowed(r, DET_T_KK, "3171014101990001", 16));
+	assert_false(det_rules_allowed(r, DET_T_NIK, "3171014101990001", 16));
 	det_rules_free(r);
 	gb_diags_free(&d);
 }
@@ -252,7 +251,7 @@ test_builtin(void **state)
 			nik_dump = true;
 	}
 	assert_true(nik_dump);
-	assert_true(det_rules_allow_count(r) >= 1);
+	assert_int_equal(det_rules_allow_count(r), 0);
 	assert_non_null(strstr(det_rules_shipped, "nik-harvest-by-consumer"));
 	det_rules_free(r);
 }
