@@ -4,6 +4,7 @@
  */
 #include "detectors/det_alert.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,12 @@ struct attrib {
 };
 
 #define PEND_MAX	64	/* responses with a crossing, awaiting their end */
+/*
+ * Attributions of open transactions, by (flow, request time): the packets
+ * of concurrent connections interleave, and a transaction's header is
+ * verified (an HMAC) once, not once per packet between others.
+ */
+#define ATC_N		256
 
 struct pend {
 	bool			 used;
@@ -77,7 +84,8 @@ struct det_alert {
 	struct det_rules	*scrape_rules;
 	struct det_bulk		*scrape;
 	struct gb_idhdr_mac	*mac;
-	struct attrib		 at;
+	struct attrib		 atc[ATC_N];
+	const struct attrib	*at;		/* of cur */
 	const struct det_sensor_txn *cur;	/* txn of the finding at hand */
 	const char		*cur_template;	/* its path template (scraping) */
 	struct forged_slot	 forged[FORGED_SLOTS];
@@ -169,12 +177,23 @@ det_alert_free(struct det_alert *a)
 
 /* ---- attribution ---- */
 
+static struct attrib *
+atc_slot(struct det_alert *a, const struct det_sensor_txn *t)
+{
+	uint64_t h = (t->flow->id ^ t->ts_req_us * 0x9e3779b97f4a7c15ULL) *
+	    0xff51afd7ed558ccdULL;
+
+	return &a->atc[h >> 56];
+}
+
+/* The attribution of t (kept until det_alert_on_txn()); also a->at. */
 static const struct attrib *
 attribute(struct det_alert *a, const struct det_sensor_txn *t)
 {
-	struct attrib *at = &a->at;
+	struct attrib *at = atc_slot(a, t);
 	int64_t skew;
 
+	a->at = at;
 	if (at->valid && at->flow_id == t->flow->id &&
 	    at->ts_req_us == t->ts_req_us)
 		return at;
@@ -191,34 +210,49 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 	switch (at->st) {
 	case GB_IDHDR_SIGNED:
 		skew = at->h.ts - (int64_t)(t->ts_req_us / 1000000);
-		if (skew < -a->c.max_skew_s || skew > a->c.max_skew_s) {
-			/* A replayed header, or clocks apart. */
-			at->kind = AT_UNVERIFIED;
-			a->st.consumer_stale++;
-		} else {
-			at->kind = AT_VERIFIED;
-			a->st.consumer_verified++;
-		}
+		/* Out of range: a replayed header, or clocks apart. */
+		at->kind = skew < -a->c.max_skew_s || skew > a->c.max_skew_s ?
+		    AT_UNVERIFIED : AT_VERIFIED;
 		break;
 	case GB_IDHDR_UNCHECKED:
 		at->kind = AT_UNVERIFIED;
-		a->st.consumer_unsigned++;
 		break;
 	case GB_IDHDR_UNSIGNED:
 		/* With a key here the gateway signs: a bare id is not its. */
 		at->kind = a->mac != NULL ? AT_REJECTED : AT_UNVERIFIED;
-		a->st.consumer_unsigned++;
 		break;
 	case GB_IDHDR_BADSIG:
-		at->kind = AT_REJECTED;
-		a->st.consumer_forged++;
-		break;
 	case GB_IDHDR_MALFORMED:
 		at->kind = AT_REJECTED;
-		a->st.consumer_malformed++;
 		break;
 	}
 	return at;
+}
+
+/* Counted once per transaction, when it ends. */
+static void
+attrib_count(struct det_alert *a, const struct attrib *at)
+{
+	if (at->kind == AT_NONE)
+		return;
+	switch (at->st) {
+	case GB_IDHDR_SIGNED:
+		if (at->kind == AT_VERIFIED)
+			a->st.consumer_verified++;
+		else
+			a->st.consumer_stale++;
+		break;
+	case GB_IDHDR_UNCHECKED:
+	case GB_IDHDR_UNSIGNED:
+		a->st.consumer_unsigned++;
+		break;
+	case GB_IDHDR_BADSIG:
+		a->st.consumer_forged++;
+		break;
+	case GB_IDHDR_MALFORMED:
+		a->st.consumer_malformed++;
+		break;
+	}
 }
 
 /* ---- alerts ---- */
@@ -240,12 +274,23 @@ flow_into(struct store_alert *sa, const struct det_sensor_txn *t)
 static void
 emit(struct det_alert *a, struct store_alert *sa)
 {
+	const char *why = NULL;
+	uint64_t n;
+
 	a->st.alerts++;
 	if (a->c.store != NULL) {
 		if (store_writer_append(a->c.store, sa) == 0)
 			a->st.stored++;
-		else
-			a->st.store_refused++;
+		else {
+			n = ++a->st.store_refused;
+			if ((n & (n - 1)) == 0) {	/* 1, 2, 4, 8 ... */
+				if (store_alert_check(sa, &why) == 0)
+					why = strerror(errno);
+				gb_error("alert store: alert %s refused (%s); "
+				    "%llu so far", sa->rule.p, why,
+				    (unsigned long long)n);
+			}
+		}
 	}
 	if (a->c.json != NULL) {
 		gb_buf_reset(&a->line);
@@ -289,7 +334,7 @@ static void
 bulk_emit(struct det_alert *a, const struct det_sensor_txn *t,
     const struct det_bulk_alert *ba)
 {
-	const struct attrib *at = &a->at;
+	const struct attrib *at = a->at;
 	struct store_alert sa;
 	char msg[512], inc[160], flags[64], key[80];
 	size_t i, kn;
@@ -587,8 +632,8 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 	    bt->ts_req_us != t->ts_req_us || bt->now_ms != now_ms ||
 	    bt->n == BATCH_MAX))
 		batch_flush(a);
+	at = attribute(a, t);		/* cached: also for a canary's alert */
 	if (bt->n == 0) {
-		at = attribute(a, t);
 		bt->t = t;
 		bt->flow_id = t->flow->id;
 		bt->ts_req_us = t->ts_req_us;
@@ -629,6 +674,7 @@ det_alert_on_txn(const struct det_sensor_txn *t, void *arg)
 
 	batch_flush(a);
 	at = attribute(a, t);
+	attrib_count(a, at);
 	if (at->kind == AT_REJECTED)
 		forged_alert(a, t, at);
 	a->cur_template = NULL;
@@ -636,7 +682,7 @@ det_alert_on_txn(const struct det_sensor_txn *t, void *arg)
 	memcpy(rk, &t->flow->id, 8);
 	memcpy(rk + 8, &t->ts_req_us, 8);
 	det_bulk_end(a->bulk, DET_SCOPE_RESPONSE, rk, sizeof(rk));
-	a->at.valid = false;
+	atc_slot(a, t)->valid = false;
 }
 
 void

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Write a large HTTP capture with personal data for bench_sensor.sh.
 
-usage: gen_bench_pcap.py OUT.pcap MIB
+usage: gen_bench_pcap.py OUT.pcap MIB [INTERLEAVE]
 
 Ethernet/IPv4/TCP, 1448-byte segments, many connections (keep-alive, 8
-transactions each). Response bodies are JSON records with valid NIKs,
-phone numbers and e-mail addresses (deploy/demo/pii_gen.py); a third of the
+transactions each; INTERLEAVE of them at a time, their packets in turn,
+default 1: one after the other). Response bodies are JSON records with
+valid NIKs, phone numbers and e-mail addresses (deploy/demo/pii_gen.py);
+a third of the
 responses are chunked, a third gzip-compressed, a third plain. TCP
 checksums are left zero (no tool here verifies them). Prints what it wrote
 as one JSON line: bytes, packets, transactions, NIKs in plain bodies.
@@ -49,6 +51,7 @@ def chunked(body, size=4096):
 
 def main():
     path, mib = sys.argv[1], float(sys.argv[2])
+    interleave = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     target = int(mib * (1 << 20))
     rng = random.Random(42)
     regions = pii_gen.load_regions()
@@ -94,35 +97,50 @@ def main():
             written += len(frame) + 16
             pkts += 1
 
-        while written < target:
-            conn += 1
+        def connection(conn):
+            nonlocal txns, niks
             c = bytes([10, 1, (conn >> 8) & 255, conn & 255])
             s = bytes([10, 2, 0, 1 + conn % 8])
             cp, sp = 1024 + conn % 60000, 80
             cseq, sseq = rng.randrange(1 << 32), rng.randrange(1 << 32)
-            emit(eth_c2s, c, s, cp, sp, cseq, 0, 0x02, b"")
-            emit(eth_s2c, s, c, sp, cp, sseq, cseq + 1, 0x12, b"")
+            yield (eth_c2s, c, s, cp, sp, cseq, 0, 0x02, b"")
+            yield (eth_s2c, s, c, sp, cp, sseq, cseq + 1, 0x12, b"")
             cseq += 1
             sseq += 1
-            emit(eth_c2s, c, s, cp, sp, cseq, sseq, 0x10, b"")
+            yield (eth_c2s, c, s, cp, sp, cseq, sseq, 0x10, b"")
             for _ in range(8):
                 req = (b"GET /api/v1/penduduk?page=%d HTTP/1.1\r\nHost: "
                        b"api.example.go.id\r\nX-Gerbang-Consumer: bench\r\n"
                        b"\r\n" % rng.randrange(1000))
-                emit(eth_c2s, c, s, cp, sp, cseq, sseq, 0x18, req)
+                yield (eth_c2s, c, s, cp, sp, cseq, sseq, 0x18, req)
                 cseq += len(req)
                 resp, n = responses[rng.randrange(len(responses))]
                 for i in range(0, len(resp), MSS):
                     part = resp[i:i + MSS]
-                    emit(eth_s2c, s, c, sp, cp, sseq, cseq, 0x10, part)
+                    yield (eth_s2c, s, c, sp, cp, sseq, cseq, 0x10, part)
                     sseq += len(part)
                     if (i // MSS) % 2:
-                        emit(eth_c2s, c, s, cp, sp, cseq, sseq, 0x10, b"")
+                        yield (eth_c2s, c, s, cp, sp, cseq, sseq, 0x10, b"")
                 txns += 1
                 niks += n
-            emit(eth_c2s, c, s, cp, sp, cseq, sseq, 0x11, b"")
-            emit(eth_s2c, s, c, sp, cp, sseq, cseq + 1, 0x11, b"")
-            emit(eth_c2s, c, s, cp, sp, cseq + 1, sseq + 1, 0x10, b"")
+            yield (eth_c2s, c, s, cp, sp, cseq, sseq, 0x11, b"")
+            yield (eth_s2c, s, c, sp, cp, sseq, cseq + 1, 0x11, b"")
+            yield (eth_c2s, c, s, cp, sp, cseq + 1, sseq + 1, 0x10, b"")
+
+        # `interleave` connections at a time, one packet each in turn
+        # (1: one connection after the other).
+        live = []
+        while True:
+            while len(live) < interleave and written < target:
+                conn += 1
+                live.append(connection(conn))
+            if not live:
+                break
+            for g in list(live):
+                try:
+                    emit(*next(g))
+                except StopIteration:
+                    live.remove(g)
     print(json.dumps({"bytes": written, "packets": pkts, "txns": txns,
                       "plain_niks": niks, "connections": conn}))
 
