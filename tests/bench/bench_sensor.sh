@@ -4,6 +4,7 @@
 #	tests/bench/bench_sensor.sh            # 1024 MiB capture
 #	QUICK=1 tests/bench/bench_sensor.sh    # 128 MiB
 #	SIZE=4096 tests/bench/bench_sensor.sh  # any size in MiB
+#	INTERLEAVE=16 ...                      # 16 connections at a time
 #
 # The capture (tests/bench/gen_bench_pcap.py) holds keep-alive HTTP/1.1
 # connections whose JSON responses carry NIKs, phone numbers and e-mail
@@ -36,7 +37,7 @@ fi
 
 echo "== generating ${size} MiB capture"
 python3 tests/bench/gen_bench_pcap.py "$work/bench.pcap" "$size" \
-    >"$work/gen.json"
+    "${INTERLEAVE:-1}" >"$work/gen.json"
 cat "$work/gen.json"
 cat "$work/bench.pcap" >/dev/null	# page cache
 
