@@ -62,6 +62,7 @@ struct pend {
 
 struct batch {
 	const struct det_sensor_txn *t;
+	const struct attrib	*at;		/* t's, in the cache */
 	uint64_t		 flow_id;
 	uint64_t		 ts_req_us;
 	uint64_t		 now_ms;
@@ -632,8 +633,9 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 	    bt->ts_req_us != t->ts_req_us || bt->now_ms != now_ms ||
 	    bt->n == BATCH_MAX))
 		batch_flush(a);
-	at = attribute(a, t);		/* cached: also for a canary's alert */
 	if (bt->n == 0) {
+		at = attribute(a, t);
+		bt->at = at;
 		bt->t = t;
 		bt->flow_id = t->flow->id;
 		bt->ts_req_us = t->ts_req_us;
@@ -658,6 +660,7 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 	}
 	/* Canaries alert at once, with this finding's transaction. */
 	a->cur = t;
+	a->at = bt->at;
 	a->cur_template = NULL;
 	(void)det_bulk_value(a->bulk, &bt->who, f, now_ms, on_bulk, a,
 	    &bt->v[bt->n]);
