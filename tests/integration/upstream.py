@@ -528,6 +528,11 @@ class Upstream:
             return not close
 
         if kind == "overrun":
+            # The response and the bytes after it leave in one segment:
+            # with the default 16 KiB send buffer a write of more would be
+            # cut, and a late tail could reach the gateway after it had
+            # rightly pooled the connection as quiet.
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
             c.send_head(req, 200, [("Content-Type", "application/octet-stream"),
                                    ("Content-Length", str(num))], close,
                         more=(pattern(0, num) + OVERRUN
