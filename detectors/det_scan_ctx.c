@@ -263,6 +263,29 @@ key_at(const uint8_t *b, size_t floor, size_t end, uint8_t q,
 	return true;
 }
 
+/*
+ * The image of key k[0..n) for det_ctx_json_key(): "key":" right-aligned
+ * in DET_KEY_IMG bytes and the mask of the bytes that count; none for a
+ * key of fewer than 3 bytes (the slot needs three) or too long.
+ */
+static void
+key_image(uint8_t *img, uint32_t *care, unsigned *img_hint, const uint8_t *k,
+    size_t n, unsigned h)
+{
+	size_t len = n + 4;
+
+	memset(img, 0, DET_KEY_IMG);
+	*care = 0;
+	*img_hint = 0;
+	if (n < 3 || len > DET_KEY_IMG || h == 0)
+		return;
+	img[DET_KEY_IMG - len] = '"';
+	memcpy(img + DET_KEY_IMG - len + 1, k, n);
+	memcpy(img + DET_KEY_IMG - 3, "\":\"", 3);
+	*care = len == 32 ? UINT32_MAX : ~(UINT32_MAX >> len);
+	*img_hint = h | DET_H_KEY;
+}
+
 /* Words of a key, through the cache. */
 static unsigned
 key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
@@ -281,6 +304,8 @@ key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
 	cache->e[slot].len = (uint8_t)n;
 	memcpy(cache->e[slot].key, k, n);
 	cache->e[slot].hint = h;
+	key_image(&cache->e[slot].img[0], &cache->e[slot].img_care,
+	    &cache->e[slot].img_hint, k, n, h);
 	return h;
 }
 

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "detectors/det_scan.h"
 
 /* det_scan_regions.c (generated): sorted regency codes, district sets. */
@@ -79,8 +83,19 @@ unsigned det_ctx_words(const char *s, size_t n, bool last);
  */
 #define DET_KEY_CACHE	32	/* a power of two up to 32 (slot: top 5 bits) */
 #define DET_KEY_MAX	31
+#define DET_KEY_IMG	32	/* bytes of a compact JSON key's image */
 struct det_key_cache {
 	struct {
+		/*
+		 * The key as the bytes before a compact JSON value end with
+		 * it ("key":"), right-aligned in img, and which of them
+		 * count (bit k: img[k]); img_hint is what det_ctx_json_key()
+		 * returns on a match: hint | DET_H_KEY, or 0 (a hint of 0, a
+		 * key shorter than 3 bytes or too long for the image).
+		 */
+		uint8_t		img[DET_KEY_IMG];
+		uint32_t	img_care;
+		unsigned	img_hint;
 		uint8_t		len;	/* 0: empty */
 		char		key[DET_KEY_MAX];
 		unsigned	hint;
@@ -142,11 +157,13 @@ det_key_slot(const uint8_t *e, size_t n)
 {
 	uint32_t x;
 
-	x = e[-1];
-	if (n >= 2)
-		x |= (uint32_t)e[-2] << 8;
+	/* The last three bytes in load order: e[-3] lowest. */
 	if (n >= 3)
-		x |= (uint32_t)e[-3] << 16;
+		x = e[-3] | (uint32_t)e[-2] << 8 | (uint32_t)e[-1] << 16;
+	else if (n == 2)
+		x = e[-2] | (uint32_t)e[-1] << 8;
+	else
+		x = e[-1];
 	return (uint32_t)(x * 2654435761u) >> 27;
 }
 
@@ -159,6 +176,36 @@ det_key_slot(const uint8_t *e, size_t n)
  */
 #define DET_CTX_JSON_MIN	57	/* det_scan_ctx.c: KEY_MAX + 8 + 1 */
 
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * The 32 bytes before b against the image of the key in the slot of the
+ * three bytes before "\":\"": two compares, no scan for the key's start
+ * (the image holds the quote before the key).
+ */
+static inline unsigned
+det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
+{
+	uint64_t w;
+	unsigned slot, eq;
+	__m128i lo, hi;
+
+	memcpy(&w, b - 8, 8);
+	slot = (uint32_t)((uint32_t)(w >> 16 & 0xffffff) * 2654435761u) >>
+	    27;
+	lo = _mm_loadu_si128((const __m128i *)(const void *)(b - 32));
+	hi = _mm_loadu_si128((const __m128i *)(const void *)(b - 16));
+	eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lo,
+	    _mm_loadu_si128((const __m128i *)(const void *)
+	    cache->e[slot].img))) |
+	    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(hi,
+	    _mm_loadu_si128((const __m128i *)(const void *)
+	    (cache->e[slot].img + 16)))) << 16;
+	if (~eq & cache->e[slot].img_care)
+		return 0;
+	return cache->e[slot].img_hint;
+}
+#else
 static inline unsigned
 det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 {
@@ -166,17 +213,8 @@ det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 	unsigned slot;
 	size_t len;
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t w;
-
-	/* b[-3..-1] is "\":\"", as one load. */
-	memcpy(&w, b - 4, 4);
-	if ((w >> 8) != ('"' | ':' << 8 | '"' << 16))
-		return 0;
-#else
 	if (b[-1] != '"' || b[-2] != ':' || b[-3] != '"')
 		return 0;
-#endif
 	slot = det_key_slot(end, 3);
 	len = cache->e[slot].len;
 	if (len < 3 || end[-(ptrdiff_t)len - 1] != '"' ||
@@ -185,6 +223,7 @@ det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 		return 0;
 	return cache->e[slot].hint | DET_H_KEY;
 }
+#endif
 
 /* Allowlist: SHA-256 of "type:value", det_rules.c. */
 void	det_allow_hash(enum det_type t, const char *v, size_t n,
