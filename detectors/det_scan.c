@@ -48,6 +48,7 @@
 #define AFTER_MAX	32	/* bytes after a value read for a label */
 #define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
 #define VALUE_COPY	24	/* values shorter than this are copied whole */
+#define FAST_NEVER	0x100	/* above any confidence */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -85,6 +86,12 @@ struct group {
 struct det_scanner {
 	uint8_t		 min_conf[DET_T_COUNT];
 	bool		 enabled[DET_T_COUNT];
+	/*
+	 * The lowest confidence emit_now() reports without the other
+	 * checks: min_conf of a type that is on and has no allowlist
+	 * entries, else FAST_NEVER.
+	 */
+	uint16_t	 fast_conf[DET_T_COUNT];
 	unsigned	 allow_types;	/* bit per type with entries */
 	size_t		 nallow;
 	uint8_t		(*allow)[33];	/* type, SHA-256 */
@@ -234,6 +241,9 @@ det_scanner_new(const struct det_rules *rules, struct det_scanner **out)
 			sc->allow_types |= 1u << t;
 		}
 	}
+	for (t = 0; t < DET_T_COUNT; t++)
+		sc->fast_conf[t] = sc->enabled[t] &&
+		    !(sc->allow_types & (1u << t)) ? sc->min_conf[t] : FAST_NEVER;
 	*out = sc;
 	return 0;
 }
@@ -338,32 +348,13 @@ before_ptr(const struct det_stream *st, uint64_t at, size_t want,
 	return tmp;
 }
 
-/*
- * Report a finding when its type is on and its confidence high enough.
- * Returns true when the value counts as found (reported, allowlisted, or of
- * a type switched off), false when its confidence is too low: the caller
- * may then try shorter readings of the same digits.
- */
-HOT_INLINE bool
-emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+/* Hand the finding to the callback. */
+HOT_INLINE void
+report(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
-	const struct det_scanner *sc = st->sc;
 	struct det_finding f;
-	uint8_t h[32];
-	size_t i;
 
-	if (!sc->enabled[t])
-		return true;
-	if (conf < sc->min_conf[t] || vlen == 0 || vlen >= DET_VALUE_MAX)
-		return false;
-	if (sc->allow_types & (1u << t)) {
-		det_allow_hash(t, v, vlen, h);
-		for (i = 0; i < sc->nallow; i++)
-			if (sc->allow[i][0] == t &&
-			    memcmp(&sc->allow[i][1], h, 32) == 0)
-				return true;
-	}
 	f.type = t;
 	f.confidence = (uint8_t)(conf > 100 ? 100 : conf);
 	f.flags = (uint8_t)flags;
@@ -379,7 +370,48 @@ emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 	st->nfound++;
 	if (st->cb != NULL)
 		st->cb(&f, st->arg);
+}
+
+/* emit_now() for a type that is off, allowlisted or below its minimum. */
+static __attribute__((noinline)) bool
+emit_slow(struct det_stream *st, enum det_type t, unsigned conf,
+    unsigned flags, const char *v, size_t vlen, uint64_t start, uint64_t end)
+{
+	const struct det_scanner *sc = st->sc;
+	uint8_t h[32];
+	size_t i;
+
+	if (!sc->enabled[t])
+		return true;
+	if (conf < sc->min_conf[t] || vlen == 0 || vlen >= DET_VALUE_MAX)
+		return false;
+	if (sc->allow_types & (1u << t)) {
+		det_allow_hash(t, v, vlen, h);
+		for (i = 0; i < sc->nallow; i++)
+			if (sc->allow[i][0] == t &&
+			    memcmp(&sc->allow[i][1], h, 32) == 0)
+				return true;
+	}
+	report(st, t, conf, flags, v, vlen, start, end);
 	return true;
+}
+
+/*
+ * Report a finding when its type is on and its confidence high enough.
+ * Returns true when the value counts as found (reported, allowlisted, or of
+ * a type switched off), false when its confidence is too low: the caller
+ * may then try shorter readings of the same digits.
+ */
+HOT_INLINE bool
+emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+    const char *v, size_t vlen, uint64_t start, uint64_t end)
+{
+	/* 1 <= vlen < DET_VALUE_MAX, on, not allowlisted, confident. */
+	if (conf >= st->sc->fast_conf[t] && vlen - 1 < DET_VALUE_MAX - 1) {
+		report(st, t, conf, flags, v, vlen, start, end);
+		return true;
+	}
+	return emit_slow(st, t, conf, flags, v, vlen, start, end);
 }
 
 /*
@@ -465,10 +497,10 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 {
 	if (st->pend)
 		pend_resolve(st, start);
-	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || t == DET_T_SIM ||
-	    st->hint < 0 ||
-	    ((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
-	    DET_H_COMPANY)) != 0 || !st->sc->enabled[t] ||
+	/* A hint of -1 (none computed) has every bit, DET_H_KEY too. */
+	if (((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
+	    DET_H_COMPANY)) != 0 || t == DET_T_EMAIL ||
+	    t == DET_T_PASSPORT || t == DET_T_SIM || !st->sc->enabled[t] ||
 	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
 		return emit_now(st, t, conf, flags, v, vlen, start, end);
 	st->pend = true;
@@ -510,18 +542,14 @@ compound_hint(struct det_stream *st)
 	return h;
 }
 
-static unsigned
+_Static_assert(DET_H_CSV_COL >> 10 == DET_F_CSV, "ctx_flags() shift");
+
+static inline unsigned
 ctx_flags(unsigned h)
 {
-	unsigned f = 0;
-
-	if (h & DET_H_TYPES)
-		f |= DET_F_CONTEXT;
-	if (h & (DET_H_NEG | DET_H_COMPANY))
-		f |= DET_F_NEGATIVE;
-	if (h & DET_H_CSV_COL)
-		f |= DET_F_CSV;
-	return f;
+	return ((h & DET_H_TYPES) != 0 ? DET_F_CONTEXT : 0) |
+	    ((h & (DET_H_NEG | DET_H_COMPANY)) != 0 ? DET_F_NEGATIVE : 0) |
+	    ((h >> 10) & DET_F_CSV);
 }
 
 /* Confidence with a type hint: a key or header is worth more than text. */
