@@ -217,6 +217,7 @@ det_scanner_new(const struct det_rules *rules, struct det_scanner **out)
 	*out = NULL;
 	cls_init();
 	det_ctx_init();
+	det_region_init();
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		return -1;
 	for (t = 0; t < DET_T_COUNT; t++) {
@@ -670,7 +671,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			t = DET_T_NPWP;
 			goto found;
 		}
-		if (!det_nik_digits(d, NULL))
+		if (!det_nik_ok(d))
 			break;
 		/* The day field + 40 (det_nik_info.female, without the rest). */
 		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
@@ -778,7 +779,7 @@ is_nitku(const struct det_stream *st, unsigned lo, unsigned hi)
 		return false;
 	d = st->dig + st->g[lo].off;
 	return d[0] == '0' ? det_npwp15_digits(d + 1) :
-	    det_nik_digits(d, NULL);
+	    det_nik_ok(d);
 }
 
 /* Evaluate the finished compound; right_taint: a word byte follows it. */

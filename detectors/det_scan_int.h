@@ -22,6 +22,74 @@ extern const uint16_t det_region_code[];
 extern const uint64_t det_region_dist[][2];
 
 /*
+ * Regency code (province * 100 + regency, 0-9999) -> its index in
+ * det_region_code + 1, 0 when not there. Built once by det_region_init()
+ * (any thread; det_scanner_new() calls it); read it only after that.
+ */
+extern uint16_t det_region_index[10000];
+void	det_region_init(void);
+/* Bit d of det_month_days[m]: day d of month m (1-12) exists (29 Feb too). */
+extern const uint64_t det_month_days[13];
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * The 8 ASCII digits d[0..8) as four two-digit numbers in 16-bit lanes,
+ * d[0]d[1] in the lowest: one load and a multiply instead of eight.
+ */
+static inline uint64_t
+det_d2x4(const char *d)
+{
+	uint64_t x;
+
+	memcpy(&x, d, 8);
+	x -= 0x3030303030303030ULL;
+	return (x & 0x00ff00ff00ff00ffULL) * 10 +
+	    ((x >> 8) & 0x00ff00ff00ff00ffULL);
+}
+#else
+static inline uint64_t
+det_d2x4(const char *d)
+{
+	uint64_t x = 0;
+	int k;
+
+	for (k = 3; k >= 0; k--)
+		x = x << 16 | (uint64_t)((d[2 * k] - '0') * 10 +
+		    (d[2 * k + 1] - '0'));
+	return x;
+}
+#endif
+
+/*
+ * [1] NIK: PPKKCC DDMMYY SSSS over 16 ASCII digits, the checks of
+ * det_nik_digits() (pii-id.md section 1), for a caller that has called
+ * det_region_init().
+ */
+static inline bool
+det_nik_ok(const char *d)
+{
+	uint64_t a = det_d2x4(d), b = det_d2x4(d + 8);
+	unsigned day, month, dist, k;
+
+	day = (unsigned)(a >> 48);
+	month = (unsigned)(b & 0xffff);
+	if (day > 40)
+		day -= 40;
+	if (month - 1 >= 12 || !(det_month_days[month] >> day & 1))
+		return false;
+	/* 29 Feb only when YY % 4 == 0 (2000 was a leap year). */
+	if (day == 29 && month == 2 && (b >> 16 & 0xffff) % 4 != 0)
+		return false;
+	if ((b >> 32) == 0)			/* serial 0000 */
+		return false;
+	dist = (unsigned)(a >> 32 & 0xffff);
+	k = det_region_index[(a & 0xffff) * 100 + (a >> 16 & 0xffff)];
+	if (dist == 0 || k == 0)
+		return false;
+	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
+}
+
+/*
  * Validators over plain ASCII digits (no separators; the caller checked
  * they are digits and counted them). det_scan_valid.c.
  */

@@ -101,14 +101,9 @@ det_luhn(const char *d, size_t n)
 	return n > 0 && !bad && sum % 10 == 0;
 }
 
-/*
- * Regency code (province * 100 + regency, 0-9999) -> its index in the
- * region table + 1, 0 when not in it: one load instead of a binary search
- * (20 KiB, built once).
- */
-static uint16_t region_index[10000];
+uint16_t det_region_index[10000];
 static pthread_once_t region_once = PTHREAD_ONCE_INIT;
-static bool region_ready;	/* set (release) once region_index is built */
+static bool region_ready;	/* set (release) once the index is built */
 
 static void
 region_index_build(void)
@@ -117,11 +112,17 @@ region_index_build(void)
 
 	for (i = 0; i < det_region_count; i++)
 		if (det_region_code[i] < 10000)
-			region_index[det_region_code[i]] = (uint16_t)(i + 1);
+			det_region_index[det_region_code[i]] =
+			    (uint16_t)(i + 1);
 	__atomic_store_n(&region_ready, true, __ATOMIC_RELEASE);
 }
 
-static bool	region_ok_first(unsigned, unsigned);
+void
+det_region_init(void)
+{
+	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&region_once, region_index_build);
+}
 
 /* [1] Regency code (0-9999) in the table, district (0-99) in its set. */
 static inline bool
@@ -131,22 +132,10 @@ region_ok(unsigned code, unsigned dist)
 
 	if (dist == 0)
 		return false;
-	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
-		return region_ok_first(code, dist);
-	if ((k = region_index[code]) == 0)
+	det_region_init();
+	if ((k = det_region_index[code]) == 0)
 		return false;
 	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
-}
-
-/*
- * region_ok() before the index is built: out of line, so the validators
- * that inline region_ok() do not save registers for a call.
- */
-static __attribute__((noinline)) bool
-region_ok_first(unsigned code, unsigned dist)
-{
-	(void)pthread_once(&region_once, region_index_build);
-	return region_ok(code, dist);
 }
 
 /* [1] Region of the 6 digits d. */
@@ -158,20 +147,6 @@ region_digits(const char *d)
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SWAR_DIGITS	1
-/*
- * The 8 ASCII digits d[0..8) as four two-digit numbers in 16-bit lanes,
- * d[0]d[1] in the lowest: one load and a multiply instead of eight.
- */
-static inline uint64_t
-d2x4(const char *d)
-{
-	uint64_t x;
-
-	memcpy(&x, d, 8);
-	x -= 0x3030303030303030ULL;
-	return (x & 0x00ff00ff00ff00ffULL) * 10 +
-	    ((x >> 8) & 0x00ff00ff00ff00ffULL);
-}
 #endif
 
 bool
@@ -194,39 +169,18 @@ valid_ddmmyy(unsigned day, unsigned month, unsigned yy)
 	return true;
 }
 
-/*
- * [1] NIK: PPKKCC DDMMYY SSSS, the checks alone. The region lookup is the
- * last thing done, so the call of region_ok_first() is a tail call.
- */
+#define MONTH(n)	((((uint64_t)1 << ((n) + 1)) - 1) & ~(uint64_t)1)
+const uint64_t det_month_days[13] = { 0, MONTH(31), MONTH(29), MONTH(31),
+    MONTH(30), MONTH(31), MONTH(30), MONTH(31), MONTH(31), MONTH(30),
+    MONTH(31), MONTH(30), MONTH(31) };
+#undef MONTH
+
+/* [1] NIK: PPKKCC DDMMYY SSSS, the checks alone (det_scan_int.h). */
 static inline bool
 nik_check(const char *d)
 {
-	unsigned day, month, yy;
-#ifdef SWAR_DIGITS
-	uint64_t a = d2x4(d), b = d2x4(d + 8);
-
-	day = (unsigned)(a >> 48);
-	month = (unsigned)(b & 0xffff);
-	yy = (unsigned)(b >> 16 & 0xffff);
-#else
-	day = d2(d + 6);
-	month = d2(d + 8);
-	yy = d2(d + 10);
-#endif
-	if (day > 40)
-		day -= 40;
-	if (!valid_ddmmyy(day, month, yy))
-		return false;
-#ifdef SWAR_DIGITS
-	if ((b >> 32) == 0)
-		return false;
-	return region_ok((unsigned)(a & 0xffff) * 100 +
-	    (unsigned)(a >> 16 & 0xffff), (unsigned)(a >> 32 & 0xffff));
-#else
-	if (memcmp(d + 12, "0000", 4) == 0)
-		return false;
-	return region_digits(d);
-#endif
+	det_region_init();
+	return det_nik_ok(d);
 }
 
 bool
