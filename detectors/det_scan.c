@@ -97,6 +97,31 @@ struct det_scanner {
 	uint8_t		(*allow)[33];	/* type, SHA-256 */
 };
 
+/*
+ * The shape of a number of several runs that number_fast() read, by the 8
+ * bytes before it (a JSON key: records repeat their keys and formats):
+ * the bytes up to and with the one that ended it, digits as '0'.
+ * number_shape() reads a number that has the same shape and the same 8
+ * bytes before it without finding its runs again.
+ */
+#define SHAPES		32	/* a power of two up to 64 (slot: top bits) */
+enum { SH_NONE = 0, SH_DROP, SH_WHOLE };
+
+struct shape {
+	uint64_t	tag;		/* the 8 bytes before the number */
+	uint8_t		img[32];	/* its bytes, digits as '0' */
+	uint32_t	care;		/* bytes 0..z */
+	uint32_t	dm;		/* its digits */
+	uint8_t		kind;		/* SH_*: fewer than 10 digits (none
+					   evaluated), or read whole */
+	uint8_t		z;		/* where it ended */
+	uint8_t		ng;		/* SH_WHOLE: runs */
+	uint8_t		n;		/* digits */
+	uint8_t		end;		/* one past the last digit */
+	uint8_t		gs[MAX_GROUPS];	/* where each run starts */
+	uint8_t		gd[MAX_GROUPS];	/* where its digits go in d[] */
+};
+
 struct det_stream {
 	const struct det_scanner *sc;
 	det_finding_cb	*cb;
@@ -153,6 +178,7 @@ struct det_stream {
 	unsigned	 em_hint;
 
 	struct det_key_cache kcache;
+	struct shape	 shape[SHAPES];	/* kept across resets: exact */
 
 	/* bytes before the chunk */
 	size_t		 hist_len;
@@ -1528,6 +1554,130 @@ sep_mask32(const uint8_t *p)
 	    sep16(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) <<
 	    16;
 }
+
+/* Where the 8 bytes before a number keep its shape. */
+static inline unsigned
+shape_slot(uint64_t tag)
+{
+	return (unsigned)((tag * 0x9e3779b97f4a7c15ULL) >> 59);
+}
+
+_Static_assert(SHAPES == 32, "shape_slot() takes the top 5 bits");
+
+/* 0xff in each byte of v that is a digit. */
+static inline __m128i
+digit16(__m128i v)
+{
+	return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)0x50)),
+	    _mm_set1_epi8((char)-118));
+}
+
+/*
+ * Remember the shape of the number at chunk index i that number_fast()
+ * read in its window: it ended at i + z; dm its digits (bits below z);
+ * SH_DROP, or SH_WHOLE with ng runs (gs, gn) of n digits in all.
+ */
+static void
+shape_put(struct det_stream *st, size_t i, unsigned z, uint32_t dm, int kind,
+    unsigned ng, const uint8_t *gs, const uint8_t *gn, unsigned n)
+{
+	const uint8_t *p = st->chunk + i;
+	const __m128i zero = _mm_set1_epi8('0');
+	struct shape *sh;
+	uint64_t tag;
+	__m128i v, d;
+	int k;
+
+	if (i < 8 || z >= WIN)
+		return;
+	memcpy(&tag, p - 8, 8);
+	sh = &st->shape[shape_slot(tag)];
+	sh->tag = tag;
+	for (k = 0; k < 2; k++) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		d = digit16(v);
+		_mm_storeu_si128((__m128i *)(void *)(sh->img + 16 * k),
+		    _mm_or_si128(_mm_andnot_si128(d, v), _mm_and_si128(d, zero)));
+	}
+	sh->care = (2u << z) - 1;
+	sh->dm = dm;
+	sh->kind = (uint8_t)kind;
+	sh->z = (uint8_t)z;
+	sh->ng = (uint8_t)ng;
+	sh->n = (uint8_t)n;
+	for (k = 0, n = 0; k < (int)ng; k++) {
+		sh->gs[k] = gs[k];
+		sh->gd[k] = (uint8_t)n;
+		n += gn[k];
+		sh->end = (uint8_t)(gs[k] + gn[k]);
+	}
+}
+
+/*
+ * The number of several runs at chunk index i (state S_IDLE, 8 <= i, i +
+ * WIN <= the chunk's end) when its 8 bytes before and its shape are those
+ * number_fast() remembered: what number_fast() does for it, without
+ * finding its runs again. Returns the index where it ends, or 0 when the
+ * shape is not known or the number was not one as a whole (number_fast()
+ * then reads it; nothing was reported).
+ */
+static size_t
+number_shape(struct det_stream *st, size_t i)
+{
+	const uint8_t *p = st->chunk;
+	const struct shape *sh;
+	char d[GROUP_LONG + DIG_SLACK];
+	uint64_t tag;
+	uint32_t dm, eq;
+	unsigned k, ng, kh;
+	__m128i a, b;
+	bool plus;
+
+	memcpy(&tag, p + i - 8, 8);
+	sh = &st->shape[shape_slot(tag)];
+	if (sh->kind == SH_NONE || sh->tag != tag)
+		return 0;
+	a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+	b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+	dm = (uint32_t)_mm_movemask_epi8(digit16(a)) |
+	    (uint32_t)_mm_movemask_epi8(digit16(b)) << 16;
+	eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a,
+	    _mm_loadu_si128((const __m128i *)(const void *)sh->img))) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b,
+	    _mm_loadu_si128((const __m128i *)(const void *)(sh->img + 16)))) <<
+	    16;
+	/* A digit where it had one, else the same byte ('0' is a digit). */
+	if ((((dm & sh->dm) | eq) & sh->care) != sh->care)
+		return 0;
+	if (st->pend)
+		pend_resolve(st, st->base + i);
+	if (sh->kind == SH_DROP)
+		return i + sh->z;
+	/*
+	 * The runs' digits in order, DIG_SLACK bytes each: a run's bytes
+	 * after its digits are overwritten by the next run (runs are < 19).
+	 */
+	ng = sh->ng;
+	if (i + WIN + DIG_SLACK <= st->clen)
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k], DIG_SLACK);
+	else
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k],
+			    (k + 1 < ng ? sh->gd[k + 1] : sh->n) - sh->gd[k]);
+	plus = p[i - 1] == '+';
+	if (i >= DET_CTX_JSON_MIN &&
+	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
+		st->hint = (int)kh;
+	else
+		compound_ctx(st, i);
+	st->lflags = plus ? L_PLUS : 0;
+	if (!try_digits(st, d, sh->n, st->base + i - (plus ? 1 : 0),
+	    st->base + i + sh->end, plus, ng))
+		return 0;
+	st->hint = -1;
+	return i + sh->z;
+}
 #endif
 
 /*
@@ -1603,6 +1753,7 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 				return 0;
 			if (st->pend)
 				pend_resolve(st, st->base + i);
+			shape_put(st, i, z, dm, SH_DROP, 0, NULL, NULL, 0);
 			return i + z;
 		}
 		if (n >= GROUP_LONG)
@@ -1645,6 +1796,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
 			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng)) {
 				st->hint = -1;
+				shape_put(st, i, z, dm, SH_WHOLE, ng, gs, gn,
+				    n);
 				return i + z;
 			}
 		}
@@ -1769,6 +1922,12 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 					i += e + x;
 					continue;
 				}
+			}
+			/* A format seen before under the same key. */
+			if (i + WIN <= to && i >= 8 &&
+			    (e = number_shape(st, i)) != 0) {
+				i = e;
+				continue;
 			}
 			if ((e = number_fast(st, i, to)) == 0)
 				return i;
