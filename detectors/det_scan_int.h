@@ -95,10 +95,7 @@ det_nik_ok(const char *d)
  */
 bool	det_nik_digits(const char *d, struct det_nik_info *info);
 bool	det_kk_digits(const char *d);
-bool	det_npwp15_digits(const char *d);
 bool	det_npwp16_digits(const char *d);
-/* National number (after 0 or 62), n digits; true for allocated mobiles. */
-bool	det_mobile_nsn(const char *d, size_t n);
 bool	det_card_digits(const char *d, size_t n, bool *brand);
 bool	det_nip_digits(const char *d);
 /* Email local part byte / domain byte. */
@@ -110,15 +107,120 @@ bool	det_email_domain_char(unsigned char c);
  * s must be a buffer of DET_VALUE_MAX readable bytes (16-byte loads).
  */
 bool	det_email_valid_at(const char *s, size_t n, size_t at);
-/* det_email_is_role() for the local part s[0..len) alone. */
-bool	det_email_role_local(const char *s, size_t len);
+/*
+ * det_email_is_role() for the local part s[0..len) alone; the table, after
+ * det_email_role_maybe(), in det_email_role_names().
+ */
+bool	det_email_role_names(const char *s, size_t len);
+
+/* Bit (c - 'a') for each first letter c of a role name (det_scan_valid.c). */
+#define DET_ROLE_FIRST	0x4efd8fu
+
+static inline bool
+det_email_role_local(const char *s, size_t len)
+{
+	unsigned c0 = (unsigned char)(s[0] | 0x20) - 'a';
+
+	/* Lengths and first letters of the names: most stop here. */
+	if (len > 13 || len < 2 || c0 >= 26 || !((DET_ROLE_FIRST >> c0) & 1))
+		return false;
+	return det_email_role_names(s, len);
+}
+
 /*
  * The domain rules of det_valid_email() for a domain of len (1-16) bytes
  * given as bit sets over its positions (bit i: byte i is a letter, a
  * digit, '.', '-'); bits from len on are ignored.
  */
-bool	det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
-	    unsigned dash, size_t len);
+static inline bool
+det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
+    unsigned dash, size_t len)
+{
+	unsigned all = (1u << len) - 1, tld;
+	int last;
+
+	alpha &= all;
+	dig &= all;
+	dot &= all;
+	dash &= all;
+	if ((alpha | dig | dot | dash) != all || dot == 0)
+		return false;
+	/* An empty label: a dot first, last, or after another dot. */
+	if ((dot & 1) || (dot & (dot >> 1)) || (dot >> (len - 1)))
+		return false;
+	/* '-' first in a label, or last (before a dot or at the end). */
+	if ((dash & ((dot << 1) | 1)) || (dash & (dot >> 1)))
+		return false;
+	/* The TLD, after the last dot: two or more letters. */
+	last = 31 - __builtin_clz(dot);
+	tld = all & ~((2u << last) - 1);
+	return (alpha & tld) == tld && (tld & (tld - 1)) != 0;
+}
+
+/*
+ * [4] Allocated operator prefixes, national form without the 0: bit
+ * (second digit * 10 + third digit) of the set "8x y".
+ * 811-819 less 810; 821-823, 827, 828; 831-833, 838; 851-853, 855-859;
+ * 877, 878; 881-889; 895-899.
+ */
+static inline bool
+det_mobile_prefix(const char *d)
+{
+	static const uint64_t set_lo =	/* 10-63 */
+	    (0x3feULL << 10) |		/* 11-19 */
+	    (0x18eULL << 20) |		/* 21-23, 27, 28 */
+	    (0x10eULL << 30) |		/* 31-33, 38 */
+	    (0x3eeULL << 50);		/* 51-53, 55-59 */
+	static const uint64_t set_hi =	/* 64-99, bit n - 64 */
+	    (0x180ULL << (70 - 64)) |	/* 77, 78 */
+	    (0x3feULL << (80 - 64)) |	/* 81-89 */
+	    (0x3e0ULL << (90 - 64));	/* 95-99 */
+	unsigned v;
+
+	if (d[0] != '8')
+		return false;
+	v = (unsigned)(d[1] - '0') * 10 + (unsigned)(d[2] - '0');
+	if (v < 64)
+		return (set_lo >> v) & 1;
+	return (set_hi >> (v - 64)) & 1;
+}
+
+/* National number (after 0 or 62), n digits; true for allocated mobiles. */
+static inline bool
+det_mobile_nsn(const char *d, size_t n)
+{
+	if (n < 9 || n > 12)
+		return false;
+	return det_mobile_prefix(d);
+}
+
+/* [3.1] NPWP: Luhn over digits 1-9, serial (3-8) != 000000. */
+static inline bool
+det_npwp15_digits(const char *d)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x, odd, big, sum;
+
+	if (memcmp(d + 2, "000000", 6) == 0)
+		return false;
+	/*
+	 * Luhn over 9 digits, 8 of them at once: d[1], d[3], d[5], d[7]
+	 * doubled (2x, less 9 when x >= 5), added to the others in 16-bit
+	 * lanes, the lanes summed by a multiply.
+	 */
+	memcpy(&x, d, 8);
+	x -= 0x3030303030303030ULL;
+	odd = (x >> 8) & 0x00ff00ff00ff00ffULL;
+	big = ((odd + 0x007b007b007b007bULL) >> 7) & 0x0001000100010001ULL;
+	x = (x & 0x00ff00ff00ff00ffULL) + 2 * odd - 9 * big;
+	sum = ((x * 0x0001000100010001ULL) >> 48) + (uint64_t)(d[8] - '0');
+	return sum % 10 == 0;
+#else
+	if (memcmp(d + 2, "000000", 6) == 0)
+		return false;
+	return det_luhn(d, 9);
+#endif
+}
 
 /* Context hints: what a key, header or nearby word says. */
 #define DET_H_NIK	(1u << DET_T_NIK)

@@ -145,10 +145,6 @@ region_digits(const char *d)
 	return region_ok(d2(d) * 100 + d2(d + 2), d2(d + 4));
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SWAR_DIGITS	1
-#endif
-
 bool
 det_valid_region(const char *d)
 {
@@ -211,34 +207,6 @@ det_kk_digits(const char *d)
 	return det_nik_digits(d, NULL);
 }
 
-/* [3.1] Luhn over digits 1-9, serial (3-8) != 000000. */
-bool
-det_npwp15_digits(const char *d)
-{
-#ifdef SWAR_DIGITS
-	uint64_t x, odd, big, sum;
-
-	if (memcmp(d + 2, "000000", 6) == 0)
-		return false;
-	/*
-	 * Luhn over 9 digits, 8 of them at once: d[1], d[3], d[5], d[7]
-	 * doubled (2x, less 9 when x >= 5), added to the others in 16-bit
-	 * lanes, the lanes summed by a multiply.
-	 */
-	memcpy(&x, d, 8);
-	x -= 0x3030303030303030ULL;
-	odd = (x >> 8) & 0x00ff00ff00ff00ffULL;
-	big = ((odd + 0x007b007b007b007bULL) >> 7) & 0x0001000100010001ULL;
-	x = (x & 0x00ff00ff00ff00ffULL) + 2 * odd - 9 * big;
-	sum = ((x * 0x0001000100010001ULL) >> 48) + (uint64_t)(d[8] - '0');
-	return sum % 10 == 0;
-#else
-	if (memcmp(d + 2, "000000", 6) == 0)
-		return false;
-	return det_luhn(d, 9);
-#endif
-}
-
 /* [3.2] 0 + old NPWP, or a NIK. */
 bool
 det_npwp16_digits(const char *d)
@@ -246,42 +214,6 @@ det_npwp16_digits(const char *d)
 	if (d[0] == '0')
 		return det_npwp15_digits(d + 1);
 	return det_nik_digits(d, NULL);
-}
-
-/*
- * [4] Allocated operator prefixes, national form without the 0: bit
- * (second digit * 10 + third digit) of the set "8x y".
- * 811-819 less 810; 821-823, 827, 828; 831-833, 838; 851-853, 855-859;
- * 877, 878; 881-889; 895-899.
- */
-static bool
-mobile_prefix(const char *d)
-{
-	static const uint64_t set_lo =	/* 10-63 */
-	    (0x3feULL << 10) |		/* 11-19 */
-	    (0x18eULL << 20) |		/* 21-23, 27, 28 */
-	    (0x10eULL << 30) |		/* 31-33, 38 */
-	    (0x3eeULL << 50);		/* 51-53, 55-59 */
-	static const uint64_t set_hi =	/* 64-99, bit n - 64 */
-	    (0x180ULL << (70 - 64)) |	/* 77, 78 */
-	    (0x3feULL << (80 - 64)) |	/* 81-89 */
-	    (0x3e0ULL << (90 - 64));	/* 95-99 */
-	unsigned v;
-
-	if (d[0] != '8')
-		return false;
-	v = d2(d + 1);
-	if (v < 64)
-		return (set_lo >> v) & 1;
-	return (set_hi >> (v - 64)) & 1;
-}
-
-bool
-det_mobile_nsn(const char *d, size_t n)
-{
-	if (n < 9 || n > 12)
-		return false;
-	return mobile_prefix(d);
 }
 
 bool
@@ -528,31 +460,6 @@ email_domain16(const char *d, size_t len)
 #endif
 
 bool
-det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
-    unsigned dash, size_t len)
-{
-	unsigned all = (1u << len) - 1, tld;
-	int last;
-
-	alpha &= all;
-	dig &= all;
-	dot &= all;
-	dash &= all;
-	if ((alpha | dig | dot | dash) != all || dot == 0)
-		return false;
-	/* An empty label: a dot first, last, or after another dot. */
-	if ((dot & 1) || (dot & (dot >> 1)) || (dot >> (len - 1)))
-		return false;
-	/* '-' first in a label, or last (before a dot or at the end). */
-	if ((dash & ((dot << 1) | 1)) || (dash & (dot >> 1)))
-		return false;
-	/* The TLD, after the last dot: two or more letters. */
-	last = 31 - __builtin_clz(dot);
-	tld = all & ~((2u << last) - 1);
-	return (alpha & tld) == tld && (tld & (tld - 1)) != 0;
-}
-
-bool
 det_email_valid_at(const char *s, size_t n, size_t at)
 {
 	if (n >= DET_VALUE_MAX || at == 0 || at > 64 || at >= n ||
@@ -566,7 +473,10 @@ det_email_valid_at(const char *s, size_t n, size_t at)
 	return email_domain(s + at + 1, s + n);
 }
 
-/* Role mailboxes: not personal. */
+/*
+ * Role mailboxes: not personal. DET_ROLE_FIRST (det_scan_int.h) has a bit
+ * for the first letter of each.
+ */
 #define R(s)	{ s, sizeof(s) - 1 }
 static const struct {
 	const char	*name;
@@ -583,8 +493,6 @@ static const struct {
     R("notifications"), R("bounce"), R("mailer-daemon") };
 #undef R
 
-/* Bit (c - 'a') for each first letter c of a role name above. */
-#define ROLE_FIRST	0x4efd8fu
 
 bool
 det_email_is_role(const char *s, size_t n)
@@ -598,17 +506,10 @@ det_email_is_role(const char *s, size_t n)
 }
 
 bool
-det_email_role_local(const char *s, size_t len)
+det_email_role_names(const char *s, size_t len)
 {
 	size_t i, k;
-	unsigned char c0;
 
-	if (len > 13 || len < 2)
-		return false;
-	/* First letters of the names above: most addresses stop here. */
-	c0 = (unsigned char)(s[0] | 0x20);
-	if (c0 < 'a' || c0 > 'z' || !((ROLE_FIRST >> (c0 - 'a')) & 1))
-		return false;
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		if (roles[i].len != len)
 			continue;
