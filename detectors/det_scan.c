@@ -118,6 +118,7 @@ struct shape {
 	uint8_t		ng;		/* SH_WHOLE: runs */
 	uint8_t		n;		/* digits */
 	uint8_t		end;		/* one past the last digit */
+	uint8_t		run8;		/* no run has more than 8 digits */
 	uint8_t		gs[MAX_GROUPS];	/* where each run starts */
 	uint8_t		gd[MAX_GROUPS];	/* where its digits go in d[] */
 };
@@ -1695,12 +1696,56 @@ shape_put(struct det_stream *st, size_t i, unsigned z, uint32_t dm, int kind,
 	sh->z = (uint8_t)z;
 	sh->ng = (uint8_t)ng;
 	sh->n = (uint8_t)n;
+	sh->run8 = 1;
 	for (k = 0, n = 0; k < (int)ng; k++) {
 		sh->gs[k] = gs[k];
 		sh->gd[k] = (uint8_t)n;
 		n += gn[k];
 		sh->end = (uint8_t)(gs[k] + gn[k]);
+		if (gn[k] > 8)
+			sh->run8 = 0;
 	}
+}
+
+/*
+ * A number read whole by its shape sh at chunk index i (number_shape()):
+ * its runs' digits in order, tried with the context number_fast() gives
+ * it. Returns where it ends, or 0 when it is not one as a whole.
+ */
+static __attribute__((noinline)) size_t
+shape_whole(struct det_stream *st, size_t i, const struct shape *sh)
+{
+	const uint8_t *p = st->chunk;
+	char d[GROUP_LONG + DIG_SLACK];
+	unsigned k, ng = sh->ng, kh;
+	bool plus;
+
+	/*
+	 * DIG_SLACK (or 8) bytes a run: the bytes after a run's digits are
+	 * overwritten by the next run's (a run has fewer than 19).
+	 */
+	if (sh->run8 && i + WIN + 8 <= st->clen)
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k], 8);
+	else if (i + WIN + DIG_SLACK <= st->clen)
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k], DIG_SLACK);
+	else
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k],
+			    (k + 1 < ng ? sh->gd[k + 1] : sh->n) - sh->gd[k]);
+	plus = p[i - 1] == '+';
+	if (i >= DET_CTX_JSON_MIN &&
+	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
+		st->hint = (int)kh;
+	else
+		compound_ctx(st, i);
+	st->lflags = plus ? L_PLUS : 0;
+	if (!try_digits(st, d, sh->n, st->base + i - (plus ? 1 : 0),
+	    st->base + i + sh->end, plus, ng))
+		return 0;
+	st->hint = -1;
+	return i + sh->z;
 }
 
 /*
@@ -1711,17 +1756,14 @@ shape_put(struct det_stream *st, size_t i, unsigned z, uint32_t dm, int kind,
  * shape is not known or the number was not one as a whole (number_fast()
  * then reads it; nothing was reported).
  */
-static size_t
+static inline size_t
 number_shape(struct det_stream *st, size_t i)
 {
 	const uint8_t *p = st->chunk;
 	const struct shape *sh;
-	char d[GROUP_LONG + DIG_SLACK];
 	uint64_t tag;
 	uint32_t dm, eq;
-	unsigned k, ng, kh;
 	__m128i a, b;
-	bool plus;
 
 	memcpy(&tag, p + i - 8, 8);
 	sh = &st->shape[shape_slot(tag)];
@@ -1743,30 +1785,7 @@ number_shape(struct det_stream *st, size_t i)
 		pend_resolve(st, st->base + i);
 	if (sh->kind == SH_DROP)
 		return i + sh->z;
-	/*
-	 * The runs' digits in order, DIG_SLACK bytes each: a run's bytes
-	 * after its digits are overwritten by the next run (runs are < 19).
-	 */
-	ng = sh->ng;
-	if (i + WIN + DIG_SLACK <= st->clen)
-		for (k = 0; k < ng; k++)
-			memcpy(d + sh->gd[k], p + i + sh->gs[k], DIG_SLACK);
-	else
-		for (k = 0; k < ng; k++)
-			memcpy(d + sh->gd[k], p + i + sh->gs[k],
-			    (k + 1 < ng ? sh->gd[k + 1] : sh->n) - sh->gd[k]);
-	plus = p[i - 1] == '+';
-	if (i >= DET_CTX_JSON_MIN &&
-	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
-		st->hint = (int)kh;
-	else
-		compound_ctx(st, i);
-	st->lflags = plus ? L_PLUS : 0;
-	if (!try_digits(st, d, sh->n, st->base + i - (plus ? 1 : 0),
-	    st->base + i + sh->end, plus, ng))
-		return 0;
-	st->hint = -1;
-	return i + sh->z;
+	return shape_whole(st, i, sh);
 }
 #endif
 
