@@ -606,44 +606,47 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 
 	flags = fmt ? DET_F_FORMATTED : 0;
 
-	/* SIM: 12 or 14 digits, only where the context says so. */
-	if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
-		h = compound_hint(st);
-		if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
-			t = DET_T_SIM;
-			conf = hinted(h, 95, 90);
-			strict = true;
-			goto found;
-		}
-	}
-	/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
 	if (plus && !(d[0] == '6' && d[1] == '2'))
 		return n >= 8 && n <= 15;	/* a foreign number */
-	if ((d[0] == '0' && d[1] == '8' && n >= 10 && n <= 13 &&
-	    det_mobile_nsn(d + 1, n - 1)) ||
-	    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
-	    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
-		h = compound_hint(st);
-		typed = h & DET_H_TYPES;
-		if (typed & DET_H_PHONE)
-			conf = hinted(h, 95, 90);
-		else if (h & DET_H_NEG)
-			conf = 20;
-		else if (typed && (h & DET_H_KEY))
-			conf = 40;
-		else
-			conf = plus ? 85 : 75;
-		/* 16 bytes, fixed: at most 13 are digits, d has 24. */
-		v[0] = '6';
-		v[1] = '2';
-		if (d[0] == '0') {
-			memcpy(v + 2, d + 1, 16);
-			n += 1;
-		} else
-			memcpy(v + 2, d + 2, 16);
-		t = DET_T_PHONE;
-		val = v;
-		goto found;
+	/* SIM and phone numbers have at most 14 digits. */
+	if (n <= 14) {
+		/* SIM: 12 or 14 digits, only where the context says so. */
+		if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
+			h = compound_hint(st);
+			if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
+				t = DET_T_SIM;
+				conf = hinted(h, 95, 90);
+				strict = true;
+				goto found;
+			}
+		}
+		/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
+		if ((d[0] == '0' && d[1] == '8' && n >= 10 && n <= 13 &&
+		    det_mobile_nsn(d + 1, n - 1)) ||
+		    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
+		    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
+			h = compound_hint(st);
+			typed = h & DET_H_TYPES;
+			if (typed & DET_H_PHONE)
+				conf = hinted(h, 95, 90);
+			else if (h & DET_H_NEG)
+				conf = 20;
+			else if (typed && (h & DET_H_KEY))
+				conf = 40;
+			else
+				conf = plus ? 85 : 75;
+			/* 16 bytes, fixed: at most 13 are digits, d has 24. */
+			v[0] = '6';
+			v[1] = '2';
+			if (d[0] == '0') {
+				memcpy(v + 2, d + 1, 16);
+				n += 1;
+			} else
+				memcpy(v + 2, d + 2, 16);
+			t = DET_T_PHONE;
+			val = v;
+			goto found;
+		}
 	}
 	if (plus)
 		return false;
