@@ -17,7 +17,9 @@
  * rest: compounds cut by a chunk end, long runs. In plain text and JSON,
  * S_IDLE is scan_plain(): 64-byte masks of digits and '@', numbers and
  * e-mail addresses read in place, the key of a compact JSON value taken
- * from the stream's key cache (docs/scan.md, "Where the time goes").
+ * from the stream's key cache, a formatted number read by the shape the
+ * same 8 bytes before it had last time (docs/scan.md, "Where the time
+ * goes").
  *
  * The bytes before a value are needed for its context and its left
  * boundary: they come from the current chunk, or from hist (the last HIST
@@ -271,7 +273,8 @@ det_scanner_new(const struct det_rules *rules, struct det_scanner **out)
 	}
 	for (t = 0; t < DET_T_COUNT; t++)
 		sc->fast_conf[t] = sc->enabled[t] &&
-		    !(sc->allow_types & (1u << t)) ? sc->min_conf[t] : FAST_NEVER;
+		    !(sc->allow_types & (1u << t)) ? sc->min_conf[t] :
+		    FAST_NEVER;
 	*out = sc;
 	return 0;
 }
@@ -1688,10 +1691,12 @@ shape_put(struct det_stream *st, size_t i, unsigned z, uint32_t dm, int kind,
 	sh = &st->shape[shape_slot(tag)];
 	sh->tag = tag;
 	for (k = 0; k < 2; k++) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + 16 * k));
 		d = digit16(v);
 		_mm_storeu_si128((__m128i *)(void *)(sh->img + 16 * k),
-		    _mm_or_si128(_mm_andnot_si128(d, v), _mm_and_si128(d, zero)));
+		    _mm_or_si128(_mm_andnot_si128(d, v),
+		    _mm_and_si128(d, zero)));
 	}
 	sh->care = (2u << z) - 1;
 	sh->dm = dm;
