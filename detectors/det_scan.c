@@ -106,7 +106,7 @@ struct det_scanner {
  * number_shape() reads a number that has the same shape and the same 8
  * bytes before it without finding its runs again.
  */
-#define SHAPES		32	/* a power of two up to 64 (slot: top bits) */
+#define SHAPES		16	/* slot: the top 4 bits of a hash */
 enum { SH_NONE = 0, SH_DROP, SH_WHOLE };
 
 struct shape {
@@ -1656,10 +1656,10 @@ sep_mask32(const uint8_t *p)
 static inline unsigned
 shape_slot(uint64_t tag)
 {
-	return (unsigned)((tag * 0x9e3779b97f4a7c15ULL) >> 59);
+	return (unsigned)((tag * 0x9e3779b97f4a7c15ULL) >> 60);
 }
 
-_Static_assert(SHAPES == 32, "shape_slot() takes the top 5 bits");
+_Static_assert(SHAPES == 16, "shape_slot() takes the top 4 bits");
 
 /* 0xff in each byte of v that is a digit. */
 static inline __m128i

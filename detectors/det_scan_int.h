@@ -252,25 +252,29 @@ unsigned det_ctx_words(const char *s, size_t n, bool last);
  * of an API response.
  */
 #define DET_KEY_CACHE	32	/* a power of two up to 32 (slot: top 5 bits) */
-#define DET_KEY_MAX	31
-#define DET_KEY_IMG	32	/* bytes of a compact JSON key's image */
+#define DET_KEY_IMG	32	/* bytes of a key's image */
+#define DET_KEY_MAX	(DET_KEY_IMG - 4)
 struct det_key_cache {
 	struct {
 		/*
 		 * The key as the bytes before a compact JSON value end with
-		 * it ("key":"), right-aligned in img, and which of them
-		 * count (bit k: img[k]); img_hint is what det_ctx_json_key()
-		 * returns on a match: hint | DET_H_KEY, or 0 (a hint of 0, a
-		 * key shorter than 3 bytes or too long for the image).
+		 * it ("key":"), right-aligned in img: the key itself is
+		 * img[DET_KEY_IMG - 3 - len ..]. img_care: which bytes count
+		 * for det_ctx_json_key() (bit k: img[k]), img_hint what it
+		 * returns on a match, hint | DET_H_KEY; both 0 for a hint of
+		 * 0 or a key shorter than 3 bytes.
 		 */
 		uint8_t		img[DET_KEY_IMG];
 		uint32_t	img_care;
 		unsigned	img_hint;
-		uint8_t		len;	/* 0: empty */
-		char		key[DET_KEY_MAX];
 		unsigned	hint;
+		uint8_t		len;	/* 0: empty */
 	} e[DET_KEY_CACHE];
 };
+
+/* The key of cache entry k (len bytes, in its image). */
+#define DET_KEY_BYTES(c, k)						\
+	((const char *)(c)->e[k].img + DET_KEY_IMG - 3 - (c)->e[k].len)
 
 /*
  * Hints from the bytes before a value, b[0..n) ending right before it: a
@@ -388,7 +392,7 @@ det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 	slot = det_key_slot(end, 3);
 	len = cache->e[slot].len;
 	if (len < 3 || end[-(ptrdiff_t)len - 1] != '"' ||
-	    !det_key_same(cache->e[slot].key, end - len, len) ||
+	    !det_key_same(DET_KEY_BYTES(cache, slot), end - len, len) ||
 	    cache->e[slot].hint == 0)
 		return 0;
 	return cache->e[slot].hint | DET_H_KEY;
