@@ -17,7 +17,9 @@
  * rest: compounds cut by a chunk end, long runs. In plain text and JSON,
  * S_IDLE is scan_plain(): 64-byte masks of digits and '@', numbers and
  * e-mail addresses read in place, the key of a compact JSON value taken
- * from the stream's key cache (docs/scan.md, "Where the time goes").
+ * from the stream's key cache, a formatted number read by the shape the
+ * same 8 bytes before it had last time (docs/scan.md, "Where the time
+ * goes").
  *
  * The bytes before a value are needed for its context and its left
  * boundary: they come from the current chunk, or from hist (the last HIST
@@ -48,6 +50,7 @@
 #define AFTER_MAX	32	/* bytes after a value read for a label */
 #define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
 #define VALUE_COPY	24	/* values shorter than this are copied whole */
+#define FAST_NEVER	0x100	/* above any confidence */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -85,9 +88,41 @@ struct group {
 struct det_scanner {
 	uint8_t		 min_conf[DET_T_COUNT];
 	bool		 enabled[DET_T_COUNT];
+	/*
+	 * The lowest confidence emit_now() reports without the other
+	 * checks: min_conf of a type that is on and has no allowlist
+	 * entries, else FAST_NEVER.
+	 */
+	uint16_t	 fast_conf[DET_T_COUNT];
 	unsigned	 allow_types;	/* bit per type with entries */
 	size_t		 nallow;
 	uint8_t		(*allow)[33];	/* type, SHA-256 */
+};
+
+/*
+ * The shape of a number of several runs that number_fast() read, by the 8
+ * bytes before it (a JSON key: records repeat their keys and formats):
+ * the bytes up to and with the one that ended it, digits as '0'.
+ * number_shape() reads a number that has the same shape and the same 8
+ * bytes before it without finding its runs again.
+ */
+#define SHAPES		16	/* slot: the top 4 bits of a hash */
+enum { SH_NONE = 0, SH_DROP, SH_WHOLE };
+
+struct shape {
+	uint64_t	tag;		/* the 8 bytes before the number */
+	uint8_t		img[32];	/* its bytes, digits as '0' */
+	uint32_t	care;		/* bytes 0..z */
+	uint32_t	dm;		/* its digits */
+	uint8_t		kind;		/* SH_*: fewer than 10 digits (none
+					   evaluated), or read whole */
+	uint8_t		z;		/* where it ended */
+	uint8_t		ng;		/* SH_WHOLE: runs */
+	uint8_t		n;		/* digits */
+	uint8_t		end;		/* one past the last digit */
+	uint8_t		run8;		/* no run has more than 8 digits */
+	uint8_t		gs[MAX_GROUPS];	/* where each run starts */
+	uint8_t		gd[MAX_GROUPS];	/* where its digits go in d[] */
 };
 
 struct det_stream {
@@ -146,6 +181,7 @@ struct det_stream {
 	unsigned	 em_hint;
 
 	struct det_key_cache kcache;
+	struct shape	 shape[SHAPES];	/* kept across resets: exact */
 
 	/* bytes before the chunk */
 	size_t		 hist_len;
@@ -210,6 +246,7 @@ det_scanner_new(const struct det_rules *rules, struct det_scanner **out)
 	*out = NULL;
 	cls_init();
 	det_ctx_init();
+	det_region_init();
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		return -1;
 	for (t = 0; t < DET_T_COUNT; t++) {
@@ -234,6 +271,10 @@ det_scanner_new(const struct det_rules *rules, struct det_scanner **out)
 			sc->allow_types |= 1u << t;
 		}
 	}
+	for (t = 0; t < DET_T_COUNT; t++)
+		sc->fast_conf[t] = sc->enabled[t] &&
+		    !(sc->allow_types & (1u << t)) ? sc->min_conf[t] :
+		    FAST_NEVER;
 	*out = sc;
 	return 0;
 }
@@ -338,32 +379,13 @@ before_ptr(const struct det_stream *st, uint64_t at, size_t want,
 	return tmp;
 }
 
-/*
- * Report a finding when its type is on and its confidence high enough.
- * Returns true when the value counts as found (reported, allowlisted, or of
- * a type switched off), false when its confidence is too low: the caller
- * may then try shorter readings of the same digits.
- */
-HOT_INLINE bool
-emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+/* Hand the finding to the callback. */
+HOT_INLINE void
+report(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
     const char *v, size_t vlen, uint64_t start, uint64_t end)
 {
-	const struct det_scanner *sc = st->sc;
 	struct det_finding f;
-	uint8_t h[32];
-	size_t i;
 
-	if (!sc->enabled[t])
-		return true;
-	if (conf < sc->min_conf[t] || vlen == 0 || vlen >= DET_VALUE_MAX)
-		return false;
-	if (sc->allow_types & (1u << t)) {
-		det_allow_hash(t, v, vlen, h);
-		for (i = 0; i < sc->nallow; i++)
-			if (sc->allow[i][0] == t &&
-			    memcmp(&sc->allow[i][1], h, 32) == 0)
-				return true;
-	}
 	f.type = t;
 	f.confidence = (uint8_t)(conf > 100 ? 100 : conf);
 	f.flags = (uint8_t)flags;
@@ -379,7 +401,48 @@ emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 	st->nfound++;
 	if (st->cb != NULL)
 		st->cb(&f, st->arg);
+}
+
+/* emit_now() for a type that is off, allowlisted or below its minimum. */
+static __attribute__((noinline)) bool
+emit_slow(struct det_stream *st, enum det_type t, unsigned conf,
+    unsigned flags, const char *v, size_t vlen, uint64_t start, uint64_t end)
+{
+	const struct det_scanner *sc = st->sc;
+	uint8_t h[32];
+	size_t i;
+
+	if (!sc->enabled[t])
+		return true;
+	if (conf < sc->min_conf[t] || vlen == 0 || vlen >= DET_VALUE_MAX)
+		return false;
+	if (sc->allow_types & (1u << t)) {
+		det_allow_hash(t, v, vlen, h);
+		for (i = 0; i < sc->nallow; i++)
+			if (sc->allow[i][0] == t &&
+			    memcmp(&sc->allow[i][1], h, 32) == 0)
+				return true;
+	}
+	report(st, t, conf, flags, v, vlen, start, end);
 	return true;
+}
+
+/*
+ * Report a finding when its type is on and its confidence high enough.
+ * Returns true when the value counts as found (reported, allowlisted, or of
+ * a type switched off), false when its confidence is too low: the caller
+ * may then try shorter readings of the same digits.
+ */
+HOT_INLINE bool
+emit_now(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
+    const char *v, size_t vlen, uint64_t start, uint64_t end)
+{
+	/* 1 <= vlen < DET_VALUE_MAX, on, not allowlisted, confident. */
+	if (conf >= st->sc->fast_conf[t] && vlen - 1 < DET_VALUE_MAX - 1) {
+		report(st, t, conf, flags, v, vlen, start, end);
+		return true;
+	}
+	return emit_slow(st, t, conf, flags, v, vlen, start, end);
 }
 
 /*
@@ -465,10 +528,10 @@ emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
 {
 	if (st->pend)
 		pend_resolve(st, start);
-	if (t == DET_T_EMAIL || t == DET_T_PASSPORT || t == DET_T_SIM ||
-	    st->hint < 0 ||
-	    ((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
-	    DET_H_COMPANY)) != 0 || !st->sc->enabled[t] ||
+	/* A hint of -1 (none computed) has every bit, DET_H_KEY too. */
+	if (((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
+	    DET_H_COMPANY)) != 0 || t == DET_T_EMAIL ||
+	    t == DET_T_PASSPORT || t == DET_T_SIM || !st->sc->enabled[t] ||
 	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
 		return emit_now(st, t, conf, flags, v, vlen, start, end);
 	st->pend = true;
@@ -510,18 +573,14 @@ compound_hint(struct det_stream *st)
 	return h;
 }
 
-static unsigned
+_Static_assert(DET_H_CSV_COL >> 10 == DET_F_CSV, "ctx_flags() shift");
+
+static inline unsigned
 ctx_flags(unsigned h)
 {
-	unsigned f = 0;
-
-	if (h & DET_H_TYPES)
-		f |= DET_F_CONTEXT;
-	if (h & (DET_H_NEG | DET_H_COMPANY))
-		f |= DET_F_NEGATIVE;
-	if (h & DET_H_CSV_COL)
-		f |= DET_F_CSV;
-	return f;
+	return ((h & DET_H_TYPES) != 0 ? DET_F_CONTEXT : 0) |
+	    ((h & (DET_H_NEG | DET_H_COMPANY)) != 0 ? DET_F_NEGATIVE : 0) |
+	    ((h >> 10) & DET_F_CSV);
 }
 
 /* Confidence with a type hint: a key or header is worth more than text. */
@@ -550,44 +609,47 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 
 	flags = fmt ? DET_F_FORMATTED : 0;
 
-	/* SIM: 12 or 14 digits, only where the context says so. */
-	if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
-		h = compound_hint(st);
-		if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
-			t = DET_T_SIM;
-			conf = hinted(h, 95, 90);
-			strict = true;
-			goto found;
-		}
-	}
-	/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
 	if (plus && !(d[0] == '6' && d[1] == '2'))
 		return n >= 8 && n <= 15;	/* a foreign number */
-	if ((d[0] == '0' && d[1] == '8' && n >= 10 && n <= 13 &&
-	    det_mobile_nsn(d + 1, n - 1)) ||
-	    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
-	    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
-		h = compound_hint(st);
-		typed = h & DET_H_TYPES;
-		if (typed & DET_H_PHONE)
-			conf = hinted(h, 95, 90);
-		else if (h & DET_H_NEG)
-			conf = 20;
-		else if (typed && (h & DET_H_KEY))
-			conf = 40;
-		else
-			conf = plus ? 85 : 75;
-		/* 16 bytes, fixed: at most 13 are digits, d has 24. */
-		v[0] = '6';
-		v[1] = '2';
-		if (d[0] == '0') {
-			memcpy(v + 2, d + 1, 16);
-			n += 1;
-		} else
-			memcpy(v + 2, d + 2, 16);
-		t = DET_T_PHONE;
-		val = v;
-		goto found;
+	/* SIM and phone numbers have at most 14 digits. */
+	if (n <= 14) {
+		/* SIM: 12 or 14 digits, only where the context says so. */
+		if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
+			h = compound_hint(st);
+			if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
+				t = DET_T_SIM;
+				conf = hinted(h, 95, 90);
+				strict = true;
+				goto found;
+			}
+		}
+		/* Phones: 08 + 8-11 digits, 628 + 8-11 digits. */
+		if ((d[0] == '0' && d[1] == '8' && n >= 10 && n <= 13 &&
+		    det_mobile_nsn(d + 1, n - 1)) ||
+		    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
+		    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
+			h = compound_hint(st);
+			typed = h & DET_H_TYPES;
+			if (typed & DET_H_PHONE)
+				conf = hinted(h, 95, 90);
+			else if (h & DET_H_NEG)
+				conf = 20;
+			else if (typed && (h & DET_H_KEY))
+				conf = 40;
+			else
+				conf = plus ? 85 : 75;
+			/* 16 bytes, fixed: at most 13 are digits, d has 24. */
+			v[0] = '6';
+			v[1] = '2';
+			if (d[0] == '0') {
+				memcpy(v + 2, d + 1, 16);
+				n += 1;
+			} else
+				memcpy(v + 2, d + 2, 16);
+			t = DET_T_PHONE;
+			val = v;
+			goto found;
+		}
 	}
 	if (plus)
 		return false;
@@ -642,7 +704,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			t = DET_T_NPWP;
 			goto found;
 		}
-		if (!det_nik_digits(d, NULL))
+		if (!det_nik_ok(d))
 			break;
 		/* The day field + 40 (det_nik_info.female, without the rest). */
 		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
@@ -750,7 +812,7 @@ is_nitku(const struct det_stream *st, unsigned lo, unsigned hi)
 		return false;
 	d = st->dig + st->g[lo].off;
 	return d[0] == '0' ? det_npwp15_digits(d + 1) :
-	    det_nik_digits(d, NULL);
+	    det_nik_ok(d);
 }
 
 /* Evaluate the finished compound; right_taint: a word byte follows it. */
@@ -1020,6 +1082,96 @@ email_report(struct det_stream *st)
 	emit(st, DET_T_EMAIL, conf, ctx_flags(h), st->em, st->em_n,
 	    st->em_start, st->em_start + st->em_n);
 }
+
+#ifdef __SSE2__
+/*
+ * The '@' at chunk index i in scan_plain(), for an address whose local
+ * part starts in the 16 bytes before it and whose domain ends in the 16
+ * after it, all in the chunk: what email_start(), email_domain() and
+ * email_report() do, on one load each side and without the stream's
+ * address state. Returns the index where scan_plain() goes on (state
+ * S_IDLE), or 0 when the address is not of that kind: email_start() then
+ * reads it (a waiting finding may have been resolved, nothing reported).
+ */
+static size_t
+email_fast(struct det_stream *st, size_t i, size_t to)
+{
+	const uint8_t *p = st->chunk, *b;
+	uint8_t low[32];
+	char em[48];
+	__m128i v, m, a, dg, dt, ds;
+	unsigned mask, alpha, alnum, len, h, conf;
+	size_t k, ls, e;
+
+	/* email_start() takes LOCAL_MAX + 1 + 64 bytes before the '@'. */
+	if (i < LOCAL_MAX + 1 + 64 || i + 1 + 16 > to)
+		return 0;
+	v = _mm_loadu_si128((const __m128i *)(const void *)(p + i - 16));
+	m = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+	    _mm_set1_epi8(0x1f)), _mm_set1_epi8(-102));
+	m = _mm_or_si128(m, _mm_cmplt_epi8(_mm_add_epi8(v,
+	    _mm_set1_epi8(0x50)), _mm_set1_epi8(-118)));
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+	m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('+'))));
+	mask = (unsigned)_mm_movemask_epi8(m) ^ 0xffffu;
+	if (mask == 0 || (cls[p[i - 16 + 31 - __builtin_clz(mask)]] & C_EMLEFT))
+		return 0;
+	if (st->pend)
+		pend_resolve(st, st->base + i);
+	k = i - 16 + 32 - (size_t)__builtin_clz(mask);
+	while (k < i && !(cls[p[k]] & (C_WORD | C_DIGIT)))
+		k++;
+	if ((ls = i - k) == 0)
+		return i + 1;
+	m = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+	    _mm_set1_epi8(-102));
+	_mm_storeu_si128((__m128i *)(void *)low, _mm_or_si128(v,
+	    _mm_and_si128(m, _mm_set1_epi8(0x20))));
+	_mm_storeu_si128((__m128i *)(void *)(low + 16), _mm_setzero_si128());
+	memcpy(em, low + (k - (i - 16)), 16);
+	em[ls] = '@';
+	/* The domain, as email_domain() reads one of fewer than 16 bytes. */
+	v = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));
+	m = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
+	    _mm_set1_epi8(-102));
+	_mm_storeu_si128((__m128i *)(void *)(em + ls + 1), _mm_or_si128(v,
+	    _mm_and_si128(m, _mm_set1_epi8(0x20))));
+	a = _mm_cmplt_epi8(_mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)),
+	    _mm_set1_epi8(0x1f)), _mm_set1_epi8(-102));
+	dg = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)),
+	    _mm_set1_epi8(-118));
+	dt = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+	ds = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+	mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, dg),
+	    _mm_or_si128(dt, ds))) ^ 0xffffu;
+	if (mask == 0)
+		return 0;
+	e = (size_t)__builtin_ctz(mask);
+	alpha = (unsigned)_mm_movemask_epi8(a);
+	alnum = (alpha | (unsigned)_mm_movemask_epi8(dg)) & ((1u << e) - 1);
+	len = alnum != 0 ? 32 - (unsigned)__builtin_clz(alnum) : 0;
+	if (len == 0 || !det_email_domain_bits(alpha,
+	    (unsigned)_mm_movemask_epi8(dg), (unsigned)_mm_movemask_epi8(dt),
+	    (unsigned)_mm_movemask_epi8(ds), len))
+		return i + 1 + e;
+	/* The context email_start() takes: b, k - (i - 129) bytes of it. */
+	b = p + i - (LOCAL_MAX + 1 + 64);
+	if (k - (size_t)(b - p) < DET_CTX_JSON_MIN ||
+	    (h = det_ctx_json_key(p + k, &st->kcache)) == 0)
+		h = det_ctx_before(b, k - (size_t)(b - p), &st->kcache);
+	if (det_email_role_local(em, ls))
+		conf = 20;
+	else if (h & DET_H_EMAIL)
+		conf = 95;
+	else
+		conf = 90;
+	emit(st, DET_T_EMAIL, conf, ctx_flags(h), em, ls + 1 + len,
+	    st->base + k, st->base + k + ls + 1 + len);
+	return i + 1 + e;
+}
+#endif
 
 /* Index of the first byte in p[i..n) that is not a digit; n if none. */
 static inline size_t
@@ -1499,6 +1651,150 @@ sep_mask32(const uint8_t *p)
 	    sep16(_mm_loadu_si128((const __m128i *)(const void *)(p + 16))) <<
 	    16;
 }
+
+/* Where the 8 bytes before a number keep its shape. */
+static inline unsigned
+shape_slot(uint64_t tag)
+{
+	return (unsigned)((tag * 0x9e3779b97f4a7c15ULL) >> 60);
+}
+
+_Static_assert(SHAPES == 16, "shape_slot() takes the top 4 bits");
+
+/* 0xff in each byte of v that is a digit. */
+static inline __m128i
+digit16(__m128i v)
+{
+	return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)0x50)),
+	    _mm_set1_epi8((char)-118));
+}
+
+/*
+ * Remember the shape of the number at chunk index i that number_fast()
+ * read in its window: it ended at i + z; dm its digits (bits below z);
+ * SH_DROP, or SH_WHOLE with ng runs (gs, gn) of n digits in all.
+ */
+static void
+shape_put(struct det_stream *st, size_t i, unsigned z, uint32_t dm, int kind,
+    unsigned ng, const uint8_t *gs, const uint8_t *gn, unsigned n)
+{
+	const uint8_t *p = st->chunk + i;
+	const __m128i zero = _mm_set1_epi8('0');
+	struct shape *sh;
+	uint64_t tag;
+	__m128i v, d;
+	int k;
+
+	if (i < 8 || z >= WIN)
+		return;
+	memcpy(&tag, p - 8, 8);
+	sh = &st->shape[shape_slot(tag)];
+	sh->tag = tag;
+	for (k = 0; k < 2; k++) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + 16 * k));
+		d = digit16(v);
+		_mm_storeu_si128((__m128i *)(void *)(sh->img + 16 * k),
+		    _mm_or_si128(_mm_andnot_si128(d, v),
+		    _mm_and_si128(d, zero)));
+	}
+	sh->care = (2u << z) - 1;
+	sh->dm = dm;
+	sh->kind = (uint8_t)kind;
+	sh->z = (uint8_t)z;
+	sh->ng = (uint8_t)ng;
+	sh->n = (uint8_t)n;
+	sh->run8 = 1;
+	for (k = 0, n = 0; k < (int)ng; k++) {
+		sh->gs[k] = gs[k];
+		sh->gd[k] = (uint8_t)n;
+		n += gn[k];
+		sh->end = (uint8_t)(gs[k] + gn[k]);
+		if (gn[k] > 8)
+			sh->run8 = 0;
+	}
+}
+
+/*
+ * A number read whole by its shape sh at chunk index i (number_shape()):
+ * its runs' digits in order, tried with the context number_fast() gives
+ * it. Returns where it ends, or 0 when it is not one as a whole.
+ */
+static __attribute__((noinline)) size_t
+shape_whole(struct det_stream *st, size_t i, const struct shape *sh)
+{
+	const uint8_t *p = st->chunk;
+	char d[GROUP_LONG + DIG_SLACK];
+	unsigned k, ng = sh->ng, kh;
+	bool plus;
+
+	/*
+	 * DIG_SLACK (or 8) bytes a run: the bytes after a run's digits are
+	 * overwritten by the next run's (a run has fewer than 19).
+	 */
+	if (sh->run8 && i + WIN + 8 <= st->clen)
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k], 8);
+	else if (i + WIN + DIG_SLACK <= st->clen)
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k], DIG_SLACK);
+	else
+		for (k = 0; k < ng; k++)
+			memcpy(d + sh->gd[k], p + i + sh->gs[k],
+			    (k + 1 < ng ? sh->gd[k + 1] : sh->n) - sh->gd[k]);
+	plus = p[i - 1] == '+';
+	if (i >= DET_CTX_JSON_MIN &&
+	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
+		st->hint = (int)kh;
+	else
+		compound_ctx(st, i);
+	st->lflags = plus ? L_PLUS : 0;
+	if (!try_digits(st, d, sh->n, st->base + i - (plus ? 1 : 0),
+	    st->base + i + sh->end, plus, ng))
+		return 0;
+	st->hint = -1;
+	return i + sh->z;
+}
+
+/*
+ * The number of several runs at chunk index i (state S_IDLE, 8 <= i, i +
+ * WIN <= the chunk's end) when its 8 bytes before and its shape are those
+ * number_fast() remembered: what number_fast() does for it, without
+ * finding its runs again. Returns the index where it ends, or 0 when the
+ * shape is not known or the number was not one as a whole (number_fast()
+ * then reads it; nothing was reported).
+ */
+static inline size_t
+number_shape(struct det_stream *st, size_t i)
+{
+	const uint8_t *p = st->chunk;
+	const struct shape *sh;
+	uint64_t tag;
+	uint32_t dm, eq;
+	__m128i a, b;
+
+	memcpy(&tag, p + i - 8, 8);
+	sh = &st->shape[shape_slot(tag)];
+	if (sh->kind == SH_NONE || sh->tag != tag)
+		return 0;
+	a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+	b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
+	dm = (uint32_t)_mm_movemask_epi8(digit16(a)) |
+	    (uint32_t)_mm_movemask_epi8(digit16(b)) << 16;
+	eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a,
+	    _mm_loadu_si128((const __m128i *)(const void *)sh->img))) |
+	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b,
+	    _mm_loadu_si128((const __m128i *)(const void *)(sh->img + 16)))) <<
+	    16;
+	/* A digit where it had one, else the same byte ('0' is a digit). */
+	if ((((dm & sh->dm) | eq) & sh->care) != sh->care)
+		return 0;
+	if (st->pend)
+		pend_resolve(st, st->base + i);
+	if (sh->kind == SH_DROP)
+		return i + sh->z;
+	return shape_whole(st, i, sh);
+}
 #endif
 
 /*
@@ -1574,6 +1870,7 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 				return 0;
 			if (st->pend)
 				pend_resolve(st, st->base + i);
+			shape_put(st, i, z, dm, SH_DROP, 0, NULL, NULL, 0);
 			return i + z;
 		}
 		if (n >= GROUP_LONG)
@@ -1616,6 +1913,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
 			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng)) {
 				st->hint = -1;
+				shape_put(st, i, z, dm, SH_WHOLE, ng, gs, gn,
+				    n);
 				return i + z;
 			}
 		}
@@ -1708,6 +2007,10 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 			i += (size_t)__builtin_ctzll(x);
 			if (!((dm >> (i - b)) & 1)) {
 				/* '@': the address is read here too. */
+				if ((e = email_fast(st, i, to)) != 0) {
+					i = e;
+					continue;
+				}
 				email_start(st, i++);
 				if (st->state == S_DOMAIN &&
 				    (i = email_domain(st, i, to),
@@ -1740,6 +2043,12 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 					i += e + x;
 					continue;
 				}
+			}
+			/* A format seen before under the same key. */
+			if (i + WIN <= to && i >= 8 &&
+			    (e = number_shape(st, i)) != 0) {
+				i = e;
+				continue;
 			}
 			if ((e = number_fast(st, i, to)) == 0)
 				return i;

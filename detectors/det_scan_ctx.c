@@ -256,11 +256,35 @@ key_at(const uint8_t *b, size_t floor, size_t end, uint8_t q,
 	slot = det_key_slot(b + end, 3);
 	len = cache->e[slot].len;
 	if (len < 3 || end - floor <= len || b[end - len - 1] != q ||
-	    !det_key_same(cache->e[slot].key, b + end - len, len))
+	    !det_key_same(DET_KEY_BYTES(cache, slot), b + end - len, len))
 		return false;
 	*start = end - len;
 	*hint = cache->e[slot].hint;
 	return true;
+}
+
+/*
+ * The image of key k[0..n) (n <= DET_KEY_MAX): "key":" right-aligned in
+ * DET_KEY_IMG bytes, and for det_ctx_json_key() the mask of the bytes that
+ * count and the hint it returns, none for a key of fewer than 3 bytes (the
+ * slot needs three) or without a hint.
+ */
+static void
+key_image(uint8_t *img, uint32_t *care, unsigned *img_hint, const uint8_t *k,
+    size_t n, unsigned h)
+{
+	size_t len = n + 4;
+
+	memset(img, 0, DET_KEY_IMG);
+	img[DET_KEY_IMG - len] = '"';
+	memcpy(img + DET_KEY_IMG - len + 1, k, n);
+	memcpy(img + DET_KEY_IMG - 3, "\":\"", 3);
+	*care = 0;
+	*img_hint = 0;
+	if (n < 3 || h == 0)
+		return;
+	*care = len == 32 ? UINT32_MAX : ~(UINT32_MAX >> len);
+	*img_hint = h | DET_H_KEY;
 }
 
 /* Words of a key, through the cache. */
@@ -272,15 +296,17 @@ key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
 	if (cache == NULL || n > DET_KEY_MAX || n == 0)
 		return det_ctx_words((const char *)k, n, false);
 	slot = det_key_slot(k + n, n);
-	if (cache->e[slot].len == n && det_key_same(cache->e[slot].key, k, n))
+	if (cache->e[slot].len == n &&
+	    det_key_same(DET_KEY_BYTES(cache, slot), k, n))
 		return cache->e[slot].hint;
 	h = det_ctx_words((const char *)k, n, false);
 	/* Keys with a quote are not kept: key_at() relies on it. */
 	if (memchr(k, '"', n) != NULL || memchr(k, '\'', n) != NULL)
 		return h;
 	cache->e[slot].len = (uint8_t)n;
-	memcpy(cache->e[slot].key, k, n);
 	cache->e[slot].hint = h;
+	key_image(&cache->e[slot].img[0], &cache->e[slot].img_care,
+	    &cache->e[slot].img_hint, k, n, h);
 	return h;
 }
 

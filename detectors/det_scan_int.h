@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "detectors/det_scan.h"
 
 /* det_scan_regions.c (generated): sorted regency codes, district sets. */
@@ -18,15 +22,80 @@ extern const uint16_t det_region_code[];
 extern const uint64_t det_region_dist[][2];
 
 /*
+ * Regency code (province * 100 + regency, 0-9999) -> its index in
+ * det_region_code + 1, 0 when not there. Built once by det_region_init()
+ * (any thread; det_scanner_new() calls it); read it only after that.
+ */
+extern uint16_t det_region_index[10000];
+void	det_region_init(void);
+/* Bit d of det_month_days[m]: day d of month m (1-12) exists (29 Feb too). */
+extern const uint64_t det_month_days[13];
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * The 8 ASCII digits d[0..8) as four two-digit numbers in 16-bit lanes,
+ * d[0]d[1] in the lowest: one load and a multiply instead of eight.
+ */
+static inline uint64_t
+det_d2x4(const char *d)
+{
+	uint64_t x;
+
+	memcpy(&x, d, 8);
+	x -= 0x3030303030303030ULL;
+	return (x & 0x00ff00ff00ff00ffULL) * 10 +
+	    ((x >> 8) & 0x00ff00ff00ff00ffULL);
+}
+#else
+static inline uint64_t
+det_d2x4(const char *d)
+{
+	uint64_t x = 0;
+	int k;
+
+	for (k = 3; k >= 0; k--)
+		x = x << 16 | (uint64_t)((d[2 * k] - '0') * 10 +
+		    (d[2 * k + 1] - '0'));
+	return x;
+}
+#endif
+
+/*
+ * [1] NIK: PPKKCC DDMMYY SSSS over 16 ASCII digits, the checks of
+ * det_nik_digits() (pii-id.md section 1), for a caller that has called
+ * det_region_init().
+ */
+static inline bool
+det_nik_ok(const char *d)
+{
+	uint64_t a = det_d2x4(d), b = det_d2x4(d + 8);
+	unsigned day, month, dist, k;
+
+	day = (unsigned)(a >> 48);
+	month = (unsigned)(b & 0xffff);
+	if (day > 40)
+		day -= 40;
+	if (month - 1 >= 12 || !(det_month_days[month] >> day & 1))
+		return false;
+	/* 29 Feb only when YY % 4 == 0 (2000 was a leap year). */
+	if (day == 29 && month == 2 && (b >> 16 & 0xffff) % 4 != 0)
+		return false;
+	if ((b >> 32) == 0)			/* serial 0000 */
+		return false;
+	dist = (unsigned)(a >> 32 & 0xffff);
+	k = det_region_index[(a & 0xffff) * 100 + (a >> 16 & 0xffff)];
+	if (dist == 0 || k == 0)
+		return false;
+	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
+}
+
+/*
  * Validators over plain ASCII digits (no separators; the caller checked
  * they are digits and counted them). det_scan_valid.c.
  */
 bool	det_nik_digits(const char *d, struct det_nik_info *info);
 bool	det_kk_digits(const char *d);
-bool	det_npwp15_digits(const char *d);
 bool	det_npwp16_digits(const char *d);
-/* National number (after 0 or 62), n digits; true for allocated mobiles. */
-bool	det_mobile_nsn(const char *d, size_t n);
 bool	det_card_digits(const char *d, size_t n, bool *brand);
 bool	det_nip_digits(const char *d);
 /* Email local part byte / domain byte. */
@@ -38,15 +107,120 @@ bool	det_email_domain_char(unsigned char c);
  * s must be a buffer of DET_VALUE_MAX readable bytes (16-byte loads).
  */
 bool	det_email_valid_at(const char *s, size_t n, size_t at);
-/* det_email_is_role() for the local part s[0..len) alone. */
-bool	det_email_role_local(const char *s, size_t len);
+/*
+ * det_email_is_role() for the local part s[0..len) alone; the table, after
+ * det_email_role_maybe(), in det_email_role_names().
+ */
+bool	det_email_role_names(const char *s, size_t len);
+
+/* Bit (c - 'a') for each first letter c of a role name (det_scan_valid.c). */
+#define DET_ROLE_FIRST	0x4efd8fu
+
+static inline bool
+det_email_role_local(const char *s, size_t len)
+{
+	unsigned c0 = (unsigned char)(s[0] | 0x20) - 'a';
+
+	/* Lengths and first letters of the names: most stop here. */
+	if (len > 13 || len < 2 || c0 >= 26 || !((DET_ROLE_FIRST >> c0) & 1))
+		return false;
+	return det_email_role_names(s, len);
+}
+
 /*
  * The domain rules of det_valid_email() for a domain of len (1-16) bytes
  * given as bit sets over its positions (bit i: byte i is a letter, a
  * digit, '.', '-'); bits from len on are ignored.
  */
-bool	det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
-	    unsigned dash, size_t len);
+static inline bool
+det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
+    unsigned dash, size_t len)
+{
+	unsigned all = (1u << len) - 1, tld;
+	int last;
+
+	alpha &= all;
+	dig &= all;
+	dot &= all;
+	dash &= all;
+	if ((alpha | dig | dot | dash) != all || dot == 0)
+		return false;
+	/* An empty label: a dot first, last, or after another dot. */
+	if ((dot & 1) || (dot & (dot >> 1)) || (dot >> (len - 1)))
+		return false;
+	/* '-' first in a label, or last (before a dot or at the end). */
+	if ((dash & ((dot << 1) | 1)) || (dash & (dot >> 1)))
+		return false;
+	/* The TLD, after the last dot: two or more letters. */
+	last = 31 - __builtin_clz(dot);
+	tld = all & ~((2u << last) - 1);
+	return (alpha & tld) == tld && (tld & (tld - 1)) != 0;
+}
+
+/*
+ * [4] Allocated operator prefixes, national form without the 0: bit
+ * (second digit * 10 + third digit) of the set "8x y".
+ * 811-819 less 810; 821-823, 827, 828; 831-833, 838; 851-853, 855-859;
+ * 877, 878; 881-889; 895-899.
+ */
+static inline bool
+det_mobile_prefix(const char *d)
+{
+	static const uint64_t set_lo =	/* 10-63 */
+	    (0x3feULL << 10) |		/* 11-19 */
+	    (0x18eULL << 20) |		/* 21-23, 27, 28 */
+	    (0x10eULL << 30) |		/* 31-33, 38 */
+	    (0x3eeULL << 50);		/* 51-53, 55-59 */
+	static const uint64_t set_hi =	/* 64-99, bit n - 64 */
+	    (0x180ULL << (70 - 64)) |	/* 77, 78 */
+	    (0x3feULL << (80 - 64)) |	/* 81-89 */
+	    (0x3e0ULL << (90 - 64));	/* 95-99 */
+	unsigned v;
+
+	if (d[0] != '8')
+		return false;
+	v = (unsigned)(d[1] - '0') * 10 + (unsigned)(d[2] - '0');
+	if (v < 64)
+		return (set_lo >> v) & 1;
+	return (set_hi >> (v - 64)) & 1;
+}
+
+/* National number (after 0 or 62), n digits; true for allocated mobiles. */
+static inline bool
+det_mobile_nsn(const char *d, size_t n)
+{
+	if (n < 9 || n > 12)
+		return false;
+	return det_mobile_prefix(d);
+}
+
+/* [3.1] NPWP: Luhn over digits 1-9, serial (3-8) != 000000. */
+static inline bool
+det_npwp15_digits(const char *d)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x, odd, big, sum;
+
+	if (memcmp(d + 2, "000000", 6) == 0)
+		return false;
+	/*
+	 * Luhn over 9 digits, 8 of them at once: d[1], d[3], d[5], d[7]
+	 * doubled (2x, less 9 when x >= 5), added to the others in 16-bit
+	 * lanes, the lanes summed by a multiply.
+	 */
+	memcpy(&x, d, 8);
+	x -= 0x3030303030303030ULL;
+	odd = (x >> 8) & 0x00ff00ff00ff00ffULL;
+	big = ((odd + 0x007b007b007b007bULL) >> 7) & 0x0001000100010001ULL;
+	x = (x & 0x00ff00ff00ff00ffULL) + 2 * odd - 9 * big;
+	sum = ((x * 0x0001000100010001ULL) >> 48) + (uint64_t)(d[8] - '0');
+	return sum % 10 == 0;
+#else
+	if (memcmp(d + 2, "000000", 6) == 0)
+		return false;
+	return det_luhn(d, 9);
+#endif
+}
 
 /* Context hints: what a key, header or nearby word says. */
 #define DET_H_NIK	(1u << DET_T_NIK)
@@ -78,14 +252,29 @@ unsigned det_ctx_words(const char *s, size_t n, bool last);
  * of an API response.
  */
 #define DET_KEY_CACHE	32	/* a power of two up to 32 (slot: top 5 bits) */
-#define DET_KEY_MAX	31
+#define DET_KEY_IMG	32	/* bytes of a key's image */
+#define DET_KEY_MAX	(DET_KEY_IMG - 4)
 struct det_key_cache {
 	struct {
-		uint8_t		len;	/* 0: empty */
-		char		key[DET_KEY_MAX];
+		/*
+		 * The key as the bytes before a compact JSON value end with
+		 * it ("key":"), right-aligned in img: the key itself is
+		 * img[DET_KEY_IMG - 3 - len ..]. img_care: which bytes count
+		 * for det_ctx_json_key() (bit k: img[k]), img_hint what it
+		 * returns on a match, hint | DET_H_KEY; both 0 for a hint of
+		 * 0 or a key shorter than 3 bytes.
+		 */
+		uint8_t		img[DET_KEY_IMG];
+		uint32_t	img_care;
+		unsigned	img_hint;
 		unsigned	hint;
+		uint8_t		len;	/* 0: empty */
 	} e[DET_KEY_CACHE];
 };
+
+/* The key of cache entry k (len bytes, in its image). */
+#define DET_KEY_BYTES(c, k)						\
+	((const char *)(c)->e[k].img + DET_KEY_IMG - 3 - (c)->e[k].len)
 
 /*
  * Hints from the bytes before a value, b[0..n) ending right before it: a
@@ -142,11 +331,13 @@ det_key_slot(const uint8_t *e, size_t n)
 {
 	uint32_t x;
 
-	x = e[-1];
-	if (n >= 2)
-		x |= (uint32_t)e[-2] << 8;
+	/* The last three bytes in load order: e[-3] lowest. */
 	if (n >= 3)
-		x |= (uint32_t)e[-3] << 16;
+		x = e[-3] | (uint32_t)e[-2] << 8 | (uint32_t)e[-1] << 16;
+	else if (n == 2)
+		x = e[-2] | (uint32_t)e[-1] << 8;
+	else
+		x = e[-1];
 	return (uint32_t)(x * 2654435761u) >> 27;
 }
 
@@ -159,6 +350,36 @@ det_key_slot(const uint8_t *e, size_t n)
  */
 #define DET_CTX_JSON_MIN	57	/* det_scan_ctx.c: KEY_MAX + 8 + 1 */
 
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * The 32 bytes before b against the image of the key in the slot of the
+ * three bytes before "\":\"": two compares, no scan for the key's start
+ * (the image holds the quote before the key).
+ */
+static inline unsigned
+det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
+{
+	uint64_t w;
+	unsigned slot, eq;
+	__m128i lo, hi;
+
+	memcpy(&w, b - 8, 8);
+	slot = (uint32_t)((uint32_t)(w >> 16 & 0xffffff) * 2654435761u) >>
+	    27;
+	lo = _mm_loadu_si128((const __m128i *)(const void *)(b - 32));
+	hi = _mm_loadu_si128((const __m128i *)(const void *)(b - 16));
+	eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lo,
+	    _mm_loadu_si128((const __m128i *)(const void *)
+	    cache->e[slot].img))) |
+	    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(hi,
+	    _mm_loadu_si128((const __m128i *)(const void *)
+	    (cache->e[slot].img + 16)))) << 16;
+	if (~eq & cache->e[slot].img_care)
+		return 0;
+	return cache->e[slot].img_hint;
+}
+#else
 static inline unsigned
 det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 {
@@ -166,25 +387,17 @@ det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 	unsigned slot;
 	size_t len;
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t w;
-
-	/* b[-3..-1] is "\":\"", as one load. */
-	memcpy(&w, b - 4, 4);
-	if ((w >> 8) != ('"' | ':' << 8 | '"' << 16))
-		return 0;
-#else
 	if (b[-1] != '"' || b[-2] != ':' || b[-3] != '"')
 		return 0;
-#endif
 	slot = det_key_slot(end, 3);
 	len = cache->e[slot].len;
 	if (len < 3 || end[-(ptrdiff_t)len - 1] != '"' ||
-	    !det_key_same(cache->e[slot].key, end - len, len) ||
+	    !det_key_same(DET_KEY_BYTES(cache, slot), end - len, len) ||
 	    cache->e[slot].hint == 0)
 		return 0;
 	return cache->e[slot].hint | DET_H_KEY;
 }
+#endif
 
 /* Allowlist: SHA-256 of "type:value", det_rules.c. */
 void	det_allow_hash(enum det_type t, const char *v, size_t n,

@@ -101,14 +101,9 @@ det_luhn(const char *d, size_t n)
 	return n > 0 && !bad && sum % 10 == 0;
 }
 
-/*
- * Regency code (province * 100 + regency, 0-9999) -> its index in the
- * region table + 1, 0 when not in it: one load instead of a binary search
- * (20 KiB, built once).
- */
-static uint16_t region_index[10000];
+uint16_t det_region_index[10000];
 static pthread_once_t region_once = PTHREAD_ONCE_INIT;
-static bool region_ready;	/* set (release) once region_index is built */
+static bool region_ready;	/* set (release) once the index is built */
 
 static void
 region_index_build(void)
@@ -117,11 +112,17 @@ region_index_build(void)
 
 	for (i = 0; i < det_region_count; i++)
 		if (det_region_code[i] < 10000)
-			region_index[det_region_code[i]] = (uint16_t)(i + 1);
+			det_region_index[det_region_code[i]] =
+			    (uint16_t)(i + 1);
 	__atomic_store_n(&region_ready, true, __ATOMIC_RELEASE);
 }
 
-static bool	region_ok_first(unsigned, unsigned);
+void
+det_region_init(void)
+{
+	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
+		(void)pthread_once(&region_once, region_index_build);
+}
 
 /* [1] Regency code (0-9999) in the table, district (0-99) in its set. */
 static inline bool
@@ -131,22 +132,10 @@ region_ok(unsigned code, unsigned dist)
 
 	if (dist == 0)
 		return false;
-	if (!__atomic_load_n(&region_ready, __ATOMIC_ACQUIRE))
-		return region_ok_first(code, dist);
-	if ((k = region_index[code]) == 0)
+	det_region_init();
+	if ((k = det_region_index[code]) == 0)
 		return false;
 	return (det_region_dist[k - 1][dist >> 6] >> (dist & 63)) & 1;
-}
-
-/*
- * region_ok() before the index is built: out of line, so the validators
- * that inline region_ok() do not save registers for a call.
- */
-static __attribute__((noinline)) bool
-region_ok_first(unsigned code, unsigned dist)
-{
-	(void)pthread_once(&region_once, region_index_build);
-	return region_ok(code, dist);
 }
 
 /* [1] Region of the 6 digits d. */
@@ -155,24 +144,6 @@ region_digits(const char *d)
 {
 	return region_ok(d2(d) * 100 + d2(d + 2), d2(d + 4));
 }
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SWAR_DIGITS	1
-/*
- * The 8 ASCII digits d[0..8) as four two-digit numbers in 16-bit lanes,
- * d[0]d[1] in the lowest: one load and a multiply instead of eight.
- */
-static inline uint64_t
-d2x4(const char *d)
-{
-	uint64_t x;
-
-	memcpy(&x, d, 8);
-	x -= 0x3030303030303030ULL;
-	return (x & 0x00ff00ff00ff00ffULL) * 10 +
-	    ((x >> 8) & 0x00ff00ff00ff00ffULL);
-}
-#endif
 
 bool
 det_valid_region(const char *d)
@@ -194,39 +165,18 @@ valid_ddmmyy(unsigned day, unsigned month, unsigned yy)
 	return true;
 }
 
-/*
- * [1] NIK: PPKKCC DDMMYY SSSS, the checks alone. The region lookup is the
- * last thing done, so the call of region_ok_first() is a tail call.
- */
+#define MONTH(n)	((((uint64_t)1 << ((n) + 1)) - 1) & ~(uint64_t)1)
+const uint64_t det_month_days[13] = { 0, MONTH(31), MONTH(29), MONTH(31),
+    MONTH(30), MONTH(31), MONTH(30), MONTH(31), MONTH(31), MONTH(30),
+    MONTH(31), MONTH(30), MONTH(31) };
+#undef MONTH
+
+/* [1] NIK: PPKKCC DDMMYY SSSS, the checks alone (det_scan_int.h). */
 static inline bool
 nik_check(const char *d)
 {
-	unsigned day, month, yy;
-#ifdef SWAR_DIGITS
-	uint64_t a = d2x4(d), b = d2x4(d + 8);
-
-	day = (unsigned)(a >> 48);
-	month = (unsigned)(b & 0xffff);
-	yy = (unsigned)(b >> 16 & 0xffff);
-#else
-	day = d2(d + 6);
-	month = d2(d + 8);
-	yy = d2(d + 10);
-#endif
-	if (day > 40)
-		day -= 40;
-	if (!valid_ddmmyy(day, month, yy))
-		return false;
-#ifdef SWAR_DIGITS
-	if ((b >> 32) == 0)
-		return false;
-	return region_ok((unsigned)(a & 0xffff) * 100 +
-	    (unsigned)(a >> 16 & 0xffff), (unsigned)(a >> 32 & 0xffff));
-#else
-	if (memcmp(d + 12, "0000", 4) == 0)
-		return false;
-	return region_digits(d);
-#endif
+	det_region_init();
+	return det_nik_ok(d);
 }
 
 bool
@@ -257,34 +207,6 @@ det_kk_digits(const char *d)
 	return det_nik_digits(d, NULL);
 }
 
-/* [3.1] Luhn over digits 1-9, serial (3-8) != 000000. */
-bool
-det_npwp15_digits(const char *d)
-{
-#ifdef SWAR_DIGITS
-	uint64_t x, odd, big, sum;
-
-	if (memcmp(d + 2, "000000", 6) == 0)
-		return false;
-	/*
-	 * Luhn over 9 digits, 8 of them at once: d[1], d[3], d[5], d[7]
-	 * doubled (2x, less 9 when x >= 5), added to the others in 16-bit
-	 * lanes, the lanes summed by a multiply.
-	 */
-	memcpy(&x, d, 8);
-	x -= 0x3030303030303030ULL;
-	odd = (x >> 8) & 0x00ff00ff00ff00ffULL;
-	big = ((odd + 0x007b007b007b007bULL) >> 7) & 0x0001000100010001ULL;
-	x = (x & 0x00ff00ff00ff00ffULL) + 2 * odd - 9 * big;
-	sum = ((x * 0x0001000100010001ULL) >> 48) + (uint64_t)(d[8] - '0');
-	return sum % 10 == 0;
-#else
-	if (memcmp(d + 2, "000000", 6) == 0)
-		return false;
-	return det_luhn(d, 9);
-#endif
-}
-
 /* [3.2] 0 + old NPWP, or a NIK. */
 bool
 det_npwp16_digits(const char *d)
@@ -292,42 +214,6 @@ det_npwp16_digits(const char *d)
 	if (d[0] == '0')
 		return det_npwp15_digits(d + 1);
 	return det_nik_digits(d, NULL);
-}
-
-/*
- * [4] Allocated operator prefixes, national form without the 0: bit
- * (second digit * 10 + third digit) of the set "8x y".
- * 811-819 less 810; 821-823, 827, 828; 831-833, 838; 851-853, 855-859;
- * 877, 878; 881-889; 895-899.
- */
-static bool
-mobile_prefix(const char *d)
-{
-	static const uint64_t set_lo =	/* 10-63 */
-	    (0x3feULL << 10) |		/* 11-19 */
-	    (0x18eULL << 20) |		/* 21-23, 27, 28 */
-	    (0x10eULL << 30) |		/* 31-33, 38 */
-	    (0x3eeULL << 50);		/* 51-53, 55-59 */
-	static const uint64_t set_hi =	/* 64-99, bit n - 64 */
-	    (0x180ULL << (70 - 64)) |	/* 77, 78 */
-	    (0x3feULL << (80 - 64)) |	/* 81-89 */
-	    (0x3e0ULL << (90 - 64));	/* 95-99 */
-	unsigned v;
-
-	if (d[0] != '8')
-		return false;
-	v = d2(d + 1);
-	if (v < 64)
-		return (set_lo >> v) & 1;
-	return (set_hi >> (v - 64)) & 1;
-}
-
-bool
-det_mobile_nsn(const char *d, size_t n)
-{
-	if (n < 9 || n > 12)
-		return false;
-	return mobile_prefix(d);
 }
 
 bool
@@ -574,31 +460,6 @@ email_domain16(const char *d, size_t len)
 #endif
 
 bool
-det_email_domain_bits(unsigned alpha, unsigned dig, unsigned dot,
-    unsigned dash, size_t len)
-{
-	unsigned all = (1u << len) - 1, tld;
-	int last;
-
-	alpha &= all;
-	dig &= all;
-	dot &= all;
-	dash &= all;
-	if ((alpha | dig | dot | dash) != all || dot == 0)
-		return false;
-	/* An empty label: a dot first, last, or after another dot. */
-	if ((dot & 1) || (dot & (dot >> 1)) || (dot >> (len - 1)))
-		return false;
-	/* '-' first in a label, or last (before a dot or at the end). */
-	if ((dash & ((dot << 1) | 1)) || (dash & (dot >> 1)))
-		return false;
-	/* The TLD, after the last dot: two or more letters. */
-	last = 31 - __builtin_clz(dot);
-	tld = all & ~((2u << last) - 1);
-	return (alpha & tld) == tld && (tld & (tld - 1)) != 0;
-}
-
-bool
 det_email_valid_at(const char *s, size_t n, size_t at)
 {
 	if (n >= DET_VALUE_MAX || at == 0 || at > 64 || at >= n ||
@@ -612,7 +473,10 @@ det_email_valid_at(const char *s, size_t n, size_t at)
 	return email_domain(s + at + 1, s + n);
 }
 
-/* Role mailboxes: not personal. */
+/*
+ * Role mailboxes: not personal. DET_ROLE_FIRST (det_scan_int.h) has a bit
+ * for the first letter of each.
+ */
 #define R(s)	{ s, sizeof(s) - 1 }
 static const struct {
 	const char	*name;
@@ -629,8 +493,6 @@ static const struct {
     R("notifications"), R("bounce"), R("mailer-daemon") };
 #undef R
 
-/* Bit (c - 'a') for each first letter c of a role name above. */
-#define ROLE_FIRST	0x4efd8fu
 
 bool
 det_email_is_role(const char *s, size_t n)
@@ -644,17 +506,10 @@ det_email_is_role(const char *s, size_t n)
 }
 
 bool
-det_email_role_local(const char *s, size_t len)
+det_email_role_names(const char *s, size_t len)
 {
 	size_t i, k;
-	unsigned char c0;
 
-	if (len > 13 || len < 2)
-		return false;
-	/* First letters of the names above: most addresses stop here. */
-	c0 = (unsigned char)(s[0] | 0x20);
-	if (c0 < 'a' || c0 > 'z' || !((ROLE_FIRST >> (c0 - 'a')) & 1))
-		return false;
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		if (roles[i].len != len)
 			continue;

@@ -408,6 +408,93 @@ test_json_records(void **state)
 	split_check(doc_json, 32);
 }
 
+/*
+ * Records whose keys and formats repeat, mixed with ones that look alike
+ * but differ (another separator, another length, a bad check digit, a
+ * letter after): read in a stream, a record goes through the key cache
+ * and the remembered shapes of its numbers; read alone, through the
+ * general paths. Each record must give the same findings either way. A
+ * blank line of more than 64 bytes keeps one record's words out of the
+ * next one's context.
+ */
+static const char *const shape_recs[] = {
+	"{\"npwp\":\"01.312.166.0-091.000\",\"tgl\":\"1990-03-28\"}",
+	"{\"npwp\":\"01.312.166.0-091.001\",\"tgl\":\"1990-3-28\"}",
+	"{\"npwp\":\"01.312.166.1-091.000\",\"tgl\":\"19900-03-28\"}",
+	"{\"npwp\":\"01.312.166.0-091.000x\",\"tgl\":\"2001-12-31\"}",
+	"{\"hp\":\"0812-3456-7890\",\"nik\":\"3171 0157 0845 0001\"}",
+	"{\"hp\":\"0812-3456-789\",\"nik\":\"3171 0157 0845 0002\"}",
+	"{\"hp\":\"+62 812-3456-7890\",\"nik\":\"3171 0157 0845 000x\"}",
+	"{\"hp\":\"0812-3456-7890\",\"nik\":\"3171 0157 0845 0000\"}",
+	"{\"kk\":\"317101.010120.0001\",\"x\":\"12.345.678\"}",
+	"{\"kk\":\"317101.010120.0002\",\"x\":\"12.345.67890\"}",
+	"{\"kk\":\"317101.010120.0003\",\"x\":\"1.2.3.4.5.6.7.8.9\"}",
+	"{\"nomor\":\"3171 0157 0845 0001\",\"x\":\"12.345.6789\"}",
+	"{\"nomor\":\"3171 0157 0845 0001 (KK)\",\"tgl\":\"1990-03-28\"}",
+	"{\"order_id\":\"3171.0157.0845.0001\",\"hp\":\"0812.3456.7890\"}",
+	"{\"ket\":\"3171012304150008 (No. KK) 01.312.166.0-091.000\"}",
+};
+
+#define SHAPE_PAD							\
+    "\n                                                                  \n"
+
+static void
+test_json_shapes(void **state)
+{
+	static struct got whole, alone;
+	static char doc_shapes[8192];
+	size_t nrec = sizeof(shape_recs) / sizeof(shape_recs[0]);
+	size_t r, k, i, n = 0, at[3 * 16], pad = strlen(SHAPE_PAD), j = 0;
+	size_t len;
+
+	(void)state;
+	assert_true(nrec <= 16);
+	/* Three rounds, in different orders. */
+	for (k = 0; k < 3; k++)
+		for (r = 0; r < nrec; r++) {
+			i = (r * (2 * k + 1) + k) % nrec;
+			len = strlen(shape_recs[i]);
+			assert_true(n + pad + len < sizeof(doc_shapes));
+			memcpy(doc_shapes + n, SHAPE_PAD, pad);
+			at[k * nrec + r] = n;
+			n += pad;
+			memcpy(doc_shapes + n, shape_recs[i], len);
+			n += len;
+		}
+	doc_shapes[n] = '\0';
+	scan_str(doc_shapes, &whole);
+	assert_true(whole.n >= 20);
+	for (k = 0; k < 3; k++)
+		for (r = 0; r < nrec; r++) {
+			i = (r * (2 * k + 1) + k) % nrec;
+			len = strlen(shape_recs[i]);
+			memset(&alone, 0, sizeof(alone));
+			det_scan_buf(sc, (const uint8_t *)doc_shapes +
+			    at[k * nrec + r], pad + len, collect, &alone);
+			for (size_t f = 0; f < alone.n; f++, j++) {
+				const struct det_finding *a = &alone.f[f];
+				const struct det_finding *b = &whole.f[j];
+
+				if (j >= whole.n || a->type != b->type ||
+				    a->offset + at[k * nrec + r] !=
+				    b->offset || a->length != b->length ||
+				    a->confidence != b->confidence ||
+				    a->flags != b->flags ||
+				    strcmp(a->value, b->value) != 0)
+					fail_msg("round %zu record %zu: %s %s "
+					    "(%u), want %s %s (%u)", k, i,
+					    j < whole.n ? det_type_str(
+					    b->type) : "-", j < whole.n ?
+					    b->value : "-", j < whole.n ?
+					    b->confidence : 0,
+					    det_type_str(a->type), a->value,
+					    a->confidence);
+			}
+		}
+	assert_int_equal(j, whole.n);
+	split_check(doc_shapes, 20);
+}
+
 /* Random documents of digits and separators: split invariance holds. */
 static void
 test_random_split(void **state)
@@ -471,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_json_records),
+		cmocka_unit_test(test_json_shapes),
 		cmocka_unit_test(test_random_split),
 	};
 

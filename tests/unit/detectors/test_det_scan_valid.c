@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "detectors/det_scan.h"
@@ -216,6 +217,32 @@ test_email(void **state)
 	assert_false(det_email_is_role(S("budi@kemkes.go.id")));
 }
 
+/* Every role mailbox, in any case (the scanner filters by first letter). */
+static void
+test_email_roles(void **state)
+{
+	static const char *const roles[] = { "info", "humas", "ppid",
+	    "noreply", "no-reply", "no_reply", "helpdesk", "pengaduan",
+	    "admin", "administrator", "support", "cs", "layanan", "kontak",
+	    "contact", "webmaster", "postmaster", "hostmaster", "abuse",
+	    "sekretariat", "redaksi", "halo", "hello", "mail", "office",
+	    "security", "privacy", "dpo", "hr", "sales", "marketing", "team",
+	    "root", "do-not-reply", "donotreply", "notifikasi",
+	    "notification", "notifications", "bounce", "mailer-daemon" };
+	char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s@example.go.id", roles[i]);
+		assert_true(det_email_is_role(buf, strlen(buf)));
+		buf[0] = (char)(buf[0] - 'a' + 'A');
+		assert_true(det_email_is_role(buf, strlen(buf)));
+		buf[0] = 'q';
+		assert_false(det_email_is_role(buf, strlen(buf)));
+	}
+}
+
 static void
 test_card(void **state)
 {
@@ -297,6 +324,7 @@ main(void)
 		cmocka_unit_test(test_npwp),
 		cmocka_unit_test(test_phone),
 		cmocka_unit_test(test_email),
+		cmocka_unit_test(test_email_roles),
 		cmocka_unit_test(test_card),
 		cmocka_unit_test(test_nip),
 		cmocka_unit_test(test_bpjs_passport),
