@@ -122,6 +122,8 @@ struct gw_conn {
 	int			 port;
 	struct gw_peer_id	*peer;		/* mTLS listeners: after the first
 						   request; NULL otherwise */
+	struct gw_conn		*hs_next;	/* in the handshake queue */
+	bool			 hs_queued;
 	bool			 closed;
 	bool			 close_after;	/* no more requests */
 	bool			 wr_shut;
@@ -1897,6 +1899,73 @@ handshake(struct gw_conn *c)
 	return -1;
 }
 
+/*
+ * The handshake queue. A new TLS connection's first handshake step reads
+ * the ClientHello and computes the server's flight (key exchange and
+ * signature: hundreds of microseconds). Run from the event that brought
+ * the ClientHello, a burst of them would hold up every established
+ * connection ready in the same turn; queued, they run after those, a few
+ * per turn (gw_conn_handshakes()). Later steps are cheap and run at once.
+ */
+static bool
+hs_costly(const struct gw_conn *c)
+{
+	return c->state == C_HANDSHAKE && c->io.ssl != NULL &&
+	    BIO_number_written(SSL_get_wbio(c->io.ssl)) == 0;
+}
+
+static void
+hs_enqueue(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+
+	if (c->hs_queued)
+		return;
+	c->hs_queued = true;
+	c->hs_next = NULL;
+	if (w->hs_tail != NULL)
+		w->hs_tail->hs_next = c;
+	else
+		w->hs_head = c;
+	w->hs_tail = c;
+}
+
+/* Take c out of the queue (rare: closed while it waited). */
+static void
+hs_unlink(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+	struct gw_conn **pp, *prev = NULL;
+
+	if (!c->hs_queued)
+		return;
+	for (pp = &w->hs_head; *pp != NULL; prev = *pp, pp = &(*pp)->hs_next)
+		if (*pp == c) {
+			*pp = c->hs_next;
+			if (w->hs_tail == c)
+				w->hs_tail = prev;
+			break;
+		}
+	c->hs_queued = false;
+	c->hs_next = NULL;
+}
+
+bool
+gw_conn_handshakes(struct gw_worker *w)
+{
+	struct gw_conn *c;
+	int n;
+
+	for (n = 0; n < GW_HS_PER_TURN && (c = w->hs_head) != NULL; n++) {
+		if ((w->hs_head = c->hs_next) == NULL)
+			w->hs_tail = NULL;
+		c->hs_queued = false;
+		c->hs_next = NULL;
+		conn_run(c);
+	}
+	return w->hs_head != NULL;
+}
+
 static void
 conn_close(struct gw_conn *c)
 {
@@ -1905,6 +1974,7 @@ conn_close(struct gw_conn *c)
 	if (c->closed)
 		return;
 	c->closed = true;
+	hs_unlink(c);
 	upstream_drop(c);
 	gb_ev_timer_cancel(w->ev, &c->timer);
 	gb_ev_timer_cancel(w->ev, &c->kick);
@@ -2082,7 +2152,10 @@ client_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 	(void)ev;
 	(void)fd;
 	gw_io_event(&c->io, mask);
-	conn_run(c);
+	if (hs_costly(c))
+		hs_enqueue(c);	/* after the established connections */
+	else
+		conn_run(c);
 }
 
 /*
@@ -2269,7 +2342,11 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 		conn_close(c);
 		return;
 	}
-	conn_run(c);
+	if (c->state == C_HANDSHAKE) {
+		conn_arm(c);	/* the handshake timeout */
+		hs_enqueue(c);
+	} else
+		conn_run(c);
 }
 
 void
