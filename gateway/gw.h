@@ -239,6 +239,7 @@ struct gw_stats_worker {
 	pid_t		pid;
 	uint64_t	requests;
 	uint64_t	active_conns;	/* gauge */
+	uint64_t	warm_conns;	/* gauge: idle, buffers kept */
 	uint64_t	conns_total;
 	uint64_t	conns_refused;	/* over max_connections */
 	uint64_t	handshakes;
@@ -305,6 +306,8 @@ struct gw_worker {
 	bool			 accepting;
 	uint64_t		 drain_deadline;
 	unsigned		 nconns;
+	unsigned		 nwarm;		/* connections keeping their
+						   buffers (gw_conn.c) */
 	struct gw_conn		*conns;		/* all client connections */
 	struct gw_conn		*reap;		/* closed, freed before sleep */
 	struct gw_conn		*hs_head;	/* TLS handshakes waiting for */

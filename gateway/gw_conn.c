@@ -39,6 +39,16 @@
 #define SPILL		512		/* what may follow a body read straight */
 #define TLS_RECORD	16384		/* plaintext bytes per TLS record */
 #define RUN_ROUNDS	32		/* pump rounds before yielding */
+/*
+ * Warm connections: a keep-alive connection that has just been answered
+ * keeps its buffers (in, out, the request state and OpenSSL's record
+ * buffers) for WARM_MS of idleness, so that a client that asks again soon
+ * costs no allocation, no release and no faulting in of fresh memory. At
+ * most WARM_MAX per worker (~50 KiB each); any other idle connection, or
+ * one that has been idle longer, holds no buffers at all.
+ */
+#define WARM_MAX	64
+#define WARM_MS		1000
 
 enum conn_state {
 	C_HANDSHAKE = 0,
@@ -125,6 +135,7 @@ struct gw_conn {
 	struct gw_conn		*hs_next;	/* in the handshake queue */
 	bool			 hs_queued;
 	bool			 closed;
+	bool			 warm;		/* keeps buffers when idle */
 	bool			 close_after;	/* no more requests */
 	bool			 wr_shut;
 	unsigned		 nreq;
@@ -139,6 +150,7 @@ struct gw_conn {
 
 static void conn_run(struct gw_conn *c);
 static void conn_close(struct gw_conn *c);
+static void conn_arm(struct gw_conn *c);
 
 /*
  * Empty the OpenSSL error queue before an SSL call, so that
@@ -1125,7 +1137,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	    (req->body == GB_HTTP_BODY_LENGTH && req->content_length == 0);
 	c->r->bytes_in = headlen;
 	request_id(w, c->r->id);
-	if (req_text(c) != NULL)
+	/* The log's copy of method, path and query: only for a log. */
+	if (w->alog_fd != -1 && req_text(c) != NULL)
 		copy_cut(c->r->text->method, sizeof(c->r->text->method),
 		    req->method, req->method_len);
 	switch (req->method_id) {
@@ -1263,7 +1276,7 @@ process_head(struct gw_conn *c)
 	if (n < 0) {
 		__atomic_add_fetch(&w->st->bad_requests, 1, __ATOMIC_RELAXED);
 		c->r->start_ns = gb_now_ns();
-		if (req_text(c) != NULL)
+		if (w->alog_fd != -1 && req_text(c) != NULL)
 			snprintf(c->r->text->method, sizeof(c->r->text->method),
 			    "-");
 		respond_error(c, req.status ? req.status : 400,
@@ -1966,6 +1979,63 @@ gw_conn_handshakes(struct gw_worker *w)
 	return w->hs_head != NULL;
 }
 
+/*
+ * An idle connection holds no buffers (nginx does the same), unless it is
+ * warm: answered a moment ago, so likely to ask again (WARM_MS, WARM_MAX).
+ * A warm connection's OpenSSL buffers are kept too: its SSL drops
+ * SSL_MODE_RELEASE_BUFFERS (which frees them after every record) until it
+ * cools.
+ */
+static void
+conn_idle(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+
+	if (!c->warm && c->nreq > 0 && !c->close_after && !w->draining &&
+	    w->nwarm < WARM_MAX) {
+		c->warm = true;
+		w->nwarm++;
+		__atomic_add_fetch(&w->st->warm_conns, 1, __ATOMIC_RELAXED);
+		if (c->io.ssl != NULL)
+			SSL_clear_mode(c->io.ssl, SSL_MODE_RELEASE_BUFFERS);
+	}
+	if (c->warm) {
+		gb_buf_reset(&c->in);
+		gb_buf_reset(&c->out);
+		return;
+	}
+	gb_buf_free(&c->in);
+	gb_buf_free(&c->out);
+	req_free(c);
+}
+
+/* A warm connection idle for WARM_MS: its buffers go (when idle). */
+static void
+conn_cool(struct gw_conn *c)
+{
+	struct gw_worker *w = c->w;
+
+	if (!c->warm)
+		return;
+	c->warm = false;
+	w->nwarm--;
+	__atomic_sub_fetch(&w->st->warm_conns, 1, __ATOMIC_RELAXED);
+	if (c->io.ssl != NULL) {
+		/*
+		 * Refused (0) while records wait to be read: the mode then
+		 * frees them once they are.
+		 */
+		SSL_set_mode(c->io.ssl, SSL_MODE_RELEASE_BUFFERS);
+		SSL_free_buffers(c->io.ssl);
+	}
+	if (c->state == C_HEAD && gb_buf_used(&c->in) == 0 &&
+	    gb_buf_used(&c->out) == 0) {
+		gb_buf_free(&c->in);
+		gb_buf_free(&c->out);
+		req_free(c);
+	}
+}
+
 static void
 conn_close(struct gw_conn *c)
 {
@@ -1975,6 +2045,11 @@ conn_close(struct gw_conn *c)
 		return;
 	c->closed = true;
 	hs_unlink(c);
+	if (c->warm) {
+		c->warm = false;
+		w->nwarm--;
+		__atomic_sub_fetch(&w->st->warm_conns, 1, __ATOMIC_RELAXED);
+	}
 	upstream_drop(c);
 	gb_ev_timer_cancel(w->ev, &c->timer);
 	gb_ev_timer_cancel(w->ev, &c->kick);
@@ -2061,6 +2136,10 @@ conn_deadline(const struct gw_conn *c, int *what)
 
 			dl = c->t_rd + (c->nreq == 0 ? t->request_header : ka);
 			*what = 3;
+			if (c->warm && c->t_rd + WARM_MS < dl) {
+				dl = c->t_rd + WARM_MS;
+				*what = 8;
+			}
 		}
 		break;
 	case C_PROXY:
@@ -2109,6 +2188,11 @@ conn_timeout(struct gb_ev *ev, void *arg)
 	dl = conn_deadline(c, &what);
 	if (dl > gb_ev_now(ev)) {
 		gb_ev_timer_set(ev, &c->timer, dl - gb_ev_now(ev));
+		return;
+	}
+	if (what == 8) {	/* idle for WARM_MS: let the buffers go */
+		conn_cool(c);
+		conn_arm(c);
 		return;
 	}
 	__atomic_add_fetch(&w->st->timeouts, 1, __ATOMIC_RELAXED);
@@ -2255,13 +2339,9 @@ conn_run(struct gw_conn *c)
 	}
 	if (round == RUN_ROUNDS)
 		gb_ev_timer_set(w->ev, &c->kick, 0);	/* let others run */
-	/* An idle connection holds no buffers (nginx does the same). */
 	if (c->state == C_HEAD && gb_buf_used(&c->in) == 0 &&
-	    gb_buf_used(&c->out) == 0) {
-		gb_buf_free(&c->in);
-		gb_buf_free(&c->out);
-		req_free(c);
-	}
+	    gb_buf_used(&c->out) == 0)
+		conn_idle(c);
 	conn_arm(c);
 }
 
