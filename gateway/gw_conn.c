@@ -44,11 +44,13 @@
  * keeps its buffers (in, out, the request state and OpenSSL's record
  * buffers) for WARM_MS of idleness, so that a client that asks again soon
  * costs no allocation, no release and no faulting in of fresh memory. At
- * most WARM_MAX per worker (~50 KiB each); any other idle connection, or
- * one that has been idle longer, holds no buffers at all.
+ * most WARM_MAX per worker, ~50 KiB each (a buffer that grew past WARM_BUF
+ * for a large body is not kept); any other idle connection, or one that
+ * has been idle longer, holds no buffers at all.
  */
 #define WARM_MAX	64
 #define WARM_MS		1000
+#define WARM_BUF	(32 * 1024)
 
 enum conn_state {
 	C_HANDSHAKE = 0,
@@ -2011,6 +2013,10 @@ conn_idle(struct gw_conn *c)
 			SSL_clear_mode(c->io.ssl, SSL_MODE_RELEASE_BUFFERS);
 	}
 	if (c->warm) {
+		if (c->in.cap > WARM_BUF)
+			gb_buf_free(&c->in);
+		if (c->out.cap > WARM_BUF)
+			gb_buf_free(&c->out);
 		gb_buf_reset(&c->in);
 		gb_buf_reset(&c->out);
 		return;

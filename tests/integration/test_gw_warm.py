@@ -7,11 +7,13 @@ beyond 64 per worker, an idle connection holds none. The gauge
 gerbang_warm_connections counts the warm ones. Checked here: a connection
 that made no request is not warm; one that did is, and still is after
 another request; it cools after a second and then serves requests as
-before (pipelined ones too); a closed one is no longer counted; and no
-more than 64 are warm at once.
+before (pipelined ones too), also after a body too large for the buffers
+it keeps; a closed one is no longer counted; and no more than 64 are warm
+at once.
 
 usage: test_gw_warm.py BUILD_DIR
 """
+import hashlib
 import sys
 import time
 
@@ -66,6 +68,15 @@ def main(t: gwtest.Test):
             r2.json().get("target", "").endswith("a=2"),
             "pipelined requests on it are answered in order", (r1, r2))
     t.check(warm() == 1, "and it is warm again")
+    # A large body grows the buffers past what a warm connection keeps
+    # (WARM_BUF): they go, the connection stays warm and serves on.
+    r = c.request("GET", "/bytes/200000")
+    t.check(r.status == 200 and hashlib.sha256(r.body).hexdigest() ==
+            gwtest.pattern_sha256(200000),
+            "a 200 kB body on the warm connection", r.status)
+    r = c.request("GET", "/echo")
+    t.check(r.status == 200 and warm() == 1,
+            "then a small one: answered, still warm", r)
     c.close()
     t.check(settle(0) == 0, "a closed connection is not counted")
 
