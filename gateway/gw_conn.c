@@ -121,6 +121,7 @@ struct gw_conn {
 	struct gw_conn		*next;
 	struct gw_conn		*prev;
 	enum conn_state		 state;
+	unsigned		 nreq;
 	struct gb_buf		 in;
 	struct gb_buf		 out;
 	struct gb_ev_timer	 timer;
@@ -131,16 +132,14 @@ struct gw_conn {
 		struct sockaddr_in6	sin6;
 	}			 addr;
 	char			 ip[INET6_ADDRSTRLEN];
-	int			 port;
+	/* The flags fill the bytes after ip: 360 bytes per connection. */
+	bool			 closed;
+	bool			 close_after;	/* no more requests */
+	bool			 warm;		/* keeps buffers when idle */
+	bool			 hs_queued;
 	struct gw_peer_id	*peer;		/* mTLS listeners: after the first
 						   request; NULL otherwise */
 	struct gw_conn		*hs_next;	/* in the handshake queue */
-	bool			 hs_queued;
-	bool			 closed;
-	bool			 warm;		/* keeps buffers when idle */
-	bool			 close_after;	/* no more requests */
-	bool			 wr_shut;
-	unsigned		 nreq;
 	uint64_t		 t_accept;
 	uint64_t		 t_head;	/* first byte of this head */
 	uint64_t		 t_rd;		/* last read progress */
@@ -459,6 +458,14 @@ io_flush(struct gw_io *io, struct gb_buf *b)
 
 /* ---- access log and responses ---- */
 
+/* The client's port (kept in addr only). */
+static int
+conn_port(const struct gw_conn *c)
+{
+	return ntohs(c->addr.sa.sa_family == AF_INET6 ? c->addr.sin6.sin6_port :
+	    c->addr.sin.sin_port);
+}
+
 static const char *
 tls_version(const struct gw_conn *c)
 {
@@ -487,7 +494,8 @@ access_log(struct gw_conn *c)
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 	gb_buf_printf(b, "{\"time\":\"%s.%03ldZ\",\"request_id\":\"%s\","
 	    "\"client\":\"%s\",\"client_port\":%d,\"tls\":\"%s\"", t,
-	    ts.tv_nsec / 1000000, c->r->id, c->ip, c->port, tls_version(c));
+	    ts.tv_nsec / 1000000, c->r->id, c->ip, conn_port(c),
+	    tls_version(c));
 	if (c->peer != NULL && c->peer->present) {
 		GB_BUF_PUTLIT(b, ",\"client_cert\":{\"subject\":\"");
 		gb_buf_json_str(b, c->peer->subject, strlen(c->peer->subject));
@@ -1920,7 +1928,7 @@ handshake(struct gw_conn *c)
 		return 0;
 	}
 	__atomic_add_fetch(&w->st->handshake_failures, 1, __ATOMIC_RELAXED);
-	gb_debug("%s:%d: TLS handshake failed: %s", c->ip, c->port,
+	gb_debug("%s:%d: TLS handshake failed: %s", c->ip, conn_port(c),
 	    gw_tls_errstr(err, sizeof(err)));
 	return -1;
 }
@@ -2397,12 +2405,10 @@ gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 		const struct sockaddr_in6 *s6 = (const void *)ss;
 
 		inet_ntop(AF_INET6, &s6->sin6_addr, c->ip, sizeof(c->ip));
-		c->port = ntohs(s6->sin6_port);
 	} else {
 		const struct sockaddr_in *s4 = (const void *)ss;
 
 		inet_ntop(AF_INET, &s4->sin_addr, c->ip, sizeof(c->ip));
-		c->port = ntohs(s4->sin_port);
 	}
 	gb_buf_init(&c->in, w->conf->limits.max_head_size + 2 * READ_CHUNK +
 	    HIGH_WATER);

@@ -50,6 +50,11 @@ def main(t: gwtest.Test):
     r = c.request("GET", "/echo")
     t.check(r.status == 200, "GET /echo", r)
     t.check(settle(1) == 1, "the answered connection is warm")
+    port = c.sock.getsockname()[1]
+    log = [e for e in gw.access_log() if e.get("client_port") == port]
+    t.check(len(log) == 1 and log[0].get("client") == "127.0.0.1" and
+            log[0].get("status") == 200,
+            "the access log names its address and port", gw.access_log())
     r = c.request("GET", "/echo")
     t.check(r.status == 200 and warm() == 1,
             "a second request on it: answered, still warm", r)
