@@ -412,6 +412,7 @@ struct gw_upc {
 	bool			 handshaking;
 	bool			 reused;	/* came from the idle pool */
 	bool			 closed;
+	uint64_t		 idle_since;	/* ms, back in the pool */
 	uint64_t		 sent;		/* bytes written this request */
 	unsigned		 requests;
 };

@@ -2271,7 +2271,9 @@ client_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
  * Set the one timer the connection's state needs. Its sockets (and its
  * upstream's) are registered once, edge-triggered, for both directions:
  * readiness is remembered in struct gw_io, so nothing is re-registered per
- * request.
+ * request. A deadline that moved later leaves the timer where it is (every
+ * request moves it, and moving costs a walk of the heap): it fires early
+ * and conn_timeout() sets it again for what is then due.
  */
 static void
 conn_arm(struct gw_conn *c)
@@ -2283,7 +2285,7 @@ conn_arm(struct gw_conn *c)
 	dl = conn_deadline(c, &what);
 	if (dl == UINT64_MAX)
 		gb_ev_timer_cancel(w->ev, &c->timer);
-	else if (!gb_ev_timer_armed(&c->timer) || c->timer.when != dl)
+	else if (!gb_ev_timer_armed(&c->timer) || c->timer.when > dl)
 		gb_ev_timer_set(w->ev, &c->timer, dl > now ? dl - now : 0);
 }
 
