@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
 """Warm keep-alive connections (gateway/gw_conn.c, WARM_MS and WARM_MAX).
 
-A keep-alive connection answered a moment ago keeps its buffers (and its
-TLS record buffers) for the next request; after a second of idleness, or
-beyond 64 per worker, an idle connection holds none. The gauge
-gerbang_warm_connections counts the warm ones. Checked here: a connection
-that made no request is not warm; one that did is, and still is after
-another request; it cools after a second and then serves requests as
-before (pipelined ones too), also after a body too large for the buffers
-it keeps; a closed one is no longer counted; and no more than 64 are warm
-at once.
+A keep-alive connection answered a moment ago keeps its buffers for the
+next request; after a second of idleness, or beyond 64 per worker, an idle
+connection holds none. The gauge gerbang_warm_connections counts the warm
+ones. Checked here: a connection that made no request is not warm; one
+that did is, and still is after another request; it cools after a second
+and then serves requests as before (pipelined ones too), also after a body
+too large for the buffers it keeps; a closed one is no longer counted; and
+no more than 64 are warm at once.
 
 usage: test_gw_warm.py BUILD_DIR
 """
