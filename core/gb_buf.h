@@ -59,6 +59,8 @@ void	 gb_buf_commit(struct gb_buf *b, size_t n);
 /* Append; 0 on success, -1 (buffer unchanged) past max or out of memory. */
 int	gb_buf_append(struct gb_buf *b, const void *p, size_t n);
 int	gb_buf_puts(struct gb_buf *b, const char *s);
+/* gb_buf_puts() of a string literal, whose length is known: no strlen(). */
+#define GB_BUF_PUTLIT(b, lit)	gb_buf_append((b), "" lit, sizeof(lit) - 1)
 int	gb_buf_putc(struct gb_buf *b, int c);
 int	gb_buf_printf(struct gb_buf *b, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

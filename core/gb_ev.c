@@ -21,6 +21,7 @@ struct fdslot {
 struct gb_ev {
 	int			 epfd;
 	int			 stop;
+	int			 nowait;	/* next wait polls only */
 	uint64_t		 now;
 	struct fdslot		*fds;
 	size_t			 nslots;
@@ -309,6 +310,12 @@ gb_ev_set_beforesleep(struct gb_ev *ev, gb_ev_hook_cb *cb, void *arg)
 }
 
 void
+gb_ev_nowait(struct gb_ev *ev)
+{
+	ev->nowait = 1;
+}
+
+void
 gb_ev_set_userdata(struct gb_ev *ev, void *p)
 {
 	ev->userdata = p;
@@ -378,6 +385,10 @@ gb_ev_run_once(struct gb_ev *ev, int max_wait_ms)
 
 		if (wait < 0 || tw < wait)
 			wait = tw;
+	}
+	if (ev->nowait) {
+		ev->nowait = 0;
+		wait = 0;
 	}
 	n = epoll_wait(ev->epfd, ev->events, EV_BATCH, wait);
 	if (n == -1) {

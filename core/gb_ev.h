@@ -87,6 +87,12 @@ gb_ev_timer_armed(const struct gb_ev_timer *t)
 
 /* Called once per loop turn, before the loop waits (reap closed objects). */
 void	gb_ev_set_beforesleep(struct gb_ev *ev, gb_ev_hook_cb *cb, void *arg);
+/*
+ * The next wait only polls (0 ms): the owner left work for the next turn
+ * (from beforesleep, say, which then runs again once the ready fds have
+ * been served). Cleared by that wait.
+ */
+void	gb_ev_nowait(struct gb_ev *ev);
 
 /* One pointer for the loop's owner (its worker, say); borrowed. */
 void	gb_ev_set_userdata(struct gb_ev *ev, void *p);

@@ -239,6 +239,7 @@ struct gw_stats_worker {
 	pid_t		pid;
 	uint64_t	requests;
 	uint64_t	active_conns;	/* gauge */
+	uint64_t	warm_conns;	/* gauge: idle, buffers kept */
 	uint64_t	conns_total;
 	uint64_t	conns_refused;	/* over max_connections */
 	uint64_t	handshakes;
@@ -305,8 +306,12 @@ struct gw_worker {
 	bool			 accepting;
 	uint64_t		 drain_deadline;
 	unsigned		 nconns;
+	unsigned		 nwarm;		/* connections keeping their
+						   buffers (gw_conn.c) */
 	struct gw_conn		*conns;		/* all client connections */
 	struct gw_conn		*reap;		/* closed, freed before sleep */
+	struct gw_conn		*hs_head;	/* TLS handshakes waiting for */
+	struct gw_conn		*hs_tail;	/* the end of the loop turn */
 	struct gw_upc		*upreap;
 	struct gw_upc		**idle;		/* per server: idle pool heads */
 	size_t			*idle_count;
@@ -363,6 +368,14 @@ void	gw_conn_accept(struct gw_worker *w, struct gw_listener *l, int fd,
 /* Close every idle connection and mark busy ones to close (drain). */
 void	gw_conn_drain_all(struct gw_worker *w);
 void	gw_conn_reap(struct gw_worker *w);
+/*
+ * Run the first steps of queued TLS handshakes (the ClientHello and the
+ * server's flight, the costly part), at most GW_HS_PER_TURN, after the
+ * loop turn served its established connections. Returns true when more
+ * wait (the caller does not let the loop sleep).
+ */
+#define GW_HS_PER_TURN	4
+bool	gw_conn_handshakes(struct gw_worker *w);
 /* An upstream connection made progress or failed: run its client. */
 void	gw_conn_upstream_event(struct gw_conn *c);
 
@@ -399,6 +412,7 @@ struct gw_upc {
 	bool			 handshaking;
 	bool			 reused;	/* came from the idle pool */
 	bool			 closed;
+	uint64_t		 idle_since;	/* ms, back in the pool */
 	uint64_t		 sent;		/* bytes written this request */
 	unsigned		 requests;
 };

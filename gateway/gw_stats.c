@@ -182,7 +182,7 @@ gw_stats_render(const struct gw_stats *st, struct gb_buf *out)
 		"1xx", "2xx", "3xx", "4xx", "5xx", "other",
 	};
 	struct gw_stats_worker sum;
-	uint64_t active = 0, cum = 0;
+	uint64_t active = 0, warm = 0, cum = 0;
 	unsigned i, k, nworkers = 0;
 
 	memset(&sum, 0, sizeof(sum));
@@ -193,6 +193,7 @@ gw_stats_render(const struct gw_stats *st, struct gb_buf *out)
 		nworkers++;
 		add_worker(&sum, &st->workers[i], st->nroutes);
 		active += st->workers[i].active_conns;
+		warm += st->workers[i].warm_conns;
 	}
 #define COUNTER(name, help, v) gb_buf_printf(out, \
 	"# HELP gerbang_" name " " help "\n# TYPE gerbang_" name \
@@ -225,6 +226,10 @@ gw_stats_render(const struct gw_stats *st, struct gb_buf *out)
 	gb_buf_printf(out, "# HELP gerbang_active_connections Open client "
 	    "connections.\n# TYPE gerbang_active_connections gauge\n"
 	    "gerbang_active_connections %" PRIu64 "\n", active);
+	gb_buf_printf(out, "# HELP gerbang_warm_connections Client "
+	    "connections keeping their buffers for the next request.\n"
+	    "# TYPE gerbang_warm_connections gauge\n"
+	    "gerbang_warm_connections %" PRIu64 "\n", warm);
 	gb_buf_printf(out, "# HELP gerbang_workers Running worker "
 	    "processes.\n# TYPE gerbang_workers gauge\ngerbang_workers %u\n",
 	    nworkers);

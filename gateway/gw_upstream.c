@@ -124,12 +124,25 @@ upc_event(struct gb_ev *ev, int fd, void *arg, unsigned mask)
 	gw_upc_close(u);
 }
 
+/*
+ * The pool's idle timer is not cancelled when a connection leaves the pool
+ * nor moved when it comes back (two walks of the timer heap per request):
+ * it fires, and a connection in use, or idle for less than upstream_idle,
+ * is left alone (and timed again from when it came back).
+ */
 static void
 idle_timeout(struct gb_ev *ev, void *arg)
 {
 	struct gw_upc *u = arg;
+	uint64_t due;
 
-	(void)ev;
+	if (u->client != NULL)
+		return;		/* in use; timed again when it comes back */
+	due = u->idle_since + u->w->conf->timeouts.upstream_idle;
+	if (due > gb_ev_now(ev)) {
+		gb_ev_timer_set(ev, &u->timer, due - gb_ev_now(ev));
+		return;
+	}
 	pool_unlink(u->w, u);
 	gw_upc_close(u);
 }
@@ -193,8 +206,12 @@ gw_upc_release(struct gw_upc *u, bool reusable)
 		u->next->prev = u;
 	w->idle[u->srv_index] = u;
 	w->idle_count[u->srv_index]++;
-	gb_ev_timer_init(&u->timer, idle_timeout, u);
-	gb_ev_timer_set(w->ev, &u->timer, w->conf->timeouts.upstream_idle);
+	u->idle_since = gb_ev_now(w->ev);
+	if (!gb_ev_timer_armed(&u->timer)) {
+		gb_ev_timer_init(&u->timer, idle_timeout, u);
+		gb_ev_timer_set(w->ev, &u->timer,
+		    w->conf->timeouts.upstream_idle);
+	}
 }
 
 void
@@ -373,8 +390,7 @@ gw_upc_get(struct gw_worker *w, size_t ui, uint64_t tried, size_t *srv_index)
 	}
 	*srv_index = (size_t)si;
 	if ((u = w->idle[w->server_base[ui] + (size_t)si]) != NULL) {
-		pool_unlink(w, u);
-		gb_ev_timer_cancel(w->ev, &u->timer);
+		pool_unlink(w, u);	/* its timer stays (idle_timeout()) */
 		u->reused = true;
 	} else if ((u = upc_connect(w, ui, (size_t)si)) == NULL)
 		return NULL;

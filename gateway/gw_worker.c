@@ -2,9 +2,12 @@
  * gw_worker: one worker process: its event loop over the shared listening
  * sockets, accepting, the access-log writer, signals and draining.
  *
- * Accepting is bounded per event so that a burst of new connections and
- * their handshakes cannot starve connections already established in the
- * same loop turn. The listening sockets are shared by every worker with
+ * New connections cannot starve those already established: accepting is
+ * bounded per event (a listener stays ready for the next turn), and the
+ * costly first step of a TLS handshake is queued and run at the end of
+ * the turn, GW_HS_PER_TURN at a time (gw_conn.c), so that a burst of new
+ * clients delays a request on an open connection by a few handshakes at
+ * most. The listening sockets are shared by every worker with
  * EPOLLEXCLUSIVE, so one connection wakes one worker.
  *
  * SIGTERM (from the master, on reload or stop): stop accepting, finish the
@@ -31,7 +34,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ACCEPTS_PER_EVENT	32
+#define ACCEPTS_PER_EVENT	8
 
 
 static void accept_event(struct gb_ev *ev, int fd, void *arg, unsigned mask);
@@ -108,6 +111,9 @@ beforesleep(struct gb_ev *ev, void *arg)
 {
 	struct gw_worker *w = arg;
 
+	/* Handshakes left for the end of the turn; more: poll, don't sleep. */
+	if (gw_conn_handshakes(w))
+		gb_ev_nowait(ev);
 	gw_conn_reap(w);
 	if (w->alog_fd != -1)
 		flush_access_log(w);

@@ -189,20 +189,34 @@ done = function(summary, latency, requests)
     'WRKJSON {"requests":%d,"bytes":%d,"duration_us":%d,' ..
     '"err_connect":%d,"err_read":%d,"err_write":%d,"err_status":%d,' ..
     '"err_timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,' ..
-    '"mean_us":%.1f,"max_us":%d}\n',
+    '"p999_us":%d,"mean_us":%.1f,"max_us":%d}\n',
     summary.requests, summary.bytes, summary.duration,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.mean, latency.max))
+    latency:percentile(99), latency:percentile(99.9), latency.mean,
+    latency.max))
+end
+"""
+
+# The latency scenario: each connection waits DELAY ms after a response
+# before its next request (wrk times a request from its write, so the wait
+# is not counted): a fixed, moderate rate instead of saturation.
+WRK_DELAY_LUA = """
+delay = function()
+  return %d
 end
 """
 
 
 def cmd_run(args):
     lua = os.path.join(args.workdir, "wrk-report.lua")
+    text = WRK_LUA
+    if args.delay_ms:
+        lua = os.path.join(args.workdir, f"wrk-delay-{args.delay_ms}.lua")
+        text = WRK_LUA + WRK_DELAY_LUA % args.delay_ms
     if not os.path.exists(lua):
         with open(lua, "w") as f:
-            f.write(WRK_LUA)
+            f.write(text)
     pids = children(args.master) if args.workers_are_children else \
         [args.master]
     if not pids:
@@ -250,7 +264,8 @@ def cmd_run(args):
         "rps": req / secs if secs else 0.0,
         "mbps": w["bytes"] / secs / 1e6 if secs else 0.0,
         "p50_ms": w["p50_us"] / 1000, "p90_ms": w["p90_us"] / 1000,
-        "p99_ms": w["p99_us"] / 1000, "max_ms": w["max_us"] / 1000,
+        "p99_ms": w["p99_us"] / 1000, "p999_ms": w["p999_us"] / 1000,
+        "max_ms": w["max_us"] / 1000, "delay_ms": args.delay_ms,
         "errors": {k[4:]: v for k, v in w.items()
                    if k.startswith("err_") and v},
         "cpu_s": cpu_s,
@@ -654,6 +669,16 @@ def cmd_report(args):
              ("client conns/request", "conns_per_req", 3, None),
          ] + LOAD_ROWS, ("rps", 0, "handshakes/s"),
          ("cpu_us_per_req", 1, "CPU us/handshake")),
+        ("latency", "5. latency at a fixed moderate rate (keep-alive, "
+         "GET /small, each\n   connection waits %s ms between requests)", [
+             ("req/s", "rps", 0, None),
+             ("latency p50 ms", "p50_ms", 3, False),
+             ("latency p90 ms", "p90_ms", 3, False),
+             ("latency p99 ms", "p99_ms", 3, False),
+             ("latency p99.9 ms", "p999_ms", 3, False),
+             ("CPU us/request", "cpu_us_per_req", 1, False),
+             ("core use %", "cpu_util_pct", 0, None),
+         ] + LOAD_ROWS, ("p50_ms", 3, "p50 ms"), ("p99_ms", 3, "p99 ms")),
     )
     problems = []
     for key, title, rows, s1, s2 in kinds:
@@ -687,9 +712,13 @@ def cmd_report(args):
             if r.get("errors"):
                 problems.append(f"{key} {r['proxy']} round {r['round']}: "
                                 f"wrk errors {r['errors']}")
+        if "%s" in title:
+            title = title % (rs[0].get("delay_ms") or "?")
         table(title, rows, rs)
         spread(rs, *s1)
         spread(rs, *s2)
+        if key != "latency":
+            spread(rs, "p99_ms", 2, "p99 ms")
         ups = collections.defaultdict(int)
         for r in rs:
             ups[r["proxy"]] += r.get("upstream_conns", 0)
@@ -777,6 +806,8 @@ def main():
     p.add_argument("--conns", type=int, default=50)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--close", action="store_true")
+    p.add_argument("--delay-ms", type=int, default=0,
+                   help="each connection waits this long between requests")
     p.add_argument("--load-cpu", default="1")
     p.add_argument("--proxy-cpu", default="0")
     p.add_argument("--upstream-master", type=int,

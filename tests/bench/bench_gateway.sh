@@ -13,7 +13,10 @@
 #   CONNS [50]     wrk connections;  THREADS [1] wrk threads
 #   MEM_CONNS [10000]  idle TLS connections for the memory scenario
 #   MEM_REQUEST [0]    1: each idle connection first sends one request
-#   SCENARIOS ["small big handshake idle"]  which scenarios to run
+#   SCENARIOS ["small big handshake latency idle"]  which scenarios to run
+#   LAT_DELAY [10] latency scenario: ms each connection waits between
+#                  requests (50 connections: ~5,000 req/s, far from
+#                  saturating any of the proxies)
 #   PROXIES ["gerbang nginx haproxy"]        which proxies, in run order
 #   UP_KEEPALIVE [64 with CONNS=50]  idle upstream connections kept by
 #                  gerbang (keepalive:) and nginx (keepalive); must exceed
@@ -43,7 +46,8 @@ CONNS=${CONNS:-50}
 THREADS=${THREADS:-1}
 MEM_CONNS=${MEM_CONNS:-10000}
 MEM_REQUEST=${MEM_REQUEST:-0}
-SCENARIOS=${SCENARIOS:-"small big handshake idle"}
+SCENARIOS=${SCENARIOS:-"small big handshake latency idle"}
+LAT_DELAY=${LAT_DELAY:-10}
 PROXIES=${PROXIES:-"gerbang nginx haproxy"}
 UP_KEEPALIVE=${UP_KEEPALIVE:-$((CONNS > 32 ? CONNS + 14 : 32))}
 PROXY_CPU=${PROXY_CPU:-0}
@@ -373,6 +377,7 @@ wrkrun() { # name scenario round duration [run options...]
 	read -ra a <<<"$(margs "$n")"
 	[ "$sc" = big ] && path=/big
 	[ "$sc" = handshake ] && set -- --close "$@"
+	[ "$sc" = latency ] && set -- --delay-ms "$LAT_DELAY" "$@"
 	python3 "$helper" run --proxy "$n" --scenario "$sc" --round "$r" \
 	    "${a[@]}" --url "https://127.0.0.1:${PORT[$n]}$path" \
 	    --duration "$d" --conns "$CONNS" --threads "$THREADS" \

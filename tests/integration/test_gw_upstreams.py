@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """gerbang-gateway upstreams: round robin (plain and weighted), retry and
 passive health when a server dies, active health checks, least_conn, TLS to
-the upstream with verification.
+the upstream with verification, the idle timeout of the keep-alive pool.
 
 usage: test_gw_upstreams.py BUILD_DIR
 """
@@ -179,6 +179,30 @@ def main(t: gwtest.Test):
             [(j["conn_id"], j["conn_requests"]) for j in rs])
     t.check("TLS handshake failed" in gw.stderr(),
             "the failed upstream handshake is logged")
+
+    # -- the idle pool's timer ------------------------------------------------
+    # A pooled connection idle for upstream_idle is closed; one in use, or
+    # back in the pool for less, is kept (its timer is not moved for every
+    # request: it fires and looks, gateway/gw_upstream.c).
+    p = t.upstream("pool")
+    gw2 = t.gateway(t.config(upstreams=[upstream_conf("pool", [p])],
+                             routes=[{"name": "pool", "path": "/"}],
+                             timeouts={"upstream_idle": "500ms"}),
+                    workers=1)
+    with gw2.conn() as conn:
+        ids = []
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            ids.append(conn.get("/echo").json().get("conn_id"))
+            time.sleep(0.1)
+        t.check(len(ids) >= 5 and len(set(ids)) == 1,
+                "a pooled connection used every 100 ms outlives "
+                "upstream_idle (500 ms)", ids)
+        time.sleep(1.2)
+        j = conn.get("/echo").json()
+        t.check(j.get("conn_id") not in ids,
+                "idle for more than upstream_idle, it was closed",
+                (ids[:1], j.get("conn_id")))
 
 
 if __name__ == "__main__":

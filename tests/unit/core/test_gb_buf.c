@@ -96,6 +96,14 @@ test_append(void **state)
 	/* The NUL is not counted. */
 	assert_int_equal(gb_buf_used(&b), 8);
 	gb_buf_free(&b);
+	/* A literal: its length, without its NUL; "" appends nothing. */
+	gb_buf_init(&b, 5);
+	assert_int_equal(GB_BUF_PUTLIT(&b, "ab\r\n"), 0);
+	assert_int_equal(GB_BUF_PUTLIT(&b, ""), 0);
+	assert_contents(&b, "ab\r\n", 4);
+	assert_int_equal(GB_BUF_PUTLIT(&b, "cd"), -1);	/* past max */
+	assert_contents(&b, "ab\r\n", 4);
+	gb_buf_free(&b);
 }
 
 static void

@@ -876,6 +876,60 @@ test_beforesleep(void **state)
 	gb_ev_free(ev);
 }
 
+/*
+ * gb_ev_nowait() from beforesleep: that turn's wait polls although the
+ * only timer is an hour away and the max is 3 s; once cleared, a turn
+ * waits as usual again.
+ */
+struct nowait_hook {
+	int	calls;
+	int	left;		/* turns that still ask not to wait */
+};
+
+static void
+nowait_cb(struct gb_ev *ev, void *arg)
+{
+	struct nowait_hook *h = arg;
+
+	h->calls++;
+	if (h->left > 0) {
+		h->left--;
+		gb_ev_nowait(ev);
+	}
+}
+
+static void
+test_nowait(void **state)
+{
+	struct nowait_hook h;
+	struct tctx c;
+	struct tlog log;
+	struct gb_ev *ev;
+	uint64_t t0;
+	int i;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	memset(&log, 0, sizeof(log));
+	assert_int_equal(gb_ev_new(&ev), 0);
+	tctx_set(ev, &c, &log, 1, 3600 * 1000);
+	gb_ev_set_beforesleep(ev, nowait_cb, &h);
+	h.left = 3;
+	t0 = gb_now_ms();
+	for (i = 0; i < 3; i++)
+		assert_int_equal(gb_ev_run_once(ev, 3000), 0);
+	assert_true(gb_now_ms() - t0 < 1000);
+	assert_int_equal(h.calls, 3);
+	/* Cleared: this turn waits its max again (50 ms here). */
+	t0 = gb_now_ms();
+	assert_int_equal(gb_ev_run_once(ev, 50), 0);
+	assert_true(gb_now_ms() - t0 >= 40);
+	assert_int_equal(h.calls, 4);
+	assert_int_equal(c.fired, 0);
+	gb_ev_timer_cancel(ev, &c.t);
+	gb_ev_free(ev);
+}
+
 /* gb_ev_run() turns until gb_ev_stop() from a callback. */
 struct stopper {
 	struct gb_ev_timer	stop, guard;
@@ -992,6 +1046,7 @@ main(void)
 		cmocka_unit_test(test_del_self_in_callback),
 		cmocka_unit_test(test_fd_and_timer_same_turn),
 		cmocka_unit_test(test_beforesleep),
+		cmocka_unit_test(test_nowait),
 		cmocka_unit_test(test_run_stop),
 		cmocka_unit_test(test_now_cached),
 		cmocka_unit_test(test_max_wait),
