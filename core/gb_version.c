@@ -8,6 +8,9 @@
 #include <pcap/pcap.h>
 #include <yaml.h>
 #include <zlib.h>
+#ifdef GB_HAVE_ISAL
+#include <isa-l.h>
+#endif
 
 const char *
 gb_version(void)
@@ -25,4 +28,8 @@ gb_version_print(FILE *fp, const char *prog)
 	fprintf(fp, "  libyaml      %s\n", yaml_get_version_string());
 	fprintf(fp, "  libmaxminddb %s\n", MMDB_lib_version());
 	fprintf(fp, "  zlib         %s\n", zlibVersion());
+#ifdef GB_HAVE_ISAL
+	fprintf(fp, "  isa-l        %d.%d.%d (built with; inflates bodies)\n",
+	    ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, ISAL_PATCH_VERSION);
+#endif
 }
