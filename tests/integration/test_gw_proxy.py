@@ -8,7 +8,6 @@ usage: test_gw_proxy.py BUILD_DIR
 import os
 import random
 import sys
-import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import gwtest  # noqa: E402
@@ -153,13 +152,10 @@ def main(t: gwtest.Test):
                      r.body_sha256 == pattern_sha256(size))
             r2 = conn.get("/echo")
             # The upstream logs a request after answering it, from its
-            # connection's thread: wait for the line (bounded).
-            for _ in range(100):
-                ids = [x[0] for x in up.requests()
-                       if x[3] == f"/overrun/{size}"]
-                if ids:
-                    break
-                time.sleep(0.02)
+            # connection's thread: wait for the line.
+            ids = gwtest.wait_until(
+                lambda: [x[0] for x in up.requests()
+                         if x[3] == f"/overrun/{size}"], 2)
             t.check(whole and r2.status == 200 and ids and
                     r2.json()["conn_id"] != ids[-1],
                     f"/overrun/{size}: the body whole, the bytes after it "
