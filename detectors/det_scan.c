@@ -591,6 +591,25 @@ hinted(unsigned h, unsigned key, unsigned text)
 }
 
 /*
+ * The confidence of a value of the type whose hint is bit, from context h:
+ * its own word near (95 as a key, 90 in text), else neg after a negative
+ * word, key after another type's key, dflt with no context.
+ */
+static inline unsigned
+tier(unsigned h, unsigned bit, unsigned neg, unsigned key, unsigned dflt)
+{
+	unsigned typed = h & DET_H_TYPES;
+
+	if (typed & bit)
+		return hinted(h, 95, 90);
+	if (h & DET_H_NEG)
+		return neg;
+	if (typed && (h & DET_H_KEY))
+		return key;
+	return dflt;
+}
+
+/*
  * Try digits d[0..n) as an identifier: they are ngroups runs of the open
  * compound, from absolute offset start (its '+' included, plus set) to end.
  * d has VALUE_COPY readable bytes. Returns true when they are one (reported
@@ -629,15 +648,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
 		    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
 			h = compound_hint(st);
-			typed = h & DET_H_TYPES;
-			if (typed & DET_H_PHONE)
-				conf = hinted(h, 95, 90);
-			else if (h & DET_H_NEG)
-				conf = 20;
-			else if (typed && (h & DET_H_KEY))
-				conf = 40;
-			else
-				conf = plus ? 85 : 75;
+			conf = tier(h, DET_H_PHONE, 20, 40, plus ? 85 : 75);
 			/* 16 bytes, fixed: at most 13 are digits, d has 24. */
 			v[0] = '6';
 			v[1] = '2';
@@ -674,17 +685,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		if (!det_npwp15_digits(d))
 			break;
 		h = compound_hint(st);
-		typed = h & DET_H_TYPES;
-		if (h & DET_H_COMPANY)
-			conf = 15;
-		else if (typed & DET_H_NPWP)
-			conf = hinted(h, 95, 90);
-		else if (h & DET_H_NEG)
-			conf = 15;
-		else if (typed && (h & DET_H_KEY))
-			conf = 35;
-		else
-			conf = ngroups >= 4 ? 85 : 60;
+		conf = (h & DET_H_COMPANY) ? 15 :
+		    tier(h, DET_H_NPWP, 15, 35, ngroups >= 4 ? 85 : 60);
 		t = DET_T_NPWP;
 		goto found;
 	case 16:
@@ -692,15 +694,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			if (!det_npwp15_digits(d + 1))
 				break;
 			h = compound_hint(st);
-			typed = h & DET_H_TYPES;
-			if (h & DET_H_COMPANY)
-				conf = 15;
-			else if (typed & DET_H_NPWP)
-				conf = hinted(h, 95, 90);
-			else if (h & DET_H_NEG)
-				conf = 15;
-			else
-				conf = (typed && (h & DET_H_KEY)) ? 35 : 60;
+			conf = (h & DET_H_COMPANY) ? 15 :
+			    tier(h, DET_H_NPWP, 15, 35, 60);
 			t = DET_T_NPWP;
 			goto found;
 		}
@@ -738,15 +733,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		if (!det_nip_digits(d))
 			break;
 		h = compound_hint(st);
-		typed = h & DET_H_TYPES;
-		if (typed & DET_H_NIP)
-			conf = hinted(h, 95, 90);
-		else if (h & DET_H_NEG)
-			conf = 15;
-		else if (typed && (h & DET_H_KEY))
-			conf = 35;
-		else
-			conf = ngroups == 4 ? 85 : 65;
+		conf = tier(h, DET_H_NIP, 15, 35, ngroups == 4 ? 85 : 65);
 		t = DET_T_NIP;
 		goto found;
 	default:
