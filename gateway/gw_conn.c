@@ -2290,7 +2290,17 @@ conn_run(struct gw_conn *c)
 		bool moved = false;
 
 		if (c->state == C_HANDSHAKE) {
-			int rc = handshake(c);
+			int rc;
+
+			/*
+			 * handshake() clears the readiness it waits for, so
+			 * with either one false it would only hear EAGAIN
+			 * again (the edge of EPOLLOUT after the first flight,
+			 * for one: a read per handshake).
+			 */
+			if (!c->io.rd_ready || !c->io.wr_ready)
+				break;
+			rc = handshake(c);
 
 			if (rc < 0) {
 				conn_close(c);
