@@ -1949,6 +1949,54 @@ one:
 	return s;
 }
 
+#ifdef __SSE2__
+/*
+ * Digits of 16 bytes as 0xff: '0'-'9' + 0x46 are 0x76-0x7f, the only
+ * bytes above 0x75 as signed (the rest wrap below), so one add and one
+ * compare against a constant, v kept for the next test.
+ */
+static inline __m128i
+digit16_hi(__m128i v)
+{
+	return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x46)),
+	    _mm_set1_epi8(0x75));
+}
+
+/*
+ * The digits of p[0..64) as a mask (bit k: p[k]); *am gets the '@'s, found
+ * by one test of the four vectors first: most blocks have none.
+ */
+static inline uint64_t
+block64(const uint8_t *p, uint64_t *am)
+{
+	const __m128i at = _mm_set1_epi8('@');
+	__m128i v0, v1, v2, v3, a0, a1, a2, a3;
+	uint64_t dm;
+
+	v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+	v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+	v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+	dm = (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v0)) |
+	    (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v1)) << 16 |
+	    (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v2)) << 32 |
+	    (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v3)) << 48;
+	a0 = _mm_cmpeq_epi8(v0, at);
+	a1 = _mm_cmpeq_epi8(v1, at);
+	a2 = _mm_cmpeq_epi8(v2, at);
+	a3 = _mm_cmpeq_epi8(v3, at);
+	if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a0, a1),
+	    _mm_or_si128(a2, a3))) == 0)
+		*am = 0;
+	else
+		*am = (uint64_t)(uint32_t)_mm_movemask_epi8(a0) |
+		    (uint64_t)(uint32_t)_mm_movemask_epi8(a1) << 16 |
+		    (uint64_t)(uint32_t)_mm_movemask_epi8(a2) << 32 |
+		    (uint64_t)(uint32_t)_mm_movemask_epi8(a3) << 48;
+	return dm;
+}
+#endif
+
 /*
  * Plain text and JSON (no CSV or HTML mode) in state S_IDLE from chunk
  * index i: numbers (number_fast()) and e-mail addresses are read here.
@@ -1962,15 +2010,10 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 	const uint8_t *p = st->chunk;
 	size_t e;
 #ifdef __SSE2__
-	const __m128i off = _mm_set1_epi8((char)0x50);
-	const __m128i lim = _mm_set1_epi8((char)-118);
-	const __m128i at = _mm_set1_epi8('@');
 	uint64_t dm, am, x;
 	size_t b;
-	__m128i v;
 	bool rt = false;
 	uint8_t c;
-	int k;
 
 	/*
 	 * The digits and '@' of 64 bytes as masks, kept while i is in them:
@@ -1980,16 +2023,7 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 		if (i + 64 > to)
 			break;
 		b = i;
-		dm = am = 0;
-		for (k = 0; k < 4; k++) {
-			v = _mm_loadu_si128((const __m128i *)(const void *)
-			    (p + b + 16 * k));
-			dm |= (uint64_t)(uint32_t)_mm_movemask_epi8(
-			    _mm_cmplt_epi8(_mm_add_epi8(v, off), lim)) <<
-			    (16 * k);
-			am |= (uint64_t)(uint32_t)_mm_movemask_epi8(
-			    _mm_cmpeq_epi8(v, at)) << (16 * k);
-		}
+		dm = block64(p + b, &am);
 		while (i - b < 64 && (x = (dm | am) >> (i - b)) != 0) {
 			i += (size_t)__builtin_ctzll(x);
 			if (!((dm >> (i - b)) & 1)) {
