@@ -520,16 +520,17 @@ pend_resolve(struct det_stream *st, uint64_t until)
  * Report a finding (see emit_now()). A number whose context is only free
  * text (no key or header, nothing negative) waits for the bytes after it:
  * a label such as "(No. KK)" may follow, and it is nearer than any word
- * before.
+ * before. hint: the value's context (compound_hint()), ~0u when none was
+ * computed.
  */
 HOT_INLINE bool
 emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
-    const char *v, size_t vlen, uint64_t start, uint64_t end)
+    const char *v, size_t vlen, uint64_t start, uint64_t end, unsigned hint)
 {
 	if (st->pend)
 		pend_resolve(st, start);
-	/* A hint of -1 (none computed) has every bit, DET_H_KEY too. */
-	if (((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
+	/* A hint of ~0u (none computed) has every bit, DET_H_KEY too. */
+	if ((hint & (DET_H_KEY | DET_H_NEG |
 	    DET_H_COMPANY)) != 0 || t == DET_T_EMAIL ||
 	    t == DET_T_PASSPORT || t == DET_T_SIM || !st->sc->enabled[t] ||
 	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
@@ -612,12 +613,14 @@ tier(unsigned h, unsigned bit, unsigned neg, unsigned key, unsigned dflt)
 /*
  * Try digits d[0..n) as an identifier: they are ngroups runs of the open
  * compound, from absolute offset start (its '+' included, plus set) to end.
- * d has VALUE_COPY readable bytes. Returns true when they are one (reported
- * or not), so shorter sub-ranges are not tried.
+ * d has VALUE_COPY readable bytes. hk: st->hint, or a hint already known
+ * (>= 0; a caller that knows it need not store it in st->hint). Returns
+ * true when they are one (reported or not), so shorter sub-ranges are not
+ * tried.
  */
 HOT_INLINE bool
 try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
-    uint64_t end, bool plus, unsigned ngroups)
+    uint64_t end, bool plus, unsigned ngroups, int hk)
 {
 	unsigned h, typed, conf, flags;
 	bool female, brand, fmt = ngroups > 1;
@@ -634,7 +637,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	if (n <= 14) {
 		/* SIM: 12 or 14 digits, only where the context says so. */
 		if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
-			h = compound_hint(st);
+			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 			if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
 				t = DET_T_SIM;
 				conf = hinted(h, 95, 90);
@@ -647,7 +650,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		    det_mobile_nsn(d + 1, n - 1)) ||
 		    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
 		    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
-			h = compound_hint(st);
+			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 			conf = tier(h, DET_H_PHONE, 20, 40, plus ? 85 : 75);
 			/* 16 bytes, fixed: at most 13 are digits, d has 24. */
 			v[0] = '6';
@@ -670,7 +673,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	case 13:
 		if (!det_valid_bpjs(d, n))
 			break;
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		if (h & DET_H_BPJS)
 			conf = hinted(h, 90, 80);
 		else if (n == 13 && memcmp(d, "000", 3) == 0 &&
@@ -684,7 +687,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	case 15:
 		if (!det_npwp15_digits(d))
 			break;
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		conf = (h & DET_H_COMPANY) ? 15 :
 		    tier(h, DET_H_NPWP, 15, 35, ngroups >= 4 ? 85 : 60);
 		t = DET_T_NPWP;
@@ -693,7 +696,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		if (d[0] == '0') {
 			if (!det_npwp15_digits(d + 1))
 				break;
-			h = compound_hint(st);
+			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 			conf = (h & DET_H_COMPANY) ? 15 :
 			    tier(h, DET_H_NPWP, 15, 35, 60);
 			t = DET_T_NPWP;
@@ -703,7 +706,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			break;
 		/* The day field + 40 (det_nik_info.female, without the rest). */
 		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		typed = h & DET_H_TYPES;
 		t = DET_T_NIK;
 		if (female)
@@ -732,7 +735,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	case 18:
 		if (!det_nip_digits(d))
 			break;
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		conf = tier(h, DET_H_NIP, 15, 35, ngroups == 4 ? 85 : 65);
 		t = DET_T_NIP;
 		goto found;
@@ -740,7 +743,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		break;
 	}
 	if (n >= 13 && n <= 19 && det_card_digits(d, n, &brand)) {
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		if (h & DET_H_CARD)
 			conf = brand ? hinted(h, 95, 90) : hinted(h, 85, 75);
 		else if (h & (DET_H_NEG | DET_H_TYPES))
@@ -758,7 +761,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	return false;
 found:
 	/* One call: emit() is inlined, and this function in three places. */
-	if (!emit(st, t, conf, flags | ctx_flags(h), val, n, start, end))
+	if (!emit(st, t, conf, flags | ctx_flags(h), val, n, start, end, h))
 		return !strict;
 	return true;
 }
@@ -768,7 +771,7 @@ static __attribute__((noinline)) bool
 try_digits_call(struct det_stream *st, const char *d, unsigned n,
     uint64_t start, uint64_t end, bool plus, unsigned ngroups)
 {
-	return try_digits(st, d, n, start, end, plus, ngroups);
+	return try_digits(st, d, n, start, end, plus, ngroups, st->hint);
 }
 
 /*
@@ -823,7 +826,7 @@ compound_end(struct det_stream *st, bool right_taint)
 			memcpy(v + 1, st->dig, 7);
 			emit(st, DET_T_PASSPORT, conf, ctx_flags(h), v, 8,
 			    st->g[0].start -
-			    ((st->lflags & L_LSPACE) ? 2 : 1), st->g[0].end);
+			    ((st->lflags & L_LSPACE) ? 2 : 1), st->g[0].end, h);
 		}
 		goto out;
 	}
@@ -1067,7 +1070,7 @@ email_report(struct det_stream *st)
 	else
 		conf = 90;
 	emit(st, DET_T_EMAIL, conf, ctx_flags(h), st->em, st->em_n,
-	    st->em_start, st->em_start + st->em_n);
+	    st->em_start, st->em_start + st->em_n, ~0u);
 }
 
 #ifdef __SSE2__
@@ -1155,7 +1158,7 @@ email_fast(struct det_stream *st, size_t i, size_t to)
 	else
 		conf = 90;
 	emit(st, DET_T_EMAIL, conf, ctx_flags(h), em, ls + 1 + len,
-	    st->base + k, st->base + k + ls + 1 + len);
+	    st->base + k, st->base + k + ls + 1 + len, ~0u);
 	return i + 1 + e;
 }
 #endif
@@ -1561,10 +1564,10 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 	 */
 	if (i >= DET_CTX_JSON_MIN && i + VALUE_COPY <= st->clen &&
 	    (h = det_ctx_json_key(p + i, &st->kcache)) != 0) {
-		st->hint = (int)h;
+		/* A key's hint is 16 bits with DET_H_KEY: emit() sees so. */
 		(void)try_digits(st, (const char *)p + i, (unsigned)nd,
-		    st->base + i, st->base + i + nd, false, 1);
-		st->hint = -1;
+		    st->base + i, st->base + i + nd, false, 1,
+		    (int)((h & 0xffff) | DET_H_KEY));
 		return;
 	}
 	/* The byte before: a letter, '_' or '@' taints it, '+' is its own. */
@@ -1586,7 +1589,7 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 		d = buf;
 	}
 	(void)try_digits(st, d, (unsigned)nd, st->base + i - (plus ? 1 : 0),
-	    st->base + i + nd, plus, 1);
+	    st->base + i + nd, plus, 1, st->hint);
 	st->hint = -1;
 }
 
@@ -1737,7 +1740,7 @@ shape_whole(struct det_stream *st, size_t i, const struct shape *sh)
 		compound_ctx(st, i);
 	st->lflags = plus ? L_PLUS : 0;
 	if (!try_digits(st, d, sh->n, st->base + i - (plus ? 1 : 0),
-	    st->base + i + sh->end, plus, ng))
+	    st->base + i + sh->end, plus, ng, st->hint))
 		return 0;
 	st->hint = -1;
 	return i + sh->z;
@@ -1898,7 +1901,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 				compound_ctx(st, i);
 			st->lflags = plus ? L_PLUS : 0;
 			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
-			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng)) {
+			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng,
+			    st->hint)) {
 				st->hint = -1;
 				shape_put(st, i, z, dm, SH_WHOLE, ng, gs, gn,
 				    n);
