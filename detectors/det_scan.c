@@ -574,14 +574,15 @@ compound_hint(struct det_stream *st)
 	return h;
 }
 
-_Static_assert(DET_H_CSV_COL >> 10 == DET_F_CSV, "ctx_flags() shift");
+_Static_assert(DET_H_CSV_COL >> 10 == DET_F_CSV, "det_ctx_flags() shift");
 
+/* The finding flags of hint h: the ones it carries, else computed. */
 static inline unsigned
 ctx_flags(unsigned h)
 {
-	return ((h & DET_H_TYPES) != 0 ? DET_F_CONTEXT : 0) |
-	    ((h & (DET_H_NEG | DET_H_COMPANY)) != 0 ? DET_F_NEGATIVE : 0) |
-	    ((h >> 10) & DET_F_CSV);
+	if (h & DET_H_HASF)
+		return (h >> DET_H_FSHIFT) & 0xff;
+	return det_ctx_flags(h);
 }
 
 /* Confidence with a type hint: a key or header is worth more than text. */
@@ -1564,10 +1565,13 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 	 */
 	if (i >= DET_CTX_JSON_MIN && i + VALUE_COPY <= st->clen &&
 	    (h = det_ctx_json_key(p + i, &st->kcache)) != 0) {
-		/* A key's hint is 16 bits with DET_H_KEY: emit() sees so. */
+		/*
+		 * A key's hint has DET_H_KEY and its flags: emit() and
+		 * ctx_flags() see so.
+		 */
 		(void)try_digits(st, (const char *)p + i, (unsigned)nd,
 		    st->base + i, st->base + i + nd, false, 1,
-		    (int)((h & 0xffff) | DET_H_KEY));
+		    (int)((h & 0xffffff) | DET_H_KEY | DET_H_HASF));
 		return;
 	}
 	/* The byte before: a letter, '_' or '@' taints it, '+' is its own. */
