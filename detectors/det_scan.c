@@ -2018,73 +2018,81 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 	const uint8_t *p = st->chunk;
 	size_t e;
 #ifdef __SSE2__
-	uint64_t dm, am, x;
-	size_t b;
+	const uint8_t *q;
+	uint64_t dm, am, sm, x;
+	size_t b, k;
 	bool rt = false;
 	uint8_t c;
 
 	/*
-	 * The digits and '@' of 64 bytes as masks, kept while i is in them:
-	 * the next stop is a shift and a count, not new loads.
+	 * The digits and '@' of 64 bytes as masks, kept while the scan is in
+	 * them: the next stop is a shift and a count, not new loads. k is
+	 * where the scan is in the block (q = p + b).
 	 */
-	for (;;) {
-		if (i + 64 > to)
-			break;
+	while (i + 64 <= to) {
 		b = i;
-		dm = block64(p + b, &am);
-		while (i - b < 64 && (x = (dm | am) >> (i - b)) != 0) {
-			i += (size_t)__builtin_ctzll(x);
-			if (!((dm >> (i - b)) & 1)) {
-				/* '@': the address is read here too. */
-				if ((e = email_fast(st, i, to)) != 0) {
+		q = p + b;
+		dm = block64(q, &am);
+		sm = dm | am;
+		k = 0;
+		while ((x = sm >> k) != 0) {
+			k += (size_t)__builtin_ctzll(x);
+			if (!((am >> k) & 1)) {
+				/*
+				 * One run, in the block, that ends the number (a
+				 * NIK in JSON, an amount, "user42@", "4 Juni"): its
+				 * length is in the mask, number_one() evaluates it,
+				 * as number_fast() would.
+				 */
+				x = ~(dm >> k);
+				e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
+				if (e < GROUP_LONG && k + e < 63) {
+					c = q[k + e];
+					if (!(cls[c] & C_SEP)) {
+						rt = (cls[c] & C_WORD) || c == '@';
+						x = 0;
+					} else if (!(cls[q[k + e + 1]] &
+					    (C_SEP | C_DIGIT))) {
+						rt = false;
+						x = 1;	/* one separator */
+					}
+					if (x <= 1) {
+						if (st->pend)
+							pend_resolve(st,
+							    st->base + b + k);
+						number_one(st, b + k, e, rt);
+						k += e + x;
+						if (k >= 64)
+							break;
+						continue;
+					}
+				}
+				i = b + k;
+				/* A format seen before under the same key. */
+				if (i + WIN <= to && i >= 8 &&
+				    (e = number_shape(st, i)) != 0)
 					i = e;
-					continue;
-				}
-				email_start(st, i++);
-				if (st->state == S_DOMAIN &&
-				    (i = email_domain(st, i, to),
-				    st->state != S_IDLE))
+				else if ((e = number_fast(st, i, to)) == 0)
 					return i;
-				continue;
-			}
-			/*
-			 * One run, in the block, that ends the number (a NIK
-			 * in JSON, an amount, "user42@", "4 Juni"): its length
-			 * is in the mask, number_one() evaluates it, as
-			 * number_fast() would.
-			 */
-			x = ~(dm >> (i - b));
-			e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
-			if (e < GROUP_LONG && i - b + e < 63) {
-				c = p[i + e];
-				if (!(cls[c] & C_SEP)) {
-					rt = (cls[c] & C_WORD) || c == '@';
-					x = 0;
-				} else if (!(cls[p[i + e + 1]] &
-				    (C_SEP | C_DIGIT))) {
-					rt = false;
-					x = 1;	/* one separator */
-				}
-				if (x <= 1) {
-					if (st->pend)
-						pend_resolve(st, st->base + i);
-					number_one(st, i, e, rt);
-					i += e + x;
-					continue;
+				else
+					i = e;
+			} else {
+				/* '@': the address is read here too. */
+				i = b + k;
+				if ((e = email_fast(st, i, to)) != 0)
+					i = e;
+				else {
+					email_start(st, i++);
+					if (st->state == S_DOMAIN &&
+					    (i = email_domain(st, i, to),
+					    st->state != S_IDLE))
+						return i;
 				}
 			}
-			/* A format seen before under the same key. */
-			if (i + WIN <= to && i >= 8 &&
-			    (e = number_shape(st, i)) != 0) {
-				i = e;
-				continue;
-			}
-			if ((e = number_fast(st, i, to)) == 0)
-				return i;
-			i = e;
+			if ((k = i - b) >= 64)
+				break;
 		}
-		if (i - b < 64)
-			i = b + 64;
+		i = b + (k > 64 ? k : 64);
 	}
 #endif
 	for (;;) {
