@@ -51,6 +51,8 @@
 #define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
 #define VALUE_COPY	24	/* values shorter than this are copied whole */
 #define FAST_NEVER	0x100	/* above any confidence */
+#define REBASE_MIN	4	/* digits of a run cut by a block's end that
+				   make scan_plain() start a block there */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -2066,6 +2068,11 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 							break;
 						continue;
 					}
+				} else if (e >= REBASE_MIN && e < GROUP_LONG &&
+				    b + k + 64 <= to) {
+					/* Cut by the block's end: a block from here. */
+					i = b + k;
+					goto next;
 				}
 				i = b + k;
 				/* A format seen before under the same key. */
@@ -2093,6 +2100,8 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 				break;
 		}
 		i = b + (k > 64 ? k : 64);
+next:
+		;
 	}
 #endif
 	for (;;) {
