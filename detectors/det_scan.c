@@ -2050,8 +2050,20 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 				e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
 				if (e < GROUP_LONG && k + e < 63) {
 					c = q[k + e];
+					if (c == '@') {
+						/*
+						 * "user42@": a tainted run
+						 * (number_one() drops it), then
+						 * the address.
+						 */
+						if (st->pend)
+							pend_resolve(st,
+							    st->base + b + k);
+						k += e;
+						goto at;
+					}
 					if (!(cls[c] & C_SEP)) {
-						rt = (cls[c] & C_WORD) || c == '@';
+						rt = (cls[c] & C_WORD) != 0;
 						x = 0;
 					} else if (!(cls[q[k + e + 1]] &
 					    (C_SEP | C_DIGIT))) {
@@ -2084,6 +2096,7 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 				else
 					i = e;
 			} else {
+at:
 				/* '@': the address is read here too. */
 				i = b + k;
 				if ((e = email_fast(st, i, to)) != 0)
