@@ -1738,12 +1738,21 @@ shape_whole(struct det_stream *st, size_t i, const struct shape *sh)
 		for (k = 0; k < ng; k++)
 			memcpy(d + sh->gd[k], p + i + sh->gs[k],
 			    (k + 1 < ng ? sh->gd[k + 1] : sh->n) - sh->gd[k]);
-	plus = p[i - 1] == '+';
 	if (i >= DET_CTX_JSON_MIN &&
-	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
-		st->hint = (int)kh;
-	else
-		compound_ctx(st, i);
+	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0) {
+		/*
+		 * "key":" before it (no '+'): the key's hint, with DET_H_KEY
+		 * and its flags, as number_one() passes it.
+		 */
+		st->lflags = 0;
+		if (!try_digits(st, d, sh->n, st->base + i, st->base + i +
+		    sh->end, false, ng, (int)((kh & 0xffffff) | DET_H_KEY |
+		    DET_H_HASF)))
+			return 0;
+		return i + sh->z;
+	}
+	plus = p[i - 1] == '+';
+	compound_ctx(st, i);
 	st->lflags = plus ? L_PLUS : 0;
 	if (!try_digits(st, d, sh->n, st->base + i - (plus ? 1 : 0),
 	    st->base + i + sh->end, plus, ng, st->hint))
