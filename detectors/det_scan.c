@@ -707,8 +707,11 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		}
 		if (!det_nik_ok(d))
 			break;
-		/* The day field + 40 (det_nik_info.female, without the rest). */
-		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
+		/*
+		 * The day field + 40 (det_nik_info.female, without the rest),
+		 * from the lanes det_nik_ok() read: the compiler shares them.
+		 */
+		female = (det_d2x4(d) >> 48) > 40;
 		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		typed = h & DET_H_TYPES;
 		t = DET_T_NIK;
