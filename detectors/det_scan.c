@@ -1786,14 +1786,18 @@ number_shape(struct det_stream *st, size_t i)
 	if (sh->kind == SH_NONE || sh->tag != tag)
 		return 0;
 	a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-	b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-	dm = (uint32_t)_mm_movemask_epi8(digit16(a)) |
-	    (uint32_t)_mm_movemask_epi8(digit16(b)) << 16;
+	dm = (uint32_t)_mm_movemask_epi8(digit16(a));
 	eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a,
-	    _mm_loadu_si128((const __m128i *)(const void *)sh->img))) |
-	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b,
-	    _mm_loadu_si128((const __m128i *)(const void *)(sh->img + 16)))) <<
-	    16;
+	    _mm_loadu_si128((const __m128i *)(const void *)sh->img)));
+	/* A shape that ends in its first 16 bytes (a date) needs no more. */
+	if (sh->care >> 16) {
+		b = _mm_loadu_si128((const __m128i *)(const void *)(p + i +
+		    16));
+		dm |= (uint32_t)_mm_movemask_epi8(digit16(b)) << 16;
+		eq |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b,
+		    _mm_loadu_si128((const __m128i *)(const void *)
+		    (sh->img + 16)))) << 16;
+	}
 	/* A digit where it had one, else the same byte ('0' is a digit). */
 	if ((((dm & sh->dm) | eq) & sh->care) != sh->care)
 		return 0;
