@@ -36,6 +36,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_BLOCK64_AVX2	1	/* block64_avx2(), det_scan_avx2 */
+#endif
 
 #define HIST		160	/* bytes kept from before the chunk */
 #define CTX_LEN		96	/* context bytes held for an open value */
@@ -78,6 +82,8 @@ enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 #define C_EMLEFT	0x40	/* C_EMLOCAL but '=' and '/' (end a key, a path) */
 
 static uint8_t cls[256];
+
+bool det_scan_avx2;
 
 struct group {
 	uint64_t	start;		/* absolute offset of the first digit */
@@ -230,6 +236,10 @@ cls_init(void)
 	cls[')'] |= C_SEP;
 	for (c = '1'; c <= '9'; c++)
 		cls[c] |= C_DIGIT;
+#ifdef HAVE_BLOCK64_AVX2
+	__builtin_cpu_init();
+	det_scan_avx2 = __builtin_cpu_supports("avx2");
+#endif
 	__atomic_store_n(&cls['0'], C_DIGIT | C_EMLOCAL | C_EMDOM | C_EMLEFT,
 	    __ATOMIC_RELEASE);
 }
@@ -2021,6 +2031,31 @@ block64(const uint8_t *p, uint64_t *am)
 		    (uint64_t)(uint32_t)_mm_movemask_epi8(a3) << 48;
 	return dm;
 }
+
+#ifdef HAVE_BLOCK64_AVX2
+/*
+ * block64() on two 32-byte vectors (det_scan_avx2): out of line, the rest
+ * of the scanner is built for the x86-64 baseline.
+ */
+static __attribute__((target("avx2"), noinline)) uint64_t
+block64_avx2(const uint8_t *p, uint64_t *am)
+{
+	const __m256i at = _mm256_set1_epi8('@');
+	const __m256i off = _mm256_set1_epi8(0x46);
+	const __m256i lim = _mm256_set1_epi8(0x75);
+	__m256i v0, v1;
+
+	v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	*am = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0,
+	    at)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(
+	    _mm256_cmpeq_epi8(v1, at)) << 32;
+	return (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(
+	    _mm256_add_epi8(v0, off), lim)) |
+	    (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(
+	    _mm256_add_epi8(v1, off), lim)) << 32;
+}
+#endif
 #endif
 
 /*
@@ -2050,7 +2085,12 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 	while (i + 64 <= to) {
 		b = i;
 		q = p + b;
-		dm = block64(q, &am);
+#ifdef HAVE_BLOCK64_AVX2
+		if (det_scan_avx2)
+			dm = block64_avx2(q, &am);
+		else
+#endif
+			dm = block64(q, &am);
 		sm = dm | am;
 		k = 0;
 		while ((x = sm >> k) != 0) {

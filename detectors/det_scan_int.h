@@ -16,6 +16,13 @@
 
 #include "detectors/det_scan.h"
 
+/*
+ * det_scan.c: scan_plain() takes the digit and '@' masks of its 64-byte
+ * blocks with AVX2 when this is true. The first det_scanner_new() sets it
+ * from the CPU; a test may clear it afterwards to run the SSE2 path.
+ */
+extern bool det_scan_avx2;
+
 /* det_scan_regions.c (generated): sorted regency codes, district sets. */
 extern const size_t det_region_count;
 extern const uint16_t det_region_code[];
