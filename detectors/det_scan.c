@@ -2097,10 +2097,10 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 			k += (size_t)__builtin_ctzll(x);
 			if (!((am >> k) & 1)) {
 				/*
-				 * One run, in the block, that ends the number (a
-				 * NIK in JSON, an amount, "user42@", "4 Juni"): its
-				 * length is in the mask, number_one() evaluates it,
-				 * as number_fast() would.
+				 * One run, in the block, that ends the number
+				 * (a NIK in JSON, an amount, "4 Juni"): its
+				 * length is in the mask, number_one()
+				 * evaluates it, as number_fast() would.
 				 */
 				x = ~(dm >> k);
 				e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
@@ -2124,7 +2124,7 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 					} else if (!(cls[q[k + e + 1]] &
 					    (C_SEP | C_DIGIT))) {
 						rt = false;
-						x = 1;	/* one separator */
+						x = 1;	/* a separator */
 					}
 					if (x <= 1) {
 						if (st->pend)
@@ -2138,7 +2138,10 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 					}
 				} else if (e >= REBASE_MIN && e < GROUP_LONG &&
 				    b + k + 64 <= to) {
-					/* Cut by the block's end: a block from here. */
+					/*
+					 * Cut by the block's end: a block
+					 * from here.
+					 */
 					i = b + k;
 					goto next;
 				}
