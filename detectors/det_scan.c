@@ -36,6 +36,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_BLOCK64_AVX2	1	/* block64_avx2(), det_scan_avx2 */
+#endif
 
 #define HIST		160	/* bytes kept from before the chunk */
 #define CTX_LEN		96	/* context bytes held for an open value */
@@ -51,6 +55,8 @@
 #define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
 #define VALUE_COPY	24	/* values shorter than this are copied whole */
 #define FAST_NEVER	0x100	/* above any confidence */
+#define REBASE_MIN	4	/* digits of a run cut by a block's end that
+				   make scan_plain() start a block there */
 
 enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 
@@ -76,6 +82,8 @@ enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 #define C_EMLEFT	0x40	/* C_EMLOCAL but '=' and '/' (end a key, a path) */
 
 static uint8_t cls[256];
+
+bool det_scan_avx2;
 
 struct group {
 	uint64_t	start;		/* absolute offset of the first digit */
@@ -228,6 +236,10 @@ cls_init(void)
 	cls[')'] |= C_SEP;
 	for (c = '1'; c <= '9'; c++)
 		cls[c] |= C_DIGIT;
+#ifdef HAVE_BLOCK64_AVX2
+	__builtin_cpu_init();
+	det_scan_avx2 = __builtin_cpu_supports("avx2");
+#endif
 	__atomic_store_n(&cls['0'], C_DIGIT | C_EMLOCAL | C_EMDOM | C_EMLEFT,
 	    __ATOMIC_RELEASE);
 }
@@ -520,16 +532,17 @@ pend_resolve(struct det_stream *st, uint64_t until)
  * Report a finding (see emit_now()). A number whose context is only free
  * text (no key or header, nothing negative) waits for the bytes after it:
  * a label such as "(No. KK)" may follow, and it is nearer than any word
- * before.
+ * before. hint: the value's context (compound_hint()), ~0u when none was
+ * computed.
  */
 HOT_INLINE bool
 emit(struct det_stream *st, enum det_type t, unsigned conf, unsigned flags,
-    const char *v, size_t vlen, uint64_t start, uint64_t end)
+    const char *v, size_t vlen, uint64_t start, uint64_t end, unsigned hint)
 {
 	if (st->pend)
 		pend_resolve(st, start);
-	/* A hint of -1 (none computed) has every bit, DET_H_KEY too. */
-	if (((unsigned)st->hint & (DET_H_KEY | DET_H_NEG |
+	/* A hint of ~0u (none computed) has every bit, DET_H_KEY too. */
+	if ((hint & (DET_H_KEY | DET_H_NEG |
 	    DET_H_COMPANY)) != 0 || t == DET_T_EMAIL ||
 	    t == DET_T_PASSPORT || t == DET_T_SIM || !st->sc->enabled[t] ||
 	    conf < st->sc->min_conf[t] || vlen >= sizeof(st->pend_v))
@@ -573,14 +586,15 @@ compound_hint(struct det_stream *st)
 	return h;
 }
 
-_Static_assert(DET_H_CSV_COL >> 10 == DET_F_CSV, "ctx_flags() shift");
+_Static_assert(DET_H_CSV_COL >> 10 == DET_F_CSV, "det_ctx_flags() shift");
 
+/* The finding flags of hint h: the ones it carries, else computed. */
 static inline unsigned
 ctx_flags(unsigned h)
 {
-	return ((h & DET_H_TYPES) != 0 ? DET_F_CONTEXT : 0) |
-	    ((h & (DET_H_NEG | DET_H_COMPANY)) != 0 ? DET_F_NEGATIVE : 0) |
-	    ((h >> 10) & DET_F_CSV);
+	if (h & DET_H_HASF)
+		return (h >> DET_H_FSHIFT) & 0xff;
+	return det_ctx_flags(h);
 }
 
 /* Confidence with a type hint: a key or header is worth more than text. */
@@ -612,12 +626,14 @@ tier(unsigned h, unsigned bit, unsigned neg, unsigned key, unsigned dflt)
 /*
  * Try digits d[0..n) as an identifier: they are ngroups runs of the open
  * compound, from absolute offset start (its '+' included, plus set) to end.
- * d has VALUE_COPY readable bytes. Returns true when they are one (reported
- * or not), so shorter sub-ranges are not tried.
+ * d has VALUE_COPY readable bytes. hk: st->hint, or a hint already known
+ * (>= 0; a caller that knows it need not store it in st->hint). Returns
+ * true when they are one (reported or not), so shorter sub-ranges are not
+ * tried.
  */
 HOT_INLINE bool
 try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
-    uint64_t end, bool plus, unsigned ngroups)
+    uint64_t end, bool plus, unsigned ngroups, int hk)
 {
 	unsigned h, typed, conf, flags;
 	bool female, brand, fmt = ngroups > 1;
@@ -634,7 +650,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	if (n <= 14) {
 		/* SIM: 12 or 14 digits, only where the context says so. */
 		if (!plus && (n == 12 || n == 14) && det_valid_sim(d, n)) {
-			h = compound_hint(st);
+			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 			if ((h & DET_H_SIM) && !(h & DET_H_NEG)) {
 				t = DET_T_SIM;
 				conf = hinted(h, 95, 90);
@@ -647,7 +663,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		    det_mobile_nsn(d + 1, n - 1)) ||
 		    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
 		    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
-			h = compound_hint(st);
+			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 			conf = tier(h, DET_H_PHONE, 20, 40, plus ? 85 : 75);
 			/* 16 bytes, fixed: at most 13 are digits, d has 24. */
 			v[0] = '6';
@@ -670,7 +686,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	case 13:
 		if (!det_valid_bpjs(d, n))
 			break;
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		if (h & DET_H_BPJS)
 			conf = hinted(h, 90, 80);
 		else if (n == 13 && memcmp(d, "000", 3) == 0 &&
@@ -684,7 +700,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	case 15:
 		if (!det_npwp15_digits(d))
 			break;
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		conf = (h & DET_H_COMPANY) ? 15 :
 		    tier(h, DET_H_NPWP, 15, 35, ngroups >= 4 ? 85 : 60);
 		t = DET_T_NPWP;
@@ -693,7 +709,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		if (d[0] == '0') {
 			if (!det_npwp15_digits(d + 1))
 				break;
-			h = compound_hint(st);
+			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 			conf = (h & DET_H_COMPANY) ? 15 :
 			    tier(h, DET_H_NPWP, 15, 35, 60);
 			t = DET_T_NPWP;
@@ -701,9 +717,12 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		}
 		if (!det_nik_ok(d))
 			break;
-		/* The day field + 40 (det_nik_info.female, without the rest). */
-		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
-		h = compound_hint(st);
+		/*
+		 * The day field + 40 (det_nik_info.female, without the rest),
+		 * from the lanes det_nik_ok() read: the compiler shares them.
+		 */
+		female = (det_d2x4(d) >> 48) > 40;
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		typed = h & DET_H_TYPES;
 		t = DET_T_NIK;
 		if (female)
@@ -732,7 +751,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	case 18:
 		if (!det_nip_digits(d))
 			break;
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		conf = tier(h, DET_H_NIP, 15, 35, ngroups == 4 ? 85 : 65);
 		t = DET_T_NIP;
 		goto found;
@@ -740,7 +759,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		break;
 	}
 	if (n >= 13 && n <= 19 && det_card_digits(d, n, &brand)) {
-		h = compound_hint(st);
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		if (h & DET_H_CARD)
 			conf = brand ? hinted(h, 95, 90) : hinted(h, 85, 75);
 		else if (h & (DET_H_NEG | DET_H_TYPES))
@@ -758,7 +777,7 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	return false;
 found:
 	/* One call: emit() is inlined, and this function in three places. */
-	if (!emit(st, t, conf, flags | ctx_flags(h), val, n, start, end))
+	if (!emit(st, t, conf, flags | ctx_flags(h), val, n, start, end, h))
 		return !strict;
 	return true;
 }
@@ -768,7 +787,7 @@ static __attribute__((noinline)) bool
 try_digits_call(struct det_stream *st, const char *d, unsigned n,
     uint64_t start, uint64_t end, bool plus, unsigned ngroups)
 {
-	return try_digits(st, d, n, start, end, plus, ngroups);
+	return try_digits(st, d, n, start, end, plus, ngroups, st->hint);
 }
 
 /*
@@ -823,7 +842,7 @@ compound_end(struct det_stream *st, bool right_taint)
 			memcpy(v + 1, st->dig, 7);
 			emit(st, DET_T_PASSPORT, conf, ctx_flags(h), v, 8,
 			    st->g[0].start -
-			    ((st->lflags & L_LSPACE) ? 2 : 1), st->g[0].end);
+			    ((st->lflags & L_LSPACE) ? 2 : 1), st->g[0].end, h);
 		}
 		goto out;
 	}
@@ -1067,7 +1086,7 @@ email_report(struct det_stream *st)
 	else
 		conf = 90;
 	emit(st, DET_T_EMAIL, conf, ctx_flags(h), st->em, st->em_n,
-	    st->em_start, st->em_start + st->em_n);
+	    st->em_start, st->em_start + st->em_n, ~0u);
 }
 
 #ifdef __SSE2__
@@ -1155,7 +1174,7 @@ email_fast(struct det_stream *st, size_t i, size_t to)
 	else
 		conf = 90;
 	emit(st, DET_T_EMAIL, conf, ctx_flags(h), em, ls + 1 + len,
-	    st->base + k, st->base + k + ls + 1 + len);
+	    st->base + k, st->base + k + ls + 1 + len, ~0u);
 	return i + 1 + e;
 }
 #endif
@@ -1561,10 +1580,13 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 	 */
 	if (i >= DET_CTX_JSON_MIN && i + VALUE_COPY <= st->clen &&
 	    (h = det_ctx_json_key(p + i, &st->kcache)) != 0) {
-		st->hint = (int)h;
+		/*
+		 * A key's hint has DET_H_KEY and its flags: emit() and
+		 * ctx_flags() see so.
+		 */
 		(void)try_digits(st, (const char *)p + i, (unsigned)nd,
-		    st->base + i, st->base + i + nd, false, 1);
-		st->hint = -1;
+		    st->base + i, st->base + i + nd, false, 1,
+		    (int)((h & 0xffffff) | DET_H_KEY | DET_H_HASF));
 		return;
 	}
 	/* The byte before: a letter, '_' or '@' taints it, '+' is its own. */
@@ -1586,7 +1608,7 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 		d = buf;
 	}
 	(void)try_digits(st, d, (unsigned)nd, st->base + i - (plus ? 1 : 0),
-	    st->base + i + nd, plus, 1);
+	    st->base + i + nd, plus, 1, st->hint);
 	st->hint = -1;
 }
 
@@ -1729,15 +1751,24 @@ shape_whole(struct det_stream *st, size_t i, const struct shape *sh)
 		for (k = 0; k < ng; k++)
 			memcpy(d + sh->gd[k], p + i + sh->gs[k],
 			    (k + 1 < ng ? sh->gd[k + 1] : sh->n) - sh->gd[k]);
-	plus = p[i - 1] == '+';
 	if (i >= DET_CTX_JSON_MIN &&
-	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0)
-		st->hint = (int)kh;
-	else
-		compound_ctx(st, i);
+	    (kh = det_ctx_json_key(p + i, &st->kcache)) != 0) {
+		/*
+		 * "key":" before it (no '+'): the key's hint, with DET_H_KEY
+		 * and its flags, as number_one() passes it.
+		 */
+		st->lflags = 0;
+		if (!try_digits(st, d, sh->n, st->base + i, st->base + i +
+		    sh->end, false, ng, (int)((kh & 0xffffff) | DET_H_KEY |
+		    DET_H_HASF)))
+			return 0;
+		return i + sh->z;
+	}
+	plus = p[i - 1] == '+';
+	compound_ctx(st, i);
 	st->lflags = plus ? L_PLUS : 0;
 	if (!try_digits(st, d, sh->n, st->base + i - (plus ? 1 : 0),
-	    st->base + i + sh->end, plus, ng))
+	    st->base + i + sh->end, plus, ng, st->hint))
 		return 0;
 	st->hint = -1;
 	return i + sh->z;
@@ -1765,14 +1796,18 @@ number_shape(struct det_stream *st, size_t i)
 	if (sh->kind == SH_NONE || sh->tag != tag)
 		return 0;
 	a = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-	b = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16));
-	dm = (uint32_t)_mm_movemask_epi8(digit16(a)) |
-	    (uint32_t)_mm_movemask_epi8(digit16(b)) << 16;
+	dm = (uint32_t)_mm_movemask_epi8(digit16(a));
 	eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a,
-	    _mm_loadu_si128((const __m128i *)(const void *)sh->img))) |
-	    (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b,
-	    _mm_loadu_si128((const __m128i *)(const void *)(sh->img + 16)))) <<
-	    16;
+	    _mm_loadu_si128((const __m128i *)(const void *)sh->img)));
+	/* A shape that ends in its first 16 bytes (a date) needs no more. */
+	if (sh->care >> 16) {
+		b = _mm_loadu_si128((const __m128i *)(const void *)(p + i +
+		    16));
+		dm |= (uint32_t)_mm_movemask_epi8(digit16(b)) << 16;
+		eq |= (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b,
+		    _mm_loadu_si128((const __m128i *)(const void *)
+		    (sh->img + 16)))) << 16;
+	}
 	/* A digit where it had one, else the same byte ('0' is a digit). */
 	if ((((dm & sh->dm) | eq) & sh->care) != sh->care)
 		return 0;
@@ -1898,7 +1933,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 				compound_ctx(st, i);
 			st->lflags = plus ? L_PLUS : 0;
 			if (try_digits(st, d, n, st->base + i - (plus ? 1 : 0),
-			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng)) {
+			    st->base + i + gs[ng - 1] + gn[ng - 1], plus, ng,
+			    st->hint)) {
 				st->hint = -1;
 				shape_put(st, i, z, dm, SH_WHOLE, ng, gs, gn,
 				    n);
@@ -1949,6 +1985,79 @@ one:
 	return s;
 }
 
+#ifdef __SSE2__
+/*
+ * Digits of 16 bytes as 0xff: '0'-'9' + 0x46 are 0x76-0x7f, the only
+ * bytes above 0x75 as signed (the rest wrap below), so one add and one
+ * compare against a constant, v kept for the next test.
+ */
+static inline __m128i
+digit16_hi(__m128i v)
+{
+	return _mm_cmpgt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x46)),
+	    _mm_set1_epi8(0x75));
+}
+
+/*
+ * The digits of p[0..64) as a mask (bit k: p[k]); *am gets the '@'s, found
+ * by one test of the four vectors first: most blocks have none.
+ */
+static inline uint64_t
+block64(const uint8_t *p, uint64_t *am)
+{
+	const __m128i at = _mm_set1_epi8('@');
+	__m128i v0, v1, v2, v3, a0, a1, a2, a3;
+	uint64_t dm;
+
+	v0 = _mm_loadu_si128((const __m128i *)(const void *)p);
+	v1 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	v2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+	v3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+	dm = (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v0)) |
+	    (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v1)) << 16 |
+	    (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v2)) << 32 |
+	    (uint64_t)(uint32_t)_mm_movemask_epi8(digit16_hi(v3)) << 48;
+	a0 = _mm_cmpeq_epi8(v0, at);
+	a1 = _mm_cmpeq_epi8(v1, at);
+	a2 = _mm_cmpeq_epi8(v2, at);
+	a3 = _mm_cmpeq_epi8(v3, at);
+	if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a0, a1),
+	    _mm_or_si128(a2, a3))) == 0)
+		*am = 0;
+	else
+		*am = (uint64_t)(uint32_t)_mm_movemask_epi8(a0) |
+		    (uint64_t)(uint32_t)_mm_movemask_epi8(a1) << 16 |
+		    (uint64_t)(uint32_t)_mm_movemask_epi8(a2) << 32 |
+		    (uint64_t)(uint32_t)_mm_movemask_epi8(a3) << 48;
+	return dm;
+}
+
+#ifdef HAVE_BLOCK64_AVX2
+/*
+ * block64() on two 32-byte vectors (det_scan_avx2): out of line, the rest
+ * of the scanner is built for the x86-64 baseline.
+ */
+static __attribute__((target("avx2"), noinline)) uint64_t
+block64_avx2(const uint8_t *p, uint64_t *am)
+{
+	const __m256i at = _mm256_set1_epi8('@');
+	const __m256i off = _mm256_set1_epi8(0x46);
+	const __m256i lim = _mm256_set1_epi8(0x75);
+	__m256i v0, v1;
+
+	v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+	*am = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0,
+	    at)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(
+	    _mm256_cmpeq_epi8(v1, at)) << 32;
+	return (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(
+	    _mm256_add_epi8(v0, off), lim)) |
+	    (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(
+	    _mm256_add_epi8(v1, off), lim)) << 32;
+}
+#endif
+#endif
+
 /*
  * Plain text and JSON (no CSV or HTML mode) in state S_IDLE from chunk
  * index i: numbers (number_fast()) and e-mail addresses are read here.
@@ -1962,87 +2071,109 @@ scan_plain(struct det_stream *st, size_t i, size_t to)
 	const uint8_t *p = st->chunk;
 	size_t e;
 #ifdef __SSE2__
-	const __m128i off = _mm_set1_epi8((char)0x50);
-	const __m128i lim = _mm_set1_epi8((char)-118);
-	const __m128i at = _mm_set1_epi8('@');
-	uint64_t dm, am, x;
-	size_t b;
-	__m128i v;
+	const uint8_t *q;
+	uint64_t dm, am, sm, x;
+	size_t b, k;
 	bool rt = false;
 	uint8_t c;
-	int k;
 
 	/*
-	 * The digits and '@' of 64 bytes as masks, kept while i is in them:
-	 * the next stop is a shift and a count, not new loads.
+	 * The digits and '@' of 64 bytes as masks, kept while the scan is in
+	 * them: the next stop is a shift and a count, not new loads. k is
+	 * where the scan is in the block (q = p + b).
 	 */
-	for (;;) {
-		if (i + 64 > to)
-			break;
+	while (i + 64 <= to) {
 		b = i;
-		dm = am = 0;
-		for (k = 0; k < 4; k++) {
-			v = _mm_loadu_si128((const __m128i *)(const void *)
-			    (p + b + 16 * k));
-			dm |= (uint64_t)(uint32_t)_mm_movemask_epi8(
-			    _mm_cmplt_epi8(_mm_add_epi8(v, off), lim)) <<
-			    (16 * k);
-			am |= (uint64_t)(uint32_t)_mm_movemask_epi8(
-			    _mm_cmpeq_epi8(v, at)) << (16 * k);
-		}
-		while (i - b < 64 && (x = (dm | am) >> (i - b)) != 0) {
-			i += (size_t)__builtin_ctzll(x);
-			if (!((dm >> (i - b)) & 1)) {
-				/* '@': the address is read here too. */
-				if ((e = email_fast(st, i, to)) != 0) {
+		q = p + b;
+#ifdef HAVE_BLOCK64_AVX2
+		if (det_scan_avx2)
+			dm = block64_avx2(q, &am);
+		else
+#endif
+			dm = block64(q, &am);
+		sm = dm | am;
+		k = 0;
+		while ((x = sm >> k) != 0) {
+			k += (size_t)__builtin_ctzll(x);
+			if (!((am >> k) & 1)) {
+				/*
+				 * One run, in the block, that ends the number
+				 * (a NIK in JSON, an amount, "4 Juni"): its
+				 * length is in the mask, number_one()
+				 * evaluates it, as number_fast() would.
+				 */
+				x = ~(dm >> k);
+				e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
+				if (e < GROUP_LONG && k + e < 63) {
+					c = q[k + e];
+					if (c == '@') {
+						/*
+						 * "user42@": a tainted run
+						 * (number_one() drops it), then
+						 * the address.
+						 */
+						if (st->pend)
+							pend_resolve(st,
+							    st->base + b + k);
+						k += e;
+						goto at;
+					}
+					if (!(cls[c] & C_SEP)) {
+						rt = (cls[c] & C_WORD) != 0;
+						x = 0;
+					} else if (!(cls[q[k + e + 1]] &
+					    (C_SEP | C_DIGIT))) {
+						rt = false;
+						x = 1;	/* a separator */
+					}
+					if (x <= 1) {
+						if (st->pend)
+							pend_resolve(st,
+							    st->base + b + k);
+						number_one(st, b + k, e, rt);
+						k += e + x;
+						if (k >= 64)
+							break;
+						continue;
+					}
+				} else if (e >= REBASE_MIN && e < GROUP_LONG &&
+				    b + k + 64 <= to) {
+					/*
+					 * Cut by the block's end: a block
+					 * from here.
+					 */
+					i = b + k;
+					goto next;
+				}
+				i = b + k;
+				/* A format seen before under the same key. */
+				if (i + WIN <= to && i >= 8 &&
+				    (e = number_shape(st, i)) != 0)
 					i = e;
-					continue;
-				}
-				email_start(st, i++);
-				if (st->state == S_DOMAIN &&
-				    (i = email_domain(st, i, to),
-				    st->state != S_IDLE))
+				else if ((e = number_fast(st, i, to)) == 0)
 					return i;
-				continue;
-			}
-			/*
-			 * One run, in the block, that ends the number (a NIK
-			 * in JSON, an amount, "user42@", "4 Juni"): its length
-			 * is in the mask, number_one() evaluates it, as
-			 * number_fast() would.
-			 */
-			x = ~(dm >> (i - b));
-			e = x != 0 ? (size_t)__builtin_ctzll(x) : 64;
-			if (e < GROUP_LONG && i - b + e < 63) {
-				c = p[i + e];
-				if (!(cls[c] & C_SEP)) {
-					rt = (cls[c] & C_WORD) || c == '@';
-					x = 0;
-				} else if (!(cls[p[i + e + 1]] &
-				    (C_SEP | C_DIGIT))) {
-					rt = false;
-					x = 1;	/* one separator */
-				}
-				if (x <= 1) {
-					if (st->pend)
-						pend_resolve(st, st->base + i);
-					number_one(st, i, e, rt);
-					i += e + x;
-					continue;
+				else
+					i = e;
+			} else {
+at:
+				/* '@': the address is read here too. */
+				i = b + k;
+				if ((e = email_fast(st, i, to)) != 0)
+					i = e;
+				else {
+					email_start(st, i++);
+					if (st->state == S_DOMAIN &&
+					    (i = email_domain(st, i, to),
+					    st->state != S_IDLE))
+						return i;
 				}
 			}
-			/* A format seen before under the same key. */
-			if (i + WIN <= to && i >= 8 &&
-			    (e = number_shape(st, i)) != 0) {
-				i = e;
-				continue;
-			}
-			if ((e = number_fast(st, i, to)) == 0)
-				return i;
-			i = e;
+			if ((k = i - b) >= 64)
+				break;
 		}
-		if (i - b < 64)
-			i = b + 64;
+		i = b + (k > 64 ? k : 64);
+next:
+		;
 	}
 #endif
 	for (;;) {

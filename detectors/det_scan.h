@@ -28,7 +28,8 @@
  *	det_scanner_free(sc);
  *
  * How the scanner finds candidates: one pass over the bytes skips to the next
- * digit or '@' (SSE2 where the compiler has it, a byte table otherwise).
+ * digit or '@' (SSE2 where the compiler has it, in plain text and JSON with
+ * AVX2 where the CPU has it too, a byte table otherwise).
  * Digit runs joined by up to three separator bytes (space . - ( )) form a
  * compound; a compound whose first or last run touches a letter, '_' or '@'
  * loses that run (hex ids, words, e-mail local parts). The compound, or else

@@ -284,7 +284,8 @@ key_image(uint8_t *img, uint32_t *care, unsigned *img_hint, const uint8_t *k,
 	if (n < 3 || h == 0)
 		return;
 	*care = len == 32 ? UINT32_MAX : ~(UINT32_MAX >> len);
-	*img_hint = h | DET_H_KEY;
+	*img_hint = h | DET_H_KEY | DET_H_HASF |
+	    det_ctx_flags(h | DET_H_KEY) << DET_H_FSHIFT;
 }
 
 /* Words of a key, through the cache. */

@@ -16,6 +16,13 @@
 
 #include "detectors/det_scan.h"
 
+/*
+ * det_scan.c: scan_plain() takes the digit and '@' masks of its 64-byte
+ * blocks with AVX2 when this is true. The first det_scanner_new() sets it
+ * from the CPU; a test may clear it afterwards to run the SSE2 path.
+ */
+extern bool det_scan_avx2;
+
 /* det_scan_regions.c (generated): sorted regency codes, district sets. */
 extern const size_t det_region_count;
 extern const uint16_t det_region_code[];
@@ -238,6 +245,23 @@ det_npwp15_digits(const char *d)
 #define DET_H_COMPANY	(1u << 13)	/* perusahaan, badan, PT: not personal */
 #define DET_H_KEY	(1u << 14)	/* from a key or header, not free text */
 #define DET_H_CSV_COL	(1u << 15)	/* from a CSV header cell */
+/*
+ * A hint may carry, above its 16 bits, the finding flags it gives
+ * (det_ctx_flags() << DET_H_FSHIFT, with DET_H_HASF): the key cache keeps
+ * them with the key. Code reads hints bit by bit, so they change nothing
+ * else.
+ */
+#define DET_H_FSHIFT	16
+#define DET_H_HASF	(1u << 24)
+
+/* Finding flags (DET_F_CONTEXT, NEGATIVE, CSV) of a hint h. */
+static inline unsigned
+det_ctx_flags(unsigned h)
+{
+	return ((h & DET_H_TYPES) != 0 ? DET_F_CONTEXT : 0) |
+	    ((h & (DET_H_NEG | DET_H_COMPANY)) != 0 ? DET_F_NEGATIVE : 0) |
+	    ((h >> 10) & DET_F_CSV);
+}
 
 /*
  * Hints of the words in s[0..n) (a key, a header cell or free text); with
@@ -345,8 +369,8 @@ det_key_slot(const uint8_t *e, size_t n)
  * The shortcut at the top of det_ctx_before() for compact JSON: b ends
  * with "key":" (b is where the value starts) and the key is in the cache
  * with a hint: that hint | DET_H_KEY, what det_ctx_before() returns for
- * the same bytes when it has at least DET_CTX_JSON_MIN of them; else 0
- * (det_ctx_before() decides).
+ * the same bytes when it has at least DET_CTX_JSON_MIN of them, with its
+ * flags (DET_H_HASF); else 0 (det_ctx_before() decides).
  */
 #define DET_CTX_JSON_MIN	57	/* det_scan_ctx.c: KEY_MAX + 8 + 1 */
 
@@ -395,7 +419,8 @@ det_ctx_json_key(const uint8_t *b, const struct det_key_cache *cache)
 	    !det_key_same(DET_KEY_BYTES(cache, slot), end - len, len) ||
 	    cache->e[slot].hint == 0)
 		return 0;
-	return cache->e[slot].hint | DET_H_KEY;
+	return cache->e[slot].hint | DET_H_KEY | DET_H_HASF |
+	    det_ctx_flags(cache->e[slot].hint | DET_H_KEY) << DET_H_FSHIFT;
 }
 #endif
 

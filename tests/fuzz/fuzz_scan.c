@@ -1,8 +1,9 @@
 /*
  * Fuzz target for detectors/det_scan.c: scan the input whole, then again
- * cut at a point the input chooses and byte by byte for short inputs; the
- * findings must be identical, inside the input, and well formed. Any
- * failed invariant aborts.
+ * cut at a point the input chooses, byte by byte for short inputs, and on
+ * a CPU with AVX2 whole with the SSE2 masks; the findings must be
+ * identical, inside the input, and well formed. Any failed invariant
+ * aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "detectors/det_scan.h"
+#include "detectors/det_scan_int.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,6 +73,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	det_stream_feed(st, data + cut, size - cut, collect, &part);
 	det_stream_finish(st, collect, &part);
 	CHECK(part.n == whole.n && part.sum == whole.sum);
+	if (det_scan_avx2) {
+		memset(&part, 0, sizeof(part));
+		part.size = size;
+		det_scan_avx2 = false;
+		CHECK(det_scan_buf(sc, data, size, collect, &part) ==
+		    (int)part.n);
+		det_scan_avx2 = true;
+		CHECK(part.n == whole.n && part.sum == whole.sum);
+	}
 	if (size <= 4096) {
 		det_stream_reset(st);
 		memset(&part, 0, sizeof(part));

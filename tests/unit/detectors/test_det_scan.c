@@ -14,8 +14,9 @@
 #include <string.h>
 
 #include "detectors/det_scan.h"
+#include "detectors/det_scan_int.h"
 
-#define MAXF	256
+#define MAXF	512
 
 struct got {
 	size_t			n;
@@ -495,6 +496,84 @@ test_json_shapes(void **state)
 	split_check(doc_shapes, 20);
 }
 
+/*
+ * The same record after a filler of 0-63 bytes, so that each value starts
+ * and ends at every place of scan_plain()'s 64-byte blocks (a run cut by a
+ * block's end, an e-mail local part cut there, digits right before '@'):
+ * each record gives in the stream what it gives alone, with the AVX2 and
+ * the SSE2 masks, and a prefix of the document gives the same findings
+ * however it is split.
+ */
+#define BLOCK_REC							\
+    "\",\"nik\":\"3171015708450001\",\"hp\":\"081234567890\","		\
+    "\"email\":\"budi42@example.co.id\",\"npwp\":\"01.312.166.0-091.000\","\
+    "\"tgl\":\"1990-03-28\",\"card\":\"4532015112830366\",\"x\":\"a7\"}"
+
+static void
+blocks_check(char *d, size_t cap)
+{
+	static struct got whole, alone;
+	size_t pad = strlen(SHAPE_PAD), rec = strlen(BLOCK_REC);
+	size_t f, r, n = 0, j = 0, at[64], len[64], save;
+
+	for (r = 0; r < 64; r++) {
+		assert_true(n + pad + 8 + r + rec < cap);
+		at[r] = n;
+		memcpy(d + n, SHAPE_PAD, pad);
+		memcpy(d + n + pad, "{\"f\":\"", 6);
+		memset(d + n + pad + 6, 'x', r);
+		memcpy(d + n + pad + 6 + r, BLOCK_REC, rec);
+		len[r] = pad + 6 + r + rec;
+		n += len[r];
+	}
+	d[n] = '\0';
+	scan_str(d, &whole);
+	/* NIK, phone, e-mail, NPWP and the card number of each record. */
+	assert_int_equal(whole.n, 5 * 64);
+	for (r = 0; r < 64; r++) {
+		memset(&alone, 0, sizeof(alone));
+		det_scan_buf(sc, (const uint8_t *)d + at[r], len[r], collect,
+		    &alone);
+		for (f = 0; f < alone.n; f++, j++) {
+			const struct det_finding *a = &alone.f[f];
+			const struct det_finding *b = &whole.f[j];
+
+			if (j >= whole.n || a->type != b->type ||
+			    a->offset + at[r] != b->offset ||
+			    a->length != b->length ||
+			    a->confidence != b->confidence ||
+			    a->flags != b->flags ||
+			    strcmp(a->value, b->value) != 0)
+				fail_msg("filler %zu: %s %s, want %s %s", r,
+				    j < whole.n ? det_type_str(b->type) : "-",
+				    j < whole.n ? b->value : "-",
+				    det_type_str(a->type), a->value);
+		}
+	}
+	assert_int_equal(j, whole.n);
+	/* Every split of the first records (fillers 0-5). */
+	save = d[at[6]];
+	d[at[6]] = '\0';
+	split_check(d, 5 * 6);
+	d[at[6]] = save;
+}
+
+static void
+test_json_blocks(void **state)
+{
+	static char blocks[64 * 400];
+	bool avx2 = det_scan_avx2;
+
+	(void)state;
+	blocks_check(blocks, sizeof(blocks));
+	if (avx2) {
+		det_scan_avx2 = false;
+		blocks_check(blocks, sizeof(blocks));
+		split_check(doc_json, 32);
+		det_scan_avx2 = true;
+	}
+}
+
 /* Random documents of digits and separators: split invariance holds. */
 static void
 test_random_split(void **state)
@@ -559,6 +638,7 @@ main(void)
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_json_shapes),
+		cmocka_unit_test(test_json_blocks),
 		cmocka_unit_test(test_random_split),
 	};
 
