@@ -1,8 +1,8 @@
 /*
  * det_scan_ctx.c: what the words around a value say about it. Keys, CSV
  * header cells and free text are cut into lower-case words (at non-letters
- * and at camelCase humps: "noKartu" -> no, kartu) and each word, or pair of
- * words, is looked up in one table.
+ * and at camelCase humps: "noKartu" -> no, kartu); phrases of one, two or
+ * three words are looked up in one table, the longest first.
  */
 #include "detectors/det_scan.h"
 #include "detectors/det_scan_int.h"
@@ -19,7 +19,7 @@ struct kw {
 static const struct kw words[] = {
 	{ "nik", DET_H_NIK }, { "ktp", DET_H_NIK }, { "ektp", DET_H_NIK },
 	{ "noktp", DET_H_NIK }, { "kependudukan", DET_H_NIK },
-	{ "nikktp", DET_H_NIK },
+	{ "nikktp", DET_H_NIK }, { "identitas", DET_H_NIK },
 	{ "kk", DET_H_KK }, { "nkk", DET_H_KK }, { "nokk", DET_H_KK },
 	{ "nomorkk", DET_H_KK },
 	{ "npwp", DET_H_NPWP }, { "nonpwp", DET_H_NPWP },
@@ -51,6 +51,7 @@ static const struct kw words[] = {
 	{ "referensi", DET_H_NEG }, { "reference", DET_H_NEG },
 	{ "resi", DET_H_NEG }, { "awb", DET_H_NEG },
 	{ "tracking", DET_H_NEG }, { "imei", DET_H_NEG },
+	{ "device", DET_H_NEG },
 	{ "ts", DET_H_NEG }, { "timestamp", DET_H_NEG },
 	{ "time", DET_H_NEG }, { "waktu", DET_H_NEG },
 	{ "created", DET_H_NEG }, { "updated", DET_H_NEG },
@@ -72,7 +73,7 @@ static const struct kw words[] = {
 	{ NULL, 0 },
 };
 
-/* Word pairs: the second word after the first. */
+/* Two words, the second after the first. */
 static const struct kw pairs[] = {
 	{ "kartu keluarga", DET_H_KK }, { "nomor induk", DET_H_NIK },
 	{ "kartu kredit", DET_H_CARD }, { "credit card", DET_H_CARD },
@@ -84,6 +85,21 @@ static const struct kw pairs[] = {
 	{ "no rek", DET_H_NEG }, { "izin mengemudi", DET_H_SIM },
 	{ "driving licence", DET_H_SIM }, { "driving license", DET_H_SIM },
 	{ "driver license", DET_H_SIM }, { "kartu sim", DET_H_PHONE },
+	{ "induk pegawai", DET_H_NIP }, { "kartu identitas", DET_H_NIK },
+	{ "tanda penduduk", DET_H_NIK }, { "id card", DET_H_NIK },
+	{ "identity card", DET_H_NIK }, { "id number", DET_H_NIK },
+	{ "identity number", DET_H_NIK }, { "national id", DET_H_NIK },
+	{ "family card", DET_H_KK },
+	{ NULL, 0 },
+};
+
+/* Three words: a phrase whose first two words mean something else. */
+static const struct kw triples[] = {
+	{ "nomor induk pegawai", DET_H_NIP }, { "no induk pegawai", DET_H_NIP },
+	{ "no kartu keluarga", DET_H_KK }, { "nomor kartu keluarga", DET_H_KK },
+	{ "no kartu identitas", DET_H_NIK },
+	{ "nomor kartu identitas", DET_H_NIK },
+	{ "kartu tanda penduduk", DET_H_NIK },
 	{ NULL, 0 },
 };
 
@@ -137,6 +153,7 @@ table_init(void)
 {
 	table_add(words);
 	table_add(pairs);
+	table_add(triples);
 }
 
 void
@@ -164,48 +181,98 @@ is_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+#define WORD_MAX	24
+
+/* Up to three words waiting for the phrase they start. */
+struct words {
+	char		w[3][WORD_MAX];
+	uint8_t		len[3];
+	size_t		n;
+	unsigned	h;
+	bool		last;
+};
+
+/* The hint of the phrase of the first k waiting words. */
+static unsigned
+phrase(const struct words *ws, size_t k)
+{
+	char buf[3 * WORD_MAX];
+	size_t j, o = 0;
+
+	for (j = 0; j < k; j++) {
+		if (j > 0)
+			buf[o++] = ' ';
+		memcpy(buf + o, ws->w[j], ws->len[j]);
+		o += ws->len[j];
+	}
+	return lookup(buf, o);
+}
+
+/*
+ * Take the longest phrase the waiting words start with (three, two, one
+ * word), add its hint and drop its words. With last (free text), the
+ * nearest type named wins; else the hints are or-ed.
+ */
+static void
+take(struct words *ws)
+{
+	size_t k;
+	unsigned v = 0;
+
+	for (k = ws->n; k > 0; k--)
+		if ((v = phrase(ws, k)) != 0)
+			break;
+	if (k == 0)
+		k = 1;
+	if (ws->last && (v & DET_H_TYPES))
+		ws->h = v;
+	else
+		ws->h |= v;
+	ws->n -= k;
+	memmove(ws->w[0], ws->w[k], ws->n * WORD_MAX);
+	memmove(ws->len, ws->len + k, ws->n);
+}
+
+/*
+ * What the words of s[0..n) say. Words are cut at non-letters and at
+ * camelCase humps, lower-cased, and read left to right: each position
+ * takes the longest phrase of the table that starts there, so a phrase
+ * speaks for its words ("kartu keluarga" is KK, without the card and BPJS
+ * hints of "kartu"; "nomor induk pegawai" is NIP, not the NIK of "nomor
+ * induk").
+ */
 unsigned
 det_ctx_words(const char *s, size_t n, bool last)
 {
-	char w[24], prev[24], pair[50];
-	size_t i = 0, k, pk = 0;
-	unsigned h = 0, v, pv;
+	struct words ws;
+	size_t i = 0, k;
 	unsigned char c;
 
 	det_ctx_init();
+	ws.n = 0;
+	ws.h = 0;
+	ws.last = last;
 	while (i < n) {
 		while (i < n && !is_alpha((unsigned char)s[i]))
 			i++;
 		if (i >= n)
 			break;
+		if (ws.n == 3)
+			take(&ws);
 		k = 0;
 		do {
 			c = (unsigned char)s[i];
-			if (k < sizeof(w) - 1)
-				w[k++] = (char)(c | 0x20);
+			if (k < WORD_MAX - 1)
+				ws.w[ws.n][k++] = (char)(c | 0x20);
 			i++;
 		} while (i < n && is_alpha((unsigned char)s[i]) &&
 		    !(s[i] >= 'A' && s[i] <= 'Z' && s[i - 1] >= 'a' &&
 		    s[i - 1] <= 'z'));
-		w[k] = '\0';
-		v = lookup(w, k);
-		pv = 0;
-		if (pk > 0 && pk + 1 + k < sizeof(pair)) {
-			memcpy(pair, prev, pk);
-			pair[pk] = ' ';
-			memcpy(pair + pk + 1, w, k);
-			pv = lookup(pair, pk + 1 + k);
-		}
-		if (pv != 0)
-			v = pv;
-		if (last && (v & DET_H_TYPES))
-			h = v;
-		else
-			h |= v;
-		memcpy(prev, w, k);
-		pk = k;
+		ws.len[ws.n++] = (uint8_t)k;
 	}
-	return h;
+	while (ws.n > 0)
+		take(&ws);
+	return ws.h;
 }
 
 /* Generic markup whose tag names say nothing about the value. */
