@@ -222,6 +222,7 @@ cls_init(void)
 		cls[c] |= C_WORD | C_UPPER;
 	cls['_'] |= C_WORD;
 	cls[' '] |= C_SEP;
+	cls['+'] |= C_SEP;	/* a space in forms and query strings */
 	cls['.'] |= C_SEP;
 	cls['-'] |= C_SEP;
 	cls['('] |= C_SEP;
@@ -610,6 +611,13 @@ tier(unsigned h, unsigned bit, unsigned neg, unsigned key, unsigned dflt)
 }
 
 /*
+ * Card numbers are written in one run or in 3 to 5 groups (4-4-4-4,
+ * 4-6-5, 4-4-4-4-3); never in two: a NIK and the status code after it in
+ * a log line ("... 3171015708450001 200") are not a 19-digit card.
+ */
+#define CARD_GROUPS(ng)	((ng) == 1 || ((ng) >= 3 && (ng) <= 5))
+
+/*
  * Try digits d[0..n) as an identifier: they are ngroups runs of the open
  * compound, from absolute offset start (its '+' included, plus set) to end.
  * d has VALUE_COPY readable bytes. Returns true when they are one (reported
@@ -623,13 +631,26 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	bool female, brand, fmt = ngroups > 1;
 	bool strict = false;	/* true: what emit() says, else true */
 	const char *val = d;
-	char v[24];
+	char v[24], tr[24];
 	enum det_type t;
 
 	flags = fmt ? DET_F_FORMATTED : 0;
 
 	if (plus && !(d[0] == '6' && d[1] == '2'))
 		return n >= 8 && n <= 15;	/* a foreign number */
+	/*
+	 * +62 08...: the trunk 0 written after the country code, common in
+	 * forms; only after an explicit '+'. Tried without the 0.
+	 */
+	if (plus && d[2] == '0' && d[3] == '8' && n >= 12 && n <= 15 &&
+	    det_mobile_nsn(d + 3, n - 3)) {
+		memset(tr, '0', sizeof(tr));
+		tr[0] = '6';
+		tr[1] = '2';
+		memcpy(tr + 2, d + 3, n - 3);
+		d = tr;
+		n--;
+	}
 	/* SIM and phone numbers have at most 14 digits. */
 	if (n <= 14) {
 		/* SIM: 12 or 14 digits, only where the context says so. */
@@ -685,6 +706,10 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		if (!det_npwp15_digits(d))
 			break;
 		h = compound_hint(st);
+		/* Under a card's key, a card number (American Express). */
+		if ((h & DET_H_CARD) && !(h & DET_H_NPWP) &&
+		    CARD_GROUPS(ngroups) && det_card_digits(d, n, &brand))
+			break;
 		conf = (h & DET_H_COMPANY) ? 15 :
 		    tier(h, DET_H_NPWP, 15, 35, ngroups >= 4 ? 85 : 60);
 		t = DET_T_NPWP;
@@ -699,8 +724,26 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			t = DET_T_NPWP;
 			goto found;
 		}
-		if (!det_nik_ok(d))
-			break;
+		if (!det_nik_ok(d)) {
+			/*
+			 * A region the table does not have (splits before its
+			 * first year, pii-id.md section 1): a NIK where the
+			 * words say so, if the rest of it is right.
+			 */
+			if (!det_nik_loose(d))
+				break;
+			h = compound_hint(st);
+			typed = h & DET_H_TYPES;
+			if (!(typed & (DET_H_NIK | DET_H_KK)) || (h & DET_H_NEG))
+				break;
+			female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
+			t = (typed & DET_H_KK) && !female ? DET_T_KK : DET_T_NIK;
+			if (female)
+				flags |= DET_F_FEMALE;
+			conf = hinted(h, 80, 70);
+			strict = true;
+			goto found;
+		}
 		/* The day field + 40 (det_nik_info.female, without the rest). */
 		female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
 		h = compound_hint(st);
@@ -712,8 +755,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			t = DET_T_KK;
 			conf = hinted(h, 95, 85);
 		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP |
-		    DET_H_SIM))
-			conf = hinted(h, 95, 90);	/* a SIM may be the NIK */
+		    DET_H_SIM | DET_H_BPJS))
+			/* A SIM may be the NIK; BPJS takes it for the card. */
+			conf = hinted(h, 95, 90);
 		else if (typed & DET_H_CARD) {
 			if (det_card_digits(d, n, &brand)) {
 				t = DET_T_CARD;
@@ -739,7 +783,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	default:
 		break;
 	}
-	if (n >= 13 && n <= 19 && det_card_digits(d, n, &brand)) {
+	if (n >= 13 && n <= 19 && CARD_GROUPS(ngroups) &&
+	    det_card_digits(d, n, &brand)) {
 		h = compound_hint(st);
 		if (h & DET_H_CARD)
 			conf = brand ? hinted(h, 95, 90) : hinted(h, 85, 75);
@@ -1628,6 +1673,7 @@ sep16(__m128i v)
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
 	return (uint32_t)_mm_movemask_epi8(m);
 }
 

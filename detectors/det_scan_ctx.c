@@ -51,7 +51,8 @@ static const struct kw words[] = {
 	{ "referensi", DET_H_NEG }, { "reference", DET_H_NEG },
 	{ "resi", DET_H_NEG }, { "awb", DET_H_NEG },
 	{ "tracking", DET_H_NEG }, { "imei", DET_H_NEG },
-	{ "device", DET_H_NEG },
+	{ "device", DET_H_NEG }, { "token", DET_H_NEG },
+	{ "tiket", DET_H_NEG }, { "ticket", DET_H_NEG },
 	{ "ts", DET_H_NEG }, { "timestamp", DET_H_NEG },
 	{ "time", DET_H_NEG }, { "waktu", DET_H_NEG },
 	{ "created", DET_H_NEG }, { "updated", DET_H_NEG },
@@ -390,11 +391,8 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	 */
 	if (cache != NULL && n >= floor + 4 && b[n - 1] == '"' &&
 	    b[n - 2] == ':' && b[n - 3] == '"' &&
-	    key_at(b, floor, n - 3, '"', cache, &start, &h)) {
-		if (h != 0)
-			return h | DET_H_KEY;
-		goto text;
-	}
+	    key_at(b, floor, n - 3, '"', cache, &start, &h))
+		return h != 0 ? h | DET_H_KEY : 0;
 	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201..." */
 	while (i > floor && (b[i - 1] == '+' || b[i - 1] == '(' ||
 	    b[i - 1] == '\''))
@@ -406,6 +404,15 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
 		i--;
 	if (i > floor && (b[i - 1] == ':' || b[i - 1] == '=')) {
+		/*
+		 * A quoted key (JSON) or a key= (forms, query strings) holds
+		 * one value: a key that names nothing says the value has no
+		 * context, and the words before it belong to other fields.
+		 * A bare "Key:" may be a label in text, whose lines before
+		 * can name the type.
+		 */
+		bool own = b[i - 1] == '=';
+
 		i--;
 		while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
 			i--;
@@ -413,13 +420,11 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			uint8_t q = b[--i];
 
 			end = i;
+			own = true;
 			if (cache != NULL && key_at(b, floor, end, q, cache,
-			    &start, &h)) {
+			    &start, &h))
 				/* The same answer as the scan and key_words(). */
-				if (h != 0)
-					return h | DET_H_KEY;
-				goto text;
-			}
+				return h != 0 ? h | DET_H_KEY : 0;
 			while (i > floor && b[i - 1] != q && end - i < KEY_MAX)
 				i--;
 			start = i;
@@ -436,7 +441,9 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			h = key_words(b + start, end - start, cache);
 			if (h != 0)
 				return h | DET_H_KEY;
-			/* A key that names nothing: fall back to text. */
+			if (own)
+				return 0;
+			/* A label that names nothing: fall back to text. */
 		}
 	} else if (i > floor && b[i - 1] == '>') {
 		end = --i;
@@ -453,7 +460,6 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			}
 		}
 	}
-text:
 	/*
 	 * Free text: the words on the value's own line; else the nearest type
 	 * named on the lines before (a label cell on its own line), without
