@@ -65,6 +65,7 @@ enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 #define L_PLUS		0x02	/* '+' right before */
 #define L_LETTER	0x04	/* a lone letter before: passport shape */
 #define L_LSPACE	0x08	/* ... with one space between */
+#define L_HEXID		0x10	/* the end of a hex id: "-8dc1-" before */
 
 /* Byte classes. */
 #define C_DIGIT		0x01
@@ -817,6 +818,29 @@ try_digits_call(struct det_stream *st, const char *d, unsigned n,
 }
 
 /*
+ * The run at chunk index i closes a UUID or a like id ("-8dc1-081174176412"):
+ * '-', four hex digits, '-' right before it. Its digits are part of the
+ * id, as those right after a letter are (pii-id.md 4: mobile-shaped runs
+ * inside hex ids).
+ */
+static inline bool
+hex_id_tail(const struct det_stream *st, size_t i)
+{
+	uint8_t tmp[6];
+	const uint8_t *b;
+	size_t k, j;
+
+	b = before_ptr(st, st->base + i, 6, tmp, &k);
+	if (k != 6 || b[5] != '-' || b[0] != '-')
+		return false;
+	for (j = 1; j < 5; j++)
+		if (!((b[j] >= '0' && b[j] <= '9') ||
+		    ((b[j] | 0x20) >= 'a' && (b[j] | 0x20) <= 'f')))
+			return false;
+	return true;
+}
+
+/*
  * NITKU (company branch tax id, pii-id.md section 3.2): a 16-digit NPWP
  * (0 + old NPWP, or NIK-shaped) and a 6-digit place code, written as 22
  * digits with separators. Not reported as NIK or NPWP: the whole number is
@@ -882,6 +906,9 @@ compound_end(struct det_stream *st, bool right_taint)
 			    (st->lflags & L_PLUS) != 0, 1);
 		goto out;
 	}
+	/* Runs that go on a hex id ("-8614-0816...") are all of it. */
+	if (st->lflags & L_HEXID)
+		goto out;
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
 	hi = st->ng - (right_taint ? 1 : 0);
 	if (is_nitku(st, lo, hi))
@@ -964,6 +991,8 @@ compound_open(struct det_stream *st, size_t i)
 
 		if (cls[c1] & C_WORD || c1 == '@')
 			st->lflags |= L_TAINT;
+		else if (c1 == '-' && hex_id_tail(st, i))
+			st->lflags |= L_TAINT | L_HEXID;
 		else if (c1 == '+')
 			st->lflags |= L_PLUS;
 		if ((cls[c1] & C_UPPER) && !(cls[c2] & (C_WORD | C_DIGIT))) {
@@ -1619,7 +1648,8 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 		c = st->hist[st->hist_len - 1];
 	else
 		c = ' ';
-	if ((cls[c] & C_WORD) || c == '@')
+	if ((cls[c] & C_WORD) || c == '@' ||
+	    (c == '-' && hex_id_tail(st, i)))
 		return;
 	plus = c == '+';
 	compound_ctx(st, i);
@@ -1933,7 +1963,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		 */
 		c = i > 0 ? p[i - 1] : st->hist_len > 0 ?
 		    st->hist[st->hist_len - 1] : ' ';
-		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@') {
+		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@' &&
+		    !(c == '-' && hex_id_tail(st, i))) {
 			bool plus = c == '+';
 
 			/* The key of a JSON value is all the context needed. */

@@ -453,10 +453,10 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			start = i;
 			while (i < end && b[i] != ' ' && b[i] != '/')
 				i++;
+			/* Its own tag: as a key, it names the value or not. */
 			if (!generic_tag(b + start, i - start)) {
 				h = key_words(b + start, i - start, cache);
-				if (h != 0)
-					return h | DET_H_KEY;
+				return h != 0 ? h | DET_H_KEY : 0;
 			}
 		}
 	}
@@ -471,6 +471,10 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	h = det_ctx_words((const char *)b + i, n - i, true);
 	if (h != 0 || i == start)
 		return h;
+	/* A JSON field on its own line ("total": "Rp 1.234"): nothing. */
+	for (end = i; end + 1 < n; end++)
+		if (b[end] == '"' && b[end + 1] == ':')
+			return 0;
 	return det_ctx_words((const char *)b + start, i - start, true) &
 	    DET_H_TYPES;
 }
