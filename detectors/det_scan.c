@@ -166,6 +166,7 @@ struct det_stream {
 	uint64_t	 cstart;
 	unsigned	 lflags;
 	char		 letter;
+	uint8_t		 hexpre;	/* hex bytes from a '-' to the first run */
 	unsigned	 sep_n;
 	uint64_t	 sep_at;	/* offset of the first separator */
 	int		 hint;		/* -1: not computed */
@@ -906,8 +907,13 @@ compound_end(struct det_stream *st, bool right_taint)
 			    (st->lflags & L_PLUS) != 0, 1);
 		goto out;
 	}
-	/* Runs that go on a hex id ("-8614-0816...") are all of it. */
-	if (st->lflags & L_HEXID)
+	/*
+	 * Runs that go on a hex id ("-8614-0816...", "-8dc1-0816...": a
+	 * group of four, one separator, the next run) are all of it.
+	 */
+	if ((st->lflags & L_HEXID) || (st->hexpre > 0 &&
+	    st->hexpre + st->g[0].nd == 4 && st->g[1].start ==
+	    st->g[0].end + 1))
 		goto out;
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
 	hi = st->ng - (right_taint ? 1 : 0);
@@ -977,21 +983,29 @@ compound_ctx(struct det_stream *st, size_t i)
 static void
 compound_open(struct det_stream *st, size_t i)
 {
-	uint8_t tmp[3];
+	uint8_t tmp[8];
 	const uint8_t *b;
-	size_t k;
+	size_t k, j;
 
 	compound_ctx(st, i);
 	st->lflags = 0;
-	b = before_ptr(st, st->cstart, 3, tmp, &k);
+	st->hexpre = 0;
+	b = before_ptr(st, st->cstart, 8, tmp, &k);
 	if (k >= 1) {
 		uint8_t c1 = b[k - 1];
 		uint8_t c2 = k >= 2 ? b[k - 2] : ' ';
 		uint8_t c3 = k >= 3 ? b[k - 3] : ' ';
 
-		if (cls[c1] & C_WORD || c1 == '@')
+		if (cls[c1] & C_WORD || c1 == '@') {
 			st->lflags |= L_TAINT;
-		else if (c1 == '-' && hex_id_tail(st, i))
+			/* "-8dc1-0811...": hex bytes back to a '-'. */
+			for (j = k; j > 0 && ((b[j - 1] >= '0' &&
+			    b[j - 1] <= '9') || ((b[j - 1] | 0x20) >= 'a' &&
+			    (b[j - 1] | 0x20) <= 'f')); j--)
+				;
+			if (j > 0 && j < k && b[j - 1] == '-')
+				st->hexpre = (uint8_t)(k - j);
+		} else if (c1 == '-' && hex_id_tail(st, i))
 			st->lflags |= L_TAINT | L_HEXID;
 		else if (c1 == '+')
 			st->lflags |= L_PLUS;
