@@ -8,6 +8,7 @@
 #include "detectors/det_scan_int.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct kw {
@@ -105,18 +106,25 @@ static const struct kw triples[] = {
 };
 
 /*
- * Words and pairs go into one open-addressing table (built once, read-only
- * after), so a lookup is a hash and usually one compare.
+ * Words and phrases go into one open-addressing table (built once,
+ * read-only after), so a lookup is a hash and usually one compare. A word
+ * that starts a phrase is in it too (with hint 0 if it means nothing
+ * alone), marked, so that only those words make a phrase lookup.
  */
 #define TAB_SIZE	1024
+#define WORD_MAX	24
+#define PH_TWO		0x01	/* starts a phrase of two words */
+#define PH_THREE	0x02	/* starts a phrase of three words */
 
 struct slot {
 	const char	*word;
 	uint8_t		 len;
+	uint8_t		 starts;	/* PH_* */
 	unsigned	 hint;
 };
 
 static struct slot table[TAB_SIZE];
+static char first_words[64][WORD_MAX];	/* phrase starters not in words[] */
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static uint32_t
@@ -132,29 +140,56 @@ word_hash(const char *w, size_t n)
 	return h;
 }
 
-static void
-table_add(const struct kw *t)
+static struct slot *
+find(const char *w, size_t n)
 {
-	size_t i, n;
-	uint32_t h;
+	uint32_t h = word_hash(w, n) & (TAB_SIZE - 1);
+
+	while (table[h].word != NULL) {
+		if (table[h].len == n && memcmp(table[h].word, w, n) == 0)
+			return &table[h];
+		h = (h + 1) & (TAB_SIZE - 1);
+	}
+	return &table[h];	/* the free slot */
+}
+
+static void
+table_add(const struct kw *t, unsigned nwords)
+{
+	static size_t nfirst;
+	struct slot *sl;
+	size_t i, n, k;
 
 	for (i = 0; t[i].word != NULL; i++) {
 		n = strlen(t[i].word);
-		h = word_hash(t[i].word, n) & (TAB_SIZE - 1);
-		while (table[h].word != NULL)
-			h = (h + 1) & (TAB_SIZE - 1);
-		table[h].word = t[i].word;
-		table[h].len = (uint8_t)n;
-		table[h].hint = t[i].hint;
+		sl = find(t[i].word, n);
+		sl->word = t[i].word;
+		sl->len = (uint8_t)n;
+		sl->hint = t[i].hint;
+		if (nwords == 1)
+			continue;
+		/* Mark its first word, adding it if it is not a word. */
+		k = strcspn(t[i].word, " ");
+		sl = find(t[i].word, k);
+		if (sl->word == NULL) {
+			if (nfirst == sizeof(first_words) / WORD_MAX ||
+			    k >= WORD_MAX)
+				abort();	/* the tables above are wrong */
+			memcpy(first_words[nfirst], t[i].word, k);
+			sl->word = first_words[nfirst++];
+			sl->len = (uint8_t)k;
+			sl->hint = 0;
+		}
+		sl->starts |= nwords == 2 ? PH_TWO : PH_THREE;
 	}
 }
 
 static void
 table_init(void)
 {
-	table_add(words);
-	table_add(pairs);
-	table_add(triples);
+	table_add(words, 1);
+	table_add(pairs, 2);
+	table_add(triples, 3);
 }
 
 void
@@ -166,14 +201,7 @@ det_ctx_init(void)
 static unsigned
 lookup(const char *w, size_t n)
 {
-	uint32_t h = word_hash(w, n) & (TAB_SIZE - 1);
-
-	while (table[h].word != NULL) {
-		if (table[h].len == n && memcmp(table[h].word, w, n) == 0)
-			return table[h].hint;
-		h = (h + 1) & (TAB_SIZE - 1);
-	}
-	return 0;
+	return find(w, n)->hint;
 }
 
 static bool
@@ -182,56 +210,62 @@ is_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-#define WORD_MAX	24
-
-/* Up to three words waiting for the phrase they start. */
+/* Up to three words waiting for the phrase they start, in a ring. */
 struct words {
 	char		w[3][WORD_MAX];
 	uint8_t		len[3];
-	size_t		n;
+	uint8_t		starts[3];	/* PH_* of each */
+	unsigned	hint[3];	/* of each alone */
+	unsigned	first, n;
 	unsigned	h;
 	bool		last;
 };
 
-/* The hint of the phrase of the first k waiting words. */
+/* The hint of the phrase of the first k waiting words (k = 2 or 3). */
 static unsigned
-phrase(const struct words *ws, size_t k)
+phrase(const struct words *ws, unsigned k)
 {
 	char buf[3 * WORD_MAX];
-	size_t j, o = 0;
+	unsigned j, x;
+	size_t o = 0;
 
 	for (j = 0; j < k; j++) {
+		x = (ws->first + j) % 3;
 		if (j > 0)
 			buf[o++] = ' ';
-		memcpy(buf + o, ws->w[j], ws->len[j]);
-		o += ws->len[j];
+		memcpy(buf + o, ws->w[x], ws->len[x]);
+		o += ws->len[x];
 	}
 	return lookup(buf, o);
 }
 
 /*
- * Take the longest phrase the waiting words start with (three, two, one
- * word), add its hint and drop its words. With last (free text), the
- * nearest type named wins; else the hints are or-ed.
+ * Take the longest phrase the waiting words start with (three words, two,
+ * one), add its hint and drop its words. With last (free text), the
+ * nearest type named wins; else the hints are or-ed. With more to come,
+ * a first word that starts a longer phrase than there are words waits.
  */
-static void
-take(struct words *ws)
+static bool
+take(struct words *ws, bool more)
 {
-	size_t k;
-	unsigned v = 0;
+	unsigned k = 1, v, st = ws->starts[ws->first];
 
-	for (k = ws->n; k > 0; k--)
-		if ((v = phrase(ws, k)) != 0)
-			break;
-	if (k == 0)
-		k = 1;
+	if (more && ((st & PH_THREE) ? 3 : (st & PH_TWO) ? 2 : 1) > ws->n)
+		return false;
+	v = ws->hint[ws->first];
+	if ((st & PH_THREE) && ws->n >= 3 && (v = phrase(ws, 3)) != 0)
+		k = 3;
+	else if ((st & PH_TWO) && ws->n >= 2 && (v = phrase(ws, 2)) != 0)
+		k = 2;
+	else
+		v = ws->hint[ws->first];
 	if (ws->last && (v & DET_H_TYPES))
 		ws->h = v;
 	else
 		ws->h |= v;
+	ws->first = (ws->first + k) % 3;
 	ws->n -= k;
-	memmove(ws->w[0], ws->w[k], ws->n * WORD_MAX);
-	memmove(ws->len, ws->len + k, ws->n);
+	return true;
 }
 
 /*
@@ -246,11 +280,14 @@ unsigned
 det_ctx_words(const char *s, size_t n, bool last)
 {
 	struct words ws;
+	const struct slot *sl;
 	size_t i = 0, k;
+	unsigned x;
 	unsigned char c;
+	char *w;
 
 	det_ctx_init();
-	ws.n = 0;
+	ws.first = ws.n = 0;
 	ws.h = 0;
 	ws.last = last;
 	while (i < n) {
@@ -258,21 +295,27 @@ det_ctx_words(const char *s, size_t n, bool last)
 			i++;
 		if (i >= n)
 			break;
-		if (ws.n == 3)
-			take(&ws);
+		x = (ws.first + ws.n) % 3;
+		w = ws.w[x];
 		k = 0;
 		do {
 			c = (unsigned char)s[i];
 			if (k < WORD_MAX - 1)
-				ws.w[ws.n][k++] = (char)(c | 0x20);
+				w[k++] = (char)(c | 0x20);
 			i++;
 		} while (i < n && is_alpha((unsigned char)s[i]) &&
 		    !(s[i] >= 'A' && s[i] <= 'Z' && s[i - 1] >= 'a' &&
 		    s[i - 1] <= 'z'));
-		ws.len[ws.n++] = (uint8_t)k;
+		sl = find(w, k);
+		ws.len[x] = (uint8_t)k;
+		ws.hint[x] = sl->hint;
+		ws.starts[x] = sl->starts;
+		ws.n++;
+		while (ws.n > 0 && take(&ws, true))
+			;
 	}
 	while (ws.n > 0)
-		take(&ws);
+		(void)take(&ws, false);
 	return ws.h;
 }
 
