@@ -71,6 +71,7 @@ enum { S_IDLE = 0, S_DIGITS, S_SEP, S_DOMAIN, S_DOMSKIP, S_TAG };
 #define L_PLUS		0x02	/* '+' right before */
 #define L_LETTER	0x04	/* a lone letter before: passport shape */
 #define L_LSPACE	0x08	/* ... with one space between */
+#define L_HEXID		0x10	/* the end of a hex id: "-8dc1-" before */
 
 /* Byte classes. */
 #define C_DIGIT		0x01
@@ -173,6 +174,7 @@ struct det_stream {
 	uint64_t	 cstart;
 	unsigned	 lflags;
 	char		 letter;
+	uint8_t		 hexpre;	/* hex bytes from a '-' to the first run */
 	unsigned	 sep_n;
 	uint64_t	 sep_at;	/* offset of the first separator */
 	int		 hint;		/* -1: not computed */
@@ -230,6 +232,7 @@ cls_init(void)
 		cls[c] |= C_WORD | C_UPPER;
 	cls['_'] |= C_WORD;
 	cls[' '] |= C_SEP;
+	cls['+'] |= C_SEP;	/* a space in forms and query strings */
 	cls['.'] |= C_SEP;
 	cls['-'] |= C_SEP;
 	cls['('] |= C_SEP;
@@ -624,6 +627,13 @@ tier(unsigned h, unsigned bit, unsigned neg, unsigned key, unsigned dflt)
 }
 
 /*
+ * Card numbers are written in one run or in 3 to 5 groups (4-4-4-4,
+ * 4-6-5, 4-4-4-4-3); never in two: a NIK and the status code after it in
+ * a log line ("... 3171015708450001 200") are not a 19-digit card.
+ */
+#define CARD_GROUPS(ng)	((ng) == 1 || ((ng) >= 3 && (ng) <= 5))
+
+/*
  * Try digits d[0..n) as an identifier: they are ngroups runs of the open
  * compound, from absolute offset start (its '+' included, plus set) to end.
  * d has VALUE_COPY readable bytes. hk: st->hint, or a hint already known
@@ -639,13 +649,26 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	bool female, brand, fmt = ngroups > 1;
 	bool strict = false;	/* true: what emit() says, else true */
 	const char *val = d;
-	char v[24];
+	char v[24], tr[24];
 	enum det_type t;
 
 	flags = fmt ? DET_F_FORMATTED : 0;
 
 	if (plus && !(d[0] == '6' && d[1] == '2'))
 		return n >= 8 && n <= 15;	/* a foreign number */
+	/*
+	 * +62 08...: the trunk 0 written after the country code, common in
+	 * forms; only after an explicit '+'. Tried without the 0.
+	 */
+	if (plus && d[2] == '0' && d[3] == '8' && n >= 12 && n <= 15 &&
+	    det_mobile_nsn(d + 3, n - 3)) {
+		memset(tr, '0', sizeof(tr));
+		tr[0] = '6';
+		tr[1] = '2';
+		memcpy(tr + 2, d + 3, n - 3);
+		d = tr;
+		n--;
+	}
 	/* SIM and phone numbers have at most 14 digits. */
 	if (n <= 14) {
 		/* SIM: 12 or 14 digits, only where the context says so. */
@@ -701,6 +724,10 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		if (!det_npwp15_digits(d))
 			break;
 		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
+		/* Under a card's key, a card number (American Express). */
+		if ((h & DET_H_CARD) && !(h & DET_H_NPWP) &&
+		    CARD_GROUPS(ngroups) && det_card_digits(d, n, &brand))
+			break;
 		conf = (h & DET_H_COMPANY) ? 15 :
 		    tier(h, DET_H_NPWP, 15, 35, ngroups >= 4 ? 85 : 60);
 		t = DET_T_NPWP;
@@ -715,8 +742,26 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			t = DET_T_NPWP;
 			goto found;
 		}
-		if (!det_nik_ok(d))
-			break;
+		if (!det_nik_ok(d)) {
+			/*
+			 * A region the table does not have (splits before its
+			 * first year, pii-id.md section 1): a NIK where the
+			 * words say so, if the rest of it is right.
+			 */
+			if (!det_nik_loose(d))
+				break;
+			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
+			typed = h & DET_H_TYPES;
+			if (!(typed & (DET_H_NIK | DET_H_KK)) || (h & DET_H_NEG))
+				break;
+			female = (d[6] - '0') * 10 + (d[7] - '0') > 40;
+			t = (typed & DET_H_KK) && !female ? DET_T_KK : DET_T_NIK;
+			if (female)
+				flags |= DET_F_FEMALE;
+			conf = hinted(h, 80, 70);
+			strict = true;
+			goto found;
+		}
 		/*
 		 * The day field + 40 (det_nik_info.female, without the rest),
 		 * from the lanes det_nik_ok() read: the compiler shares them.
@@ -731,8 +776,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 			t = DET_T_KK;
 			conf = hinted(h, 95, 85);
 		} else if (typed & (DET_H_NIK | DET_H_KK | DET_H_NPWP |
-		    DET_H_SIM))
-			conf = hinted(h, 95, 90);	/* a SIM may be the NIK */
+		    DET_H_SIM | DET_H_BPJS))
+			/* A SIM may be the NIK; BPJS takes it for the card. */
+			conf = hinted(h, 95, 90);
 		else if (typed & DET_H_CARD) {
 			if (det_card_digits(d, n, &brand)) {
 				t = DET_T_CARD;
@@ -758,7 +804,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	default:
 		break;
 	}
-	if (n >= 13 && n <= 19 && det_card_digits(d, n, &brand)) {
+	if (n >= 13 && n <= 19 && CARD_GROUPS(ngroups) &&
+	    det_card_digits(d, n, &brand)) {
 		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
 		if (h & DET_H_CARD)
 			conf = brand ? hinted(h, 95, 90) : hinted(h, 85, 75);
@@ -788,6 +835,29 @@ try_digits_call(struct det_stream *st, const char *d, unsigned n,
     uint64_t start, uint64_t end, bool plus, unsigned ngroups)
 {
 	return try_digits(st, d, n, start, end, plus, ngroups, st->hint);
+}
+
+/*
+ * The run at chunk index i closes a UUID or a like id ("-8dc1-081174176412"):
+ * '-', four hex digits, '-' right before it. Its digits are part of the
+ * id, as those right after a letter are (pii-id.md 4: mobile-shaped runs
+ * inside hex ids).
+ */
+static inline bool
+hex_id_tail(const struct det_stream *st, size_t i)
+{
+	uint8_t tmp[6];
+	const uint8_t *b;
+	size_t k, j;
+
+	b = before_ptr(st, st->base + i, 6, tmp, &k);
+	if (k != 6 || b[5] != '-' || b[0] != '-')
+		return false;
+	for (j = 1; j < 5; j++)
+		if (!((b[j] >= '0' && b[j] <= '9') ||
+		    ((b[j] | 0x20) >= 'a' && (b[j] | 0x20) <= 'f')))
+			return false;
+	return true;
 }
 
 /*
@@ -856,6 +926,14 @@ compound_end(struct det_stream *st, bool right_taint)
 			    (st->lflags & L_PLUS) != 0, 1);
 		goto out;
 	}
+	/*
+	 * Runs that go on a hex id ("-8614-0816...", "-8dc1-0816...": a
+	 * group of four, one separator, the next run) are all of it.
+	 */
+	if ((st->lflags & L_HEXID) || (st->hexpre > 0 &&
+	    st->hexpre + st->g[0].nd == 4 && st->g[1].start ==
+	    st->g[0].end + 1))
+		goto out;
 	lo = (st->lflags & L_TAINT) ? 1 : 0;
 	hi = st->ng - (right_taint ? 1 : 0);
 	if (is_nitku(st, lo, hi))
@@ -924,20 +1002,30 @@ compound_ctx(struct det_stream *st, size_t i)
 static void
 compound_open(struct det_stream *st, size_t i)
 {
-	uint8_t tmp[3];
+	uint8_t tmp[8];
 	const uint8_t *b;
-	size_t k;
+	size_t k, j;
 
 	compound_ctx(st, i);
 	st->lflags = 0;
-	b = before_ptr(st, st->cstart, 3, tmp, &k);
+	st->hexpre = 0;
+	b = before_ptr(st, st->cstart, 8, tmp, &k);
 	if (k >= 1) {
 		uint8_t c1 = b[k - 1];
 		uint8_t c2 = k >= 2 ? b[k - 2] : ' ';
 		uint8_t c3 = k >= 3 ? b[k - 3] : ' ';
 
-		if (cls[c1] & C_WORD || c1 == '@')
+		if (cls[c1] & C_WORD || c1 == '@') {
 			st->lflags |= L_TAINT;
+			/* "-8dc1-0811...": hex bytes back to a '-'. */
+			for (j = k; j > 0 && ((b[j - 1] >= '0' &&
+			    b[j - 1] <= '9') || ((b[j - 1] | 0x20) >= 'a' &&
+			    (b[j - 1] | 0x20) <= 'f')); j--)
+				;
+			if (j > 0 && j < k && b[j - 1] == '-')
+				st->hexpre = (uint8_t)(k - j);
+		} else if (c1 == '-' && hex_id_tail(st, i))
+			st->lflags |= L_TAINT | L_HEXID;
 		else if (c1 == '+')
 			st->lflags |= L_PLUS;
 		if ((cls[c1] & C_UPPER) && !(cls[c2] & (C_WORD | C_DIGIT))) {
@@ -1596,7 +1684,8 @@ number_one(struct det_stream *st, size_t i, size_t nd, bool right_taint)
 		c = st->hist[st->hist_len - 1];
 	else
 		c = ' ';
-	if ((cls[c] & C_WORD) || c == '@')
+	if ((cls[c] & C_WORD) || c == '@' ||
+	    (c == '-' && hex_id_tail(st, i)))
 		return;
 	plus = c == '+';
 	compound_ctx(st, i);
@@ -1650,6 +1739,7 @@ sep16(__m128i v)
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
 	return (uint32_t)_mm_movemask_epi8(m);
 }
 
@@ -1922,7 +2012,8 @@ number_fast(struct det_stream *st, size_t i, size_t to)
 		 */
 		c = i > 0 ? p[i - 1] : st->hist_len > 0 ?
 		    st->hist[st->hist_len - 1] : ' ';
-		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@') {
+		if (n <= 19 && !right_taint && !(cls[c] & C_WORD) && c != '@' &&
+		    !(c == '-' && hex_id_tail(st, i))) {
 			bool plus = c == '+';
 
 			/* The key of a JSON value is all the context needed. */

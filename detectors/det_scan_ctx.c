@@ -1,13 +1,14 @@
 /*
  * det_scan_ctx.c: what the words around a value say about it. Keys, CSV
  * header cells and free text are cut into lower-case words (at non-letters
- * and at camelCase humps: "noKartu" -> no, kartu) and each word, or pair of
- * words, is looked up in one table.
+ * and at camelCase humps: "noKartu" -> no, kartu); phrases of one, two or
+ * three words are looked up in one table, the longest first.
  */
 #include "detectors/det_scan.h"
 #include "detectors/det_scan_int.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct kw {
@@ -19,7 +20,7 @@ struct kw {
 static const struct kw words[] = {
 	{ "nik", DET_H_NIK }, { "ktp", DET_H_NIK }, { "ektp", DET_H_NIK },
 	{ "noktp", DET_H_NIK }, { "kependudukan", DET_H_NIK },
-	{ "nikktp", DET_H_NIK },
+	{ "nikktp", DET_H_NIK }, { "identitas", DET_H_NIK },
 	{ "kk", DET_H_KK }, { "nkk", DET_H_KK }, { "nokk", DET_H_KK },
 	{ "nomorkk", DET_H_KK },
 	{ "npwp", DET_H_NPWP }, { "nonpwp", DET_H_NPWP },
@@ -51,6 +52,8 @@ static const struct kw words[] = {
 	{ "referensi", DET_H_NEG }, { "reference", DET_H_NEG },
 	{ "resi", DET_H_NEG }, { "awb", DET_H_NEG },
 	{ "tracking", DET_H_NEG }, { "imei", DET_H_NEG },
+	{ "device", DET_H_NEG }, { "token", DET_H_NEG },
+	{ "tiket", DET_H_NEG }, { "ticket", DET_H_NEG },
 	{ "ts", DET_H_NEG }, { "timestamp", DET_H_NEG },
 	{ "time", DET_H_NEG }, { "waktu", DET_H_NEG },
 	{ "created", DET_H_NEG }, { "updated", DET_H_NEG },
@@ -72,7 +75,7 @@ static const struct kw words[] = {
 	{ NULL, 0 },
 };
 
-/* Word pairs: the second word after the first. */
+/* Two words, the second after the first. */
 static const struct kw pairs[] = {
 	{ "kartu keluarga", DET_H_KK }, { "nomor induk", DET_H_NIK },
 	{ "kartu kredit", DET_H_CARD }, { "credit card", DET_H_CARD },
@@ -84,22 +87,44 @@ static const struct kw pairs[] = {
 	{ "no rek", DET_H_NEG }, { "izin mengemudi", DET_H_SIM },
 	{ "driving licence", DET_H_SIM }, { "driving license", DET_H_SIM },
 	{ "driver license", DET_H_SIM }, { "kartu sim", DET_H_PHONE },
+	{ "induk pegawai", DET_H_NIP }, { "kartu identitas", DET_H_NIK },
+	{ "tanda penduduk", DET_H_NIK }, { "id card", DET_H_NIK },
+	{ "identity card", DET_H_NIK }, { "id number", DET_H_NIK },
+	{ "identity number", DET_H_NIK }, { "national id", DET_H_NIK },
+	{ "family card", DET_H_KK },
+	{ NULL, 0 },
+};
+
+/* Three words: a phrase whose first two words mean something else. */
+static const struct kw triples[] = {
+	{ "nomor induk pegawai", DET_H_NIP }, { "no induk pegawai", DET_H_NIP },
+	{ "no kartu keluarga", DET_H_KK }, { "nomor kartu keluarga", DET_H_KK },
+	{ "no kartu identitas", DET_H_NIK },
+	{ "nomor kartu identitas", DET_H_NIK },
+	{ "kartu tanda penduduk", DET_H_NIK },
 	{ NULL, 0 },
 };
 
 /*
- * Words and pairs go into one open-addressing table (built once, read-only
- * after), so a lookup is a hash and usually one compare.
+ * Words and phrases go into one open-addressing table (built once,
+ * read-only after), so a lookup is a hash and usually one compare. A word
+ * that starts a phrase is in it too (with hint 0 if it means nothing
+ * alone), marked, so that only those words make a phrase lookup.
  */
 #define TAB_SIZE	1024
+#define WORD_MAX	24
+#define PH_TWO		0x01	/* starts a phrase of two words */
+#define PH_THREE	0x02	/* starts a phrase of three words */
 
 struct slot {
 	const char	*word;
 	uint8_t		 len;
+	uint8_t		 starts;	/* PH_* */
 	unsigned	 hint;
 };
 
 static struct slot table[TAB_SIZE];
+static char first_words[64][WORD_MAX];	/* phrase starters not in words[] */
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static uint32_t
@@ -115,28 +140,56 @@ word_hash(const char *w, size_t n)
 	return h;
 }
 
-static void
-table_add(const struct kw *t)
+static struct slot *
+find(const char *w, size_t n)
 {
-	size_t i, n;
-	uint32_t h;
+	uint32_t h = word_hash(w, n) & (TAB_SIZE - 1);
+
+	while (table[h].word != NULL) {
+		if (table[h].len == n && memcmp(table[h].word, w, n) == 0)
+			return &table[h];
+		h = (h + 1) & (TAB_SIZE - 1);
+	}
+	return &table[h];	/* the free slot */
+}
+
+static void
+table_add(const struct kw *t, unsigned nwords)
+{
+	static size_t nfirst;
+	struct slot *sl;
+	size_t i, n, k;
 
 	for (i = 0; t[i].word != NULL; i++) {
 		n = strlen(t[i].word);
-		h = word_hash(t[i].word, n) & (TAB_SIZE - 1);
-		while (table[h].word != NULL)
-			h = (h + 1) & (TAB_SIZE - 1);
-		table[h].word = t[i].word;
-		table[h].len = (uint8_t)n;
-		table[h].hint = t[i].hint;
+		sl = find(t[i].word, n);
+		sl->word = t[i].word;
+		sl->len = (uint8_t)n;
+		sl->hint = t[i].hint;
+		if (nwords == 1)
+			continue;
+		/* Mark its first word, adding it if it is not a word. */
+		k = strcspn(t[i].word, " ");
+		sl = find(t[i].word, k);
+		if (sl->word == NULL) {
+			if (nfirst == sizeof(first_words) / WORD_MAX ||
+			    k >= WORD_MAX)
+				abort();	/* the tables above are wrong */
+			memcpy(first_words[nfirst], t[i].word, k);
+			sl->word = first_words[nfirst++];
+			sl->len = (uint8_t)k;
+			sl->hint = 0;
+		}
+		sl->starts |= nwords == 2 ? PH_TWO : PH_THREE;
 	}
 }
 
 static void
 table_init(void)
 {
-	table_add(words);
-	table_add(pairs);
+	table_add(words, 1);
+	table_add(pairs, 2);
+	table_add(triples, 3);
 }
 
 void
@@ -148,14 +201,7 @@ det_ctx_init(void)
 static unsigned
 lookup(const char *w, size_t n)
 {
-	uint32_t h = word_hash(w, n) & (TAB_SIZE - 1);
-
-	while (table[h].word != NULL) {
-		if (table[h].len == n && memcmp(table[h].word, w, n) == 0)
-			return table[h].hint;
-		h = (h + 1) & (TAB_SIZE - 1);
-	}
-	return 0;
+	return find(w, n)->hint;
 }
 
 static bool
@@ -164,48 +210,113 @@ is_alpha(unsigned char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* Up to three words waiting for the phrase they start, in a ring. */
+struct words {
+	char		w[3][WORD_MAX];
+	uint8_t		len[3];
+	uint8_t		starts[3];	/* PH_* of each */
+	unsigned	hint[3];	/* of each alone */
+	unsigned	first, n;
+	unsigned	h;
+	bool		last;
+};
+
+/* The hint of the phrase of the first k waiting words (k = 2 or 3). */
+static unsigned
+phrase(const struct words *ws, unsigned k)
+{
+	char buf[3 * WORD_MAX];
+	unsigned j, x;
+	size_t o = 0;
+
+	for (j = 0; j < k; j++) {
+		x = (ws->first + j) % 3;
+		if (j > 0)
+			buf[o++] = ' ';
+		memcpy(buf + o, ws->w[x], ws->len[x]);
+		o += ws->len[x];
+	}
+	return lookup(buf, o);
+}
+
+/*
+ * Take the longest phrase the waiting words start with (three words, two,
+ * one), add its hint and drop its words. With last (free text), the
+ * nearest type named wins; else the hints are or-ed. With more to come,
+ * a first word that starts a longer phrase than there are words waits.
+ */
+static bool
+take(struct words *ws, bool more)
+{
+	unsigned k = 1, v, st = ws->starts[ws->first];
+
+	if (more && ((st & PH_THREE) ? 3 : (st & PH_TWO) ? 2 : 1) > ws->n)
+		return false;
+	v = ws->hint[ws->first];
+	if ((st & PH_THREE) && ws->n >= 3 && (v = phrase(ws, 3)) != 0)
+		k = 3;
+	else if ((st & PH_TWO) && ws->n >= 2 && (v = phrase(ws, 2)) != 0)
+		k = 2;
+	else
+		v = ws->hint[ws->first];
+	if (ws->last && (v & DET_H_TYPES))
+		ws->h = v;
+	else
+		ws->h |= v;
+	ws->first = (ws->first + k) % 3;
+	ws->n -= k;
+	return true;
+}
+
+/*
+ * What the words of s[0..n) say. Words are cut at non-letters and at
+ * camelCase humps, lower-cased, and read left to right: each position
+ * takes the longest phrase of the table that starts there, so a phrase
+ * speaks for its words ("kartu keluarga" is KK, without the card and BPJS
+ * hints of "kartu"; "nomor induk pegawai" is NIP, not the NIK of "nomor
+ * induk").
+ */
 unsigned
 det_ctx_words(const char *s, size_t n, bool last)
 {
-	char w[24], prev[24], pair[50];
-	size_t i = 0, k, pk = 0;
-	unsigned h = 0, v, pv;
+	struct words ws;
+	const struct slot *sl;
+	size_t i = 0, k;
+	unsigned x;
 	unsigned char c;
+	char *w;
 
 	det_ctx_init();
+	ws.first = ws.n = 0;
+	ws.h = 0;
+	ws.last = last;
 	while (i < n) {
 		while (i < n && !is_alpha((unsigned char)s[i]))
 			i++;
 		if (i >= n)
 			break;
+		x = (ws.first + ws.n) % 3;
+		w = ws.w[x];
 		k = 0;
 		do {
 			c = (unsigned char)s[i];
-			if (k < sizeof(w) - 1)
+			if (k < WORD_MAX - 1)
 				w[k++] = (char)(c | 0x20);
 			i++;
 		} while (i < n && is_alpha((unsigned char)s[i]) &&
 		    !(s[i] >= 'A' && s[i] <= 'Z' && s[i - 1] >= 'a' &&
 		    s[i - 1] <= 'z'));
-		w[k] = '\0';
-		v = lookup(w, k);
-		pv = 0;
-		if (pk > 0 && pk + 1 + k < sizeof(pair)) {
-			memcpy(pair, prev, pk);
-			pair[pk] = ' ';
-			memcpy(pair + pk + 1, w, k);
-			pv = lookup(pair, pk + 1 + k);
-		}
-		if (pv != 0)
-			v = pv;
-		if (last && (v & DET_H_TYPES))
-			h = v;
-		else
-			h |= v;
-		memcpy(prev, w, k);
-		pk = k;
+		sl = find(w, k);
+		ws.len[x] = (uint8_t)k;
+		ws.hint[x] = sl->hint;
+		ws.starts[x] = sl->starts;
+		ws.n++;
+		while (ws.n > 0 && take(&ws, true))
+			;
 	}
-	return h;
+	while (ws.n > 0)
+		(void)take(&ws, false);
+	return ws.h;
 }
 
 /* Generic markup whose tag names say nothing about the value. */
@@ -324,11 +435,8 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	 */
 	if (cache != NULL && n >= floor + 4 && b[n - 1] == '"' &&
 	    b[n - 2] == ':' && b[n - 3] == '"' &&
-	    key_at(b, floor, n - 3, '"', cache, &start, &h)) {
-		if (h != 0)
-			return h | DET_H_KEY;
-		goto text;
-	}
+	    key_at(b, floor, n - 3, '"', cache, &start, &h))
+		return h != 0 ? h | DET_H_KEY : 0;
 	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201..." */
 	while (i > floor && (b[i - 1] == '+' || b[i - 1] == '(' ||
 	    b[i - 1] == '\''))
@@ -340,6 +448,15 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
 		i--;
 	if (i > floor && (b[i - 1] == ':' || b[i - 1] == '=')) {
+		/*
+		 * A quoted key (JSON) or a key= (forms, query strings) holds
+		 * one value: a key that names nothing says the value has no
+		 * context, and the words before it belong to other fields.
+		 * A bare "Key:" may be a label in text, whose lines before
+		 * can name the type.
+		 */
+		bool own = b[i - 1] == '=';
+
 		i--;
 		while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
 			i--;
@@ -347,13 +464,11 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			uint8_t q = b[--i];
 
 			end = i;
+			own = true;
 			if (cache != NULL && key_at(b, floor, end, q, cache,
-			    &start, &h)) {
+			    &start, &h))
 				/* The same answer as the scan and key_words(). */
-				if (h != 0)
-					return h | DET_H_KEY;
-				goto text;
-			}
+				return h != 0 ? h | DET_H_KEY : 0;
 			while (i > floor && b[i - 1] != q && end - i < KEY_MAX)
 				i--;
 			start = i;
@@ -370,7 +485,9 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			h = key_words(b + start, end - start, cache);
 			if (h != 0)
 				return h | DET_H_KEY;
-			/* A key that names nothing: fall back to text. */
+			if (own)
+				return 0;
+			/* A label that names nothing: fall back to text. */
 		}
 	} else if (i > floor && b[i - 1] == '>') {
 		end = --i;
@@ -380,14 +497,13 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			start = i;
 			while (i < end && b[i] != ' ' && b[i] != '/')
 				i++;
+			/* Its own tag: as a key, it names the value or not. */
 			if (!generic_tag(b + start, i - start)) {
 				h = key_words(b + start, i - start, cache);
-				if (h != 0)
-					return h | DET_H_KEY;
+				return h != 0 ? h | DET_H_KEY : 0;
 			}
 		}
 	}
-text:
 	/*
 	 * Free text: the words on the value's own line; else the nearest type
 	 * named on the lines before (a label cell on its own line), without
@@ -399,6 +515,10 @@ text:
 	h = det_ctx_words((const char *)b + i, n - i, true);
 	if (h != 0 || i == start)
 		return h;
+	/* A JSON field on its own line ("total": "Rp 1.234"): nothing. */
+	for (end = i; end + 1 < n; end++)
+		if (b[end] == '"' && b[end + 1] == ':')
+			return 0;
 	return det_ctx_words((const char *)b + start, i - start, true) &
 	    DET_H_TYPES;
 }

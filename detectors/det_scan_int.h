@@ -101,6 +101,7 @@ det_nik_ok(const char *d)
  * they are digits and counted them). det_scan_valid.c.
  */
 bool	det_nik_digits(const char *d, struct det_nik_info *info);
+bool	det_nik_loose(const char *d);	/* no region table: context only */
 bool	det_kk_digits(const char *d);
 bool	det_npwp16_digits(const char *d);
 bool	det_card_digits(const char *d, size_t n, bool *brand);
@@ -303,7 +304,9 @@ struct det_key_cache {
 /*
  * Hints from the bytes before a value, b[0..n) ending right before it: a
  * JSON/XML/form key when the bytes end like one ("nik": "  <nik>  nik=),
- * else the words of the last 64 bytes. cache may be NULL.
+ * else the words of the last 64 bytes. A quoted key or a key= that names
+ * nothing gives 0: the words before it are other fields'. cache may be
+ * NULL.
  */
 unsigned det_ctx_before(const uint8_t *b, size_t n,
 	    struct det_key_cache *cache);

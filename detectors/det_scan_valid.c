@@ -198,6 +198,31 @@ det_nik_digits(const char *d, struct det_nik_info *info)
 	return true;
 }
 
+/*
+ * [1] NIK without the region table: one of the 38 provinces, a regency
+ * 01-69 or 71-99, a district 01-99, the date and the serial. For regions
+ * the table does not have (splits before 2015); the caller asks for
+ * context.
+ */
+bool
+det_nik_loose(const char *d)
+{
+	static const uint8_t prov[] = { 11, 12, 13, 14, 15, 16, 17, 18, 19,
+	    21, 31, 32, 33, 34, 35, 36, 51, 52, 53, 61, 62, 63, 64, 65, 71,
+	    72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96 };
+	unsigned p = d2(d), reg = d2(d + 2), day = d2(d + 6);
+	size_t i;
+
+	for (i = 0; i < sizeof(prov) && prov[i] != p; i++)
+		;
+	if (i == sizeof(prov) || reg == 0 || reg == 70 || d2(d + 4) == 0)
+		return false;
+	if (day > 40)
+		day -= 40;
+	return valid_ddmmyy(day, d2(d + 8), d2(d + 10)) &&
+	    d2(d + 12) * 100 + d2(d + 14) != 0;
+}
+
 /* [2] KK: as NIK, issue date, no +40. */
 bool
 det_kk_digits(const char *d)

@@ -197,6 +197,66 @@ test_context(void **state)
 	    "9999999999999995");
 }
 
+/*
+ * Found by a corpus written apart from ours (e-KYC keys, forms, logs):
+ * each line was wrong before.
+ */
+static void
+test_outside_corpus(void **state)
+{
+	(void)state;
+	/* NIP spelled out, and NIK/KK under English "card" keys. */
+	expect1("{\"nomorIndukPegawai\":\"196202261993071001\"}", DET_T_NIP,
+	    "196202261993071001");
+	expect1("Nama,Nomor Induk Pegawai\nBudi,196202261993071001\n",
+	    DET_T_NIP, "196202261993071001");
+	expect1("{\"id_card_number\":\"3171015708450001\"}", DET_T_NIK,
+	    "3171015708450001");
+	expect1("{\"identity_card_number\":\"1206152008730011\"}",
+	    DET_T_NIK, "1206152008730011");
+	expect1("{\"family_card_number\":\"3171010101200001\"}", DET_T_KK,
+	    "3171010101200001");
+	expect1("{\"no_kartu_keluarga\":\"3171010101200001\"}", DET_T_KK,
+	    "3171010101200001");
+	/* BPJS takes the NIK for the card number. */
+	expect1("{\"noKartu\":\"3171015708450001\"}", DET_T_NIK,
+	    "3171015708450001");
+	/* A key that names nothing does not borrow the field before. */
+	expect1("{\"catatan\":\"order batal\",\"nomor\":\"3171015708450001\"}",
+	    DET_T_NIK, "3171015708450001");
+	expect1("trx_id=INV2024&identitas=3171015708450001", DET_T_NIK,
+	    "3171015708450001");
+	expect1("{\n  \"noKpj\": \"93715960751\",\n  \"gaji\": "
+	    "\"Rp 19.660.699.937\"\n}", DET_T_BPJS, "93715960751");
+	expect1("<NoBPJS>0006379051245</NoBPJS><ip>192.168.115.62</ip>",
+	    DET_T_BPJS, "0006379051245");
+	/* Form encoding: '+' is a space. */
+	expect1("no_hp=0896+4938+8576", DET_T_PHONE, "6289649388576");
+	expect1("a=%41&hp=0816+4871+4852&nama=Budi+Santoso+Jakarta+Pusat",
+	    DET_T_PHONE, "6281648714852");
+	expect1("NPWP=36+.+729+.+327+.+1+-+112+.+000&n=1", DET_T_NPWP,
+	    "367293271112000");
+	expect1("nik=3171+0157+0845+0001", DET_T_NIK, "3171015708450001");
+	/* +62 0812: the trunk 0 after the country code. */
+	expect1("HP: +62 0812-3456-7890", DET_T_PHONE, "6281234567890");
+	/* American Express under a card key, not an NPWP. */
+	expect1("{\"card_number\":\"372956698058487\"}", DET_T_CARD,
+	    "372956698058487");
+	/* A NIK and the status code after it are not a 19-digit card. */
+	expect1("GET /api/penduduk/6202121605190035 200 775ms", DET_T_NIK,
+	    "6202121605190035");
+	/* A region the table lacks: a NIK where the key says so. */
+	expect1("{\"nik\":\"6473011708450001\"}", DET_T_NIK,
+	    "6473011708450001");
+	expect0("{\"x\":\"6473011708450001\"}");
+	/* The all-digit last group of a UUID is not a phone number. */
+	expect0("{\"etag\":\"2875b8ef-5c76-4a9a-8dc1-081174176412\"}");
+	expect0("trace_id=5b89d3e9-524a-46b9-aa83-083122971960 span=bb1e");
+	expect0("x 58ffe695-3541-455f-8614-081679754833,");
+	/* Tokens that pass Luhn. */
+	expect0("{\"token\":\"4111111111111111\"}");
+}
+
 static void
 test_csv(void **state)
 {
@@ -634,6 +694,7 @@ main(void)
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_outside_corpus),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_json_records),
