@@ -915,57 +915,94 @@ is_hop_header(const struct gb_http_header *h)
 /*
  * The tokens of a message's Connection headers, split once and then asked
  * per header (gb_http_token_list_has() per header parsed the lists again
- * for each). Past CONN_TOKENS tokens, the lists are asked as before.
+ * for each). Past CONN_TOKENS tokens, the lists are asked as before, every
+ * Connection field of the message, however many.
  */
 #define CONN_TOKENS	16
 struct conn_tokens {
-	const struct gb_http_header	*v[8];
-	size_t				 n;
+	const struct gb_http_header	*hdrs;	/* the message's fields */
+	size_t				 nhdrs;
+	size_t				 n;	/* Connection fields */
 	struct hname			 tok[CONN_TOKENS];
 	size_t				 ntok;
 	bool				 split;	/* tok holds every token */
 };
 
+static bool
+is_ows(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * Call fn(arg, element) for each non-empty element of the list value,
+ * whitespace trimmed, as gb_http_token_list_has() sees them; stop when it
+ * returns true, and return that.
+ */
+static bool
+list_each(const struct gb_http_header *v,
+    bool (*fn)(void *, const char *, size_t), void *arg)
+{
+	const char *p = v->value, *e = p + v->value_len;
+
+	while (p < e) {
+		const char *a = p, *z;
+
+		while (p < e && *p != ',')
+			p++;
+		z = p;
+		if (p < e)
+			p++;	/* the comma */
+		while (a < z && is_ows(*a))
+			a++;
+		while (z > a && is_ows(z[-1]))
+			z--;
+		if (z > a && fn(arg, a, (size_t)(z - a)))
+			return true;	/* an empty element names nothing */
+	}
+	return false;
+}
+
+static bool
+tok_add(void *arg, const char *s, size_t n)
+{
+	struct conn_tokens *ct = arg;
+
+	if (ct->ntok == CONN_TOKENS) {
+		ct->split = false;
+		return true;
+	}
+	ct->tok[ct->ntok].s = s;
+	ct->tok[ct->ntok].n = n;
+	ct->ntok++;
+	return false;
+}
+
+static bool
+tok_is(void *arg, const char *s, size_t n)
+{
+	const struct hname *want = arg;
+
+	return n == want->n && ascii_ieq(s, want->s, n);
+}
+
 static void
 conn_tokens_find(struct conn_tokens *ct, const struct gb_http_header *hdrs,
     size_t n)
 {
-	size_t i, k;
+	size_t i;
 
+	ct->hdrs = hdrs;
+	ct->nhdrs = n;
 	ct->n = ct->ntok = 0;
 	ct->split = true;
-	for (i = 0; i < n && ct->n < 8; i++)
-		if (hdrs[i].name_len == 10 && gb_http_name_eq(hdrs[i].name,
+	for (i = 0; i < n; i++) {
+		if (hdrs[i].name_len != 10 || !gb_http_name_eq(hdrs[i].name,
 		    10, "connection"))
-			ct->v[ct->n++] = &hdrs[i];
-	/* The elements as gb_http_token_list_has() sees them. */
-	for (i = 0; i < ct->n && ct->split; i++) {
-		const char *p = ct->v[i]->value, *e = p + ct->v[i]->value_len;
-
-		while (p < e) {
-			const char *a = p, *z;
-
-			while (p < e && *p != ',')
-				p++;
-			z = p;
-			if (p < e)
-				p++;	/* the comma */
-			while (a < z && (*a == ' ' || *a == '\t' ||
-			    *a == '\r' || *a == '\n'))
-				a++;
-			while (z > a && (z[-1] == ' ' || z[-1] == '\t' ||
-			    z[-1] == '\r' || z[-1] == '\n'))
-				z--;
-			if (z == a)
-				continue;	/* an empty element names nothing */
-			if ((k = ct->ntok) == CONN_TOKENS) {
-				ct->split = false;
-				break;
-			}
-			ct->tok[k].s = a;
-			ct->tok[k].n = (size_t)(z - a);
-			ct->ntok++;
-		}
+			continue;
+		ct->n++;
+		if (ct->split)
+			list_each(&hdrs[i], tok_add, ct);
 	}
 }
 
@@ -974,18 +1011,17 @@ static bool
 named_in_connection(const struct conn_tokens *ct,
     const struct gb_http_header *h)
 {
-	char name[128];
+	struct hname want = { h->name, h->name_len };
 	size_t i;
 
-	if (ct->n == 0 || h->name_len >= sizeof(name))
+	if (ct->n == 0)
 		return false;
 	if (ct->split)
 		return name_in(h, ct->tok, ct->ntok);
-	memcpy(name, h->name, h->name_len);
-	name[h->name_len] = '\0';
-	for (i = 0; i < ct->n; i++)
-		if (gb_http_token_list_has(ct->v[i]->value, ct->v[i]->value_len,
-		    name))
+	for (i = 0; i < ct->nhdrs; i++)
+		if (ct->hdrs[i].name_len == 10 && gb_http_name_eq(
+		    ct->hdrs[i].name, 10, "connection") &&
+		    list_each(&ct->hdrs[i], tok_is, &want))
 			return true;
 	return false;
 }

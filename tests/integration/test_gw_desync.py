@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""gerbang-gateway: what another hop could read differently.
+
+A scripted upstream in this file records the head of every request the
+gateway forwards and answers by path with fixed bytes, some of them wrong
+on purpose.  Checked: headers named in Connection never pass, however the
+Connection fields are spread.
+
+usage: test_gw_desync.py BUILD_DIR
+"""
+import socket
+import sys
+import threading
+
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+import gwtest  # noqa: E402
+from gwtest import upstream_conf  # noqa: E402
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+ANSWERS = {
+    b"/x/204cl": b"HTTP/1.1 204 No Content\r\nContent-Length: 29\r\n\r\n",
+    b"/x/hop": b"HTTP/1.1 200 OK\r\n" + b"Connection: a\r\n" * 8 +
+    b"Connection: x-up-hop\r\nX-Up-Hop: 1\r\nContent-Length: 2\r\n\r\nok",
+    b"/ws/101": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+    b"Connection: Upgrade\r\n\r\n",
+}
+
+
+class ScriptedUpstream:
+    """Records request heads (bodies are read by Content-Length only) and
+    answers ANSWERS[path] or OK."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.heads = []
+        self.stop_ev = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while not self.stop_ev.is_set():
+            try:
+                s, _ = self.sock.accept()
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(s,),
+                             daemon=True).start()
+
+    def _serve(self, s):
+        s.settimeout(0.5)
+        buf = b""
+        try:
+            while not self.stop_ev.is_set():
+                if b"\r\n\r\n" not in buf:
+                    try:
+                        d = s.recv(65536)
+                    except (socket.timeout, TimeoutError):
+                        continue
+                    if not d:
+                        return
+                    buf += d
+                    continue
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                with self.lock:
+                    self.heads.append(head)
+                for line in head.split(b"\r\n")[1:]:
+                    k, _, v = line.partition(b":")
+                    if k.lower() == b"content-length":
+                        n = int(v)
+                        while len(buf) < n:
+                            buf += s.recv(65536)
+                        buf = buf[n:]
+                target = head.split(b" ")[1]
+                s.sendall(ANSWERS.get(target.split(b"?")[0], OK))
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    def last(self):
+        with self.lock:
+            return self.heads[-1] if self.heads else b""
+
+    def count(self):
+        with self.lock:
+            return len(self.heads)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.sock.close()
+
+
+def names(head: bytes) -> list:
+    return [ln.partition(b":")[0].lower() for ln in head.split(b"\r\n")[1:]]
+
+
+def values(head: bytes, name: bytes) -> list:
+    return [ln.partition(b":")[2].strip()
+            for ln in head.split(b"\r\n")[1:]
+            if ln.partition(b":")[0].lower() == name]
+
+
+def main(t: gwtest.Test):
+    up = ScriptedUpstream()
+    t.upstreams.append(up)
+    conf = t.config(upstreams=[upstream_conf("s", [up])],
+                    routes=[{"name": "ws", "path": "/ws", "upgrade": True},
+                            {"name": "x", "path": "/x"}])
+    gw = t.gateway(conf, workers=1)
+
+    # -- Connection, however it is spread ---------------------------------------
+    cases = [
+        ("nine Connection fields, the last names the header",
+         [("Connection", "a")] * 8 + [("Connection", "X-Evil-Hop")]),
+        ("a 200-byte name named in Connection",
+         [("Connection", "X-Evil-Hop" + "h" * 190)]),
+        ("twenty tokens in Connection, the last names the header",
+         [("Connection", ", ".join(f"t{i}" for i in range(20)) +
+           ", x-evil-hop")]),
+    ]
+    for what, hdrs in cases:
+        evil = hdrs[-1][1].split(", ")[-1]
+        with gw.conn() as conn:
+            r = conn.get("/x/a", headers=hdrs + [(evil, "1")])
+        head = up.last()
+        t.check(r.status == 200 and evil.lower().encode() not in names(head)
+                and b"connection" not in names(head),
+                f"{what}: not forwarded", head[:600])
+    with gw.conn() as conn:
+        r = conn.get("/x/hop")
+        r2 = conn.get("/x/next")
+    t.check(r.status == 200 and r.header("x-up-hop") is None and
+            r.body == b"ok" and r2.status == 200,
+            "an upstream's ninth Connection field is honoured too",
+            r.headers)
+
+
+if __name__ == "__main__":
+    gwtest.run(main)
