@@ -1026,6 +1026,21 @@ named_in_connection(const struct conn_tokens *ct,
 	return false;
 }
 
+/*
+ * Does the request ask for exactly a WebSocket upgrade: one Upgrade field,
+ * "websocket" (any case)? Anything else, h2c above all (an HTTP/2
+ * connection to the upstream past routing and policy), is not passed on.
+ */
+static bool
+upgrade_websocket(const struct gb_http_header *hdrs, size_t n)
+{
+	ssize_t i = gb_http_header_find(hdrs, n, 0, "upgrade");
+
+	return i >= 0 && gb_http_header_find(hdrs, n, (size_t)i + 1,
+	    "upgrade") == -1 && hdrs[i].value_len == 9 &&
+	    ascii_ieq(hdrs[i].value, "websocket", 9);
+}
+
 /* "name: value\r\n", in one piece (or not at all: no room). */
 static void
 put_field(struct gb_buf *b, const struct gb_http_header *h)
@@ -1294,7 +1309,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		c->r->stats_slot = w->conf->routes[c->r->route].stats_slot;
 		c->r->upstream = w->conf->routes[c->r->route].upstream;
 		c->r->upgrade = (req->flags & GB_HTTP_F_UPGRADE) &&
-		    w->conf->routes[c->r->route].upgrade;
+		    w->conf->routes[c->r->route].upgrade &&
+		    upgrade_websocket(w->hdrs, req->nheaders);
 		c->r->decision = "allow";
 	}
 	if (w->conf->max_body > 0 && req->body == GB_HTTP_BODY_LENGTH &&

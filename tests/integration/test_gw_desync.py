@@ -4,7 +4,9 @@
 A scripted upstream in this file records the head of every request the
 gateway forwards and answers by path with fixed bytes, some of them wrong
 on purpose.  Checked: headers named in Connection never pass, however the
-Connection fields are spread.
+Connection fields are spread; Upgrade passes only as a WebSocket upgrade
+on a route that allows it (h2c would turn the connection into an HTTP/2
+tunnel past routing and policy).
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -144,6 +146,46 @@ def main(t: gwtest.Test):
             r.body == b"ok" and r2.status == 200,
             "an upstream's ninth Connection field is honoured too",
             r.headers)
+
+    # -- Upgrade -----------------------------------------------------------------
+    h2c = [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"),
+           ("HTTP2-Settings", "AAMAAABkAAQAAP__")]
+    with gw.conn() as conn:
+        r = conn.get("/ws/a", headers=h2c)
+        head = up.last()
+        t.check(r.status == 200 and not values(head, b"upgrade") and
+                not values(head, b"connection") and
+                b"http2-settings" not in names(head),
+                "h2c upgrade on an upgrade route: Upgrade not forwarded",
+                head[:600])
+        r = conn.get("/x/b")
+        t.check(r.status == 200, "the connection goes on as HTTP/1.1", r)
+    with gw.conn() as conn:
+        r = conn.get("/ws/101", headers=h2c)
+        t.check(r.status == 502 and r.closes,
+                "a 101 to an h2c upgrade is not relayed (502)", r)
+    for proto in ("websocket, h2c", "h2c, websocket", "WebSocket/13"):
+        with gw.conn() as conn:
+            r = conn.get("/ws/c", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", proto)])
+        head = up.last()
+        t.check(r.status == 200 and not values(head, b"upgrade"),
+                f"Upgrade: {proto} not forwarded", head[:600])
+    with gw.conn() as conn:
+        r = conn.get("/ws/d", headers=[("Connection", "Upgrade"),
+                                       ("Upgrade", "WebSocket"),
+                                       ("Sec-WebSocket-Version", "13")])
+    head = up.last()
+    t.check(r.status == 200 and values(head, b"upgrade") == [b"WebSocket"]
+            and values(head, b"connection") == [b"upgrade"],
+            "a WebSocket upgrade still passes on the upgrade route",
+            head[:600])
+    with gw.conn() as conn:
+        r = conn.get("/x/e", headers=[("Connection", "Upgrade"),
+                                      ("Upgrade", "websocket")])
+    head = up.last()
+    t.check(r.status == 200 and not values(head, b"upgrade"),
+            "and not on a route without upgrade", head[:600])
 
 
 if __name__ == "__main__":
