@@ -1198,12 +1198,33 @@ dispatch(struct gw_conn *c)
 	return true;
 }
 
+/*
+ * The query of an absolute-form target without a path, q at its '?' or
+ * the end: the parser checked its characters and escapes; %00 is refused
+ * here as gb_http_path_normalize() refuses it.
+ */
+static bool
+abs_query(const struct gb_http_req *req, const char *q, const char **query,
+    size_t *query_len)
+{
+	const char *e = req->target + req->target_len, *p;
+
+	if (q == e)
+		return true;
+	for (p = q + 1; p + 2 < e; p++)
+		if (p[0] == '%' && p[1] == '0' && p[2] == '0')
+			return false;
+	*query = q + 1;
+	*query_len = (size_t)(e - q - 1);
+	return true;
+}
+
 static void
 start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 {
 	struct gw_worker *w = c->w;
 	char host[256];
-	const char *path, *query = NULL, *err;
+	const char *path, *query = NULL, *err, *absq = NULL;
 	size_t pathlen, querylen = 0, hostlen, outn;
 
 	c->r->active = true;
@@ -1257,22 +1278,30 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	path = req->target;
 	pathlen = req->target_len;
 	if (req->form == GB_HTTP_FORM_ABSOLUTE) {
-		/* scheme://authority[/path]: keep the path part. */
+		/*
+		 * scheme://authority[/path][?query]: keep what follows the
+		 * authority, which ends at the first '/' or '?' (a '/' in
+		 * the query of "http://h?/admin" is not the path).
+		 */
 		const char *p = memchr(req->target, '/', req->target_len);
+		const char *e = req->target + req->target_len;
 
 		p = p ? p + 2 : req->target;
-		p = memchr(p, '/', req->target_len - (size_t)(p - req->target));
-		if (p == NULL) {
+		while (p < e && *p != '/' && *p != '?')
+			p++;
+		if (p == e || *p == '?') {
 			path = "/";
 			pathlen = 1;
+			absq = p;
 		} else {
-			pathlen = req->target_len - (size_t)(p - req->target);
+			pathlen = (size_t)(e - p);
 			path = p;
 		}
 	}
 	if (gb_http_path_normalize(path, pathlen, w->pathbuf,
 	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
-	    &err) == -1) {
+	    &err) == -1 || (absq != NULL && !abs_query(req, absq, &query,
+	    &querylen))) {
 		if (c->r->text != NULL)
 			copy_cut(c->r->text->path, sizeof(c->r->text->path), "-",
 			    1);

@@ -6,7 +6,8 @@ gateway forwards and answers by path with fixed bytes, some of them wrong
 on purpose.  Checked: headers named in Connection never pass, however the
 Connection fields are spread; Upgrade passes only as a WebSocket upgrade
 on a route that allows it (h2c would turn the connection into an HTTP/2
-tunnel past routing and policy).
+tunnel past routing and policy); an absolute-form target whose query holds
+a "/" is routed by its real path.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -186,6 +187,21 @@ def main(t: gwtest.Test):
     head = up.last()
     t.check(r.status == 200 and not values(head, b"upgrade"),
             "and not on a route without upgrade", head[:600])
+
+    # -- absolute-form with "/" in the query ---------------------------------
+    n0 = up.count()
+    with gw.conn() as conn:
+        r = conn.request("GET", "http://a.test?/x/abs")
+        t.check(r.status == 404 and up.count() == n0,
+                "http://a.test?/x/abs is routed as /, not /x/abs", r)
+        r = conn.request("GET", "https://a.test:443?/x/abs")
+        t.check(r.status == 404 and up.count() == n0,
+                "https://a.test:443?/x/abs too", r)
+        r = conn.request("GET", "https://a.test/x/q?/ws/1")
+        t.check(r.status == 200 and
+                up.last().split(b"\r\n")[0] == b"GET /x/q?/ws/1 HTTP/1.1",
+                "https://a.test/x/q?/ws/1 forwarded as /x/q?/ws/1",
+                up.last()[:200])
 
 
 if __name__ == "__main__":
