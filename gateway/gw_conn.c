@@ -1494,9 +1494,13 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 	for (i = 0; i < resp->nheaders; i++) {
 		const struct gb_http_header *h = &hdrs[i];
 
-		/* A body-less response keeps its Content-Length (HEAD). */
-		if (nobody && gb_http_name_eq(h->name, h->name_len,
-		    "content-length"))
+		/*
+		 * A body-less response keeps its Content-Length (HEAD, 304),
+		 * but a 204 has none to keep: a client that believed it would
+		 * read the next response as this one's body.
+		 */
+		if (nobody && resp->status != 204 && gb_http_name_eq(h->name,
+		    h->name_len, "content-length"))
 			goto copy;
 		if (name_in(h, resp_hop, sizeof(resp_hop) /
 		    sizeof(resp_hop[0])) || named_in_connection(&ct, h))

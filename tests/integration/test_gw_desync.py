@@ -7,7 +7,7 @@ on purpose.  Checked: headers named in Connection never pass, however the
 Connection fields are spread; Upgrade passes only as a WebSocket upgrade
 on a route that allows it (h2c would turn the connection into an HTTP/2
 tunnel past routing and policy); an absolute-form target whose query holds
-a "/" is routed by its real path.
+a "/" is routed by its real path; a 204's Content-Length is not relayed.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -202,6 +202,15 @@ def main(t: gwtest.Test):
                 up.last().split(b"\r\n")[0] == b"GET /x/q?/ws/1 HTTP/1.1",
                 "https://a.test/x/q?/ws/1 forwarded as /x/q?/ws/1",
                 up.last()[:200])
+
+    # -- 204 with Content-Length ---------------------------------------------------
+    with gw.conn() as conn:
+        r = conn.get("/x/204cl")
+        t.check(r.status == 204 and r.header("content-length") is None,
+                "a 204's Content-Length is not relayed", r.headers)
+        r = conn.get("/x/after")
+        t.check(r.status == 200 and r.body == b"ok",
+                "the next response on the connection is clean", r)
 
 
 if __name__ == "__main__":
