@@ -1301,7 +1301,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	if (gb_http_path_normalize(path, pathlen, w->pathbuf,
 	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
 	    &err) == -1 || (absq != NULL && !abs_query(req, absq, &query,
-	    &querylen))) {
+	    &querylen)) || (!w->conf->path_params &&
+	    memchr(w->pathbuf, ';', outn) != NULL)) {
 		if (c->r->text != NULL)
 			copy_cut(c->r->text->path, sizeof(c->r->text->path), "-",
 			    1);

@@ -7,7 +7,8 @@ on purpose.  Checked: headers named in Connection never pass, however the
 Connection fields are spread; Upgrade passes only as a WebSocket upgrade
 on a route that allows it (h2c would turn the connection into an HTTP/2
 tunnel past routing and policy); an absolute-form target whose query holds
-a "/" is routed by its real path; a 204's Content-Length is not relayed.
+a "/" is routed by its real path; a 204's Content-Length is not relayed;
+a ';' in the path is refused unless path_parameters allows it.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -211,6 +212,27 @@ def main(t: gwtest.Test):
         r = conn.get("/x/after")
         t.check(r.status == 200 and r.body == b"ok",
                 "the next response on the connection is clean", r)
+
+
+    # -- path parameters ---------------------------------------------------------
+    n0 = up.count()
+    with gw.conn() as conn:
+        r = conn.get("/x/nik;v=1/1")
+        t.check(r.status == 400 and r.closes and up.count() == n0,
+                "a ';' in the path is refused by default", r)
+    conf2 = t.config(upstreams=[upstream_conf("s", [up])],
+                     routes=[{"name": "x", "path": "/x"}])
+    conf2["path_parameters"] = True
+    gw2 = t.gateway(conf2, workers=1)
+    with gw2.conn() as conn:
+        r = conn.get("/x/nik;v=1/1")
+        t.check(r.status == 200 and up.last().split(b"\r\n")[0] ==
+                b"GET /x/nik;v=1/1 HTTP/1.1",
+                "path_parameters: true passes it on unchanged",
+                up.last()[:200])
+        r = conn.get("/x/a/..;/b")
+        t.check(r.status == 400, "but never on a dot segment", r)
+    gw2.stop()
 
 
 if __name__ == "__main__":

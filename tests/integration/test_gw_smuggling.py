@@ -184,6 +184,11 @@ CASES = [
     (".; segment", b"GET /x/.;/echo HTTP/1.1\r\n" + H + b"\r\n", {400}),
     ("..%3B segment", b"GET /x/..%3B/echo HTTP/1.1\r\n" + H + b"\r\n",
      {400}),
+    # Java servers drop ";params": /echo;x/../admin, /admin;x past a rule
+    ("; in a segment", b"GET /x;p=1/echo HTTP/1.1\r\n" + H + b"\r\n", {400}),
+    ("; at the end", b"GET /echo;jsessionid=1 HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("bare ;", b"GET /echo; HTTP/1.1\r\n" + H + b"\r\n", {400}),
     # overlong UTF-8 for '.', '/' and '\\'
     ("overlong %c0%ae%c0%ae", b"GET /x/%c0%ae%c0%ae/echo HTTP/1.1\r\n" + H +
      b"\r\n", {400}),
