@@ -705,9 +705,11 @@ respond_error(struct gw_conn *c, int status, const char *msg)
 	    "%s%s\r\n%s",
 	    status, reason_phrase(status), n, c->r->id,
 	    retry, keep ? (c->r->minor == 0 ? "Connection: keep-alive\r\n" :
-	    "") : "Connection: close\r\n", body);
+	    "") : "Connection: close\r\n",
+	    c->r->method == GB_HTTP_HEAD ? "" : body);
 	c->r->status = status;
-	c->r->bytes_out += (uint64_t)n;
+	if (c->r->method != GB_HTTP_HEAD)
+		c->r->bytes_out += (uint64_t)n;
 	c->r->resp_head = true;
 	if (!c->r->decision)
 		c->r->decision = "none";

@@ -8,7 +8,8 @@ Connection fields are spread; Upgrade passes only as a WebSocket upgrade
 on a route that allows it (h2c would turn the connection into an HTTP/2
 tunnel past routing and policy); an absolute-form target whose query holds
 a "/" is routed by its real path; a 204's Content-Length is not relayed;
-a ';' in the path is refused unless path_parameters allows it.
+a ';' in the path is refused unless path_parameters allows it; the
+gateway's own error answers to HEAD carry no body.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -213,6 +214,27 @@ def main(t: gwtest.Test):
         t.check(r.status == 200 and r.body == b"ok",
                 "the next response on the connection is clean", r)
 
+
+    # -- the gateway's own answers to HEAD -------------------------------------
+    with gw.conn() as conn:
+        conn.send(b"HEAD /nowhere HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                  b"GET /x/after-head HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        r = conn.read_response("HEAD")
+        try:
+            r2 = conn.read_response("GET")
+        except (gwtest.ProtocolError, EOFError, OSError) as e:
+            r2 = e
+        t.check(r.status == 404 and not r.closes and
+                r.header("content-length") is not None and
+                getattr(r2, "status", None) == 200 and r2.body == b"ok",
+                "a 404 to HEAD has no body: the next response is clean",
+                (r, r2))
+    with gw.conn() as conn:
+        conn.send(b"HEAD /x/%2f HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        data = conn.read_until_close(timeout=3)
+        t.check(data.startswith(b"HTTP/1.1 400 ") and
+                data.endswith(b"\r\n\r\n"),
+                "a 400 to HEAD has no body either", data)
 
     # -- path parameters ---------------------------------------------------------
     n0 = up.count()
