@@ -892,6 +892,25 @@ name_in(const struct gb_http_header *h, const struct hname *list, size_t n)
 	return false;
 }
 
+/*
+ * a[0..n) and b[0..n) are equal ignoring ASCII case and '_' for '-':
+ * CGI-style servers (PHP, WSGI, Rack) read both spellings as the same
+ * HTTP_X_FORWARDED_FOR variable.
+ */
+static bool
+cgi_ieq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
+
+		if (!ascii_ieq(&x, &y, 1))
+			return false;
+	}
+	return true;
+}
+
 static bool
 is_hop_header(const struct gb_http_header *h)
 {
@@ -906,10 +925,14 @@ is_hop_header(const struct gb_http_header *h)
 		HNAME("x-request-id"), HNAME("x-real-ip"),
 	};
 
-	if (name_in(h, hop, sizeof(hop) / sizeof(hop[0])))
-		return true;
+	size_t i;
+
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (h->name_len == hop[i].n &&
+		    cgi_ieq(h->name, hop[i].s, hop[i].n))
+			return true;
 	/* Identity headers are the gateway's to set, never a client's. */
-	if (h->name_len >= 10 && strncasecmp(h->name, "x-gerbang-", 10) == 0)
+	if (h->name_len >= 10 && cgi_ieq(h->name, "x-gerbang-", 10))
 		return true;
 	return false;
 }

@@ -9,7 +9,8 @@ on a route that allows it (h2c would turn the connection into an HTTP/2
 tunnel past routing and policy); an absolute-form target whose query holds
 a "/" is routed by its real path; a 204's Content-Length is not relayed;
 a ';' in the path is refused unless path_parameters allows it; the
-gateway's own error answers to HEAD carry no body.
+gateway's own error answers to HEAD carry no body; the headers the
+gateway sets or removes are removed also when spelt with '_' for '-'.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -149,6 +150,21 @@ def main(t: gwtest.Test):
             r.body == b"ok" and r2.status == 200,
             "an upstream's ninth Connection field is honoured too",
             r.headers)
+
+    # -- '_' for '-': CGI-style servers read X_Gerbang_Consumer as
+    # HTTP_X_GERBANG_CONSUMER, the same variable as X-Gerbang-Consumer
+    spoof = [("X_Gerbang_Consumer", "admin"), ("X-Gerbang_Role", "root"),
+             ("X_Forwarded_For", "6.6.6.6"), ("X-Forwarded_Proto", "http"),
+             ("X_Real_IP", "6.6.6.6"), ("X_Request_Id", "evil"),
+             ("X_Forwarded_Host", "evil.test"), ("Proxy_Authorization", "x"),
+             ("X-Keep_Me", "1")]
+    with gw.conn() as conn:
+        r = conn.get("/x/underscore", headers=spoof)
+    head = up.last()
+    left = [n for n in names(head) if b"_" in n]
+    t.check(r.status == 200 and left == [b"x-keep_me"],
+            "identity and forwarding headers spelt with '_' are removed",
+            head[:800])
 
     # -- Upgrade -----------------------------------------------------------------
     h2c = [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"),
