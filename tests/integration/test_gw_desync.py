@@ -29,6 +29,8 @@ ANSWERS = {
     b"Connection: x-up-hop\r\nX-Up-Hop: 1\r\nContent-Length: 2\r\n\r\nok",
     b"/ws/101": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
     b"Connection: Upgrade\r\n\r\n",
+    b"/ws/101ws": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
 }
 
 
@@ -199,6 +201,19 @@ def main(t: gwtest.Test):
             and values(head, b"connection") == [b"upgrade"],
             "a WebSocket upgrade still passes on the upgrade route",
             head[:600])
+    with gw.conn() as conn:
+        r = conn.get("/ws/101ws", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", "websocket")])
+        ok = r.status == 101 and r.has_token("connection", "upgrade")
+        if ok:
+            # the tunnel passes bytes as they are: this upstream answers
+            # an HTTP request sent through it
+            conn.send(b"GET /in-tunnel HTTP/1.1\r\nX: y\r\n\r\n")
+            r2 = conn.read_response()
+            ok = r2.status == 200 and r2.body == b"ok" and \
+                up.last() == b"GET /in-tunnel HTTP/1.1\r\nX: y"
+        t.check(ok, "a 101 to a WebSocket upgrade opens the tunnel",
+                (r, up.last()[:200]))
     with gw.conn() as conn:
         r = conn.get("/x/e", headers=[("Connection", "Upgrade"),
                                       ("Upgrade", "websocket")])
