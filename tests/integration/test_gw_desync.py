@@ -10,13 +10,15 @@ tunnel past routing and policy); an absolute-form target whose query holds
 a "/" is routed by its real path; a 204's Content-Length is not relayed;
 a ';' in the path is refused unless path_parameters allows it; the
 gateway's own error answers to HEAD carry no body; the headers the
-gateway sets or removes are removed also when spelt with '_' for '-'.
+gateway sets or removes are removed also when spelt with '_' for '-'; an
+upstream connection that answered HEAD is not reused.
 
 usage: test_gw_desync.py BUILD_DIR
 """
 import socket
 import sys
 import threading
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
 import gwtest  # noqa: E402
@@ -90,6 +92,14 @@ class ScriptedUpstream:
                             buf += s.recv(65536)
                         buf = buf[n:]
                 target = head.split(b" ")[1]
+                if target == b"/x/late":
+                    # a HEAD answered with a body, the body a moment late
+                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n"
+                              b"\r\n")
+                    time.sleep(0.05)
+                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
+                              b"\r\nforged")
+                    continue
                 s.sendall(ANSWERS.get(target.split(b"?")[0], OK))
         except OSError:
             pass
@@ -245,6 +255,19 @@ def main(t: gwtest.Test):
         t.check(r.status == 200 and r.body == b"ok",
                 "the next response on the connection is clean", r)
 
+
+    # -- an upstream that sends a body after a HEAD response ---------------
+    with gw.conn() as conn:
+        conn.send(b"HEAD /x/late HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                  b"GET /x/after-late HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        r = conn.read_response("HEAD")
+        try:
+            r2 = conn.read_response("GET")
+        except (gwtest.ProtocolError, EOFError, OSError) as e:
+            r2 = e
+        t.check(r.status == 200 and getattr(r2, "status", None) == 200 and
+                r2.body == b"ok", "the upstream connection of a HEAD is not "
+                "reused: its late body is nobody's response", (r, r2))
 
     # -- the gateway's own answers to HEAD -------------------------------------
     with gw.conn() as conn:
