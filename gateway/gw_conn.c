@@ -78,6 +78,9 @@ struct req {
 	bool			 keepalive;
 	bool			 idempotent;
 	bool			 upgrade;	/* Upgrade allowed and asked */
+	uint64_t		 body_limit;	/* limits.body_size, or the
+						   policy route's max_body when
+						   lower; 0: none */
 	enum gb_http_body	 body;
 	uint64_t		 body_left;
 	struct gb_http_chunked	 ch;
@@ -846,6 +849,9 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 		return -1;
 	}
 	c->r->upstream = i;
+	if (dec.max_body > 0 && (c->r->body_limit == 0 ||
+	    dec.max_body < c->r->body_limit))
+		c->r->body_limit = dec.max_body;
 	/* Upgrade stays refused: no policy route allows it yet. */
 	c->r->upgrade = false;
 	return 0;
@@ -1348,6 +1354,7 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		    sizeof(host));
 	else
 		hostlen = route_host("", 0, host, sizeof(host));
+	c->r->body_limit = w->conf->max_body;
 	if (w->conf->policy != NULL) {
 		if (decide_policy(c, req, w->pathbuf, outn) == -1)
 			return;
@@ -1436,7 +1443,6 @@ process_head(struct gw_conn *c)
 static bool
 pump_request_body(struct gw_conn *c)
 {
-	struct gw_worker *w = c->w;
 	struct gw_upc *u = c->up;
 	bool moved = false;
 
@@ -1481,8 +1487,8 @@ pump_request_body(struct gw_conn *c)
 			gb_buf_consume(&c->in, used);
 			c->r->bytes_in += used;
 			moved = true;
-			if (w->conf->max_body > 0 &&
-			    c->r->ch.total > w->conf->max_body) {
+			if (c->r->body_limit > 0 &&
+			    c->r->ch.total > c->r->body_limit) {
 				respond_error(c, 413, "request body too large");
 				return true;
 			}
