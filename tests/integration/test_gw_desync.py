@@ -137,7 +137,7 @@ def main(t: gwtest.Test):
                             {"name": "x", "path": "/x"}])
     gw = t.gateway(conf, workers=1)
 
-    # -- Connection, however it is spread ---------------------------------------
+    # -- Connection, however it is spread -------------------------------------
     cases = [
         ("nine Connection fields, the last names the header",
          [("Connection", "a")] * 8 + [("Connection", "X-Evil-Hop")]),
@@ -178,7 +178,7 @@ def main(t: gwtest.Test):
             "identity and forwarding headers spelt with '_' are removed",
             head[:800])
 
-    # -- Upgrade -----------------------------------------------------------------
+    # -- Upgrade --------------------------------------------------------------
     h2c = [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"),
            ("HTTP2-Settings", "AAMAAABkAAQAAP__")]
     with gw.conn() as conn:
@@ -246,7 +246,7 @@ def main(t: gwtest.Test):
                 "https://a.test/x/q?/ws/1 forwarded as /x/q?/ws/1",
                 up.last()[:200])
 
-    # -- 204 with Content-Length ---------------------------------------------------
+    # -- 204 with Content-Length ----------------------------------------------
     with gw.conn() as conn:
         r = conn.get("/x/204cl")
         t.check(r.status == 204 and r.header("content-length") is None,
@@ -269,7 +269,7 @@ def main(t: gwtest.Test):
                 r2.body == b"ok", "the upstream connection of a HEAD is not "
                 "reused: its late body is nobody's response", (r, r2))
 
-    # -- the gateway's own answers to HEAD -------------------------------------
+    # -- the gateway's own answers to HEAD ------------------------------------
     with gw.conn() as conn:
         conn.send(b"HEAD /nowhere HTTP/1.1\r\nHost: a.test\r\n\r\n"
                   b"GET /x/after-head HTTP/1.1\r\nHost: a.test\r\n\r\n")
@@ -290,7 +290,7 @@ def main(t: gwtest.Test):
                 data.endswith(b"\r\n\r\n"),
                 "a 400 to HEAD has no body either", data)
 
-    # -- path parameters ---------------------------------------------------------
+    # -- path parameters ------------------------------------------------------
     n0 = up.count()
     with gw.conn() as conn:
         r = conn.get("/x/nik;v=1/1")
