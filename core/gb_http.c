@@ -1616,6 +1616,24 @@ query_ok(const char *p, const char *e, const char **error)
 	return 0;
 }
 
+/*
+ * Is the decoded segment s[0..n) "." or ".." with path parameters (";..."
+ * or "%3B...")? Tomcat and Spring drop the parameters and then read the
+ * segment as a dot segment: "/open/..;/admin" is "/admin" to them.
+ */
+static int
+dot_params(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && k < 2 && s[k] == '.')
+		k++;
+	if (k == 0 || k == n)
+		return 0;
+	return s[k] == ';' || (n - k >= 3 && s[k] == '%' && s[k + 1] == '3' &&
+	    s[k + 2] == 'B');
+}
+
 int
 gb_http_path_normalize(const char *target, size_t len, char *out,
     size_t outlen, size_t *outn, const char **query, size_t *query_len,
@@ -1625,6 +1643,7 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 	const char *p, *end, *qm, *why;
 	size_t n, seg;
 	unsigned char v;
+	int prev;	/* the byte of the %XX just before, or -1 */
 
 	*outn = 0;
 	*query = NULL;
@@ -1647,6 +1666,7 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 	for (p = target + 1;; p++) {
 		/* out[0..n) ends with '/'; decode one segment after it */
 		seg = n;
+		prev = -1;
 		for (; p < end && *p != '/'; p++) {
 			/* room for this byte or %XX, and the NUL */
 			why = "path too long";
@@ -1654,6 +1674,7 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 				goto bad;
 			if (IS(*p, C_PCHAR)) {
 				out[n++] = *p;
+				prev = -1;
 				continue;
 			}
 			why = *p == '\\' ? "backslash in path" :
@@ -1669,6 +1690,16 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 			why = "%00, %2F or %5C in path";
 			if (v == 0 || v == '/' || v == '\\')
 				goto bad;
+			/*
+			 * Overlong UTF-8: a lenient decoder behind us reads
+			 * %C0%AE as '.' and %C0%AF as '/'.
+			 */
+			why = "overlong UTF-8 in path";
+			if (v == 0xC0 || v == 0xC1 ||
+			    (prev == 0xE0 && v >= 0x80 && v < 0xA0) ||
+			    (prev == 0xF0 && v >= 0x80 && v < 0x90))
+				goto bad;
+			prev = IS(v, C_UNRES) ? -1 : v;
 			if (IS(v, C_UNRES))
 				out[n++] = (char)v;
 			else {
@@ -1677,6 +1708,9 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 				out[n++] = hex[v & 15];
 			}
 		}
+		why = "dot segment with parameters in path";
+		if (dot_params(out + seg, n - seg))
+			goto bad;
 		seg = n - seg;
 		if (seg == 1 && out[n - 1] == '.')
 			n--;

@@ -346,7 +346,10 @@ int	gb_http_chunked_next(struct gb_http_chunked *c, const char *in,
  * upper-case hex; "." and ".." segments (also %2E spellings) are removed and
  * duplicate slashes merged, keeping a trailing slash. Rejected: no leading
  * "/", %2F, %5C, '\', %00, a malformed %-escape, any byte outside RFC 3986
- * pchar and "/", a ".." above the root, out too small. Query: RFC 3986
+ * pchar and "/", a ".." above the root, a "." or ".." segment with path
+ * parameters (";p" or %3B: Tomcat and Spring read "..;" as ".."), overlong
+ * UTF-8 escapes (%C0, %C1, %E0 then %80-%9F, %F0 then %80-%8F), out too
+ * small. Query: RFC 3986
  * query bytes and well-formed %-escapes, %00 rejected; not rewritten.
  * Returns 0, or -1 with *error set to a static reason and out set to "".
  * Only origin-form: for absolute-form pass the path that follows the

@@ -158,6 +158,9 @@ struct gw_conf {
 							   table (fixed at
 							   start) */
 	uint64_t		 max_body;		/* 0 = no limit */
+	/* path_parameters: ';' allowed in request paths (default false:
+	   servers that drop ";params" route differently from us) */
+	bool			 path_params;
 	struct gb_http_limits	 limits;
 	struct gw_timeouts	 timeouts;
 	struct gw_listener	 listeners[GW_MAX_LISTENERS];

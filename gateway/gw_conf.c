@@ -735,7 +735,7 @@ load_root(const struct gb_ydoc *doc, struct gb_diags *d,
 	static const char *const keys[] = {
 		"workers", "user", "log", "admin", "limits", "timeouts",
 		"listeners", "upstreams", "routes", "policy", "geoip",
-		"consumer_header", NULL,
+		"consumer_header", "path_parameters", NULL,
 	};
 	static const char *const chkeys[] = { "hmac_key", NULL };
 	static const char *const adminkeys[] = { "listen", NULL };
@@ -775,6 +775,8 @@ load_root(const struct gb_ydoc *doc, struct gb_diags *d,
 		c->admin_addr_str = xstrdup(x->str);
 	if ((v = gb_ymap_get(root, "limits")) != NULL)
 		load_limits(doc, d, v, c);
+	if ((v = gb_ymap_get(root, "path_parameters")) != NULL)
+		gb_ybool(doc, d, v, "path_parameters", &c->path_params);
 	if ((v = gb_ymap_get(root, "timeouts")) != NULL)
 		load_timeouts(doc, d, v, &c->timeouts);
 

@@ -78,6 +78,9 @@ struct req {
 	bool			 keepalive;
 	bool			 idempotent;
 	bool			 upgrade;	/* Upgrade allowed and asked */
+	uint64_t		 body_limit;	/* limits.body_size, or the
+						   policy route's max_body when
+						   lower; 0: none */
 	enum gb_http_body	 body;
 	uint64_t		 body_left;
 	struct gb_http_chunked	 ch;
@@ -705,9 +708,11 @@ respond_error(struct gw_conn *c, int status, const char *msg)
 	    "%s%s\r\n%s",
 	    status, reason_phrase(status), n, c->r->id,
 	    retry, keep ? (c->r->minor == 0 ? "Connection: keep-alive\r\n" :
-	    "") : "Connection: close\r\n", body);
+	    "") : "Connection: close\r\n",
+	    c->r->method == GB_HTTP_HEAD ? "" : body);
 	c->r->status = status;
-	c->r->bytes_out += (uint64_t)n;
+	if (c->r->method != GB_HTTP_HEAD)
+		c->r->bytes_out += (uint64_t)n;
 	c->r->resp_head = true;
 	if (!c->r->decision)
 		c->r->decision = "none";
@@ -844,6 +849,9 @@ decide_policy(struct gw_conn *c, const struct gb_http_req *req,
 		return -1;
 	}
 	c->r->upstream = i;
+	if (dec.max_body > 0 && (c->r->body_limit == 0 ||
+	    dec.max_body < c->r->body_limit))
+		c->r->body_limit = dec.max_body;
 	/* Upgrade stays refused: no policy route allows it yet. */
 	c->r->upgrade = false;
 	return 0;
@@ -890,6 +898,25 @@ name_in(const struct gb_http_header *h, const struct hname *list, size_t n)
 	return false;
 }
 
+/*
+ * a[0..n) and b[0..n) are equal ignoring ASCII case and '_' for '-':
+ * CGI-style servers (PHP, WSGI, Rack) read both spellings as the same
+ * HTTP_X_FORWARDED_FOR variable.
+ */
+static bool
+cgi_ieq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char x = a[i] == '_' ? '-' : a[i], y = b[i] == '_' ? '-' : b[i];
+
+		if (!ascii_ieq(&x, &y, 1))
+			return false;
+	}
+	return true;
+}
+
 static bool
 is_hop_header(const struct gb_http_header *h)
 {
@@ -904,10 +931,14 @@ is_hop_header(const struct gb_http_header *h)
 		HNAME("x-request-id"), HNAME("x-real-ip"),
 	};
 
-	if (name_in(h, hop, sizeof(hop) / sizeof(hop[0])))
-		return true;
+	size_t i;
+
+	for (i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (h->name_len == hop[i].n &&
+		    cgi_ieq(h->name, hop[i].s, hop[i].n))
+			return true;
 	/* Identity headers are the gateway's to set, never a client's. */
-	if (h->name_len >= 10 && strncasecmp(h->name, "x-gerbang-", 10) == 0)
+	if (h->name_len >= 10 && cgi_ieq(h->name, "x-gerbang-", 10))
 		return true;
 	return false;
 }
@@ -915,57 +946,94 @@ is_hop_header(const struct gb_http_header *h)
 /*
  * The tokens of a message's Connection headers, split once and then asked
  * per header (gb_http_token_list_has() per header parsed the lists again
- * for each). Past CONN_TOKENS tokens, the lists are asked as before.
+ * for each). Past CONN_TOKENS tokens, the lists are asked as before, every
+ * Connection field of the message, however many.
  */
 #define CONN_TOKENS	16
 struct conn_tokens {
-	const struct gb_http_header	*v[8];
-	size_t				 n;
+	const struct gb_http_header	*hdrs;	/* the message's fields */
+	size_t				 nhdrs;
+	size_t				 n;	/* Connection fields */
 	struct hname			 tok[CONN_TOKENS];
 	size_t				 ntok;
 	bool				 split;	/* tok holds every token */
 };
 
+static bool
+is_ows(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * Call fn(arg, element) for each non-empty element of the list value,
+ * whitespace trimmed, as gb_http_token_list_has() sees them; stop when it
+ * returns true, and return that.
+ */
+static bool
+list_each(const struct gb_http_header *v,
+    bool (*fn)(void *, const char *, size_t), void *arg)
+{
+	const char *p = v->value, *e = p + v->value_len;
+
+	while (p < e) {
+		const char *a = p, *z;
+
+		while (p < e && *p != ',')
+			p++;
+		z = p;
+		if (p < e)
+			p++;	/* the comma */
+		while (a < z && is_ows(*a))
+			a++;
+		while (z > a && is_ows(z[-1]))
+			z--;
+		if (z > a && fn(arg, a, (size_t)(z - a)))
+			return true;	/* an empty element names nothing */
+	}
+	return false;
+}
+
+static bool
+tok_add(void *arg, const char *s, size_t n)
+{
+	struct conn_tokens *ct = arg;
+
+	if (ct->ntok == CONN_TOKENS) {
+		ct->split = false;
+		return true;
+	}
+	ct->tok[ct->ntok].s = s;
+	ct->tok[ct->ntok].n = n;
+	ct->ntok++;
+	return false;
+}
+
+static bool
+tok_is(void *arg, const char *s, size_t n)
+{
+	const struct hname *want = arg;
+
+	return n == want->n && ascii_ieq(s, want->s, n);
+}
+
 static void
 conn_tokens_find(struct conn_tokens *ct, const struct gb_http_header *hdrs,
     size_t n)
 {
-	size_t i, k;
+	size_t i;
 
+	ct->hdrs = hdrs;
+	ct->nhdrs = n;
 	ct->n = ct->ntok = 0;
 	ct->split = true;
-	for (i = 0; i < n && ct->n < 8; i++)
-		if (hdrs[i].name_len == 10 && gb_http_name_eq(hdrs[i].name,
+	for (i = 0; i < n; i++) {
+		if (hdrs[i].name_len != 10 || !gb_http_name_eq(hdrs[i].name,
 		    10, "connection"))
-			ct->v[ct->n++] = &hdrs[i];
-	/* The elements as gb_http_token_list_has() sees them. */
-	for (i = 0; i < ct->n && ct->split; i++) {
-		const char *p = ct->v[i]->value, *e = p + ct->v[i]->value_len;
-
-		while (p < e) {
-			const char *a = p, *z;
-
-			while (p < e && *p != ',')
-				p++;
-			z = p;
-			if (p < e)
-				p++;	/* the comma */
-			while (a < z && (*a == ' ' || *a == '\t' ||
-			    *a == '\r' || *a == '\n'))
-				a++;
-			while (z > a && (z[-1] == ' ' || z[-1] == '\t' ||
-			    z[-1] == '\r' || z[-1] == '\n'))
-				z--;
-			if (z == a)
-				continue;	/* an empty element names nothing */
-			if ((k = ct->ntok) == CONN_TOKENS) {
-				ct->split = false;
-				break;
-			}
-			ct->tok[k].s = a;
-			ct->tok[k].n = (size_t)(z - a);
-			ct->ntok++;
-		}
+			continue;
+		ct->n++;
+		if (ct->split)
+			list_each(&hdrs[i], tok_add, ct);
 	}
 }
 
@@ -974,20 +1042,34 @@ static bool
 named_in_connection(const struct conn_tokens *ct,
     const struct gb_http_header *h)
 {
-	char name[128];
+	struct hname want = { h->name, h->name_len };
 	size_t i;
 
-	if (ct->n == 0 || h->name_len >= sizeof(name))
+	if (ct->n == 0)
 		return false;
 	if (ct->split)
 		return name_in(h, ct->tok, ct->ntok);
-	memcpy(name, h->name, h->name_len);
-	name[h->name_len] = '\0';
-	for (i = 0; i < ct->n; i++)
-		if (gb_http_token_list_has(ct->v[i]->value, ct->v[i]->value_len,
-		    name))
+	for (i = 0; i < ct->nhdrs; i++)
+		if (ct->hdrs[i].name_len == 10 && gb_http_name_eq(
+		    ct->hdrs[i].name, 10, "connection") &&
+		    list_each(&ct->hdrs[i], tok_is, &want))
 			return true;
 	return false;
+}
+
+/*
+ * Does the request ask for exactly a WebSocket upgrade: one Upgrade field,
+ * "websocket" (any case)? Anything else, h2c above all (an HTTP/2
+ * connection to the upstream past routing and policy), is not passed on.
+ */
+static bool
+upgrade_websocket(const struct gb_http_header *hdrs, size_t n)
+{
+	ssize_t i = gb_http_header_find(hdrs, n, 0, "upgrade");
+
+	return i >= 0 && gb_http_header_find(hdrs, n, (size_t)i + 1,
+	    "upgrade") == -1 && hdrs[i].value_len == 9 &&
+	    ascii_ieq(hdrs[i].value, "websocket", 9);
 }
 
 /* "name: value\r\n", in one piece (or not at all: no room). */
@@ -1147,12 +1229,33 @@ dispatch(struct gw_conn *c)
 	return true;
 }
 
+/*
+ * The query of an absolute-form target without a path, q at its '?' or
+ * the end: the parser checked its characters and escapes; %00 is refused
+ * here as gb_http_path_normalize() refuses it.
+ */
+static bool
+abs_query(const struct gb_http_req *req, const char *q, const char **query,
+    size_t *query_len)
+{
+	const char *e = req->target + req->target_len, *p;
+
+	if (q == e)
+		return true;
+	for (p = q + 1; p + 2 < e; p++)
+		if (p[0] == '%' && p[1] == '0' && p[2] == '0')
+			return false;
+	*query = q + 1;
+	*query_len = (size_t)(e - q - 1);
+	return true;
+}
+
 static void
 start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 {
 	struct gw_worker *w = c->w;
 	char host[256];
-	const char *path, *query = NULL, *err;
+	const char *path, *query = NULL, *err, *absq = NULL;
 	size_t pathlen, querylen = 0, hostlen, outn;
 
 	c->r->active = true;
@@ -1206,22 +1309,31 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	path = req->target;
 	pathlen = req->target_len;
 	if (req->form == GB_HTTP_FORM_ABSOLUTE) {
-		/* scheme://authority[/path]: keep the path part. */
+		/*
+		 * scheme://authority[/path][?query]: keep what follows the
+		 * authority, which ends at the first '/' or '?' (a '/' in
+		 * the query of "http://h?/admin" is not the path).
+		 */
 		const char *p = memchr(req->target, '/', req->target_len);
+		const char *e = req->target + req->target_len;
 
 		p = p ? p + 2 : req->target;
-		p = memchr(p, '/', req->target_len - (size_t)(p - req->target));
-		if (p == NULL) {
+		while (p < e && *p != '/' && *p != '?')
+			p++;
+		if (p == e || *p == '?') {
 			path = "/";
 			pathlen = 1;
+			absq = p;
 		} else {
-			pathlen = req->target_len - (size_t)(p - req->target);
+			pathlen = (size_t)(e - p);
 			path = p;
 		}
 	}
 	if (gb_http_path_normalize(path, pathlen, w->pathbuf,
 	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
-	    &err) == -1) {
+	    &err) == -1 || (absq != NULL && !abs_query(req, absq, &query,
+	    &querylen)) || (!w->conf->path_params &&
+	    memchr(w->pathbuf, ';', outn) != NULL)) {
 		if (c->r->text != NULL)
 			copy_cut(c->r->text->path, sizeof(c->r->text->path), "-",
 			    1);
@@ -1242,6 +1354,7 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		    sizeof(host));
 	else
 		hostlen = route_host("", 0, host, sizeof(host));
+	c->r->body_limit = w->conf->max_body;
 	if (w->conf->policy != NULL) {
 		if (decide_policy(c, req, w->pathbuf, outn) == -1)
 			return;
@@ -1258,7 +1371,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		c->r->stats_slot = w->conf->routes[c->r->route].stats_slot;
 		c->r->upstream = w->conf->routes[c->r->route].upstream;
 		c->r->upgrade = (req->flags & GB_HTTP_F_UPGRADE) &&
-		    w->conf->routes[c->r->route].upgrade;
+		    w->conf->routes[c->r->route].upgrade &&
+		    upgrade_websocket(w->hdrs, req->nheaders);
 		c->r->decision = "allow";
 	}
 	if (w->conf->max_body > 0 && req->body == GB_HTTP_BODY_LENGTH &&
@@ -1329,7 +1443,6 @@ process_head(struct gw_conn *c)
 static bool
 pump_request_body(struct gw_conn *c)
 {
-	struct gw_worker *w = c->w;
 	struct gw_upc *u = c->up;
 	bool moved = false;
 
@@ -1374,8 +1487,8 @@ pump_request_body(struct gw_conn *c)
 			gb_buf_consume(&c->in, used);
 			c->r->bytes_in += used;
 			moved = true;
-			if (w->conf->max_body > 0 &&
-			    c->r->ch.total > w->conf->max_body) {
+			if (c->r->body_limit > 0 &&
+			    c->r->ch.total > c->r->body_limit) {
 				respond_error(c, 413, "request body too large");
 				return true;
 			}
@@ -1413,9 +1526,13 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 	for (i = 0; i < resp->nheaders; i++) {
 		const struct gb_http_header *h = &hdrs[i];
 
-		/* A body-less response keeps its Content-Length (HEAD). */
-		if (nobody && gb_http_name_eq(h->name, h->name_len,
-		    "content-length"))
+		/*
+		 * A body-less response keeps its Content-Length (HEAD, 304),
+		 * but a 204 has none to keep: a client that believed it would
+		 * read the next response as this one's body.
+		 */
+		if (nobody && resp->status != 204 && gb_http_name_eq(h->name,
+		    h->name_len, "content-length"))
 			goto copy;
 		if (name_in(h, resp_hop, sizeof(resp_hop) /
 		    sizeof(resp_hop[0])) || named_in_connection(&ct, h))
@@ -1465,8 +1582,14 @@ finish_request(struct gw_conn *c)
 	if (c->r->chunk_out)
 		GB_BUF_PUTLIT(&c->out, "0\r\n\r\n");
 	if (u != NULL) {
+		/*
+		 * Not after HEAD: a server that writes a body for it anyway,
+		 * a moment after the head, would have that body read as the
+		 * next request's response, maybe another client's.
+		 */
 		reusable = c->r->up_keepalive && c->r->body_done &&
 		    c->r->resp_body != GB_HTTP_BODY_CLOSE &&
+		    c->r->method != GB_HTTP_HEAD &&
 		    gb_buf_used(&u->out) == 0;
 		gw_upc_server_result(c->w, u, true);
 		gw_upc_release(u, reusable);

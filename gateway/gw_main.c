@@ -507,7 +507,8 @@ run_explain(struct gw_conf *conf, const struct explain_args *ex)
 	/* The same normalisation as a real request gets. */
 	if (strlen(ex->path) >= sizeof(norm) ||
 	    gb_http_path_normalize(ex->path, strlen(ex->path), norm,
-	    sizeof(norm), &nl, &q, &ql, &err) == -1) {
+	    sizeof(norm), &nl, &q, &ql, &err) == -1 ||
+	    (!conf->path_params && memchr(norm, ';', nl) != NULL)) {
 		fprintf(stderr, "%s: --path: refused as a request would be "
 		    "(400)\n", prog);
 		return GB_EXIT_FAIL;

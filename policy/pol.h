@@ -122,6 +122,10 @@ struct pol_decision {
 	size_t		 route_index;	/* its index (pol_set_route_id()), or
 					   SIZE_MAX */
 	const char	*upstream;	/* the route's upstream name */
+	/* The route's body limit in bytes, 0 for none (or in monitor mode):
+	   body_len is checked against it here; a body of undeclared length
+	   (chunked) the caller holds to it as it arrives. */
+	uint64_t	 max_body;
 	const struct pol_quota *quotas;	/* the consumer's quotas */
 	size_t		 nquotas;
 };

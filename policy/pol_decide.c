@@ -407,6 +407,7 @@ run(struct dctx *c)
 	d->route_index = ri;
 	d->upstream = r->upstream;
 	c->monitor = r->mode == POL_MONITOR;
+	d->max_body = c->monitor ? 0 : r->max_body;
 	ex(c, "route: \"%s\" (host %s, %s %s, %s) -> upstream \"%s\"%s",
 	    r->id, r->host ? r->host : "*", r->exact ? "path" : "prefix",
 	    r->path, pol_methods_str(r->methods, mb, sizeof(mb)), r->upstream,

@@ -177,6 +177,10 @@ def main(t: gwtest.Test):
             "--explain normalises the path like a request",
             p.stdout + p.stderr)
     t.check(KEY_A not in p.stdout, "--explain does not print the key")
+    p = explain("--path", "/echo;x/x", "--api-key", KEY_A)
+    t.check(p.returncode == 1 and "400" in p.stderr,
+            "--explain refuses a ';' in the path like a request",
+            p.stdout + p.stderr)
 
     # A key too short to sign with is a configuration error.
     short = t.path("short.key")

@@ -202,6 +202,17 @@ def main(t: gwtest.Test):
     t.check(r.status == 413, "body over max_body: 413", r)
     r = get("/sink", method="POST", body=b"x" * 10)
     t.check(r.status == 200, "body at max_body: 200", r)
+    # A chunked body has no declared length: it is held to the route's
+    # limit as it arrives, as a Content-Length is before it.
+    chunk = [("Transfer-Encoding", "chunked")]
+    r = get("/sink", method="POST", headers=djp + chunk,
+            body=b"6\r\nxxxxxx\r\n5\r\nxxxxx\r\n0\r\n\r\n")
+    t.check(r.status == 413 and r.closes, "chunked body over max_body: 413",
+            r)
+    r = get("/sink", method="POST", headers=djp + chunk,
+            body=b"6\r\nxxxxxx\r\n4\r\nxxxx\r\n0\r\n\r\n")
+    t.check(r.status == 200 and r.json().get("body_len") == 10,
+            "chunked body at max_body: 200", r)
 
     # One daily limit for all three workers: batches of connections held
     # open together land on several workers (the request id's prefix names

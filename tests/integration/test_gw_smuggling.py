@@ -175,6 +175,30 @@ CASES = [
      {400}),
     ("%2F in the path", b"GET /a%2Fecho HTTP/1.1\r\n" + H + b"\r\n", {400}),
     (".. above the root", b"GET /../echo HTTP/1.1\r\n" + H + b"\r\n", {400}),
+    # Tomcat and Spring drop ";params" and then read ".." (and ".")
+    ("..; segment", b"GET /x/..;/echo HTTP/1.1\r\n" + H + b"\r\n", {400}),
+    ("..;p=1 segment", b"GET /x/..;p=1/echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("%2e%2e; segment", b"GET /x/%2e%2e;/echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    (".; segment", b"GET /x/.;/echo HTTP/1.1\r\n" + H + b"\r\n", {400}),
+    ("..%3B segment", b"GET /x/..%3B/echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    # Java servers drop ";params": /echo;x/../admin, /admin;x past a rule
+    ("; in a segment", b"GET /x;p=1/echo HTTP/1.1\r\n" + H + b"\r\n", {400}),
+    ("; at the end", b"GET /echo;jsessionid=1 HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("bare ;", b"GET /echo; HTTP/1.1\r\n" + H + b"\r\n", {400}),
+    # overlong UTF-8 for '.', '/' and '\\'
+    ("overlong %c0%ae%c0%ae", b"GET /x/%c0%ae%c0%ae/echo HTTP/1.1\r\n" + H +
+     b"\r\n", {400}),
+    ("overlong %C0%AF", b"GET /x%C0%AF..%C0%AFecho HTTP/1.1\r\n" + H +
+     b"\r\n", {400}),
+    ("overlong %c1%9c", b"GET /x%c1%9c HTTP/1.1\r\n" + H + b"\r\n", {400}),
+    ("overlong %e0%80%ae", b"GET /x/%e0%80%ae%e0%80%ae/echo HTTP/1.1\r\n" +
+     H + b"\r\n", {400}),
+    ("overlong %f0%80%80%af", b"GET /x%f0%80%80%afecho HTTP/1.1\r\n" + H +
+     b"\r\n", {400}),
     ("GET *", b"GET * HTTP/1.1\r\n" + H + b"\r\n", {400}),
     ("GET in authority form", b"GET a.test:443 HTTP/1.1\r\n" + H + b"\r\n",
      {400}),

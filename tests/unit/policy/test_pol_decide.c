@@ -323,6 +323,12 @@ test_table(void **state)
 		}
 		if (dec.allow)
 			assert_non_null(dec.upstream);
+		/* The route's body limit, for bodies of undeclared length;
+		   none where only a monitor would deny. */
+		if (dec.allow && !dec.would_deny && STREQ(dec.route, "nik"))
+			assert_int_equal(dec.max_body, 1024);
+		if (dec.would_deny)
+			assert_int_equal(dec.max_body, 0);
 	}
 	assert_int_equal(bad, 0);
 }

@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""gerbang-gateway: what another hop could read differently.
+
+A scripted upstream in this file records the head of every request the
+gateway forwards and answers by path with fixed bytes, some of them wrong
+on purpose.  Checked: headers named in Connection never pass, however the
+Connection fields are spread; Upgrade passes only as a WebSocket upgrade
+on a route that allows it (h2c would turn the connection into an HTTP/2
+tunnel past routing and policy); an absolute-form target whose query holds
+a "/" is routed by its real path; a 204's Content-Length is not relayed;
+a ';' in the path is refused unless path_parameters allows it; the
+gateway's own error answers to HEAD carry no body; the headers the
+gateway sets or removes are removed also when spelt with '_' for '-'; an
+upstream connection that answered HEAD is not reused.
+
+usage: test_gw_desync.py BUILD_DIR
+"""
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
+import gwtest  # noqa: E402
+from gwtest import upstream_conf  # noqa: E402
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+ANSWERS = {
+    b"/x/204cl": b"HTTP/1.1 204 No Content\r\nContent-Length: 29\r\n\r\n",
+    b"/x/hop": b"HTTP/1.1 200 OK\r\n" + b"Connection: a\r\n" * 8 +
+    b"Connection: x-up-hop\r\nX-Up-Hop: 1\r\nContent-Length: 2\r\n\r\nok",
+    b"/ws/101": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
+    b"Connection: Upgrade\r\n\r\n",
+    b"/ws/101ws": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+}
+
+
+class ScriptedUpstream:
+    """Records request heads (bodies are read by Content-Length only) and
+    answers ANSWERS[path] or OK."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.heads = []
+        self.stop_ev = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def addr(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while not self.stop_ev.is_set():
+            try:
+                s, _ = self.sock.accept()
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(s,),
+                             daemon=True).start()
+
+    def _serve(self, s):
+        s.settimeout(0.5)
+        buf = b""
+        try:
+            while not self.stop_ev.is_set():
+                if b"\r\n\r\n" not in buf:
+                    try:
+                        d = s.recv(65536)
+                    except (socket.timeout, TimeoutError):
+                        continue
+                    if not d:
+                        return
+                    buf += d
+                    continue
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                with self.lock:
+                    self.heads.append(head)
+                for line in head.split(b"\r\n")[1:]:
+                    k, _, v = line.partition(b":")
+                    if k.lower() == b"content-length":
+                        n = int(v)
+                        while len(buf) < n:
+                            buf += s.recv(65536)
+                        buf = buf[n:]
+                target = head.split(b" ")[1]
+                if target == b"/x/late":
+                    # a HEAD answered with a body, the body a moment late
+                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n"
+                              b"\r\n")
+                    time.sleep(0.05)
+                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
+                              b"\r\nforged")
+                    continue
+                s.sendall(ANSWERS.get(target.split(b"?")[0], OK))
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    def last(self):
+        with self.lock:
+            return self.heads[-1] if self.heads else b""
+
+    def count(self):
+        with self.lock:
+            return len(self.heads)
+
+    def stop(self):
+        self.stop_ev.set()
+        self.sock.close()
+
+
+def names(head: bytes) -> list:
+    return [ln.partition(b":")[0].lower() for ln in head.split(b"\r\n")[1:]]
+
+
+def values(head: bytes, name: bytes) -> list:
+    return [ln.partition(b":")[2].strip()
+            for ln in head.split(b"\r\n")[1:]
+            if ln.partition(b":")[0].lower() == name]
+
+
+def main(t: gwtest.Test):
+    up = ScriptedUpstream()
+    t.upstreams.append(up)
+    conf = t.config(upstreams=[upstream_conf("s", [up])],
+                    routes=[{"name": "ws", "path": "/ws", "upgrade": True},
+                            {"name": "x", "path": "/x"}])
+    gw = t.gateway(conf, workers=1)
+
+    # -- Connection, however it is spread -------------------------------------
+    cases = [
+        ("nine Connection fields, the last names the header",
+         [("Connection", "a")] * 8 + [("Connection", "X-Evil-Hop")]),
+        ("a 200-byte name named in Connection",
+         [("Connection", "X-Evil-Hop" + "h" * 190)]),
+        ("twenty tokens in Connection, the last names the header",
+         [("Connection", ", ".join(f"t{i}" for i in range(20)) +
+           ", x-evil-hop")]),
+    ]
+    for what, hdrs in cases:
+        evil = hdrs[-1][1].split(", ")[-1]
+        with gw.conn() as conn:
+            r = conn.get("/x/a", headers=hdrs + [(evil, "1")])
+        head = up.last()
+        t.check(r.status == 200 and evil.lower().encode() not in names(head)
+                and b"connection" not in names(head),
+                f"{what}: not forwarded", head[:600])
+    with gw.conn() as conn:
+        r = conn.get("/x/hop")
+        r2 = conn.get("/x/next")
+    t.check(r.status == 200 and r.header("x-up-hop") is None and
+            r.body == b"ok" and r2.status == 200,
+            "an upstream's ninth Connection field is honoured too",
+            r.headers)
+
+    # -- '_' for '-': CGI-style servers read X_Gerbang_Consumer as
+    # HTTP_X_GERBANG_CONSUMER, the same variable as X-Gerbang-Consumer
+    spoof = [("X_Gerbang_Consumer", "admin"), ("X-Gerbang_Role", "root"),
+             ("X_Forwarded_For", "6.6.6.6"), ("X-Forwarded_Proto", "http"),
+             ("X_Real_IP", "6.6.6.6"), ("X_Request_Id", "evil"),
+             ("X_Forwarded_Host", "evil.test"), ("Proxy_Authorization", "x"),
+             ("X-Keep_Me", "1")]
+    with gw.conn() as conn:
+        r = conn.get("/x/underscore", headers=spoof)
+    head = up.last()
+    left = [n for n in names(head) if b"_" in n]
+    t.check(r.status == 200 and left == [b"x-keep_me"],
+            "identity and forwarding headers spelt with '_' are removed",
+            head[:800])
+
+    # -- Upgrade --------------------------------------------------------------
+    h2c = [("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c"),
+           ("HTTP2-Settings", "AAMAAABkAAQAAP__")]
+    with gw.conn() as conn:
+        r = conn.get("/ws/a", headers=h2c)
+        head = up.last()
+        t.check(r.status == 200 and not values(head, b"upgrade") and
+                not values(head, b"connection") and
+                b"http2-settings" not in names(head),
+                "h2c upgrade on an upgrade route: Upgrade not forwarded",
+                head[:600])
+        r = conn.get("/x/b")
+        t.check(r.status == 200, "the connection goes on as HTTP/1.1", r)
+    with gw.conn() as conn:
+        r = conn.get("/ws/101", headers=h2c)
+        t.check(r.status == 502 and r.closes,
+                "a 101 to an h2c upgrade is not relayed (502)", r)
+    for proto in ("websocket, h2c", "h2c, websocket", "WebSocket/13"):
+        with gw.conn() as conn:
+            r = conn.get("/ws/c", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", proto)])
+        head = up.last()
+        t.check(r.status == 200 and not values(head, b"upgrade"),
+                f"Upgrade: {proto} not forwarded", head[:600])
+    with gw.conn() as conn:
+        r = conn.get("/ws/d", headers=[("Connection", "Upgrade"),
+                                       ("Upgrade", "WebSocket"),
+                                       ("Sec-WebSocket-Version", "13")])
+    head = up.last()
+    t.check(r.status == 200 and values(head, b"upgrade") == [b"WebSocket"]
+            and values(head, b"connection") == [b"upgrade"],
+            "a WebSocket upgrade still passes on the upgrade route",
+            head[:600])
+    with gw.conn() as conn:
+        r = conn.get("/ws/101ws", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", "websocket")])
+        ok = r.status == 101 and r.has_token("connection", "upgrade")
+        if ok:
+            # the tunnel passes bytes as they are: this upstream answers
+            # an HTTP request sent through it
+            conn.send(b"GET /in-tunnel HTTP/1.1\r\nX: y\r\n\r\n")
+            r2 = conn.read_response()
+            ok = r2.status == 200 and r2.body == b"ok" and \
+                up.last() == b"GET /in-tunnel HTTP/1.1\r\nX: y"
+        t.check(ok, "a 101 to a WebSocket upgrade opens the tunnel",
+                (r, up.last()[:200]))
+    with gw.conn() as conn:
+        r = conn.get("/x/e", headers=[("Connection", "Upgrade"),
+                                      ("Upgrade", "websocket")])
+    head = up.last()
+    t.check(r.status == 200 and not values(head, b"upgrade"),
+            "and not on a route without upgrade", head[:600])
+
+    # -- absolute-form with "/" in the query ---------------------------------
+    n0 = up.count()
+    with gw.conn() as conn:
+        r = conn.request("GET", "http://a.test?/x/abs")
+        t.check(r.status == 404 and up.count() == n0,
+                "http://a.test?/x/abs is routed as /, not /x/abs", r)
+        r = conn.request("GET", "https://a.test:443?/x/abs")
+        t.check(r.status == 404 and up.count() == n0,
+                "https://a.test:443?/x/abs too", r)
+        r = conn.request("GET", "https://a.test/x/q?/ws/1")
+        t.check(r.status == 200 and
+                up.last().split(b"\r\n")[0] == b"GET /x/q?/ws/1 HTTP/1.1",
+                "https://a.test/x/q?/ws/1 forwarded as /x/q?/ws/1",
+                up.last()[:200])
+
+    # -- 204 with Content-Length ----------------------------------------------
+    with gw.conn() as conn:
+        r = conn.get("/x/204cl")
+        t.check(r.status == 204 and r.header("content-length") is None,
+                "a 204's Content-Length is not relayed", r.headers)
+        r = conn.get("/x/after")
+        t.check(r.status == 200 and r.body == b"ok",
+                "the next response on the connection is clean", r)
+
+
+    # -- an upstream that sends a body after a HEAD response ---------------
+    with gw.conn() as conn:
+        conn.send(b"HEAD /x/late HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                  b"GET /x/after-late HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        r = conn.read_response("HEAD")
+        try:
+            r2 = conn.read_response("GET")
+        except (gwtest.ProtocolError, EOFError, OSError) as e:
+            r2 = e
+        t.check(r.status == 200 and getattr(r2, "status", None) == 200 and
+                r2.body == b"ok", "the upstream connection of a HEAD is not "
+                "reused: its late body is nobody's response", (r, r2))
+
+    # -- the gateway's own answers to HEAD ------------------------------------
+    with gw.conn() as conn:
+        conn.send(b"HEAD /nowhere HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                  b"GET /x/after-head HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        r = conn.read_response("HEAD")
+        try:
+            r2 = conn.read_response("GET")
+        except (gwtest.ProtocolError, EOFError, OSError) as e:
+            r2 = e
+        t.check(r.status == 404 and not r.closes and
+                r.header("content-length") is not None and
+                getattr(r2, "status", None) == 200 and r2.body == b"ok",
+                "a 404 to HEAD has no body: the next response is clean",
+                (r, r2))
+    with gw.conn() as conn:
+        conn.send(b"HEAD /x/%2f HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        data = conn.read_until_close(timeout=3)
+        t.check(data.startswith(b"HTTP/1.1 400 ") and
+                data.endswith(b"\r\n\r\n"),
+                "a 400 to HEAD has no body either", data)
+
+    # -- path parameters ------------------------------------------------------
+    n0 = up.count()
+    with gw.conn() as conn:
+        r = conn.get("/x/nik;v=1/1")
+        t.check(r.status == 400 and r.closes and up.count() == n0,
+                "a ';' in the path is refused by default", r)
+    conf2 = t.config(upstreams=[upstream_conf("s", [up])],
+                     routes=[{"name": "x", "path": "/x"}])
+    conf2["path_parameters"] = True
+    gw2 = t.gateway(conf2, workers=1)
+    with gw2.conn() as conn:
+        r = conn.get("/x/nik;v=1/1")
+        t.check(r.status == 200 and up.last().split(b"\r\n")[0] ==
+                b"GET /x/nik;v=1/1 HTTP/1.1",
+                "path_parameters: true passes it on unchanged",
+                up.last()[:200])
+        r = conn.get("/x/a/..;/b")
+        t.check(r.status == 400, "but never on a dot segment", r)
+    gw2.stop()
+
+
+if __name__ == "__main__":
+    gwtest.run(main)
