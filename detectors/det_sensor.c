@@ -400,6 +400,8 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("evicted", f->evicted);
 	J("no_flow", f->no_flow);
 	J("syn_reuse", f->syn_reuse);
+	J("ended_reuse", f->ended_reuse);
+	J("rst_ignored", f->rst_ignored);
 	J("mem", det_flow_mem(s->flows));
 	(void)gb_buf_puts(out, "},\"tcp\":{");
 	n = 0;

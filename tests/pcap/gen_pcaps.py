@@ -687,6 +687,84 @@ def sc_evict():
     return LINK_ETH, [eth(p, 0x0800) for p in out]
 
 
+# --- red-team regressions: TCP tracking ------------------------------------
+
+def sc_forged_ack():
+    """The client acknowledges 100 MB of server data never sent, then asks:
+    the answer is still read (an ACK gaps only bytes seen)."""
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.ip(c.c, c.s, tcp(c.c, c.s, c.cport, c.sport, c.cseq,
+                                   c.sseq + 100000000, "A")))
+    pkts.append(c.cseg(request("/api/penduduk?all=1")))
+    pkts.append(c.sseg(response(json_body(people(40, 30)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_spoofed_rst():
+    """A third of a response, an RST 500000 past the client's next byte
+    (outside the window: ignored), then the rest."""
+    c = Conv()
+    parts = split(response(json_body(people(41, 60))), 3)
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/spoof")))
+    pkts.append(c.sseg(parts[0]))
+    pkts.append(c.ip(c.c, c.s, tcp(c.c, c.s, c.cport, c.sport,
+                                   c.cseq + 500000, 0, "R")))
+    pkts += [c.sseg(parts[1]), c.sseg(parts[2]), c.cack()]
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_mid_raw():
+    """Not HTTP, port 9000, picked up midstream with the server speaking
+    first: the lower port is the server, its records are response data."""
+    c = Conv(sport=9000)
+    c.handshake()
+    niks = people(42, 4)
+    pkts = [c.sseg(b"".join(b"REC %s\n" % n.encode() for n in niks[:2]))]
+    pkts.append(c.cack())
+    pkts.append(c.cseg(b"NEXT\n"))
+    pkts.append(c.sseg(b"".join(b"REC %s\n" % n.encode() for n in niks[2:])))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_reuse():
+    """An unanswered SYN, then a SYN with an ISN 2^31 away (a new
+    connection); then a connection the server half-closes, and the same
+    5-tuple again with new ISNs."""
+    c = Conv(cport=40001, isn_c=1000)
+    pkts = [c.ip(c.c, c.s, tcp(c.c, c.s, c.cport, c.sport, 1000, 0, "S"))]
+    c.cseq = 0x80000000
+    pkts += simple(c, request("/newisn"), response(json_body(people(43, 3))))
+    a = Conv(cport=40002, isn_c=1000, isn_s=5000)
+    pkts += a.handshake() + [a.cseg(request("/one")),
+                             a.sseg(response(json_body(people(44, 2)))),
+                             a.cack(), a.sseg(b"", flags="FA")]
+    b = Conv(cport=40002, isn_c=2100000000, isn_s=3900000000)
+    pkts += simple(b, request("/two"), response(json_body(people(45, 3))))
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_fin_nodata():
+    """A health check: handshake, FIN both ways, no data; then a request
+    the server closes without answering."""
+    c = Conv(cport=40001)
+    pkts = c.handshake() + c.close()
+    d = Conv(cport=40002)
+    pkts += d.handshake() + [d.cseg(request("/noans"))]
+    pkts.append(d.sseg(b"", flags="FA"))
+    d.sseq += 1
+    pkts.append(d.cseg(b"", flags="FA"))
+    d.cseq += 1
+    pkts.append(d.sseg(b"", flags="A"))
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
 SCENARIOS = {
     "basic": sc_basic, "chunked": sc_chunked, "pipeline": sc_pipeline,
     "reorder": sc_reorder, "retrans": sc_retrans, "overlap": sc_overlap,
@@ -699,6 +777,8 @@ SCENARIOS = {
     "status": sc_status, "consumer": sc_consumer, "midstream": sc_midstream,
     "wrap": sc_wrap, "lenient": sc_lenient, "tunnel": sc_tunnel,
     "snap": sc_snap, "evict": sc_evict,
+    "forged_ack": sc_forged_ack, "spoofed_rst": sc_spoofed_rst,
+    "mid_raw": sc_mid_raw, "reuse": sc_reuse, "fin_nodata": sc_fin_nodata,
 }
 
 
