@@ -26,7 +26,7 @@ enum attrib_kind {
 
 struct attrib {
 	uint64_t		 flow_id;
-	uint64_t		 ts_req_us;
+	uint64_t		 seq;		/* the txn's, in its flow */
 	bool			 valid;
 	enum attrib_kind	 kind;
 	enum gb_idhdr_status	 st;
@@ -35,7 +35,7 @@ struct attrib {
 
 #define PEND_MAX	64	/* responses with a crossing, awaiting their end */
 /*
- * Attributions of open transactions, by (flow, request time): the packets
+ * Attributions of open transactions, by (flow, transaction seq): the packets
  * of concurrent connections interleave, and a transaction's header is
  * verified (an HMAC) once, not once per packet between others.
  */
@@ -44,7 +44,7 @@ struct attrib {
 struct pend {
 	bool			 used;
 	uint64_t		 flow_id;
-	uint64_t		 ts_req_us;
+	uint64_t		 seq;
 	struct det_bulk_alert	 ba;
 	uint8_t			 key[16];
 	size_t			 key_len;
@@ -64,7 +64,7 @@ struct batch {
 	const struct det_sensor_txn *t;
 	const struct attrib	*at;		/* t's, in the cache */
 	uint64_t		 flow_id;
-	uint64_t		 ts_req_us;
+	uint64_t		 seq;
 	uint64_t		 now_ms;
 	struct det_bulk_subject	 who;
 	uint8_t			 rk[16];
@@ -89,6 +89,8 @@ struct det_alert {
 	const struct attrib	*at;		/* of cur */
 	const struct det_sensor_txn *cur;	/* txn of the finding at hand */
 	const char		*cur_template;	/* its path template (scraping) */
+	const char		*cur_path;	/* the path to show, when t's is
+						   not masked yet (a canary) */
 	struct forged_slot	 forged[FORGED_SLOTS];
 	struct pend		 pend[PEND_MAX];
 	struct batch		 batch;
@@ -181,10 +183,25 @@ det_alert_free(struct det_alert *a)
 static struct attrib *
 atc_slot(struct det_alert *a, const struct det_sensor_txn *t)
 {
-	uint64_t h = (t->flow->id ^ t->ts_req_us * 0x9e3779b97f4a7c15ULL) *
+	uint64_t h = (t->flow->id ^ t->seq * 0x9e3779b97f4a7c15ULL) *
 	    0xff51afd7ed558ccdULL;
 
 	return &a->atc[h >> 56];
+}
+
+/* The capture time of t: its request's, else its response's. */
+static uint64_t
+txn_time_us(const struct det_sensor_txn *t)
+{
+	return t->ts_req_us != 0 ? t->ts_req_us : t->ts_resp_us;
+}
+
+/* Response-scope subject key of t: (flow id, seq), 16 bytes. */
+static void
+resp_key(const struct det_sensor_txn *t, uint8_t rk[16])
+{
+	memcpy(rk, &t->flow->id, 8);
+	memcpy(rk + 8, &t->seq, 8);
 }
 
 /* The attribution of t (kept until det_alert_on_txn()); also a->at. */
@@ -195,13 +212,12 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 	int64_t skew;
 
 	a->at = at;
-	if (at->valid && at->flow_id == t->flow->id &&
-	    at->ts_req_us == t->ts_req_us)
+	if (at->valid && at->flow_id == t->flow->id && at->seq == t->seq)
 		return at;
 	memset(at, 0, sizeof(*at));
 	at->valid = true;
 	at->flow_id = t->flow->id;
-	at->ts_req_us = t->ts_req_us;
+	at->seq = t->seq;
 	if (!t->has_consumer) {
 		at->kind = AT_NONE;
 		return at;
@@ -210,7 +226,7 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 	    &at->h);
 	switch (at->st) {
 	case GB_IDHDR_SIGNED:
-		skew = at->h.ts - (int64_t)(t->ts_req_us / 1000000);
+		skew = at->h.ts - (int64_t)(txn_time_us(t) / 1000000);
 		/* Out of range: a replayed header, or clocks apart. */
 		at->kind = skew < -a->c.max_skew_s || skew > a->c.max_skew_s ?
 		    AT_UNVERIFIED : AT_VERIFIED;
@@ -343,13 +359,15 @@ bulk_emit(struct det_alert *a, const struct det_sensor_txn *t,
 
 	memset(&sa, 0, sizeof(sa));
 	txn_into(a, &sa, t, at);
-	sa.time_ns = t->ts_req_us * 1000;
+	sa.time_ns = txn_time_us(t) * 1000;
 	sa.severity = (uint8_t)ba->severity;
 	sa.win_start_ns = ba->since_ms * 1000000;
 	sa.win_end_ns = ba->now_ms * 1000000;
 	sa.rule = store_str(ba->rule != NULL ? ba->rule->name : "canary");
 	if (a->cur_template != NULL)
 		sa.path = store_str(a->cur_template);	/* never the raw one */
+	else if (a->cur_path != NULL)
+		sa.path = store_str(a->cur_path);
 	for (ty = 0; ty < DET_T_COUNT && sa.ncounts < STORE_COUNTS_MAX;
 	    ty++) {
 		if (ba->count[ty] == 0)
@@ -408,7 +426,7 @@ pend_put(struct det_alert *a, const struct det_sensor_txn *t,
 				free_p = p;
 			continue;
 		}
-		if (p->flow_id == t->flow->id && p->ts_req_us == t->ts_req_us &&
+		if (p->flow_id == t->flow->id && p->seq == t->seq &&
 		    p->ba.rule == ba->rule) {
 			enum det_severity sev = p->ba.severity;
 
@@ -422,7 +440,7 @@ pend_put(struct det_alert *a, const struct det_sensor_txn *t,
 		return -1;
 	p->used = true;
 	p->flow_id = t->flow->id;
-	p->ts_req_us = t->ts_req_us;
+	p->seq = t->seq;
 	p->ba = *ba;
 key:
 	p->key_len = ba->key_len > sizeof(p->key) ? sizeof(p->key) :
@@ -443,7 +461,7 @@ pend_flush(struct det_alert *a, const struct det_sensor_txn *t)
 	for (i = 0; i < PEND_MAX; i++) {
 		p = &a->pend[i];
 		if (p->used && p->flow_id == t->flow->id &&
-		    p->ts_req_us == t->ts_req_us) {
+		    p->seq == t->seq) {
 			struct det_bulk_alert fin;
 
 			/* The response's final counts, not the last doubling. */
@@ -490,16 +508,16 @@ forged_alert(struct det_alert *a, const struct det_sensor_txn *t,
 		h = (h ^ k->addr[t->flow->client][i]) * 1099511628211ULL;
 	fs = &a->forged[h % FORGED_SLOTS];
 	if (memcmp(fs->addr, k->addr[t->flow->client], 16) == 0 &&
-	    fs->addr[16] == 1 && t->ts_req_us >= fs->last_us &&
-	    t->ts_req_us - fs->last_us < FORGED_QUIET_US)
+	    fs->addr[16] == 1 && txn_time_us(t) >= fs->last_us &&
+	    txn_time_us(t) - fs->last_us < FORGED_QUIET_US)
 		return;
 	memcpy(fs->addr, k->addr[t->flow->client], 16);
 	fs->addr[16] = 1;
-	fs->last_us = t->ts_req_us;
+	fs->last_us = txn_time_us(t);
 	memset(&sa, 0, sizeof(sa));
 	txn_into(a, &sa, t, at);
 	sa.consumer = store_str(at->h.consumer);	/* as claimed */
-	sa.time_ns = t->ts_req_us * 1000;
+	sa.time_ns = txn_time_us(t) * 1000;
 	sa.severity = STORE_SEV_HIGH;
 	sa.rule = store_str("consumer-header-rejected");
 	snprintf(msg, sizeof(msg), "X-Gerbang-Consumer %s: not the "
@@ -581,9 +599,46 @@ scrape(struct det_alert *a, const struct det_sensor_txn *t,
 		who.len[DET_SCOPE_SOURCE] = o;
 	}
 	a->cur_template = tpl;
-	det_bulk_add(a->scrape, &who, f, t->ts_req_us / 1000, on_bulk, a);
+	det_bulk_add(a->scrape, &who, f, txn_time_us(t) / 1000, on_bulk, a);
 	a->cur_template = NULL;
 	explicit_bzero(key, sizeof(key));
+}
+
+/*
+ * A finding sent to the server (path, request body): not counted, but a
+ * canary alerts (det_bulk_value() checks, its value is not counted).
+ */
+static void
+canary_seen(struct det_alert *a, const struct det_sensor_txn *t,
+    const struct attrib *at, const struct det_finding *f,
+    enum det_where where, const uint8_t src[17], uint64_t now_ms)
+{
+	struct det_bulk_subject who;
+	struct det_bulk_val v;
+	uint8_t rk[16];
+	uint64_t flow_id = t->flow->id;
+	char tpl[DET_TXN_PATH_MAX + 64];
+
+	memset(&who, 0, sizeof(who));
+	resp_key(t, rk);
+	who.key[DET_SCOPE_RESPONSE] = rk;
+	who.len[DET_SCOPE_RESPONSE] = sizeof(rk);
+	who.key[DET_SCOPE_FLOW] = &flow_id;
+	who.len[DET_SCOPE_FLOW] = sizeof(flow_id);
+	who.key[DET_SCOPE_SOURCE] = src;
+	who.len[DET_SCOPE_SOURCE] = 17;
+	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+		who.key[DET_SCOPE_CONSUMER] = at->h.consumer;
+		who.len[DET_SCOPE_CONSUMER] = strlen(at->h.consumer);
+	}
+	a->at = at;
+	a->cur_template = NULL;
+	if (where == DET_WHERE_PATH) {	/* t->path is not masked yet */
+		(void)path_template(t->path, f, tpl, sizeof(tpl));
+		a->cur_path = tpl;
+	}
+	(void)det_bulk_value(a->bulk, &who, f, now_ms, on_bulk, a, &v);
+	a->cur_path = NULL;
 }
 
 /* Count the batch's findings (its transaction is alive: see struct batch). */
@@ -611,26 +666,33 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 	const struct attrib *at;
 	const struct det_flow_key *k = &t->flow->key;
 	uint8_t src[17];
-	uint64_t now_ms = t->ts_req_us / 1000;
+	uint64_t now_ms = txn_time_us(t) / 1000;
 	size_t cn;
 
-	if (where == DET_WHERE_PATH) {
-		if (a->scrape == NULL)
+	if (where != DET_WHERE_RESP_BODY) {
+		/* Data into the agency is not a leak, and not counted; but a
+		   canary alerts wherever it is seen, and identifiers asked
+		   in paths are scraping. */
+		bool canaries = a->c.rules != NULL &&
+		    det_rules_canary_count(a->c.rules) > 0;
+
+		if (!canaries && (where != DET_WHERE_PATH || a->scrape == NULL))
 			return;
 		batch_flush(a);
 		at = attribute(a, t);
 		a->cur = t;
 		src[0] = k->family;
 		memcpy(src + 1, k->addr[t->flow->client], 16);
-		scrape(a, t, at, f, src, sizeof(src));
+		if (canaries)
+			canary_seen(a, t, at, f, where, src, now_ms);
+		if (where == DET_WHERE_PATH && a->scrape != NULL)
+			scrape(a, t, at, f, src, sizeof(src));
 		return;
 	}
-	if (where != DET_WHERE_RESP_BODY)
-		return;		/* data into the agency is not a leak */
 	if (t->ts_resp_us != 0)
 		now_ms = t->ts_resp_us / 1000;
 	if (bt->n > 0 && (bt->t != t || bt->flow_id != t->flow->id ||
-	    bt->ts_req_us != t->ts_req_us || bt->now_ms != now_ms ||
+	    bt->seq != t->seq || bt->now_ms != now_ms ||
 	    bt->n == BATCH_MAX))
 		batch_flush(a);
 	if (bt->n == 0) {
@@ -638,11 +700,10 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 		bt->at = at;
 		bt->t = t;
 		bt->flow_id = t->flow->id;
-		bt->ts_req_us = t->ts_req_us;
+		bt->seq = t->seq;
 		bt->now_ms = now_ms;
 		memset(&bt->who, 0, sizeof(bt->who));
-		memcpy(bt->rk, &t->flow->id, 8);
-		memcpy(bt->rk + 8, &t->ts_req_us, 8);
+		resp_key(t, bt->rk);
 		bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
 		bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
 		bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
@@ -682,8 +743,7 @@ det_alert_on_txn(const struct det_sensor_txn *t, void *arg)
 		forged_alert(a, t, at);
 	a->cur_template = NULL;
 	pend_flush(a, t);
-	memcpy(rk, &t->flow->id, 8);
-	memcpy(rk + 8, &t->ts_req_us, 8);
+	resp_key(t, rk);
 	det_bulk_end(a->bulk, DET_SCOPE_RESPONSE, rk, sizeof(rk));
 	atc_slot(a, t)->valid = false;
 }

@@ -765,6 +765,78 @@ def sc_fin_nodata():
     return LINK_ETH, [eth(p, 0x0800) for p in pkts]
 
 
+# --- red-team regressions: pairing, attribution, alert times ----------------
+
+def sc_resp_only():
+    """Midstream: two responses whose requests were not captured, 30 NIKs
+    each: two alerts, at the responses' capture times, two incidents."""
+    c = Conv()
+    c.handshake()
+    c.cseg(request("/x") + request("/y"))
+    pkts = [c.sseg(response(json_body(people(47, 30))))]
+    pkts.append(c.sseg(response(json_body(people(48, 30)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_pipeline40():
+    """40 pipelined requests in one segment, then 40 responses, the k-th
+    with k + 1 NIKs: /qk pairs with k + 1."""
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"".join(request("/q%d" % k) for k in range(40))))
+    for k in range(40):
+        pkts.append(c.sseg(response(json_body(people(100 + k, k + 1)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_pipelined_attrib():
+    """Four times two signed requests for two consumers in one segment (one
+    capture time), each asking one NIK in its path; the last two answered
+    with 25 NIKs. Run with --scrape-distinct 5: 4 per consumer, no scraping
+    alert (8 for one if the two shared an attribution); each bulk alert
+    names its own consumer."""
+    c = Conv()
+    pkts = c.handshake()
+    niks = people(51, 8)
+    for i in range(4):
+        h1 = consumer_header("cons-a", "a%d" % i, int(BASE_TS))
+        h2 = consumer_header("cons-b", "b%d" % i, int(BASE_TS))
+        pkts.append(c.cseg(request("/api/penduduk/" + niks[2 * i], extra=h1) +
+                           request("/api/penduduk/" + niks[2 * i + 1],
+                                   extra=h2)))
+        if i < 3:
+            pkts.append(c.sseg(response(b"{}") + response(b"{}")))
+        else:
+            pkts.append(c.sseg(response(json_body(people(49, 25))) +
+                               response(json_body(people(50, 25)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_canary():
+    """The canary of rules_canary/ in a request path, a request body, and
+    twice in a response: four alerts (docs/rules.md: seen anywhere, every
+    time)."""
+    nik = people(46, 1)[0]
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk/" + nik)))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cseg(request("/api/upload", method="POST",
+                               body=json_body([nik]))))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cseg(request("/api/get")))
+    pkts.append(c.sseg(response(json_body([nik, nik]))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
 SCENARIOS = {
     "basic": sc_basic, "chunked": sc_chunked, "pipeline": sc_pipeline,
     "reorder": sc_reorder, "retrans": sc_retrans, "overlap": sc_overlap,
@@ -779,6 +851,8 @@ SCENARIOS = {
     "snap": sc_snap, "evict": sc_evict,
     "forged_ack": sc_forged_ack, "spoofed_rst": sc_spoofed_rst,
     "mid_raw": sc_mid_raw, "reuse": sc_reuse, "fin_nodata": sc_fin_nodata,
+    "resp_only": sc_resp_only, "pipeline40": sc_pipeline40,
+    "pipelined_attrib": sc_pipelined_attrib, "canary": sc_canary,
 }
 
 
