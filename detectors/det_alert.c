@@ -204,6 +204,26 @@ resp_key(const struct det_sensor_txn *t, uint8_t rk[16])
 	memcpy(rk + 8, &t->seq, 8);
 }
 
+/* The id of header value v as it is (trimmed, before any ';', cut to
+   GB_IDHDR_ID_MAX) into h->consumer. Returns false when it is empty. */
+static bool
+id_unverified(const char *v, struct gb_idhdr *h)
+{
+	size_t n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (n = 0; v[n] != '\0' && v[n] != ';'; n++)
+		;
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n > GB_IDHDR_ID_MAX)
+		n = GB_IDHDR_ID_MAX;
+	memcpy(h->consumer, v, n);
+	h->consumer[n] = '\0';
+	return n > 0;
+}
+
 /* The attribution of t (kept until det_alert_on_txn()); also a->at. */
 static const struct attrib *
 attribute(struct det_alert *a, const struct det_sensor_txn *t)
@@ -239,8 +259,17 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 		at->kind = a->mac != NULL ? AT_REJECTED : AT_UNVERIFIED;
 		break;
 	case GB_IDHDR_BADSIG:
-	case GB_IDHDR_MALFORMED:
 		at->kind = AT_REJECTED;
+		break;
+	case GB_IDHDR_MALFORMED:
+		if (a->mac != NULL) {
+			at->kind = AT_REJECTED;
+			break;
+		}
+		/* No key: nothing says the gateway signs; the id (before any
+		   ';') is used unverified, whatever its spelling. */
+		at->kind = id_unverified(t->consumer, &at->h) ? AT_UNVERIFIED :
+		    AT_NONE;
 		break;
 	}
 	return at;

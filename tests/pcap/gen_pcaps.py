@@ -837,6 +837,15 @@ def sc_canary():
     return LINK_ETH, [eth(p, 0x0800) for p in pkts]
 
 
+def sc_nokey_malformed():
+    """X-Gerbang-Consumer "Dinas Kesehatan" (not the signed grammar), run
+    without --consumer-key: the id is used unverified, nothing rejected."""
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/api/penduduk", extra=b"X-Gerbang-"
+                                             b"Consumer: Dinas Kesehatan\r\n"),
+                             response(json_body(people(52, 25))), 2)]
+
+
 SCENARIOS = {
     "basic": sc_basic, "chunked": sc_chunked, "pipeline": sc_pipeline,
     "reorder": sc_reorder, "retrans": sc_retrans, "overlap": sc_overlap,
@@ -853,6 +862,7 @@ SCENARIOS = {
     "mid_raw": sc_mid_raw, "reuse": sc_reuse, "fin_nodata": sc_fin_nodata,
     "resp_only": sc_resp_only, "pipeline40": sc_pipeline40,
     "pipelined_attrib": sc_pipelined_attrib, "canary": sc_canary,
+    "nokey_malformed": sc_nokey_malformed,
 }
 
 
