@@ -846,6 +846,39 @@ def sc_nokey_malformed():
                              response(json_body(people(52, 25))), 2)]
 
 
+def sc_ts_glitch():
+    """Frames with their own times: one unrelated frame stamped a day ahead
+    inside a 25-NIK response (a glitch: taken at the clock's time, counted
+    in clock_jumps, the connection is not expired); then a connection left
+    open, and an hour later two frames of another (a real jump, confirmed
+    by the second frame: the open one expires)."""
+    c = Conv()
+    pk = c.handshake() + [c.cseg(request("/glitch"))]
+    parts = split(response(json_body(people(53, 25))), 3)
+    fr = [(BASE_TS + i * 0.001, p) for i, p in enumerate(pk)]
+    t = BASE_TS + 0.01
+    fr.append((t, c.sseg(parts[0])))
+    fr.append((t + 86400, ip4("10.9.9.9", "10.9.9.8", b"\0" * 16, proto=17)))
+    fr.append((t + 0.002, c.sseg(parts[1])))
+    fr.append((t + 0.003, c.sseg(parts[2])))
+    fr += [(t + 0.004 + i * 0.001, p) for i, p in enumerate([c.cack()] +
+                                                            c.close())]
+    d = Conv(cport=40001)
+    fr += [(t + 1 + i * 0.001, p) for i, p in
+           enumerate(d.handshake() + [d.cseg(request("/open"))])]
+    e = Conv(cport=40002)
+    fr += [(t + 3600 + i * 0.001, p) for i, p in enumerate(e.handshake())]
+    fr.append((t + 3602, e.cseg(request("/later"))))
+    return LINK_ETH, [(ts, eth(p, 0x0800)) for ts, p in fr]
+
+
+def stamped(frames):
+    """(time, frame) pairs as they are, else frames 1 ms apart."""
+    if frames and isinstance(frames[0], tuple):
+        return frames
+    return stamp(frames)
+
+
 SCENARIOS = {
     "basic": sc_basic, "chunked": sc_chunked, "pipeline": sc_pipeline,
     "reorder": sc_reorder, "retrans": sc_retrans, "overlap": sc_overlap,
@@ -862,7 +895,7 @@ SCENARIOS = {
     "mid_raw": sc_mid_raw, "reuse": sc_reuse, "fin_nodata": sc_fin_nodata,
     "resp_only": sc_resp_only, "pipeline40": sc_pipeline40,
     "pipelined_attrib": sc_pipelined_attrib, "canary": sc_canary,
-    "nokey_malformed": sc_nokey_malformed,
+    "nokey_malformed": sc_nokey_malformed, "ts_glitch": sc_ts_glitch,
 }
 
 
@@ -885,7 +918,7 @@ def main():
         for name, fn in SCENARIOS.items():
             link, frames = fn()
             write_fuzz_seed(os.path.join(sys.argv[2], name), link,
-                            stamp(frames))
+                            stamped(frames))
         return 0
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -893,7 +926,7 @@ def main():
         f.write(CONSUMER_KEY + b"\n")
     for name, fn in SCENARIOS.items():
         link, frames = fn()
-        ts = stamp(frames)
+        ts = stamped(frames)
         if name == "pcapng":
             write_pcapng(os.path.join(out, name + ".pcapng"), link, ts)
         elif name == "snap":
