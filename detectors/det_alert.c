@@ -33,7 +33,7 @@ struct attrib {
 	struct gb_idhdr		 h;
 };
 
-#define PEND_MAX	64	/* responses with a crossing, awaiting their end */
+#define PEND_MAX	1024	/* responses with a crossing, awaiting their end */
 /*
  * Attributions of open transactions, by (flow, transaction seq): the packets
  * of concurrent connections interleave, and a transaction's header is
@@ -93,6 +93,7 @@ struct det_alert {
 						   not masked yet (a canary) */
 	struct forged_slot	 forged[FORGED_SLOTS];
 	struct pend		 pend[PEND_MAX];
+	size_t			 npend;		/* used in pend */
 	struct batch		 batch;
 	uint64_t		 last_recv;
 	uint64_t		 last_drop;
@@ -446,28 +447,27 @@ pend_put(struct det_alert *a, const struct det_sensor_txn *t,
     const struct det_bulk_alert *ba)
 {
 	struct pend *p, *free_p = NULL;
-	size_t i;
+	size_t i, seen = 0;
 
-	for (i = 0; i < PEND_MAX; i++) {
+	for (i = 0; i < PEND_MAX && (seen < a->npend || free_p == NULL);
+	    i++) {
 		p = &a->pend[i];
 		if (!p->used) {
 			if (free_p == NULL)
 				free_p = p;
 			continue;
 		}
+		seen++;
 		if (p->flow_id == t->flow->id && p->seq == t->seq &&
 		    p->ba.rule == ba->rule) {
-			enum det_severity sev = p->ba.severity;
-
 			p->ba = *ba;
-			if (sev > p->ba.severity)
-				p->ba.severity = sev;
 			goto key;
 		}
 	}
 	if ((p = free_p) == NULL)
 		return -1;
 	p->used = true;
+	a->npend++;
 	p->flow_id = t->flow->id;
 	p->seq = t->seq;
 	p->ba = *ba;
@@ -477,7 +477,11 @@ key:
 	memcpy(p->key, ba->key, p->key_len);
 	p->ba.key = p->key;
 	p->ba.key_len = p->key_len;
+	/* One alert per response: a first one, at the rule's severity,
+	   however its batches doubled the count on the way. */
 	p->ba.flags = DET_BULK_A_FIRST;
+	if (p->ba.rule != NULL)
+		p->ba.severity = p->ba.rule->severity;
 	return 0;
 }
 
@@ -485,10 +489,12 @@ static void
 pend_flush(struct det_alert *a, const struct det_sensor_txn *t)
 {
 	struct pend *p;
-	size_t i;
+	size_t i, seen = 0;
 
-	for (i = 0; i < PEND_MAX; i++) {
+	for (i = 0; i < PEND_MAX && seen < a->npend; i++) {
 		p = &a->pend[i];
+		if (p->used)
+			seen++;
 		if (p->used && p->flow_id == t->flow->id &&
 		    p->seq == t->seq) {
 			struct det_bulk_alert fin;
@@ -505,6 +511,8 @@ pend_flush(struct det_alert *a, const struct det_sensor_txn *t)
 			}
 			bulk_emit(a, t, &p->ba);
 			p->used = false;
+			a->npend--;
+			seen--;
 		}
 	}
 }

@@ -872,6 +872,45 @@ def sc_ts_glitch():
     return LINK_ETH, [(ts, eth(p, 0x0800)) for ts, p in fr]
 
 
+def sc_sev_batched():
+    """A 110-NIK response in four segments interleaved with another
+    connection's small answers (so it is counted in four batches): one
+    pii-dump-in-response alert at the rule's severity (high), as when the
+    response comes alone, with the final counts."""
+    c, d = Conv(cport=40001), Conv(cport=40002)
+    pkts = c.handshake() + d.handshake()
+    pkts.append(c.cseg(request("/api/penduduk?size=110")))
+    parts = split(response(json_body(people(54, 110))), 4)
+    for i, part in enumerate(parts):
+        pkts.append(c.sseg(part))
+        pkts.append(d.cseg(request("/d%d" % i)))
+        pkts.append(d.sseg(response(json_body(people(55 + i, 1)))))
+    pkts += [c.cack(), d.cack()] + c.close() + d.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_pend_many():
+    """70 connections, each answered with 40 NIKs in two halves, every
+    first half before any second: 70 alerts, each with the final 40 (more
+    responses waiting for their end than the old table of 64 held)."""
+    convs = [Conv(c="10.1.0.%d" % (i + 1), cport=35000 + i)
+             for i in range(70)]
+    pkts, halves = [], []
+    for i, c in enumerate(convs):
+        pkts += c.handshake() + [c.cseg(request("/api/penduduk?c=%d" % i))]
+    for i, c in enumerate(convs):
+        r = response(json_body(people(200 + i, 40)))
+        cut = r.index(b"Warga 25")
+        halves.append(r[cut:])
+        pkts.append(c.sseg(r[:cut]))
+    for i, c in enumerate(convs):
+        pkts.append(c.sseg(halves[i]))
+        pkts.append(c.cack())
+    for c in convs:
+        pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
 def stamped(frames):
     """(time, frame) pairs as they are, else frames 1 ms apart."""
     if frames and isinstance(frames[0], tuple):
@@ -896,6 +935,7 @@ SCENARIOS = {
     "resp_only": sc_resp_only, "pipeline40": sc_pipeline40,
     "pipelined_attrib": sc_pipelined_attrib, "canary": sc_canary,
     "nokey_malformed": sc_nokey_malformed, "ts_glitch": sc_ts_glitch,
+    "sev_batched": sc_sev_batched, "pend_many": sc_pend_many,
 }
 
 
