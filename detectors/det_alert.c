@@ -570,16 +570,19 @@ forged_alert(struct det_alert *a, const struct det_sensor_txn *t,
  * The target with every identifier replaced: the finding's own span by
  * {type}, any other run of 6 or more digits (with separators) by {n}, so
  * that /api/penduduk/3171... and /api/penduduk/3172... are one template and
- * no identifier is kept. Returns the length written to out.
+ * no identifier is kept. The query is left out (a cache-busting parameter
+ * must not make every request a template of its own), but for the name of
+ * the parameter that holds the finding: /warga?nik={nik}. Returns the
+ * length written to out.
  */
 static size_t
 path_template(const char *path, const struct det_finding *f, char *out,
     size_t outlen)
 {
-	size_t n = strlen(path), i = 0, o = 0, j, digits;
+	size_t n = strlen(path), i = 0, o = 0, j, digits, q;
 	const char *ty = det_type_str(f->type);
 
-	while (i < n && path[i] != '#' && o + 1 < outlen) {
+	while (i < n && path[i] != '#' && path[i] != '?' && o + 1 < outlen) {
 		if (i == f->offset && f->length > 0) {
 			o += (size_t)snprintf(out + o, outlen - o, "{%s}", ty);
 			i += f->length;
@@ -595,10 +598,49 @@ path_template(const char *path, const struct det_finding *f, char *out,
 		}
 		out[o++] = path[i++];
 	}
+	if (i < n && path[i] == '?' && f->offset > i && f->offset < n &&
+	    o + 1 < outlen) {
+		/* The parameter holding the finding: from the '?' or '&'
+		   before it to its '='. */
+		for (q = f->offset; q > i && path[q - 1] != '&' &&
+		    path[q - 1] != '?'; q--)
+			;
+		for (j = q; j < f->offset && path[j] != '='; j++)
+			;
+		if (j < f->offset && j - q < 32 && o + (j - q) + 4 +
+		    strlen(ty) < outlen) {
+			out[o++] = '?';
+			memcpy(out + o, path + q, j - q);
+			o += j - q;
+			o += (size_t)snprintf(out + o, outlen - o, "={%s}",
+			    ty);
+		}
+	}
 	if (o >= outlen)
 		o = outlen - 1;
 	out[o] = '\0';
 	return o;
+}
+
+/* Host h as one origin: lower case, no default port (:80, :443), no
+   trailing dot. Returns the length written to out (size outlen). */
+static size_t
+host_norm(const char *h, char *out, size_t outlen)
+{
+	size_t n = strlen(h), i;
+
+	if (n >= outlen)
+		n = outlen - 1;
+	for (i = 0; i < n; i++)
+		out[i] = h[i] >= 'A' && h[i] <= 'Z' ? (char)(h[i] + 32) : h[i];
+	if (n > 3 && memcmp(out + n - 3, ":80", 3) == 0)
+		n -= 3;
+	else if (n > 4 && memcmp(out + n - 4, ":443", 4) == 0)
+		n -= 4;
+	if (n > 0 && out[n - 1] == '.')
+		n--;
+	out[n] = '\0';
+	return n;
 }
 
 static void
@@ -607,9 +649,9 @@ scrape(struct det_alert *a, const struct det_sensor_txn *t,
     size_t srclen)
 {
 	struct det_bulk_subject who;
-	char tpl[DET_TXN_PATH_MAX + 64];
+	char tpl[DET_TXN_PATH_MAX + 64], host[DET_TXN_HOST_MAX];
 	uint8_t key[DET_TXN_CONSUMER_MAX + DET_TXN_HOST_MAX + sizeof(tpl)];
-	size_t tn, hn = strlen(t->host), cn, o;
+	size_t tn, hn = host_norm(t->host, host, sizeof(host)), cn, o;
 
 	tn = path_template(t->path, f, tpl, sizeof(tpl));
 	memset(&who, 0, sizeof(who));
@@ -623,7 +665,7 @@ scrape(struct det_alert *a, const struct det_sensor_txn *t,
 		o = srclen;
 	}
 	key[o++] = 0;
-	memcpy(key + o, t->host, hn);
+	memcpy(key + o, host, hn);
 	o += hn;
 	key[o++] = 0;
 	memcpy(key + o, tpl, tn);

@@ -911,6 +911,35 @@ def sc_pend_many():
     return LINK_ETH, [eth(p, 0x0800) for p in pkts]
 
 
+def sc_scrape_variants():
+    """Scraping spread over Host spellings (case, default port) and
+    cache-busting query strings: still one origin and template. 25 NIKs
+    in paths from one client, 25 in a query parameter from another; run
+    with --scrape-distinct 20: two alerts, /api/penduduk/{nik} and
+    /warga?nik={nik}."""
+    rng = random.Random(5)
+    hosts = ["api.example.go.id", "api.example.go.id:80", "API.Example.GO.ID"]
+    c = Conv()
+    pkts = c.handshake()
+    for i, nik in enumerate(people(60, 25)):
+        cb = "".join(rng.choice("abcdefghij") for _ in range(5))
+        pkts.append(c.cseg(request("/api/penduduk/%s?_=%s" % (nik, cb),
+                                   host=hosts[i % 3])))
+        pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cack())
+    pkts += c.close()
+    d = Conv(c="10.0.0.3")
+    pkts += d.handshake()
+    for i, nik in enumerate(people(61, 25)):
+        cb = "".join(rng.choice("abcdefghij") for _ in range(5))
+        pkts.append(d.cseg(request("/warga?v=%d&nik=%s&_=%s" % (i, nik, cb),
+                                   host=hosts[i % 3])))
+        pkts.append(d.sseg(response(b"{}")))
+    pkts.append(d.cack())
+    pkts += d.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
 def stamped(frames):
     """(time, frame) pairs as they are, else frames 1 ms apart."""
     if frames and isinstance(frames[0], tuple):
@@ -936,6 +965,7 @@ SCENARIOS = {
     "pipelined_attrib": sc_pipelined_attrib, "canary": sc_canary,
     "nokey_malformed": sc_nokey_malformed, "ts_glitch": sc_ts_glitch,
     "sev_batched": sc_sev_batched, "pend_many": sc_pend_many,
+    "scrape_variants": sc_scrape_variants,
 }
 
 
