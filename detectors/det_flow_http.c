@@ -332,36 +332,76 @@ on_finding(const struct det_finding *fd, void *arg)
 	}
 }
 
-/* Findings in the request target: count them and mask them in t->path. */
+/*
+ * Findings in the request target: count them and mask them in t->path.
+ * The whole target is scanned (up to TARGET_SCAN_MAX bytes), not only what
+ * fits in t->path, and percent-decoded when it holds escapes; map[i] is
+ * the target offset of decoded byte i (map[n] its end).
+ */
+#define TARGET_SCAN_MAX	8192
+
 struct path_arg {
 	struct find_arg	 fa;
-	char		*path;
+	char		*path;		/* the copy of t->path to mask */
 	size_t		 len;
+	const uint16_t	*map;		/* NULL: scanned as written */
+	size_t		 n;		/* bytes scanned */
 };
 
 static void
 on_path_finding(const struct det_finding *fd, void *arg)
 {
 	struct path_arg *pa = arg;
+	struct det_finding f = *fd;
 	char m[DET_TXN_PATH_MAX];
-	size_t off = (size_t)fd->offset, n = fd->length;
+	size_t off = (size_t)fd->offset, n = fd->length, end;
+	bool escaped = false;
 
-	on_finding(fd, &pa->fa);
+	if (pa->map != NULL) {	/* back to the target's offsets */
+		end = off + n < pa->n ? pa->map[off + n] : pa->map[pa->n];
+		off = pa->map[off < pa->n ? off : pa->n];
+		escaped = end - off != n;
+		n = end - off;
+		f.offset = off;
+		f.length = (uint32_t)n;
+	}
+	on_finding(&f, &pa->fa);
 	if (off >= pa->len)
 		return;
 	if (n > pa->len - off)
 		n = pa->len - off;
+	if (escaped) {		/* %33%31...: every byte of it */
+		memset(pa->path + off, '*', n);
+		return;
+	}
 	gb_mask(m, sizeof(m), pa->path + off, n);
 	mask_more(m);
 	memcpy(pa->path + off, m, n);
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Scan target[0..tlen) (t->path is its copy, maybe cut): count the
+   findings and mask them in t->path. */
 static void
-mask_path(struct det_http_obs *o, struct det_sensor_txn *t)
+mask_path(struct det_http_obs *o, struct det_sensor_txn *t,
+    const char *target, size_t tlen)
 {
 	struct path_arg pa;
-	char copy[DET_TXN_PATH_MAX];
-	size_t n = strlen(t->path), i;
+	char copy[DET_TXN_PATH_MAX], dec[TARGET_SCAN_MAX];
+	uint16_t map[TARGET_SCAN_MAX + 1];
+	size_t n = strlen(t->path), i, k;
+	int hi, lo;
 
 	pa.fa.o = o;
 	pa.fa.txn = t;
@@ -369,9 +409,33 @@ mask_path(struct det_http_obs *o, struct det_sensor_txn *t)
 	pa.fa.path = true;
 	pa.path = copy;
 	pa.len = n;
+	pa.map = NULL;
+	if (tlen > TARGET_SCAN_MAX)
+		tlen = TARGET_SCAN_MAX;
 	memcpy(copy, t->path, n + 1);
-	(void)det_scan_buf(o->sc, (const uint8_t *)t->path, n,
-	    on_path_finding, &pa);
+	if (memchr(target, '%', tlen) == NULL) {
+		pa.n = tlen;
+		(void)det_scan_buf(o->sc, (const uint8_t *)target, tlen,
+		    on_path_finding, &pa);
+	} else {
+		for (i = k = 0; i < tlen; k++) {
+			map[k] = (uint16_t)i;
+			if (target[i] == '%' && i + 2 < tlen &&
+			    (hi = hexval(target[i + 1])) >= 0 &&
+			    (lo = hexval(target[i + 2])) >= 0) {
+				dec[k] = (char)(hi << 4 | lo);
+				i += 3;
+			} else {
+				dec[k] = target[i++];
+			}
+		}
+		map[k] = (uint16_t)tlen;
+		pa.map = map;
+		pa.n = k;
+		(void)det_scan_buf(o->sc, (const uint8_t *)dec, k,
+		    on_path_finding, &pa);
+		explicit_bzero(dec, k);
+	}
 	memcpy(t->path, copy, n + 1);
 	/* A value cut by the end of the buffer is masked whole. */
 	if ((t->flags & DET_TXN_F_CUT) != 0) {
@@ -379,6 +443,7 @@ mask_path(struct det_http_obs *o, struct det_sensor_txn *t)
 		    i--)
 			t->path[i - 1] = '*';
 	}
+	explicit_bzero(copy, sizeof(copy));
 }
 
 /* --- per-flow state --- */
@@ -792,7 +857,7 @@ req_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 		    rq->headers[i].value, rq->headers[i].value_len);
 	}
 	txn_copy(t, t->path, sizeof(t->path), rq->target, rq->target_len);
-	mask_path(o, t);
+	mask_path(o, t, rq->target, rq->target_len);
 	if (d->resynced)
 		t->flags |= DET_TXN_F_GAP;
 	d->resynced = false;

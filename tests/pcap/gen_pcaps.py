@@ -940,6 +940,25 @@ def sc_scrape_variants():
     return LINK_ETH, [eth(p, 0x0800) for p in pkts]
 
 
+def sc_target_variants():
+    """Identifiers in request targets written to be missed: a NIK
+    percent-encoded in the path (found, and masked whole), and three NIKs
+    in a query past the 256 bytes a transaction keeps of the target."""
+    c = Conv()
+    nik = people(62, 1)[0]
+    niks = people(63, 3)
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk/" +
+                               "".join("%%%02X" % ord(ch) for ch in nik))))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cseg(request("/api/cari?filter=" + "a" * 260 + "&nik=" +
+                               ",".join(niks))))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
 def stamped(frames):
     """(time, frame) pairs as they are, else frames 1 ms apart."""
     if frames and isinstance(frames[0], tuple):
@@ -966,6 +985,7 @@ SCENARIOS = {
     "nokey_malformed": sc_nokey_malformed, "ts_glitch": sc_ts_glitch,
     "sev_batched": sc_sev_batched, "pend_many": sc_pend_many,
     "scrape_variants": sc_scrape_variants,
+    "target_variants": sc_target_variants,
 }
 
 
