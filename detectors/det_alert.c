@@ -33,7 +33,7 @@ struct attrib {
 	struct gb_idhdr		 h;
 };
 
-#define PEND_MAX	1024	/* responses with a crossing, awaiting their end */
+#define PEND_MAX	1024	/* responses with a crossing, waiting for it */
 /*
  * Attributions of open transactions, by (flow, transaction seq): the packets
  * of concurrent connections interleave, and a transaction's header is

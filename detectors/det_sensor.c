@@ -31,7 +31,7 @@ struct det_sensor {
 	uint64_t		 json_errors;
 	uint64_t		 ts_backwards;	/* frames older than the last */
 	uint64_t		 clock_us;	/* latest frame time taken */
-	uint64_t		 jump_us;	/* a frame JUMP_US ahead, held */
+	uint64_t		 jump_us;	/* a frame JUMP_US ahead */
 	uint64_t		 clock_jumps;	/* frames taken as glitches */
 };
 

@@ -76,7 +76,7 @@ struct det_tcp_seg;
 
 struct det_tcp_half {
 	bool			 started;	/* next_seq is known */
-	bool			 syn;		/* started by a SYN; isn valid */
+	bool			 syn;		/* started by SYN; isn valid */
 	uint32_t		 isn;
 	bool			 fin;		/* FIN seen; fin_off valid */
 	bool			 closed;	/* all bytes through FIN out */
