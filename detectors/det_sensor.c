@@ -194,9 +194,9 @@ det_sensor_frame(struct det_sensor *s, int dlt, uint64_t ts_us,
 	} else {
 		s->jump_us = 0;
 	}
-	if (ts_us < s->last_tick_us) {
+	if (ts_us < ref) {	/* older than the last frame taken */
 		s->ts_backwards++;
-		ts_us = s->last_tick_us;	/* the clock only moves on */
+		ts_us = ref;		/* the clock only moves on */
 	}
 	if (ts_us > s->clock_us)
 		s->clock_us = ts_us;

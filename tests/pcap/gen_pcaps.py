@@ -850,8 +850,9 @@ def sc_ts_glitch():
     """Frames with their own times: one unrelated frame stamped a day ahead
     inside a 25-NIK response (a glitch: taken at the clock's time, counted
     in clock_jumps, the connection is not expired); then a connection left
-    open, and an hour later two frames of another (a real jump, confirmed
-    by the second frame: the open one expires)."""
+    open (its request stamped before the frame ahead of it: ts_backwards),
+    and an hour later two frames of another (a real jump, confirmed by the
+    second frame: the open one expires)."""
     c = Conv()
     pk = c.handshake() + [c.cseg(request("/glitch"))]
     parts = split(response(json_body(people(53, 25))), 3)
@@ -864,8 +865,9 @@ def sc_ts_glitch():
     fr += [(t + 0.004 + i * 0.001, p) for i, p in enumerate([c.cack()] +
                                                             c.close())]
     d = Conv(cport=40001)
-    fr += [(t + 1 + i * 0.001, p) for i, p in
-           enumerate(d.handshake() + [d.cseg(request("/open"))])]
+    fr += [(t + 1 + i * 0.001, p) for i, p in enumerate(d.handshake())]
+    # 0.5 ms older than the frame before it (newer than the last tick)
+    fr.append((t + 1.0015, d.cseg(request("/open"))))
     e = Conv(cport=40002)
     fr += [(t + 3600 + i * 0.001, p) for i, p in enumerate(e.handshake())]
     fr.append((t + 3602, e.cseg(request("/later"))))
