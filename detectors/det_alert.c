@@ -26,16 +26,16 @@ enum attrib_kind {
 
 struct attrib {
 	uint64_t		 flow_id;
-	uint64_t		 ts_req_us;
+	uint64_t		 seq;		/* the txn's, in its flow */
 	bool			 valid;
 	enum attrib_kind	 kind;
 	enum gb_idhdr_status	 st;
 	struct gb_idhdr		 h;
 };
 
-#define PEND_MAX	64	/* responses with a crossing, awaiting their end */
+#define PEND_MAX	1024	/* responses with a crossing, waiting for it */
 /*
- * Attributions of open transactions, by (flow, request time): the packets
+ * Attributions of open transactions, by (flow, transaction seq): the packets
  * of concurrent connections interleave, and a transaction's header is
  * verified (an HMAC) once, not once per packet between others.
  */
@@ -44,7 +44,7 @@ struct attrib {
 struct pend {
 	bool			 used;
 	uint64_t		 flow_id;
-	uint64_t		 ts_req_us;
+	uint64_t		 seq;
 	struct det_bulk_alert	 ba;
 	uint8_t			 key[16];
 	size_t			 key_len;
@@ -64,7 +64,7 @@ struct batch {
 	const struct det_sensor_txn *t;
 	const struct attrib	*at;		/* t's, in the cache */
 	uint64_t		 flow_id;
-	uint64_t		 ts_req_us;
+	uint64_t		 seq;
 	uint64_t		 now_ms;
 	struct det_bulk_subject	 who;
 	uint8_t			 rk[16];
@@ -89,8 +89,11 @@ struct det_alert {
 	const struct attrib	*at;		/* of cur */
 	const struct det_sensor_txn *cur;	/* txn of the finding at hand */
 	const char		*cur_template;	/* its path template (scraping) */
+	const char		*cur_path;	/* the path to show, when t's is
+						   not masked yet (a canary) */
 	struct forged_slot	 forged[FORGED_SLOTS];
 	struct pend		 pend[PEND_MAX];
+	size_t			 npend;		/* used in pend */
 	struct batch		 batch;
 	uint64_t		 last_recv;
 	uint64_t		 last_drop;
@@ -181,10 +184,45 @@ det_alert_free(struct det_alert *a)
 static struct attrib *
 atc_slot(struct det_alert *a, const struct det_sensor_txn *t)
 {
-	uint64_t h = (t->flow->id ^ t->ts_req_us * 0x9e3779b97f4a7c15ULL) *
+	uint64_t h = (t->flow->id ^ t->seq * 0x9e3779b97f4a7c15ULL) *
 	    0xff51afd7ed558ccdULL;
 
 	return &a->atc[h >> 56];
+}
+
+/* The capture time of t: its request's, else its response's. */
+static uint64_t
+txn_time_us(const struct det_sensor_txn *t)
+{
+	return t->ts_req_us != 0 ? t->ts_req_us : t->ts_resp_us;
+}
+
+/* Response-scope subject key of t: (flow id, seq), 16 bytes. */
+static void
+resp_key(const struct det_sensor_txn *t, uint8_t rk[16])
+{
+	memcpy(rk, &t->flow->id, 8);
+	memcpy(rk + 8, &t->seq, 8);
+}
+
+/* The id of header value v as it is (trimmed, before any ';', cut to
+   GB_IDHDR_ID_MAX) into h->consumer. Returns false when it is empty. */
+static bool
+id_unverified(const char *v, struct gb_idhdr *h)
+{
+	size_t n;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (n = 0; v[n] != '\0' && v[n] != ';'; n++)
+		;
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	if (n > GB_IDHDR_ID_MAX)
+		n = GB_IDHDR_ID_MAX;
+	memcpy(h->consumer, v, n);
+	h->consumer[n] = '\0';
+	return n > 0;
 }
 
 /* The attribution of t (kept until det_alert_on_txn()); also a->at. */
@@ -195,13 +233,12 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 	int64_t skew;
 
 	a->at = at;
-	if (at->valid && at->flow_id == t->flow->id &&
-	    at->ts_req_us == t->ts_req_us)
+	if (at->valid && at->flow_id == t->flow->id && at->seq == t->seq)
 		return at;
 	memset(at, 0, sizeof(*at));
 	at->valid = true;
 	at->flow_id = t->flow->id;
-	at->ts_req_us = t->ts_req_us;
+	at->seq = t->seq;
 	if (!t->has_consumer) {
 		at->kind = AT_NONE;
 		return at;
@@ -210,7 +247,7 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 	    &at->h);
 	switch (at->st) {
 	case GB_IDHDR_SIGNED:
-		skew = at->h.ts - (int64_t)(t->ts_req_us / 1000000);
+		skew = at->h.ts - (int64_t)(txn_time_us(t) / 1000000);
 		/* Out of range: a replayed header, or clocks apart. */
 		at->kind = skew < -a->c.max_skew_s || skew > a->c.max_skew_s ?
 		    AT_UNVERIFIED : AT_VERIFIED;
@@ -223,8 +260,17 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 		at->kind = a->mac != NULL ? AT_REJECTED : AT_UNVERIFIED;
 		break;
 	case GB_IDHDR_BADSIG:
-	case GB_IDHDR_MALFORMED:
 		at->kind = AT_REJECTED;
+		break;
+	case GB_IDHDR_MALFORMED:
+		if (a->mac != NULL) {
+			at->kind = AT_REJECTED;
+			break;
+		}
+		/* No key: nothing says the gateway signs; the id (before any
+		   ';') is used unverified, whatever its spelling. */
+		at->kind = id_unverified(t->consumer, &at->h) ? AT_UNVERIFIED :
+		    AT_NONE;
 		break;
 	}
 	return at;
@@ -343,13 +389,15 @@ bulk_emit(struct det_alert *a, const struct det_sensor_txn *t,
 
 	memset(&sa, 0, sizeof(sa));
 	txn_into(a, &sa, t, at);
-	sa.time_ns = t->ts_req_us * 1000;
+	sa.time_ns = txn_time_us(t) * 1000;
 	sa.severity = (uint8_t)ba->severity;
 	sa.win_start_ns = ba->since_ms * 1000000;
 	sa.win_end_ns = ba->now_ms * 1000000;
 	sa.rule = store_str(ba->rule != NULL ? ba->rule->name : "canary");
 	if (a->cur_template != NULL)
 		sa.path = store_str(a->cur_template);	/* never the raw one */
+	else if (a->cur_path != NULL)
+		sa.path = store_str(a->cur_path);
 	for (ty = 0; ty < DET_T_COUNT && sa.ncounts < STORE_COUNTS_MAX;
 	    ty++) {
 		if (ba->count[ty] == 0)
@@ -399,30 +447,29 @@ pend_put(struct det_alert *a, const struct det_sensor_txn *t,
     const struct det_bulk_alert *ba)
 {
 	struct pend *p, *free_p = NULL;
-	size_t i;
+	size_t i, seen = 0;
 
-	for (i = 0; i < PEND_MAX; i++) {
+	for (i = 0; i < PEND_MAX && (seen < a->npend || free_p == NULL);
+	    i++) {
 		p = &a->pend[i];
 		if (!p->used) {
 			if (free_p == NULL)
 				free_p = p;
 			continue;
 		}
-		if (p->flow_id == t->flow->id && p->ts_req_us == t->ts_req_us &&
+		seen++;
+		if (p->flow_id == t->flow->id && p->seq == t->seq &&
 		    p->ba.rule == ba->rule) {
-			enum det_severity sev = p->ba.severity;
-
 			p->ba = *ba;
-			if (sev > p->ba.severity)
-				p->ba.severity = sev;
 			goto key;
 		}
 	}
 	if ((p = free_p) == NULL)
 		return -1;
 	p->used = true;
+	a->npend++;
 	p->flow_id = t->flow->id;
-	p->ts_req_us = t->ts_req_us;
+	p->seq = t->seq;
 	p->ba = *ba;
 key:
 	p->key_len = ba->key_len > sizeof(p->key) ? sizeof(p->key) :
@@ -430,7 +477,11 @@ key:
 	memcpy(p->key, ba->key, p->key_len);
 	p->ba.key = p->key;
 	p->ba.key_len = p->key_len;
+	/* One alert per response: a first one, at the rule's severity,
+	   however its batches doubled the count on the way. */
 	p->ba.flags = DET_BULK_A_FIRST;
+	if (p->ba.rule != NULL)
+		p->ba.severity = p->ba.rule->severity;
 	return 0;
 }
 
@@ -438,12 +489,14 @@ static void
 pend_flush(struct det_alert *a, const struct det_sensor_txn *t)
 {
 	struct pend *p;
-	size_t i;
+	size_t i, seen = 0;
 
-	for (i = 0; i < PEND_MAX; i++) {
+	for (i = 0; i < PEND_MAX && seen < a->npend; i++) {
 		p = &a->pend[i];
+		if (p->used)
+			seen++;
 		if (p->used && p->flow_id == t->flow->id &&
-		    p->ts_req_us == t->ts_req_us) {
+		    p->seq == t->seq) {
 			struct det_bulk_alert fin;
 
 			/* The response's final counts, not the last doubling. */
@@ -458,6 +511,8 @@ pend_flush(struct det_alert *a, const struct det_sensor_txn *t)
 			}
 			bulk_emit(a, t, &p->ba);
 			p->used = false;
+			a->npend--;
+			seen--;
 		}
 	}
 }
@@ -490,16 +545,16 @@ forged_alert(struct det_alert *a, const struct det_sensor_txn *t,
 		h = (h ^ k->addr[t->flow->client][i]) * 1099511628211ULL;
 	fs = &a->forged[h % FORGED_SLOTS];
 	if (memcmp(fs->addr, k->addr[t->flow->client], 16) == 0 &&
-	    fs->addr[16] == 1 && t->ts_req_us >= fs->last_us &&
-	    t->ts_req_us - fs->last_us < FORGED_QUIET_US)
+	    fs->addr[16] == 1 && txn_time_us(t) >= fs->last_us &&
+	    txn_time_us(t) - fs->last_us < FORGED_QUIET_US)
 		return;
 	memcpy(fs->addr, k->addr[t->flow->client], 16);
 	fs->addr[16] = 1;
-	fs->last_us = t->ts_req_us;
+	fs->last_us = txn_time_us(t);
 	memset(&sa, 0, sizeof(sa));
 	txn_into(a, &sa, t, at);
 	sa.consumer = store_str(at->h.consumer);	/* as claimed */
-	sa.time_ns = t->ts_req_us * 1000;
+	sa.time_ns = txn_time_us(t) * 1000;
 	sa.severity = STORE_SEV_HIGH;
 	sa.rule = store_str("consumer-header-rejected");
 	snprintf(msg, sizeof(msg), "X-Gerbang-Consumer %s: not the "
@@ -515,16 +570,19 @@ forged_alert(struct det_alert *a, const struct det_sensor_txn *t,
  * The target with every identifier replaced: the finding's own span by
  * {type}, any other run of 6 or more digits (with separators) by {n}, so
  * that /api/penduduk/3171... and /api/penduduk/3172... are one template and
- * no identifier is kept. Returns the length written to out.
+ * no identifier is kept. The query is left out (a cache-busting parameter
+ * must not make every request a template of its own), but for the name of
+ * the parameter that holds the finding: /warga?nik={nik}. Returns the
+ * length written to out.
  */
 static size_t
 path_template(const char *path, const struct det_finding *f, char *out,
     size_t outlen)
 {
-	size_t n = strlen(path), i = 0, o = 0, j, digits;
+	size_t n = strlen(path), i = 0, o = 0, j, digits, q;
 	const char *ty = det_type_str(f->type);
 
-	while (i < n && path[i] != '#' && o + 1 < outlen) {
+	while (i < n && path[i] != '#' && path[i] != '?' && o + 1 < outlen) {
 		if (i == f->offset && f->length > 0) {
 			o += (size_t)snprintf(out + o, outlen - o, "{%s}", ty);
 			i += f->length;
@@ -540,10 +598,49 @@ path_template(const char *path, const struct det_finding *f, char *out,
 		}
 		out[o++] = path[i++];
 	}
+	if (i < n && path[i] == '?' && f->offset > i && f->offset < n &&
+	    o + 1 < outlen) {
+		/* The parameter holding the finding: from the '?' or '&'
+		   before it to its '='. */
+		for (q = f->offset; q > i && path[q - 1] != '&' &&
+		    path[q - 1] != '?'; q--)
+			;
+		for (j = q; j < f->offset && path[j] != '='; j++)
+			;
+		if (j < f->offset && j - q < 32 && o + (j - q) + 4 +
+		    strlen(ty) < outlen) {
+			out[o++] = '?';
+			memcpy(out + o, path + q, j - q);
+			o += j - q;
+			o += (size_t)snprintf(out + o, outlen - o, "={%s}",
+			    ty);
+		}
+	}
 	if (o >= outlen)
 		o = outlen - 1;
 	out[o] = '\0';
 	return o;
+}
+
+/* Host h as one origin: lower case, no default port (:80, :443), no
+   trailing dot. Returns the length written to out (size outlen). */
+static size_t
+host_norm(const char *h, char *out, size_t outlen)
+{
+	size_t n = strlen(h), i;
+
+	if (n >= outlen)
+		n = outlen - 1;
+	for (i = 0; i < n; i++)
+		out[i] = h[i] >= 'A' && h[i] <= 'Z' ? (char)(h[i] + 32) : h[i];
+	if (n > 3 && memcmp(out + n - 3, ":80", 3) == 0)
+		n -= 3;
+	else if (n > 4 && memcmp(out + n - 4, ":443", 4) == 0)
+		n -= 4;
+	if (n > 0 && out[n - 1] == '.')
+		n--;
+	out[n] = '\0';
+	return n;
 }
 
 static void
@@ -552,9 +649,9 @@ scrape(struct det_alert *a, const struct det_sensor_txn *t,
     size_t srclen)
 {
 	struct det_bulk_subject who;
-	char tpl[DET_TXN_PATH_MAX + 64];
+	char tpl[DET_TXN_PATH_MAX + 64], host[DET_TXN_HOST_MAX];
 	uint8_t key[DET_TXN_CONSUMER_MAX + DET_TXN_HOST_MAX + sizeof(tpl)];
-	size_t tn, hn = strlen(t->host), cn, o;
+	size_t tn, hn = host_norm(t->host, host, sizeof(host)), cn, o;
 
 	tn = path_template(t->path, f, tpl, sizeof(tpl));
 	memset(&who, 0, sizeof(who));
@@ -568,7 +665,7 @@ scrape(struct det_alert *a, const struct det_sensor_txn *t,
 		o = srclen;
 	}
 	key[o++] = 0;
-	memcpy(key + o, t->host, hn);
+	memcpy(key + o, host, hn);
 	o += hn;
 	key[o++] = 0;
 	memcpy(key + o, tpl, tn);
@@ -581,9 +678,46 @@ scrape(struct det_alert *a, const struct det_sensor_txn *t,
 		who.len[DET_SCOPE_SOURCE] = o;
 	}
 	a->cur_template = tpl;
-	det_bulk_add(a->scrape, &who, f, t->ts_req_us / 1000, on_bulk, a);
+	det_bulk_add(a->scrape, &who, f, txn_time_us(t) / 1000, on_bulk, a);
 	a->cur_template = NULL;
 	explicit_bzero(key, sizeof(key));
+}
+
+/*
+ * A finding sent to the server (path, request body): not counted, but a
+ * canary alerts (det_bulk_value() checks, its value is not counted).
+ */
+static void
+canary_seen(struct det_alert *a, const struct det_sensor_txn *t,
+    const struct attrib *at, const struct det_finding *f,
+    enum det_where where, const uint8_t src[17], uint64_t now_ms)
+{
+	struct det_bulk_subject who;
+	struct det_bulk_val v;
+	uint8_t rk[16];
+	uint64_t flow_id = t->flow->id;
+	char tpl[DET_TXN_PATH_MAX + 64];
+
+	memset(&who, 0, sizeof(who));
+	resp_key(t, rk);
+	who.key[DET_SCOPE_RESPONSE] = rk;
+	who.len[DET_SCOPE_RESPONSE] = sizeof(rk);
+	who.key[DET_SCOPE_FLOW] = &flow_id;
+	who.len[DET_SCOPE_FLOW] = sizeof(flow_id);
+	who.key[DET_SCOPE_SOURCE] = src;
+	who.len[DET_SCOPE_SOURCE] = 17;
+	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+		who.key[DET_SCOPE_CONSUMER] = at->h.consumer;
+		who.len[DET_SCOPE_CONSUMER] = strlen(at->h.consumer);
+	}
+	a->at = at;
+	a->cur_template = NULL;
+	if (where == DET_WHERE_PATH) {	/* t->path is not masked yet */
+		(void)path_template(t->path, f, tpl, sizeof(tpl));
+		a->cur_path = tpl;
+	}
+	(void)det_bulk_value(a->bulk, &who, f, now_ms, on_bulk, a, &v);
+	a->cur_path = NULL;
 }
 
 /* Count the batch's findings (its transaction is alive: see struct batch). */
@@ -611,26 +745,33 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 	const struct attrib *at;
 	const struct det_flow_key *k = &t->flow->key;
 	uint8_t src[17];
-	uint64_t now_ms = t->ts_req_us / 1000;
+	uint64_t now_ms = txn_time_us(t) / 1000;
 	size_t cn;
 
-	if (where == DET_WHERE_PATH) {
-		if (a->scrape == NULL)
+	if (where != DET_WHERE_RESP_BODY) {
+		/* Data into the agency is not a leak, and not counted; but a
+		   canary alerts wherever it is seen, and identifiers asked
+		   in paths are scraping. */
+		bool canaries = a->c.rules != NULL &&
+		    det_rules_canary_count(a->c.rules) > 0;
+
+		if (!canaries && (where != DET_WHERE_PATH || a->scrape == NULL))
 			return;
 		batch_flush(a);
 		at = attribute(a, t);
 		a->cur = t;
 		src[0] = k->family;
 		memcpy(src + 1, k->addr[t->flow->client], 16);
-		scrape(a, t, at, f, src, sizeof(src));
+		if (canaries)
+			canary_seen(a, t, at, f, where, src, now_ms);
+		if (where == DET_WHERE_PATH && a->scrape != NULL)
+			scrape(a, t, at, f, src, sizeof(src));
 		return;
 	}
-	if (where != DET_WHERE_RESP_BODY)
-		return;		/* data into the agency is not a leak */
 	if (t->ts_resp_us != 0)
 		now_ms = t->ts_resp_us / 1000;
 	if (bt->n > 0 && (bt->t != t || bt->flow_id != t->flow->id ||
-	    bt->ts_req_us != t->ts_req_us || bt->now_ms != now_ms ||
+	    bt->seq != t->seq || bt->now_ms != now_ms ||
 	    bt->n == BATCH_MAX))
 		batch_flush(a);
 	if (bt->n == 0) {
@@ -638,11 +779,10 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 		bt->at = at;
 		bt->t = t;
 		bt->flow_id = t->flow->id;
-		bt->ts_req_us = t->ts_req_us;
+		bt->seq = t->seq;
 		bt->now_ms = now_ms;
 		memset(&bt->who, 0, sizeof(bt->who));
-		memcpy(bt->rk, &t->flow->id, 8);
-		memcpy(bt->rk + 8, &t->ts_req_us, 8);
+		resp_key(t, bt->rk);
 		bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
 		bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
 		bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
@@ -682,8 +822,7 @@ det_alert_on_txn(const struct det_sensor_txn *t, void *arg)
 		forged_alert(a, t, at);
 	a->cur_template = NULL;
 	pend_flush(a, t);
-	memcpy(rk, &t->flow->id, 8);
-	memcpy(rk + 8, &t->ts_req_us, 8);
+	resp_key(t, rk);
 	det_bulk_end(a->bulk, DET_SCOPE_RESPONSE, rk, sizeof(rk));
 	atc_slot(a, t)->valid = false;
 }

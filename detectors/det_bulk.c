@@ -131,6 +131,7 @@ struct group {
 	uint8_t		 trn[NT];	/* per type: how many */
 	struct entry	*free;		/* ended entries kept for reuse */
 	size_t		 nfree;
+	unsigned	 exact_cap;	/* its counters' (det_bulk_new) */
 };
 
 /* Ended entries kept per group, counters cleared but allocated: a
@@ -138,6 +139,9 @@ struct group {
 #define FREE_MAX	16
 
 #define GROUP_MAX	64
+
+/* Highest exact_cap chosen from the rules' thresholds. */
+#define EXACT_AUTO_MAX	4096
 
 struct det_bulk {
 	const struct det_rules	*rules;
@@ -266,6 +270,7 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 {
 	struct det_bulk *b;
 	size_t n;
+	unsigned cap;
 
 	*out = NULL;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
@@ -274,8 +279,6 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 		b->lim = *lim;
 	if (b->lim.max_keys == 0)
 		b->lim.max_keys = 10000;
-	if (b->lim.exact_cap == 0)
-		b->lim.exact_cap = 256;
 	if (b->lim.hll_p == 0)
 		b->lim.hll_p = 12;
 	if (b->lim.subwindows == 0)
@@ -297,13 +300,38 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 	for (n = 0; n < b->nrules; n++)
 		if (group_add(b, n) == -1)
 			goto fail;
+	/*
+	 * Counters stay exact past their rules' thresholds: with the default
+	 * (exact_cap 0), up to 2 x a group's highest threshold + 2 (its
+	 * first alert and the escalation at the doubling are decided on
+	 * exact counts), between 256 and EXACT_AUTO_MAX; an explicit
+	 * exact_cap holds for every group.
+	 */
+	cap = b->lim.exact_cap;
+	for (n = 0; n < b->ngroup; n++) {
+		struct group *g = &b->group[n];
+		size_t k;
+
+		g->exact_cap = b->lim.exact_cap != 0 ? b->lim.exact_cap : 256;
+		for (k = 0; b->lim.exact_cap == 0 && k < g->nrule; k++) {
+			uint64_t d = det_rules_bulk(r, g->rule[k])->distinct;
+
+			d = d > EXACT_AUTO_MAX / 2 ? EXACT_AUTO_MAX : 2 * d + 2;
+			if (d > g->exact_cap)
+				g->exact_cap = (unsigned)d;
+		}
+		if (g->exact_cap > cap)
+			cap = g->exact_cap;
+	}
+	if (b->lim.exact_cap == 0)
+		b->lim.exact_cap = 256;
 	for (n = 64; n < b->lim.max_keys && n < ((size_t)1 << 24); n *= 2)
 		;
 	b->nbucket = n;
 	if ((b->bucket = calloc(n, sizeof(*b->bucket))) == NULL)
 		goto fail;
-	if (det_count_new(b->lim.exact_cap, b->lim.hll_p,
-	    &b->scratch) == -1)
+	if (det_count_new(cap > b->lim.exact_cap ? cap : b->lim.exact_cap,
+	    b->lim.hll_p, &b->scratch) == -1)
 		goto fail;
 	/* The rules' canaries and bulk_allow subjects. */
 	for (n = 0; r != NULL && n < det_rules_canary_count(r); n++) {
@@ -750,7 +778,7 @@ window_add(struct det_bulk *b, struct entry *e, struct slot *sl, unsigned ns,
 
 	e->tmask |= 1u << t;
 	for (c = &sl->cnt[t];; c = &e->win[t]) {
-		if (*c == NULL && det_count_new(b->lim.exact_cap,
+		if (*c == NULL && det_count_new(b->group[e->group].exact_cap,
 		    b->lim.hll_p, c) == -1) {
 			b->stats.nomem++;
 			return 0;

@@ -35,6 +35,9 @@
  * Memory: at most max_keys (group, key) entries; a new key past the cap
  * evicts the least recently used one (counted in evictions). Counters are
  * exact up to exact_cap values, then HyperLogLog with 2^hll_p registers.
+ * exact_cap 0 chooses it per group from its rules: 2 x the highest
+ * distinct + 2, from 256 up to 4096 (alerts near a threshold are then
+ * decided on exact counts, not on the sketch's +-1.6 %).
  *
  * An evaluator belongs to one thread at a time (one per sensor worker).
  */
@@ -58,7 +61,7 @@
 
 struct det_bulk_limits {
 	size_t		max_keys;	/* (group, key) entries; 0: 10000 */
-	unsigned	exact_cap;	/* per counter; 0: 256 */
+	unsigned	exact_cap;	/* per counter; 0: from the rules */
 	unsigned	hll_p;		/* 0: 12 */
 	unsigned	subwindows;	/* 1-16; 0: 6 */
 };

@@ -43,6 +43,7 @@ det_flow_end_str(enum det_flow_end why)
 	case DET_FLOW_END_IDLE:		return "idle";
 	case DET_FLOW_END_EVICT:	return "evict";
 	case DET_FLOW_END_SHUTDOWN:	return "shutdown";
+	case DET_FLOW_END_REUSE:	return "reuse";
 	}
 	return "?";
 }
@@ -195,6 +196,7 @@ flow_end(struct det_flow_table *t, struct det_flow *f, enum det_flow_end why)
 	case DET_FLOW_END_IDLE:		t->c.ended_idle++; break;
 	case DET_FLOW_END_EVICT:	t->c.evicted++; break;
 	case DET_FLOW_END_SHUTDOWN:	break;
+	case DET_FLOW_END_REUSE:	t->c.ended_reuse++; break;
 	}
 	free(f);
 }
@@ -252,6 +254,54 @@ make_key(const struct det_pkt *pkt, struct det_flow_key *k, int *from)
 	k->port[!*from] = pkt->dport;
 }
 
+/*
+ * The window endpoint i last advertised, in bytes: scaled when both SYNs
+ * carried the option, assumed scaled by 7 (Linux's default) when the
+ * handshake was not seen; 65535 << 7 before i advertised one.
+ */
+static uint32_t
+rcv_window(const struct det_flow *f, int i)
+{
+	unsigned scale = 7;
+
+	if (f->syn_seen[0] && f->syn_seen[1])
+		scale = f->wscale[0] >= 0 && f->wscale[1] >= 0 ?
+		    (unsigned)f->wscale[i] : 0;
+	if (!f->win_seen[i])
+		return 65535u << 7;
+	return (uint32_t)f->win[i] << scale;
+}
+
+/* seq lies in [next expected from the sender, + the receiver's window]. */
+static bool
+in_window(const struct det_flow *f, int from, uint32_t seq)
+{
+	const struct det_tcp_half *h = &f->half[from];
+	int32_t delta;
+
+	if (!h->started)
+		return true;	/* nothing to check against */
+	delta = (int32_t)(seq - h->next_seq);
+	return delta >= 0 && (uint32_t)delta <= rcv_window(f, !from);
+}
+
+/*
+ * A SYN without ACK with sequence number isn from endpoint from of the
+ * live flow f opens a new connection: another ISN, and the old one was
+ * closing or isn is outside its window.
+ */
+static bool
+syn_new_conn(const struct det_flow *f, int from, uint32_t isn)
+{
+	const struct det_tcp_half *h = &f->half[from];
+
+	if (!h->started || (h->syn && h->isn == isn))
+		return false;		/* first SYN, or a retransmission */
+	if (f->half[0].fin || f->half[1].fin)
+		return true;
+	return !in_window(f, from, isn + 1);
+}
+
 int
 det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 {
@@ -271,6 +321,15 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 	for (f = t->bucket[h]; f != NULL; f = f->hnext)
 		if (memcmp(&f->key, &k, sizeof(k)) == 0)
 			break;
+	if (f != NULL && rst && !in_window(f, from, pkt->seq)) {
+		t->c.rst_ignored++;	/* spoofed, or from another life */
+		return -1;
+	}
+	if (f != NULL && syn && !ack && syn_new_conn(f, from, pkt->seq)) {
+		t->c.syn_reuse++;
+		flow_end(t, f, DET_FLOW_END_REUSE);
+		f = NULL;
+	}
 	if (f == NULL) {
 		if (rst || (!syn && !fin && pkt->wire_plen == 0)) {
 			t->c.no_flow++;
@@ -287,7 +346,8 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 		f->key = k;
 		f->id = ++t->next_id;
 		f->first_us = pkt->ts_us;
-		f->client = (uint8_t)from;	/* a guess until SYN or HTTP */
+		/* A guess until SYN or HTTP: the lower port listens. */
+		f->client = (uint8_t)(pkt->sport < pkt->dport ? to : from);
 		f->hnext = t->bucket[h];
 		t->bucket[h] = f;
 		t->c.created++;
@@ -302,6 +362,13 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 	f->bytes[from] += pkt->wire_plen;
 
 	if (syn) {
+		f->syn_seen[from] = true;
+		f->wscale[from] = pkt->wscale;
+	} else {
+		f->win_seen[from] = true;
+		f->win[from] = pkt->win;
+	}
+	if (syn) {
 		if (!ack) {
 			f->client = (uint8_t)from;
 			f->client_known = true;
@@ -309,10 +376,9 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 			f->client = (uint8_t)to;
 			f->client_known = true;
 		}
-		if (f->half[from].started &&
-		    f->half[from].next_seq != pkt->seq + 1 &&
-		    f->half[from].next_off == 0)
-			t->c.syn_reuse++;
+		if (f->half[from].started && f->half[from].syn &&
+		    f->half[from].isn != pkt->seq)
+			t->c.syn_reuse++;	/* in the window: ignored */
 		det_tcp_half_syn(&f->half[from], pkt->seq);
 	}
 	ha.t = t;

@@ -11,6 +11,18 @@
  * counted. Idle flows expire after idle_timeout; a flow ends after RST or
  * when both directions are closed by FIN.
  *
+ * Spoofing and reuse (a passive observer cannot ask, so it checks what a
+ * receiver would): an RST ends a flow only when its sequence number lies
+ * in the receiver's window from the next expected byte (RFC 5961: from
+ * next_seq to next_seq + the last window the other side advertised,
+ * scaled when both SYNs carried the option; 65535 << 7 when unknown);
+ * others are counted (rst_ignored) and dropped. A SYN without ACK on a
+ * tracked flow with another ISN starts a new connection (the old one
+ * ends, DET_FLOW_END_REUSE) when the old one was closing or the ISN lies
+ * outside that window; otherwise it is counted (syn_reuse) and ignored.
+ * Without a handshake the client is the endpoint with the higher port
+ * (the lower, well-known one listens) until the application layer knows.
+ *
  * A table and its flows belong to one thread.
  */
 #ifndef DET_FLOW_H
@@ -30,6 +42,7 @@ enum det_flow_end {
 	DET_FLOW_END_IDLE,	/* idle timeout */
 	DET_FLOW_END_EVICT,	/* evicted at a cap */
 	DET_FLOW_END_SHUTDOWN,	/* end of capture, sensor stopping */
+	DET_FLOW_END_REUSE,	/* a new connection on the same 5-tuple */
 };
 
 /* Endpoints are 0 and 1; a flow's key holds them in a canonical order. */
@@ -53,6 +66,10 @@ struct det_flow {
 	uint8_t			 client;	/* endpoint that opened it */
 	bool			 client_known;	/* from SYN or the app layer */
 	bool			 closed_seen[2]; /* app told of FIN from i */
+	bool			 syn_seen[2];	/* SYN from i seen */
+	bool			 win_seen[2];	/* win[i] valid */
+	int8_t			 wscale[2];	/* i's SYN option; -1: none */
+	uint16_t		 win[2];	/* last window i advertised */
 	struct det_tcp_half	 half[2];	/* bytes sent by endpoint i */
 	void			*app;		/* application-layer state */
 };
@@ -92,6 +109,8 @@ struct det_flow_counters {
 	uint64_t	evicted;	/* at max_flows or memcap */
 	uint64_t	no_flow;	/* RST or bare ACK without a flow */
 	uint64_t	syn_reuse;	/* SYN, other ISN, live flow */
+	uint64_t	ended_reuse;	/* ... that started a new flow */
+	uint64_t	rst_ignored;	/* RST outside the window: dropped */
 };
 
 struct det_flow_table;
@@ -127,7 +146,7 @@ const struct det_tcp_counters *det_flow_tcp_counters(
 /* Bytes held now: entries plus queued out-of-order bytes. */
 size_t	det_flow_mem(const struct det_flow_table *t);
 
-/* "close", "rst", "idle", "evict", "shutdown". */
+/* "close", "rst", "idle", "evict", "shutdown", "reuse". */
 const char *det_flow_end_str(enum det_flow_end why);
 
 /*

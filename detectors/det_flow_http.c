@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUEUE_MAX	32	/* pending requests per flow */
+#define QUEUE_MIN	8	/* pending requests per flow: grows from */
+#define QUEUE_MAX	256	/* ... up to */
 #define PENDING_MAX	65536	/* pending requests, all flows */
 #define HEAD_MAX	65536	/* gb_http default max_head_size */
 #define NHDRS		100
@@ -53,13 +54,21 @@ struct http_dir {
 	void			*dec;		/* decoder state */
 	struct det_sensor_txn	*cur;		/* message being read */
 	struct det_sensor_txn	*raw;		/* R_RAW: the direction's txn */
+	bool			 unqueued;	/* cur: a request past the
+						   queue, emitted at its end */
 };
 
 struct http_flow {
 	struct http_dir		 d[2];		/* by endpoint */
-	struct det_sensor_txn	*q[QUEUE_MAX];	/* requests awaiting answers */
+	struct det_sensor_txn	**q;		/* requests awaiting answers */
+	uint32_t		*qskip;		/* per slot: requests dropped
+						   after it (queue full) */
+	unsigned		 qcap;		/* QUEUE_MIN .. QUEUE_MAX */
 	unsigned		 qhead;
 	unsigned		 qn;
+	uint32_t		 skip;		/* responses next to answer
+						   dropped requests */
+	uint64_t		 ntxn;		/* transactions made (seq) */
 	struct det_sensor_txn	*raw;		/* DET_TXN_RAW of the flow */
 	bool			 tunnel;
 };
@@ -235,7 +244,8 @@ det_http_obs_mem(const struct det_http_obs *o)
 /* --- transactions --- */
 
 static struct det_sensor_txn *
-txn_new(const struct det_flow *f, enum det_txn_kind kind)
+txn_new(const struct det_flow *f, struct http_flow *hf,
+    enum det_txn_kind kind)
 {
 	struct det_sensor_txn *t;
 
@@ -243,6 +253,7 @@ txn_new(const struct det_flow *f, enum det_txn_kind kind)
 		return NULL;
 	t->kind = kind;
 	t->flow = f;
+	t->seq = ++hf->ntxn;
 	return t;
 }
 
@@ -321,36 +332,76 @@ on_finding(const struct det_finding *fd, void *arg)
 	}
 }
 
-/* Findings in the request target: count them and mask them in t->path. */
+/*
+ * Findings in the request target: count them and mask them in t->path.
+ * The whole target is scanned (up to TARGET_SCAN_MAX bytes), not only what
+ * fits in t->path, and percent-decoded when it holds escapes; map[i] is
+ * the target offset of decoded byte i (map[n] its end).
+ */
+#define TARGET_SCAN_MAX	8192
+
 struct path_arg {
 	struct find_arg	 fa;
-	char		*path;
+	char		*path;		/* the copy of t->path to mask */
 	size_t		 len;
+	const uint16_t	*map;		/* NULL: scanned as written */
+	size_t		 n;		/* bytes scanned */
 };
 
 static void
 on_path_finding(const struct det_finding *fd, void *arg)
 {
 	struct path_arg *pa = arg;
+	struct det_finding f = *fd;
 	char m[DET_TXN_PATH_MAX];
-	size_t off = (size_t)fd->offset, n = fd->length;
+	size_t off = (size_t)fd->offset, n = fd->length, end;
+	bool escaped = false;
 
-	on_finding(fd, &pa->fa);
+	if (pa->map != NULL) {	/* back to the target's offsets */
+		end = off + n < pa->n ? pa->map[off + n] : pa->map[pa->n];
+		off = pa->map[off < pa->n ? off : pa->n];
+		escaped = end - off != n;
+		n = end - off;
+		f.offset = off;
+		f.length = (uint32_t)n;
+	}
+	on_finding(&f, &pa->fa);
 	if (off >= pa->len)
 		return;
 	if (n > pa->len - off)
 		n = pa->len - off;
+	if (escaped) {		/* %33%31...: every byte of it */
+		memset(pa->path + off, '*', n);
+		return;
+	}
 	gb_mask(m, sizeof(m), pa->path + off, n);
 	mask_more(m);
 	memcpy(pa->path + off, m, n);
 }
 
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Scan target[0..tlen) (t->path is its copy, maybe cut): count the
+   findings and mask them in t->path. */
 static void
-mask_path(struct det_http_obs *o, struct det_sensor_txn *t)
+mask_path(struct det_http_obs *o, struct det_sensor_txn *t,
+    const char *target, size_t tlen)
 {
 	struct path_arg pa;
-	char copy[DET_TXN_PATH_MAX];
-	size_t n = strlen(t->path), i;
+	char copy[DET_TXN_PATH_MAX], dec[TARGET_SCAN_MAX];
+	uint16_t map[TARGET_SCAN_MAX + 1];
+	size_t n = strlen(t->path), i, k;
+	int hi, lo;
 
 	pa.fa.o = o;
 	pa.fa.txn = t;
@@ -358,9 +409,33 @@ mask_path(struct det_http_obs *o, struct det_sensor_txn *t)
 	pa.fa.path = true;
 	pa.path = copy;
 	pa.len = n;
+	pa.map = NULL;
+	if (tlen > TARGET_SCAN_MAX)
+		tlen = TARGET_SCAN_MAX;
 	memcpy(copy, t->path, n + 1);
-	(void)det_scan_buf(o->sc, (const uint8_t *)t->path, n,
-	    on_path_finding, &pa);
+	if (memchr(target, '%', tlen) == NULL) {
+		pa.n = tlen;
+		(void)det_scan_buf(o->sc, (const uint8_t *)target, tlen,
+		    on_path_finding, &pa);
+	} else {
+		for (i = k = 0; i < tlen; k++) {
+			map[k] = (uint16_t)i;
+			if (target[i] == '%' && i + 2 < tlen &&
+			    (hi = hexval(target[i + 1])) >= 0 &&
+			    (lo = hexval(target[i + 2])) >= 0) {
+				dec[k] = (char)(hi << 4 | lo);
+				i += 3;
+			} else {
+				dec[k] = target[i++];
+			}
+		}
+		map[k] = (uint16_t)tlen;
+		pa.map = map;
+		pa.n = k;
+		(void)det_scan_buf(o->sc, (const uint8_t *)dec, k,
+		    on_path_finding, &pa);
+		explicit_bzero(dec, k);
+	}
 	memcpy(t->path, copy, n + 1);
 	/* A value cut by the end of the buffer is masked whole. */
 	if ((t->flags & DET_TXN_F_CUT) != 0) {
@@ -368,6 +443,7 @@ mask_path(struct det_http_obs *o, struct det_sensor_txn *t)
 		    i--)
 			t->path[i - 1] = '*';
 	}
+	explicit_bzero(copy, sizeof(copy));
 }
 
 /* --- per-flow state --- */
@@ -645,7 +721,10 @@ q_pop(struct det_http_obs *o, struct http_flow *hf)
 	struct det_sensor_txn *t = hf->q[hf->qhead];
 	int i;
 
-	hf->qhead = (hf->qhead + 1) % QUEUE_MAX;
+	/* The answers to requests dropped after it come next. */
+	hf->skip += hf->qskip[hf->qhead];
+	hf->qskip[hf->qhead] = 0;
+	hf->qhead = (hf->qhead + 1) % hf->qcap;
 	hf->qn--;
 	o->pending--;
 	for (i = 0; i < 2; i++)
@@ -653,22 +732,60 @@ q_pop(struct det_http_obs *o, struct http_flow *hf)
 			hf->d[i].cur = NULL;
 }
 
-static void
+/* Double the queue (in order from slot 0), up to QUEUE_MAX. */
+static int
+q_grow(struct http_flow *hf)
+{
+	unsigned ncap = hf->qcap == 0 ? QUEUE_MIN : hf->qcap * 2, i;
+	struct det_sensor_txn **nq;
+	uint32_t *nskip;
+
+	if (ncap > QUEUE_MAX)
+		return -1;
+	if ((nq = calloc(ncap, sizeof(*nq))) == NULL)
+		return -1;
+	if ((nskip = calloc(ncap, sizeof(*nskip))) == NULL) {
+		free(nq);
+		return -1;
+	}
+	for (i = 0; i < hf->qn; i++) {
+		nq[i] = hf->q[(hf->qhead + i) % hf->qcap];
+		nskip[i] = hf->qskip[(hf->qhead + i) % hf->qcap];
+	}
+	free(hf->q);
+	free(hf->qskip);
+	hf->q = nq;
+	hf->qskip = nskip;
+	hf->qcap = ncap;
+	hf->qhead = 0;
+	return 0;
+}
+
+/*
+ * Queue request t for its response. Returns 0, or 1 when the queue is
+ * full (QUEUE_MAX, PENDING_MAX, memory): t is not queued, it is counted
+ * (queue_overflow, unanswered) and flagged NO_RESPONSE, and the response
+ * that will answer it is marked to be skipped, so that the responses after
+ * it still pair with their own requests.
+ */
+static int
 q_push(struct det_http_obs *o, struct http_flow *hf, struct det_sensor_txn *t)
 {
-	if (hf->qn == QUEUE_MAX ||
-	    (hf->qn > 0 && o->pending >= PENDING_MAX)) {
-		struct det_sensor_txn *old = q_head(hf);
-
-		q_pop(o, hf);
+	if ((hf->qn > 0 && o->pending >= PENDING_MAX) ||
+	    (hf->qn == hf->qcap && q_grow(hf) == -1)) {
 		o->c.queue_overflow++;
 		o->c.unanswered++;
-		old->flags |= DET_TXN_F_NO_RESPONSE;
-		txn_emit(o, old);
+		t->flags |= DET_TXN_F_NO_RESPONSE;
+		if (hf->qn > 0)
+			hf->qskip[(hf->qhead + hf->qn - 1) % hf->qcap]++;
+		else
+			hf->skip++;
+		return 1;
 	}
-	hf->q[(hf->qhead + hf->qn) % QUEUE_MAX] = t;
+	hf->q[(hf->qhead + hf->qn) % hf->qcap] = t;
 	hf->qn++;
 	o->pending++;
+	return 0;
 }
 
 /* --- message heads --- */
@@ -697,7 +814,7 @@ go_raw(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 	if (d->role != R_RAW)
 		o->c.raw_streams++;
 	d->role = R_RAW;
-	if (hf->raw == NULL && (hf->raw = txn_new(f, DET_TXN_RAW)) != NULL)
+	if (hf->raw == NULL && (hf->raw = txn_new(f, hf, DET_TXN_RAW)) != NULL)
 		hf->raw->ts_req_us = f->last_us;
 }
 
@@ -719,7 +836,7 @@ req_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 			f->client_known = true;
 		}
 	}
-	if ((t = txn_new(f, DET_TXN_HTTP)) == NULL)
+	if ((t = txn_new(f, hf, DET_TXN_HTTP)) == NULL)
 		return;
 	t->ts_req_us = f->last_us;
 	t->req_bytes = hlen;
@@ -740,11 +857,11 @@ req_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 		    rq->headers[i].value, rq->headers[i].value_len);
 	}
 	txn_copy(t, t->path, sizeof(t->path), rq->target, rq->target_len);
-	mask_path(o, t);
+	mask_path(o, t, rq->target, rq->target_len);
 	if (d->resynced)
 		t->flags |= DET_TXN_F_GAP;
 	d->resynced = false;
-	q_push(o, hf, t);
+	d->unqueued = q_push(o, hf, t) == 1;
 	d->cur = t;
 	switch (rq->body) {
 	case GB_HTTP_BODY_LENGTH:
@@ -760,6 +877,9 @@ req_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 	default:
 		d->st = S_HEAD;
 		d->cur = NULL;
+		if (d->unqueued)
+			txn_emit(o, t);
+		d->unqueued = false;
 		break;
 	}
 }
@@ -785,7 +905,7 @@ resp_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 	}
 	if ((rs->flags & GB_HTTP_F_ANOMALY) != 0)
 		o->c.anomalies++;
-	t = q_head(hf);
+	t = hf->skip > 0 ? NULL : q_head(hf);
 	if (rs->status < 200 && rs->status != 101) {
 		o->c.skipped_1xx++;
 		if (t != NULL)
@@ -794,11 +914,16 @@ resp_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 		return;
 	}
 	o->c.responses++;
+	if (hf->skip > 0) {
+		/* The answer to a request that did not fit the queue. */
+		hf->skip--;
+		t = NULL;
+	}
 	if (t != NULL) {
 		q_pop(o, hf);
 	} else {
 		o->c.unpaired_responses++;
-		if ((t = txn_new(f, DET_TXN_HTTP)) == NULL)
+		if ((t = txn_new(f, hf, DET_TXN_HTTP)) == NULL)
 			return;
 		t->flags |= DET_TXN_F_NO_REQUEST;
 	}
@@ -855,7 +980,7 @@ resp_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 static enum gb_http_method
 pending_method(struct http_flow *hf)
 {
-	struct det_sensor_txn *t = q_head(hf);
+	struct det_sensor_txn *t = hf->skip > 0 ? NULL : q_head(hf);
 
 	if (t == NULL)
 		return GB_HTTP_GET;
@@ -932,6 +1057,9 @@ msg_end(struct det_http_obs *o, struct http_flow *hf, struct http_dir *d,
 	if (!complete && d->cur != NULL)
 		d->cur->flags |= DET_TXN_F_TRUNCATED;
 	if (req) {
+		if (d->unqueued && d->cur != NULL)	/* never answered */
+			txn_emit(o, d->cur);
+		d->unqueued = false;
 		d->cur = NULL;	/* stays queued for its response */
 		d->st = S_HEAD;
 	} else {
@@ -1284,6 +1412,8 @@ obs_end(void *ctx, struct det_flow *f, enum det_flow_end why)
 	}
 	if (hf->raw != NULL)
 		txn_emit(o, hf->raw);
+	free(hf->q);
+	free(hf->qskip);
 	free(hf);
 	f->app = NULL;
 }

@@ -94,6 +94,8 @@ struct det_txn_sample {
 struct det_sensor_txn {
 	enum det_txn_kind	 kind;
 	const struct det_flow	*flow;		/* key, id, client endpoint */
+	uint64_t		 seq;		/* 1, 2, ... per flow: (flow id,
+						   seq) names a transaction */
 	uint64_t		 ts_req_us;	/* first byte of the request */
 	uint64_t		 ts_resp_us;	/* of the response; 0: none */
 	char			 method[DET_TXN_METHOD_MAX];

@@ -311,6 +311,28 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
 	return 1;
 }
 
+/* The window scale option (RFC 7323) in options p[0..n), or -1. */
+static int8_t
+tcp_wscale(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (p[i] == 0)			/* end of options */
+			break;
+		if (p[i] == 1) {		/* no-op */
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || p[i + 1] < 2 || i + p[i + 1] > n)
+			break;
+		if (p[i] == 3 && p[i + 1] == 3)
+			return (int8_t)(p[i + 2] > 14 ? 14 : p[i + 2]);
+		i += p[i + 1];
+	}
+	return -1;
+}
+
 static int
 decode_tcp(struct det_pkt_dec *d, const struct ipinfo *ip, const uint8_t *p,
     size_t n, struct det_pkt *out)
@@ -334,6 +356,13 @@ decode_tcp(struct det_pkt_dec *d, const struct ipinfo *ip, const uint8_t *p,
 		return 0;
 	}
 	out->tcp_flags = (uint8_t)(off_flags & 0x3f);
+	out->wscale = -1;
+	if (det_rd_be16(&c, &out->win) == -1) {
+		d->c.tcp_bad++;
+		return 0;
+	}
+	if ((out->tcp_flags & DET_TCP_SYN) != 0)
+		out->wscale = tcp_wscale(p + 20, hlen - 20);
 	out->family = ip->family;
 	memcpy(out->src, ip->src, 16);
 	memcpy(out->dst, ip->dst, 16);

@@ -138,6 +138,8 @@ struct det_pkt {
 	uint8_t		 dst[16];
 	uint32_t	 seq;
 	uint32_t	 ack;
+	uint16_t	 win;		/* window field, unscaled */
+	int8_t		 wscale;	/* SYN window-scale option; -1: none */
 	const uint8_t	*payload;
 	size_t		 plen;		/* captured payload bytes */
 	size_t		 wire_plen;	/* payload on the wire (>= plen when the

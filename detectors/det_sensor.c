@@ -10,6 +10,9 @@
 
 /* Expire flows and fragments once per second of capture time. */
 #define TICK_US		1000000ull
+/* A frame further ahead of the capture clock than this is a glitch unless
+   the next frame confirms the jump. */
+#define JUMP_US		(300ull * 1000000)
 
 struct det_sensor {
 	struct det_sensor_conf	 conf;
@@ -27,6 +30,9 @@ struct det_sensor {
 	uint64_t		 txns_written;
 	uint64_t		 json_errors;
 	uint64_t		 ts_backwards;	/* frames older than the last */
+	uint64_t		 clock_us;	/* latest frame time taken */
+	uint64_t		 jump_us;	/* a frame JUMP_US ahead */
+	uint64_t		 clock_jumps;	/* frames taken as glitches */
 };
 
 void
@@ -164,11 +170,36 @@ det_sensor_frame(struct det_sensor *s, int dlt, uint64_t ts_us,
     const uint8_t *p, size_t caplen)
 {
 	struct det_pkt pkt;
+	uint64_t ref = s->clock_us > s->last_tick_us ? s->clock_us :
+	    s->last_tick_us;
 
-	if (ts_us < s->last_tick_us) {
-		s->ts_backwards++;
-		ts_us = s->last_tick_us;	/* the clock only moves on */
+	/*
+	 * One frame far ahead (a bad timestamp) must not expire every flow:
+	 * it is taken at the clock's time; a second one near it confirms
+	 * the jump (a quiet capture, a new file) and the clock moves.
+	 */
+	if (ref != 0 && ts_us > ref + JUMP_US) {
+		if (s->jump_us != 0 && ts_us >= s->jump_us &&
+		    ts_us - s->jump_us <= JUMP_US) {
+			/* Confirmed. Expire a tick later: the held frame's
+			   connection (taken at the old time) is most likely
+			   this one's and gets this time first. */
+			s->jump_us = 0;
+			s->last_tick_us = ts_us;
+		} else {
+			s->jump_us = ts_us;
+			s->clock_jumps++;
+			ts_us = ref;
+		}
+	} else {
+		s->jump_us = 0;
 	}
+	if (ts_us < ref) {	/* older than the last frame taken */
+		s->ts_backwards++;
+		ts_us = ref;		/* the clock only moves on */
+	}
+	if (ts_us > s->clock_us)
+		s->clock_us = ts_us;
 	det_sensor_tick(s, ts_us);
 	if (det_pkt_decode(s->pkt, dlt, ts_us, p, caplen, &pkt) == 1)
 		(void)det_flow_packet(s->flows, &pkt);
@@ -367,6 +398,7 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("frames", p->frames);
 	J("bytes", p->bytes);
 	J("ts_backwards", s->ts_backwards);
+	J("clock_jumps", s->clock_jumps);
 	(void)gb_buf_puts(out, "},\"decode\":{");
 	n = 0;
 	J("link_unsupported", p->link_unsupported);
@@ -400,6 +432,8 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("evicted", f->evicted);
 	J("no_flow", f->no_flow);
 	J("syn_reuse", f->syn_reuse);
+	J("ended_reuse", f->ended_reuse);
+	J("rst_ignored", f->rst_ignored);
 	J("mem", det_flow_mem(s->flows));
 	(void)gb_buf_puts(out, "},\"tcp\":{");
 	n = 0;

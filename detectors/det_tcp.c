@@ -28,8 +28,11 @@ static void
 seg_free(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
     struct det_tcp_seg *s)
 {
-	h->queued -= s->len;
-	ctx->mem -= s->len;
+	h->queued -= DET_TCP_SEG_COST(s->len);
+	ctx->mem -= DET_TCP_SEG_COST(s->len);
+	h->nseg--;
+	if (h->qtail == s)
+		h->qtail = NULL;
 	free(s);
 }
 
@@ -50,8 +53,11 @@ det_tcp_half_syn(struct det_tcp_half *h, uint32_t isn)
 	if (h->started)
 		return;
 	h->started = true;
+	h->syn = true;
+	h->isn = isn;
 	h->next_seq = isn + 1;
 	h->next_off = 0;
+	h->seen_end = 0;
 }
 
 static void
@@ -125,8 +131,11 @@ queue_piece(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 	memcpy(s->data, p, n);
 	s->next = *link;
 	*link = s;
-	h->queued += n;
-	ctx->mem += n;
+	if (s->next == NULL)
+		h->qtail = s;
+	h->nseg++;
+	h->queued += DET_TCP_SEG_COST(n);
+	ctx->mem += DET_TCP_SEG_COST(n);
 	return 0;
 }
 
@@ -142,6 +151,9 @@ queue_insert(struct det_tcp_ctx *ctx, struct det_tcp_half *h, uint64_t off,
 	uint64_t cur = off, end = off + n;
 	bool overlap = false, diff = false;
 
+	/* The common case, in order after the last queued: O(1). */
+	if (h->qtail != NULL && h->qtail->off + h->qtail->len <= off)
+		return queue_piece(ctx, h, &h->qtail->next, off, p, n);
 	while (cur < end && (s = *link) != NULL) {
 		uint64_t send = s->off + s->len;
 
@@ -209,7 +221,10 @@ det_tcp_half_segment(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 	if (wire_n > 0)
 		ctx->c.segments++;
 	soff = (int64_t)h->next_off + delta;
-	if (soff + (int64_t)wire_n <= 0) {	/* entirely before the start */
+	/* Entirely before the start; a bare FIN at offset 0 (a direction
+	   that sent no data) is not. */
+	if (soff + (int64_t)wire_n < 0 ||
+	    (soff + (int64_t)wire_n == 0 && wire_n > 0)) {
 		if (wire_n > 0) {
 			ctx->c.retrans++;
 			ctx->c.retrans_bytes += wire_n;
@@ -229,6 +244,8 @@ det_tcp_half_segment(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 		soff = 0;
 	}
 	end = (uint64_t)soff + wire_n;
+	if (end > h->seen_end)
+		h->seen_end = end;
 	if (fin && !h->fin) {
 		h->fin = true;
 		h->fin_off = end;
@@ -268,7 +285,8 @@ det_tcp_half_segment(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 		check_closed(h);
 		return 0;
 	}
-	while (h->q != NULL && h->queued + n > ctx->max_queued &&
+	while (h->q != NULL && (h->queued + DET_TCP_SEG_COST(n) >
+	    ctx->max_queued || h->nseg >= DET_TCP_SEG_MAX) &&
 	    (uint64_t)soff > h->next_off) {
 		ctx->c.queue_full++;
 		skip_hole(ctx, h, cb, arg);
@@ -283,7 +301,8 @@ det_tcp_half_segment(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 		n -= k;
 		soff = (int64_t)h->next_off;
 	}
-	if (ctx->mem + n > ctx->memcap || n > ctx->max_queued) {
+	if (ctx->mem + DET_TCP_SEG_COST(n) > ctx->memcap ||
+	    DET_TCP_SEG_COST(n) > ctx->max_queued) {
 		ctx->c.memcap_drop++;
 		return -1;
 	}
@@ -309,6 +328,8 @@ det_tcp_half_ack(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 	if (delta <= 0 || delta > BOGUS_DELTA)
 		return;
 	target = h->next_off + (uint64_t)delta;
+	if (target > h->seen_end)
+		target = h->seen_end;	/* never declare unseen bytes lost */
 	if (h->fin && target > h->fin_off)
 		target = h->fin_off;	/* the FIN's own sequence number */
 	while (h->next_off < target) {

@@ -7,7 +7,10 @@
  * invisible above this layer. Policy:
  *   - in-order data is handed out directly from the packet (no copy);
  *   - out-of-order data is copied and queued, up to max_queued bytes per
- *     half and the shared memcap;
+ *     half (DET_TCP_SEG_COST() each: the segment's header is counted, so
+ *     many tiny segments fill it as fast as their memory does), at most
+ *     DET_TCP_SEG_MAX segments per half, and the shared memcap; a segment
+ *     that starts after the last one queued is appended in O(1);
  *   - bytes already handed out that arrive again are retransmissions
  *     (counted, dropped);
  *   - queued bytes that arrive again keep the first copy ("first data
@@ -15,7 +18,12 @@
  *     evasion signal;
  *   - a hole becomes a gap (handed out as a gap of n bytes, never as data)
  *     when the other side acknowledges past it, when the queue is full,
- *     or when the stream ends.
+ *     or when the stream ends. An acknowledgement declares bytes lost only
+ *     up to the highest sequence number seen from the sending side (a
+ *     forged ACK far ahead cannot blind the sensor to the data that
+ *     follows);
+ *   - a FIN is honoured wherever it falls, also on a direction that sent
+ *     no data.
  * Checksums are not verified (offloading makes them unreliable in captures).
  *
  * A half and its counters belong to one thread.
@@ -54,21 +62,32 @@ struct det_tcp_counters {
 struct det_tcp_ctx {
 	struct det_tcp_counters	 c;
 	size_t			 max_queued;	/* per half; 1 MiB */
-	size_t			 memcap;	/* queued bytes, all halves */
-	size_t			 mem;		/* queued now */
+	size_t			 memcap;	/* queued, all halves */
+	size_t			 mem;		/* queued now (segment costs) */
 };
 
 struct det_tcp_seg;
 
+/* Segments queued per half at most, and what one costs against the caps
+   (header and allocator overhead included). */
+#define DET_TCP_SEG_MAX		4096
+#define DET_TCP_SEG_OVERHEAD	64
+#define DET_TCP_SEG_COST(n)	((size_t)(n) + DET_TCP_SEG_OVERHEAD)
+
 struct det_tcp_half {
 	bool			 started;	/* next_seq is known */
+	bool			 syn;		/* started by SYN; isn valid */
+	uint32_t		 isn;
 	bool			 fin;		/* FIN seen; fin_off valid */
 	bool			 closed;	/* all bytes through FIN out */
 	uint32_t		 next_seq;	/* seq. number of next_off */
 	uint64_t		 next_off;	/* next offset to hand out */
 	uint64_t		 fin_off;
+	uint64_t		 seen_end;	/* highest offset seen + 1 */
 	struct det_tcp_seg	*q;		/* queued, sorted, disjoint */
-	size_t			 queued;	/* bytes in q */
+	struct det_tcp_seg	*qtail;		/* last of q */
+	size_t			 nseg;		/* segments in q */
+	size_t			 queued;	/* DET_TCP_SEG_COST()s of q */
 };
 
 /* --- det_tcp.c --- */
@@ -100,7 +119,9 @@ int	det_tcp_half_segment(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 /*
  * The other side acknowledged ack: a hole below it will never be filled
  * in this capture, so hand it out as a gap (and the queued bytes that
- * follow it).
+ * follow it). Only up to the highest offset seen from this half: an ACK
+ * for bytes never seen declares nothing (it may be forged, or ahead of the
+ * data in the capture).
  */
 void	det_tcp_half_ack(struct det_tcp_ctx *ctx, struct det_tcp_half *h,
 	    uint32_t ack, det_tcp_data_cb *cb, void *arg);

@@ -687,6 +687,287 @@ def sc_evict():
     return LINK_ETH, [eth(p, 0x0800) for p in out]
 
 
+# --- red-team regressions: TCP tracking ------------------------------------
+
+def sc_forged_ack():
+    """The client acknowledges 100 MB of server data never sent, then asks:
+    the answer is still read (an ACK gaps only bytes seen)."""
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.ip(c.c, c.s, tcp(c.c, c.s, c.cport, c.sport, c.cseq,
+                                   c.sseq + 100000000, "A")))
+    pkts.append(c.cseg(request("/api/penduduk?all=1")))
+    pkts.append(c.sseg(response(json_body(people(40, 30)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_spoofed_rst():
+    """A third of a response, an RST 500000 past the client's next byte
+    (outside the window: ignored), then the rest."""
+    c = Conv()
+    parts = split(response(json_body(people(41, 60))), 3)
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/spoof")))
+    pkts.append(c.sseg(parts[0]))
+    pkts.append(c.ip(c.c, c.s, tcp(c.c, c.s, c.cport, c.sport,
+                                   c.cseq + 500000, 0, "R")))
+    pkts += [c.sseg(parts[1]), c.sseg(parts[2]), c.cack()]
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_mid_raw():
+    """Not HTTP, port 9000, picked up midstream with the server speaking
+    first: the lower port is the server, its records are response data."""
+    c = Conv(sport=9000)
+    c.handshake()
+    niks = people(42, 4)
+    pkts = [c.sseg(b"".join(b"REC %s\n" % n.encode() for n in niks[:2]))]
+    pkts.append(c.cack())
+    pkts.append(c.cseg(b"NEXT\n"))
+    pkts.append(c.sseg(b"".join(b"REC %s\n" % n.encode() for n in niks[2:])))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_reuse():
+    """An unanswered SYN, then a SYN with an ISN 2^31 away (a new
+    connection); then a connection the server half-closes, and the same
+    5-tuple again with new ISNs."""
+    c = Conv(cport=40001, isn_c=1000)
+    pkts = [c.ip(c.c, c.s, tcp(c.c, c.s, c.cport, c.sport, 1000, 0, "S"))]
+    c.cseq = 0x80000000
+    pkts += simple(c, request("/newisn"), response(json_body(people(43, 3))))
+    a = Conv(cport=40002, isn_c=1000, isn_s=5000)
+    pkts += a.handshake() + [a.cseg(request("/one")),
+                             a.sseg(response(json_body(people(44, 2)))),
+                             a.cack(), a.sseg(b"", flags="FA")]
+    b = Conv(cport=40002, isn_c=2100000000, isn_s=3900000000)
+    pkts += simple(b, request("/two"), response(json_body(people(45, 3))))
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_fin_nodata():
+    """A health check: handshake, FIN both ways, no data; then a request
+    the server closes without answering."""
+    c = Conv(cport=40001)
+    pkts = c.handshake() + c.close()
+    d = Conv(cport=40002)
+    pkts += d.handshake() + [d.cseg(request("/noans"))]
+    pkts.append(d.sseg(b"", flags="FA"))
+    d.sseq += 1
+    pkts.append(d.cseg(b"", flags="FA"))
+    d.cseq += 1
+    pkts.append(d.sseg(b"", flags="A"))
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+# --- red-team regressions: pairing, attribution, alert times ----------------
+
+def sc_resp_only():
+    """Midstream: two responses whose requests were not captured, 30 NIKs
+    each: two alerts, at the responses' capture times, two incidents."""
+    c = Conv()
+    c.handshake()
+    c.cseg(request("/x") + request("/y"))
+    pkts = [c.sseg(response(json_body(people(47, 30))))]
+    pkts.append(c.sseg(response(json_body(people(48, 30)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_pipeline40():
+    """40 pipelined requests in one segment, then 40 responses, the k-th
+    with k + 1 NIKs: /qk pairs with k + 1."""
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"".join(request("/q%d" % k) for k in range(40))))
+    for k in range(40):
+        pkts.append(c.sseg(response(json_body(people(100 + k, k + 1)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_pipelined_attrib():
+    """Four times two signed requests for two consumers in one segment (one
+    capture time), each asking one NIK in its path; the last two answered
+    with 25 NIKs. Run with --scrape-distinct 5: 4 per consumer, no scraping
+    alert (8 for one if the two shared an attribution); each bulk alert
+    names its own consumer."""
+    c = Conv()
+    pkts = c.handshake()
+    niks = people(51, 8)
+    for i in range(4):
+        h1 = consumer_header("cons-a", "a%d" % i, int(BASE_TS))
+        h2 = consumer_header("cons-b", "b%d" % i, int(BASE_TS))
+        pkts.append(c.cseg(request("/api/penduduk/" + niks[2 * i], extra=h1) +
+                           request("/api/penduduk/" + niks[2 * i + 1],
+                                   extra=h2)))
+        if i < 3:
+            pkts.append(c.sseg(response(b"{}") + response(b"{}")))
+        else:
+            pkts.append(c.sseg(response(json_body(people(49, 25))) +
+                               response(json_body(people(50, 25)))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_canary():
+    """The canary of rules_canary/ in a request path, a request body, and
+    twice in a response: four alerts (docs/rules.md: seen anywhere, every
+    time)."""
+    nik = people(46, 1)[0]
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk/" + nik)))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cseg(request("/api/upload", method="POST",
+                               body=json_body([nik]))))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cseg(request("/api/get")))
+    pkts.append(c.sseg(response(json_body([nik, nik]))))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_nokey_malformed():
+    """X-Gerbang-Consumer "Dinas Kesehatan" (not the signed grammar), run
+    without --consumer-key: the id is used unverified, nothing rejected."""
+    return LINK_ETH, [eth(p, 0x0800) for p in
+                      simple(Conv(), request("/api/penduduk", extra=b"X-Gerbang-"
+                                             b"Consumer: Dinas Kesehatan\r\n"),
+                             response(json_body(people(52, 25))), 2)]
+
+
+def sc_ts_glitch():
+    """Frames with their own times: one unrelated frame stamped a day ahead
+    inside a 25-NIK response (a glitch: taken at the clock's time, counted
+    in clock_jumps, the connection is not expired); then a connection left
+    open (its request stamped before the frame ahead of it: ts_backwards),
+    and an hour later two frames of another (a real jump, confirmed by the
+    second frame: the open one expires)."""
+    c = Conv()
+    pk = c.handshake() + [c.cseg(request("/glitch"))]
+    parts = split(response(json_body(people(53, 25))), 3)
+    fr = [(BASE_TS + i * 0.001, p) for i, p in enumerate(pk)]
+    t = BASE_TS + 0.01
+    fr.append((t, c.sseg(parts[0])))
+    fr.append((t + 86400, ip4("10.9.9.9", "10.9.9.8", b"\0" * 16, proto=17)))
+    fr.append((t + 0.002, c.sseg(parts[1])))
+    fr.append((t + 0.003, c.sseg(parts[2])))
+    fr += [(t + 0.004 + i * 0.001, p) for i, p in enumerate([c.cack()] +
+                                                            c.close())]
+    d = Conv(cport=40001)
+    fr += [(t + 1 + i * 0.001, p) for i, p in enumerate(d.handshake())]
+    # 0.5 ms older than the frame before it (newer than the last tick)
+    fr.append((t + 1.0015, d.cseg(request("/open"))))
+    e = Conv(cport=40002)
+    fr += [(t + 3600 + i * 0.001, p) for i, p in enumerate(e.handshake())]
+    fr.append((t + 3602, e.cseg(request("/later"))))
+    return LINK_ETH, [(ts, eth(p, 0x0800)) for ts, p in fr]
+
+
+def sc_sev_batched():
+    """A 110-NIK response in four segments interleaved with another
+    connection's small answers (so it is counted in four batches): one
+    pii-dump-in-response alert at the rule's severity (high), as when the
+    response comes alone, with the final counts."""
+    c, d = Conv(cport=40001), Conv(cport=40002)
+    pkts = c.handshake() + d.handshake()
+    pkts.append(c.cseg(request("/api/penduduk?size=110")))
+    parts = split(response(json_body(people(54, 110))), 4)
+    for i, part in enumerate(parts):
+        pkts.append(c.sseg(part))
+        pkts.append(d.cseg(request("/d%d" % i)))
+        pkts.append(d.sseg(response(json_body(people(55 + i, 1)))))
+    pkts += [c.cack(), d.cack()] + c.close() + d.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_pend_many():
+    """70 connections, each answered with 40 NIKs in two halves, every
+    first half before any second: 70 alerts, each with the final 40 (more
+    responses waiting for their end than the old table of 64 held)."""
+    convs = [Conv(c="10.1.0.%d" % (i + 1), cport=35000 + i)
+             for i in range(70)]
+    pkts, halves = [], []
+    for i, c in enumerate(convs):
+        pkts += c.handshake() + [c.cseg(request("/api/penduduk?c=%d" % i))]
+    for i, c in enumerate(convs):
+        r = response(json_body(people(200 + i, 40)))
+        cut = r.index(b"Warga 25")
+        halves.append(r[cut:])
+        pkts.append(c.sseg(r[:cut]))
+    for i, c in enumerate(convs):
+        pkts.append(c.sseg(halves[i]))
+        pkts.append(c.cack())
+    for c in convs:
+        pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_scrape_variants():
+    """Scraping spread over Host spellings (case, default port) and
+    cache-busting query strings: still one origin and template. 25 NIKs
+    in paths from one client, 25 in a query parameter from another; run
+    with --scrape-distinct 20: two alerts, /api/penduduk/{nik} and
+    /warga?nik={nik}."""
+    rng = random.Random(5)
+    hosts = ["api.example.go.id", "api.example.go.id:80", "API.Example.GO.ID"]
+    c = Conv()
+    pkts = c.handshake()
+    for i, nik in enumerate(people(60, 25)):
+        cb = "".join(rng.choice("abcdefghij") for _ in range(5))
+        pkts.append(c.cseg(request("/api/penduduk/%s?_=%s" % (nik, cb),
+                                   host=hosts[i % 3])))
+        pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cack())
+    pkts += c.close()
+    d = Conv(c="10.0.0.3")
+    pkts += d.handshake()
+    for i, nik in enumerate(people(61, 25)):
+        cb = "".join(rng.choice("abcdefghij") for _ in range(5))
+        pkts.append(d.cseg(request("/warga?v=%d&nik=%s&_=%s" % (i, nik, cb),
+                                   host=hosts[i % 3])))
+        pkts.append(d.sseg(response(b"{}")))
+    pkts.append(d.cack())
+    pkts += d.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def sc_target_variants():
+    """Identifiers in request targets written to be missed: a NIK
+    percent-encoded in the path (found, and masked whole), and three NIKs
+    in a query past the 256 bytes a transaction keeps of the target."""
+    c = Conv()
+    nik = people(62, 1)[0]
+    niks = people(63, 3)
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk/" +
+                               "".join("%%%02X" % ord(ch) for ch in nik))))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cseg(request("/api/cari?filter=" + "a" * 260 + "&nik=" +
+                               ",".join(niks))))
+    pkts.append(c.sseg(response(b"{}")))
+    pkts.append(c.cack())
+    pkts += c.close()
+    return LINK_ETH, [eth(p, 0x0800) for p in pkts]
+
+
+def stamped(frames):
+    """(time, frame) pairs as they are, else frames 1 ms apart."""
+    if frames and isinstance(frames[0], tuple):
+        return frames
+    return stamp(frames)
+
+
 SCENARIOS = {
     "basic": sc_basic, "chunked": sc_chunked, "pipeline": sc_pipeline,
     "reorder": sc_reorder, "retrans": sc_retrans, "overlap": sc_overlap,
@@ -699,6 +980,14 @@ SCENARIOS = {
     "status": sc_status, "consumer": sc_consumer, "midstream": sc_midstream,
     "wrap": sc_wrap, "lenient": sc_lenient, "tunnel": sc_tunnel,
     "snap": sc_snap, "evict": sc_evict,
+    "forged_ack": sc_forged_ack, "spoofed_rst": sc_spoofed_rst,
+    "mid_raw": sc_mid_raw, "reuse": sc_reuse, "fin_nodata": sc_fin_nodata,
+    "resp_only": sc_resp_only, "pipeline40": sc_pipeline40,
+    "pipelined_attrib": sc_pipelined_attrib, "canary": sc_canary,
+    "nokey_malformed": sc_nokey_malformed, "ts_glitch": sc_ts_glitch,
+    "sev_batched": sc_sev_batched, "pend_many": sc_pend_many,
+    "scrape_variants": sc_scrape_variants,
+    "target_variants": sc_target_variants,
 }
 
 
@@ -721,7 +1010,7 @@ def main():
         for name, fn in SCENARIOS.items():
             link, frames = fn()
             write_fuzz_seed(os.path.join(sys.argv[2], name), link,
-                            stamp(frames))
+                            stamped(frames))
         return 0
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -729,7 +1018,7 @@ def main():
         f.write(CONSUMER_KEY + b"\n")
     for name, fn in SCENARIOS.items():
         link, frames = fn()
-        ts = stamp(frames)
+        ts = stamped(frames)
         if name == "pcapng":
             write_pcapng(os.path.join(out, name + ".pcapng"), link, ts)
         elif name == "snap":

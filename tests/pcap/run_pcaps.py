@@ -6,7 +6,7 @@ usage: run_pcaps.py BUILD_DIR [NAME...]
 Generates the captures (gen_pcaps.py) into a temporary folder, then for each
 line of TESTLIST runs "gerbang-sensor -r INPUT --transactions - --all
 --stats-json FILE --rules rules/ --json FILE [options]" (@KEY@ in the options names
-the consumer-header key gen_pcaps.py writes) and compares its output with
+the consumer-header key gen_pcaps.py writes, @HERE@ this folder) and compares its output with
 expected/NAME.jsonl: one line per transaction, in order, each key given
 must be equal (a "flow" or "counts" object as a whole); a line
 {"stats": {...}} names counters that must have those values; a line
@@ -38,7 +38,7 @@ def run_one(exe, workdir, name, inp, exp, opts):
     stats = os.path.join(workdir, name + ".stats.json")
     alerts = os.path.join(workdir, name + ".alerts.jsonl")
     opts = [o.replace("@KEY@", os.path.join(workdir, "consumer.key"))
-            for o in opts]
+             .replace("@HERE@", HERE) for o in opts]
     argv = [exe, "-r", os.path.join(workdir, inp), "--transactions", "-", "--all",
             "--stats-json", stats, "--log-level", "warn",
             "--rules", os.path.join(HERE, "..", "..", "rules"),

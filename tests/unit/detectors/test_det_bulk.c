@@ -538,6 +538,59 @@ test_estimate_capped(void **state)
 	det_bulk_free(b);
 }
 
+/*
+ * With the default limits, counters are exact up to 2 x their rules'
+ * thresholds: 500 distinct seen twice never crosses "more than 500", 510
+ * always does, whatever the hash key (red team: the HyperLogLog estimate
+ * past exact_cap 256 made this a coin toss).
+ */
+static void
+test_exact_near_threshold(void **state)
+{
+	static const char y[] =
+	    "bulk:\n"
+	    "  - { name: c500, type: nik, scope: consumer, distinct: 500, "
+	    "window: 1h }\n";
+	struct det_rules *r;
+	struct gb_diags d;
+	struct det_bulk *b;
+	struct det_bulk_subject w = who(NULL, NULL, "etl");
+	struct det_finding f;
+	struct got *g;
+	uint8_t key[16];
+	unsigned k, i, pass;
+
+	(void)state;
+	gb_diags_init(&d, 0);
+	assert_int_equal(det_rules_load_mem("c.yaml", y, sizeof(y) - 1, &r,
+	    &d), 0);
+	gb_diags_free(&d);
+	assert_non_null(g = calloc(1, sizeof(*g)));
+	for (k = 0; k < 20; k++) {
+		memset(key, 0, sizeof(key));
+		key[0] = (uint8_t)k;
+		key[5] = (uint8_t)(k * 37);
+		g->n = 0;
+		assert_int_equal(det_bulk_new(r, key, NULL, &b), 0);
+		for (pass = 0; pass < 2; pass++)
+			for (i = 0; i < 500; i++) {
+				finding(&f, DET_T_NIK, i);
+				det_bulk_add(b, &w, &f, 1000, on_alert, g);
+			}
+		assert_int_equal(g->n, 0);
+		for (i = 500; i < 510; i++) {
+			finding(&f, DET_T_NIK, i);
+			det_bulk_add(b, &w, &f, 1000, on_alert, g);
+		}
+		assert_int_equal(g->n, 1);
+		assert_true(g->a[0].exact);
+		assert_int_equal(g->a[0].distinct, 501);
+		det_bulk_free(b);
+	}
+	free(g);
+	det_rules_free(r);
+}
+
 static int
 setup(void **state)
 {
@@ -572,6 +625,7 @@ main(void)
 		cmocka_unit_test(test_rules_lists),
 		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_estimate_capped),
+		cmocka_unit_test(test_exact_near_threshold),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,7 +2,9 @@
  * Unit tests for detectors/det_flow.c: both directions find one flow, the
  * SYN names the client, bytes reach the application per endpoint, RST and
  * FIN end flows, idle flows expire, and the max_flows cap evicts the least
- * recently active flow (counted, flushed through the application).
+ * recently active flow (counted, flushed through the application). An RST
+ * outside the window is ignored, a SYN with a new ISN starts a new flow,
+ * and without a handshake the lower port is the server.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +19,9 @@
 struct rec {
 	size_t		bytes[2];
 	unsigned	fins;
-	unsigned	ends[DET_FLOW_END_SHUTDOWN + 1];
+	int		first_from;	/* endpoint of the first bytes */
+	bool		first_client;	/* ... was the flow's client */
+	unsigned	ends[DET_FLOW_END_REUSE + 1];
 	uint64_t	last_end_id;
 };
 
@@ -27,10 +31,14 @@ app_data(void *ctx, struct det_flow *f, int from, uint64_t off,
 {
 	struct rec *r = ctx;
 
-	(void)f;
 	(void)off;
-	if (p != NULL)
+	if (p != NULL) {
+		if (r->bytes[0] + r->bytes[1] == 0) {
+			r->first_from = from;
+			r->first_client = from == f->client;
+		}
 		r->bytes[from] += n;
+	}
 }
 
 static void
@@ -161,12 +169,100 @@ test_rst_idle_evict(void **state)
 	det_flow_table_free(t);
 }
 
+/* Red team: spoofed_rst, syn_newisn, reuse_half_closed. */
+static void
+test_spoofed_rst_and_reuse(void **state)
+{
+	struct rec r;
+	struct det_flow_table *t;
+	struct det_pkt k;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	t = table(&r, 16);
+	k = pkt(1, 40000, true, 100, 0, DET_TCP_SYN, NULL, 1);
+	det_flow_packet(t, &k);
+	k = pkt(1, 40000, false, 900, 101, DET_TCP_SYN | DET_TCP_ACK, NULL, 2);
+	k.win = 65535;
+	det_flow_packet(t, &k);
+	k = pkt(1, 40000, true, 101, 901, DET_TCP_ACK, "hello", 3);
+	k.win = 65535;
+	det_flow_packet(t, &k);
+	k = pkt(1, 40000, false, 901, 106, DET_TCP_ACK, "world!", 4);
+	k.win = 65535;
+	det_flow_packet(t, &k);
+	/* an RST from the client 500000 past its next byte: ignored */
+	k = pkt(1, 40000, true, 106 + 500000, 0, DET_TCP_RST, NULL, 5);
+	assert_int_equal(det_flow_packet(t, &k), -1);
+	assert_int_equal(det_flow_counters(t)->rst_ignored, 1);
+	assert_int_equal(det_flow_counters(t)->active, 1);
+	k = pkt(1, 40000, false, 907, 106, DET_TCP_ACK, "more", 6);
+	det_flow_packet(t, &k);
+	assert_int_equal(r.bytes[1], 10);
+	/* a SYN retransmission changes nothing */
+	k = pkt(1, 40000, true, 100, 0, DET_TCP_SYN, NULL, 7);
+	det_flow_packet(t, &k);
+	assert_int_equal(det_flow_counters(t)->created, 1);
+	/* a SYN with an ISN 2^31 away: a new connection */
+	k = pkt(1, 40000, true, 0x80000000u, 0, DET_TCP_SYN, NULL, 8);
+	det_flow_packet(t, &k);
+	assert_int_equal(r.ends[DET_FLOW_END_REUSE], 1);
+	assert_int_equal(det_flow_counters(t)->ended_reuse, 1);
+	assert_int_equal(det_flow_counters(t)->created, 2);
+	k = pkt(1, 40000, false, 7000, 0x80000001u, DET_TCP_SYN | DET_TCP_ACK,
+	    NULL, 9);
+	det_flow_packet(t, &k);
+	k = pkt(1, 40000, true, 0x80000001u, 7001, DET_TCP_ACK, "again", 10);
+	k.win = 65535;
+	det_flow_packet(t, &k);
+	assert_int_equal(r.bytes[0], 10);
+	/* an RST at the next byte is honoured */
+	k = pkt(1, 40000, false, 7001, 0, DET_TCP_RST, NULL, 11);
+	det_flow_packet(t, &k);
+	assert_int_equal(r.ends[DET_FLOW_END_RST], 1);
+	assert_int_equal(det_flow_counters(t)->active, 0);
+
+	/* half closed (server FIN), then a SYN with a near ISN: new flow */
+	k = pkt(2, 40001, true, 100, 0, DET_TCP_SYN, NULL, 20);
+	det_flow_packet(t, &k);
+	k = pkt(2, 40001, false, 900, 101, DET_TCP_SYN | DET_TCP_ACK, NULL, 21);
+	det_flow_packet(t, &k);
+	k = pkt(2, 40001, false, 901, 101, DET_TCP_FIN | DET_TCP_ACK, NULL,
+	    22);
+	det_flow_packet(t, &k);
+	k = pkt(2, 40001, true, 5000, 0, DET_TCP_SYN, NULL, 23);
+	det_flow_packet(t, &k);
+	assert_int_equal(r.ends[DET_FLOW_END_REUSE], 2);
+	assert_int_equal(det_flow_counters(t)->active, 1);
+	det_flow_table_free(t);
+}
+
+/* Red team: mid_raw_server_first. No handshake: the server (port 80)
+   speaks first, and is still the server. */
+static void
+test_midstream_roles_by_port(void **state)
+{
+	struct rec r;
+	struct det_flow_table *t;
+	struct det_pkt k;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	t = table(&r, 16);
+	k = pkt(1, 40000, false, 900, 101, DET_TCP_ACK, "REC 1\n", 1);
+	det_flow_packet(t, &k);
+	assert_false(r.first_client);
+	det_flow_table_free(t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_connection),
 		cmocka_unit_test(test_rst_idle_evict),
+		cmocka_unit_test(test_spoofed_rst_and_reuse),
+		cmocka_unit_test(test_midstream_roles_by_port),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

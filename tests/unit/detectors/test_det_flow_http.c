@@ -293,11 +293,97 @@ test_strings(void **state)
 	assert_int_equal(det_coding_parse("compress", 8), DET_CODING_OTHER);
 }
 
+struct pairs {
+	unsigned	n;
+	char		path[400][16];
+	int		status[400];
+	unsigned	flags[400];
+	uint64_t	seq[400];
+};
+
+static void
+on_pair(const struct det_sensor_txn *t, void *arg)
+{
+	struct pairs *r = arg;
+
+	assert_true(r->n < 400);
+	snprintf(r->path[r->n], sizeof(r->path[0]), "%.15s", t->path);
+	r->status[r->n] = t->status;
+	r->flags[r->n] = t->flags;
+	r->seq[r->n] = t->seq;
+	r->n++;
+}
+
+/*
+ * 300 pipelined requests, then their 300 answers (status 200 + k): the
+ * queue grows to 256; the 44 past it are reported unanswered at once and
+ * their answers unpaired, and no answer pairs with another's request
+ * (red team: pipeline40 with 32).
+ */
+static void
+test_pipeline_overflow(void **state)
+{
+	struct det_scanner *sc;
+	struct det_http_obs *o;
+	struct det_flow_app app;
+	struct det_flow f;
+	struct pairs *r;
+	char buf[128];
+	unsigned k, i, paired = 0, noreq = 0, noresp = 0;
+	uint64_t seen[401] = { 0 };
+
+	(void)state;
+	assert_int_equal(det_scanner_new(NULL, &sc), 0);
+	assert_non_null(r = calloc(1, sizeof(*r)));
+	memset(&f, 0, sizeof(f));
+	f.key.family = 4;
+	assert_int_equal(det_http_obs_new(sc, 0, on_pair, r, &o), 0);
+	det_http_obs_app(o, &app);
+	for (k = 0; k < 300; k++) {
+		snprintf(buf, sizeof(buf), "GET /q%u HTTP/1.1\r\nHost: h\r\n"
+		    "\r\n", k);
+		feed(&app, &f, 0, buf, 4096);
+	}
+	for (k = 0; k < 300; k++) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 %u X\r\n"
+		    "Content-Length: 0\r\n\r\n", 200 + k);
+		feed(&app, &f, 1, buf, 4096);
+	}
+	app.end(app.ctx, &f, DET_FLOW_END_CLOSE);
+	assert_int_equal(r->n, 344);
+	assert_int_equal(det_http_obs_counters(o)->queue_overflow, 44);
+	for (i = 0; i < r->n; i++) {
+		/* every transaction has its own seq */
+		assert_true(r->seq[i] >= 1 && r->seq[i] <= 400);
+		assert_int_equal(seen[r->seq[i]], 0);
+		seen[r->seq[i]] = 1;
+		if (r->flags[i] & DET_TXN_F_NO_RESPONSE) {
+			noresp++;
+			assert_true(sscanf(r->path[i], "/q%u", &k) == 1);
+			assert_true(k >= 256);
+		} else if (r->flags[i] & DET_TXN_F_NO_REQUEST) {
+			noreq++;
+			assert_true(r->status[i] >= 200 + 256);
+		} else {
+			paired++;
+			assert_true(sscanf(r->path[i], "/q%u", &k) == 1);
+			assert_int_equal(r->status[i], 200 + (int)k);
+		}
+	}
+	assert_int_equal(paired, 256);
+	assert_int_equal(noresp, 44);
+	assert_int_equal(noreq, 44);
+	free(r);
+	det_http_obs_free(o);
+	det_scanner_free(sc);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_cut),
+		cmocka_unit_test(test_pipeline_overflow),
 		cmocka_unit_test(test_raw_and_oversized),
 		cmocka_unit_test(test_decoder_seam),
 		cmocka_unit_test(test_strings),

@@ -212,7 +212,8 @@ mk_ip6(uint8_t *p, uint8_t nh, const uint8_t *ext, size_t extn,
 	p[7] = 64;
 	p[23] = 1;
 	p[39] = 2;
-	memcpy(p + 40, ext, extn);
+	if (extn > 0)		/* ext may be NULL */
+		memcpy(p + 40, ext, extn);
 	memcpy(p + 40 + extn, up, upn);
 	return 40 + extn + upn;
 }

@@ -89,7 +89,8 @@ test_reorder_and_retrans(void **state)
 	seg(&c, &h, 7, 20, 10, &o);
 	seg(&c, &h, 7, 10, 10, &o);
 	assert_int_equal(o.len, 0);
-	assert_int_equal(h.queued, 20);
+	assert_int_equal(h.queued, 2 * DET_TCP_SEG_COST(10));
+	assert_int_equal(h.nseg, 2);
 	seg(&c, &h, 7, 0, 10, &o);
 	assert_int_equal(o.len, 30);
 	assert_memory_equal(o.buf, text, 30);
@@ -162,10 +163,18 @@ test_gap_by_ack(void **state)
 	assert_int_equal(o.gaps, 2);
 	assert_int_equal(o.gap_bytes, 10);
 	assert_memory_equal(o.buf + 20, text + 20, 10);
-	/* an ACK past everything seen: the peer got bytes we did not */
+	/* an ACK past everything seen declares nothing (forged, or ahead of
+	   the data in the capture) ... */
+	det_tcp_half_ack(&c, &h, 1000 + 1 + 40, collect, &o);
+	assert_int_equal(o.len, 30);
+	assert_int_equal(c.c.gaps, 2);
+	/* ... until bytes beyond the hole are seen: 30..35 never captured */
+	seg(&c, &h, 1000, 35, 5, &o);
+	assert_int_equal(o.len, 30);
 	det_tcp_half_ack(&c, &h, 1000 + 1 + 40, collect, &o);
 	assert_int_equal(o.len, 40);
 	assert_int_equal(c.c.gaps, 3);
+	assert_memory_equal(o.buf + 35, text + 35, 5);
 	/* old ACKs change nothing */
 	det_tcp_half_ack(&c, &h, 1000, collect, &o);
 	assert_int_equal(o.len, 40);
@@ -208,7 +217,9 @@ test_queue_cap_and_memcap(void **state)
 	struct out o, o2;
 
 	(void)state;
-	det_tcp_ctx_init(&c, 32, 24);	/* 32 per half, 24 in all */
+	/* per half: two segments of 10 and 14 bytes; in all: the same */
+	det_tcp_ctx_init(&c, DET_TCP_SEG_COST(10) + DET_TCP_SEG_COST(14),
+	    DET_TCP_SEG_COST(10) + DET_TCP_SEG_COST(14));
 	memset(&h, 0, sizeof(h));
 	memset(&h2, 0, sizeof(h2));
 	memset(&o, 0, sizeof(o));
@@ -217,17 +228,19 @@ test_queue_cap_and_memcap(void **state)
 	det_tcp_half_syn(&h2, 0);
 	seg(&c, &h, 0, 10, 10, &o);
 	seg(&c, &h, 0, 30, 10, &o);		/* 20 queued */
-	assert_int_equal(c.mem, 20);
+	assert_int_equal(c.mem, 2 * DET_TCP_SEG_COST(10));
 	/* the second half hits the shared memcap: dropped, counted */
 	assert_int_equal(seg(&c, &h2, 0, 10, 10, &o2), -1);
 	assert_int_equal(c.c.memcap_drop, 1);
-	/* 20 + 14 > 32: the hole 0..10 is given up, 10..20 comes out */
+	/* a third segment is over the cap: the hole 0..10 is given up,
+	   10..20 comes out */
 	seg(&c, &h, 0, 48, 14, &o);
 	assert_int_equal(c.c.queue_full, 1);
 	assert_int_equal(o.gaps, 1);
 	assert_int_equal(o.len, 20);
-	assert_int_equal(h.queued, 24);
-	assert_true(c.mem <= 24);
+	assert_int_equal(h.queued, DET_TCP_SEG_COST(10) +
+	    DET_TCP_SEG_COST(14));
+	assert_true(c.mem <= c.memcap);
 	/* end of stream: the rest comes out with its holes */
 	det_tcp_half_flush(&c, &h, collect, &o);
 	assert_int_equal(o.len, 62);
@@ -264,6 +277,105 @@ test_snap_cut_and_bogus(void **state)
 	    (const uint8_t *)text, 5, 5, false, collect, &o), -1);
 	assert_int_equal(c.c.bogus, 1);
 	det_tcp_half_free(&c, &h);
+}
+
+/* A forged ACK 100 MB ahead does not turn the data that follows into a
+   gap (red team: bogus_ack_ahead). */
+static void
+test_forged_ack_ahead(void **state)
+{
+	struct det_tcp_ctx c;
+	struct det_tcp_half h;
+	struct out o;
+
+	(void)state;
+	det_tcp_ctx_init(&c, 1 << 16, 1 << 20);
+	memset(&h, 0, sizeof(h));
+	memset(&o, 0, sizeof(o));
+	det_tcp_half_syn(&h, 500);
+	det_tcp_half_ack(&c, &h, 500 + 1 + 100000000, collect, &o);
+	assert_int_equal(o.len, 0);
+	seg(&c, &h, 500, 0, 20, &o);
+	seg(&c, &h, 500, 20, 20, &o);
+	assert_int_equal(o.len, 40);
+	assert_int_equal(o.gaps, 0);
+	assert_memory_equal(o.buf, text, 40);
+	det_tcp_half_free(&c, &h);
+}
+
+/* A FIN from a direction that sent no data closes it, without a gap when
+   it is acknowledged (red team: fin_nodata). */
+static void
+test_bare_fin(void **state)
+{
+	struct det_tcp_ctx c;
+	struct det_tcp_half h;
+	struct out o;
+
+	(void)state;
+	det_tcp_ctx_init(&c, 1 << 16, 1 << 20);
+	memset(&h, 0, sizeof(h));
+	memset(&o, 0, sizeof(o));
+	det_tcp_half_syn(&h, 77);
+	assert_int_equal(det_tcp_half_segment(&c, &h, 78, NULL, 0, 0, true,
+	    collect, &o), 0);
+	assert_true(h.fin);
+	assert_true(h.closed);
+	det_tcp_half_ack(&c, &h, 79, collect, &o);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(o.gaps, 0);
+	assert_int_equal(c.c.retrans, 0);
+	det_tcp_half_free(&c, &h);
+}
+
+struct count_out {
+	uint64_t	len;
+	uint64_t	gap_bytes;
+};
+
+static void
+count_bytes(void *arg, uint64_t off, const uint8_t *p, size_t n)
+{
+	struct count_out *o = arg;
+
+	assert_int_equal(off, o->len);
+	if (p == NULL)
+		o->gap_bytes += n;
+	o->len += n;
+}
+
+/*
+ * 40000 one-byte segments after a hole (red team: gen_ooo_dos.py): each
+ * is appended at the tail in O(1), the queue holds at most
+ * DET_TCP_SEG_MAX segments and their headers count against the caps.
+ */
+static void
+test_many_tiny_segments(void **state)
+{
+	struct det_tcp_ctx c;
+	struct det_tcp_half h;
+	struct count_out o = { 0, 0 };
+	uint32_t i;
+	const uint8_t a = 'A';
+
+	(void)state;
+	det_tcp_ctx_init(&c, 1 << 20, 1 << 30);
+	memset(&h, 0, sizeof(h));
+	det_tcp_half_syn(&h, 0);
+	for (i = 0; i < 40000; i++) {
+		assert_int_equal(det_tcp_half_segment(&c, &h, 2 + i, &a, 1, 1,
+		    false, count_bytes, &o), 0);
+		assert_true(h.nseg <= DET_TCP_SEG_MAX);
+		assert_true(h.queued <= c.max_queued);
+		assert_int_equal(c.mem, h.queued);
+	}
+	assert_true(c.c.queue_full > 0);
+	assert_int_equal(o.gap_bytes, 1);	/* the first byte, once */
+	det_tcp_half_flush(&c, &h, count_bytes, &o);
+	assert_int_equal(o.len, 40001);
+	assert_int_equal(o.gap_bytes, 1);
+	det_tcp_half_free(&c, &h);
+	assert_int_equal(c.mem, 0);
 }
 
 /* Every permutation of 5 segments (with one duplicate) gives the text. */
@@ -320,6 +432,9 @@ main(void)
 		cmocka_unit_test(test_queue_cap_and_memcap),
 		cmocka_unit_test(test_snap_cut_and_bogus),
 		cmocka_unit_test(test_every_order),
+		cmocka_unit_test(test_forged_ack_ahead),
+		cmocka_unit_test(test_bare_fin),
+		cmocka_unit_test(test_many_tiny_segments),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
