@@ -207,7 +207,7 @@ test_base64(void **state)
 	b64("nik " NIK "?!>", enc, false);
 	assert_non_null(strchr(enc, '/'));
 	{
-		char *s = strchr(enc, '/'), tmp[256];
+		char *s = strchr(enc, '/'), tmp[sizeof(enc) + 8];
 
 		*s = '\0';
 		snprintf(tmp, sizeof(tmp), "t=%s%%2F%s", enc, s + 1);
