@@ -31,6 +31,7 @@ struct scan_ctx {
 	struct det_decoder	*dec;
 	struct det_bulk		*bulk;
 	struct det_decode_stats	 dtot;		/* summed over files */
+	bool			 partial;	/* a file not scanned to its end */
 	uint64_t		 bulk_alerts;
 	char			*lines[BULK_LINES];	/* for the table */
 	uint8_t			 hkey[DET_COUNT_KEY_LEN];
@@ -70,7 +71,9 @@ usage(FILE *fp)
 "  -V, --version       version and library versions\n"
 "\n"
 "Folders are scanned recursively; with no FILE, stdin is scanned.\n"
-"Exit status: 0 nothing found, 1 personal data found, 2 error.\n"
+"Exit status: 0 nothing found, 1 personal data found, 2 error, or\n"
+"nothing found in a file not scanned to its end (a decompression\n"
+"limit, a corrupt gzip stream).\n"
 "\n"
 "Example:\n"
 "  gerbang-scan --format jsonl export.csv\n");
@@ -256,12 +259,14 @@ scan_fd(struct scan_ctx *sc, int fd, const char *name)
 	(void)det_decode_finish(sc->dec, on_finding, sc);
 	close(fd);
 	det_decode_stats(sc->dec, &ds);
-	if (ds.limit_hits > 0 || (ds.limits & DET_DEC_L_CORRUPT))
+	if (ds.limit_hits > 0 || (ds.limits & DET_DEC_L_CORRUPT)) {
+		sc->partial = true;
 		fprintf(stderr, "%s: %s: not scanned past a limit or an "
 		    "error (%s): %llu of %llu bytes skipped\n", prog, name,
 		    det_dec_limits_str(ds.limits, lim, sizeof(lim)),
 		    (unsigned long long)ds.skipped_bytes,
 		    (unsigned long long)ds.in_bytes);
+	}
 	add_stats(&sc->dtot, &ds);
 	sc->bytes += ds.in_bytes;
 	if (sc->bulk != NULL)
@@ -475,5 +480,8 @@ main(int argc, char *argv[])
 	explicit_bzero(sc.hkey, sizeof(sc.hkey));
 	if (rc != 0)
 		return GB_EXIT_USAGE;
-	return total > 0 ? GB_EXIT_FAIL : GB_EXIT_OK;
+	if (total > 0)
+		return GB_EXIT_FAIL;
+	/* Not all of it was read: "nothing found" would say too much. */
+	return sc.partial ? GB_EXIT_USAGE : GB_EXIT_OK;
 }
