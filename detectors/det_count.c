@@ -69,10 +69,12 @@ le32(const uint8_t *p)
 static inline uint64_t
 tail(const uint8_t *p, size_t n, size_t left)
 {
+	/* Without a branch on left: values of 8 and more bytes, 0 or not
+	 * (NIKs have none, phone numbers some: a branch mispredicted). */
+	if (n >= 8)
+		return le64(p + n - 8) >> 1 >> (63 - 8 * left);
 	if (left == 0)
 		return 0;
-	if (n >= 8)
-		return le64(p + n - 8) >> (64 - 8 * left);
 	/* n == left: the whole value is the tail. */
 	if (left >= 4)
 		return (uint64_t)le32(p) |
@@ -199,19 +201,20 @@ det_count_clear(struct det_count *c)
 static inline int
 reg_add(struct det_count *c, uint64_t h)
 {
-	unsigned q = 64 - c->p, r;
+	unsigned q = 64 - c->p, r, old;
 	uint64_t idx = h >> q, w = h << c->p;
 
 	/* Rank: leading zeros of the q low bits, + 1; q + 1 when all zero. */
 	r = w == 0 ? q + 1 : (unsigned)__builtin_clzll(w) + 1;
 	if (r > q + 1)
 		r = q + 1;
-	if (c->reg[idx] >= r)
-		return 0;
-	c->hist[c->reg[idx]]--;
+	/* Without a branch on the register (most adds leave it, at random). */
+	old = c->reg[idx];
+	r = r > old ? r : old;
+	c->hist[old]--;
 	c->hist[r]++;
 	c->reg[idx] = (uint8_t)r;
-	return 1;
+	return r != old;
 }
 
 /* Turn the exact set into a sketch (the set is kept for a later clear). */
