@@ -1129,18 +1129,30 @@ text_byte(struct det_decoder *d, uint8_t c, uint64_t src)
 	}
 }
 
-/* The first special byte (an escape's start) in p[0..n), or n. */
+/*
+ * The first of the bytes spc[0..2] (an escape's start) in p[0..n), or n:
+ * the scalar path (from i), SSE2 and AVX2 (DET_B64_* paths, as the base64
+ * run scan).
+ */
 static size_t
-special_next(const struct det_decoder *d, const uint8_t *p, size_t n)
+special_scalar(const uint8_t *p, size_t n, const uint8_t spc[3], size_t i)
 {
-	size_t i = 0;
+	while (i < n && p[i] != spc[0] && p[i] != spc[1] && p[i] != spc[2])
+		i++;
+	return i;
+}
+
 #ifdef __SSE2__
-	__m128i s0 = _mm_set1_epi8((char)d->spc[0]);
-	__m128i s1 = _mm_set1_epi8((char)d->spc[1]);
-	__m128i s2 = _mm_set1_epi8((char)d->spc[2]);
+static size_t
+special_sse2(const uint8_t *p, size_t n, const uint8_t spc[3])
+{
+	__m128i s0 = _mm_set1_epi8((char)spc[0]);
+	__m128i s1 = _mm_set1_epi8((char)spc[1]);
+	__m128i s2 = _mm_set1_epi8((char)spc[2]);
+	size_t i;
 	unsigned m;
 
-	for (; i + 16 <= n; i += 16) {
+	for (i = 0; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
 		    (p + i));
 
@@ -1150,10 +1162,65 @@ special_next(const struct det_decoder *d, const uint8_t *p, size_t n)
 		if (m != 0)
 			return i + (unsigned)__builtin_ctz(m);
 	}
+	return special_scalar(p, n, spc, i);
+}
 #endif
-	while (i < n && !d->special[p[i]])
-		i++;
-	return i;
+
+#ifdef HAVE_AVX2_PATH
+static __attribute__((target("avx2"))) size_t
+special_avx2(const uint8_t *p, size_t n, const uint8_t spc[3])
+{
+	__m256i s0 = _mm256_set1_epi8((char)spc[0]);
+	__m256i s1 = _mm256_set1_epi8((char)spc[1]);
+	__m256i s2 = _mm256_set1_epi8((char)spc[2]);
+	size_t i;
+	unsigned m;
+
+	for (i = 0; i + 32 <= n; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)
+		    (const void *)(p + i));
+
+		m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
+		    _mm256_or_si256(_mm256_cmpeq_epi8(v, s0),
+		    _mm256_cmpeq_epi8(v, s1)), _mm256_cmpeq_epi8(v, s2)));
+		if (m != 0)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+	return special_scalar(p, n, spc, i);
+}
+#endif
+
+static inline size_t
+special_scan(const uint8_t *p, size_t n, const uint8_t spc[3], unsigned impl)
+{
+	switch (impl) {
+#ifdef HAVE_AVX2_PATH
+	case DET_B64_AVX2:
+		return special_avx2(p, n, spc);
+#endif
+#ifdef __SSE2__
+	case DET_B64_SSE2:
+		return special_sse2(p, n, spc);
+#endif
+	default:
+		return special_scalar(p, n, spc, 0);
+	}
+}
+
+size_t
+det_special_next(const uint8_t *p, size_t n, const uint8_t spc[3],
+    unsigned impl)
+{
+	tables_init();
+	if (impl > DET_B64_AVX2 || !(det_b64_impls() & 1u << impl))
+		impl = DET_B64_SCALAR;
+	return special_scan(p, n, spc, impl);
+}
+
+static size_t
+special_next(const struct det_decoder *d, const uint8_t *p, size_t n)
+{
+	return special_scan(p, n, d->spc, b64_impl);
 }
 
 /* Bytes p[0..n) of the (decompressed) body into the text stage. */

@@ -825,8 +825,57 @@ test_b64_paths(void **state)
 }
 
 /*
+ * The escape scan on every path: random text with the special bytes
+ * (one, two or three of them) at random, every length 0-200 and every
+ * start 0-40, the input against a PROT_NONE page.
+ */
+static void
+test_special_paths(void **state)
+{
+	static const uint8_t sets[][3] = { { '\\', '%', '&' },
+	    { '\\', '\\', '\\' }, { '%', '&', '%' } };
+	unsigned impls = det_b64_impls(), impl, k, round;
+	long psz = sysconf(_SC_PAGESIZE);
+	uint8_t *page, buf[256];
+	size_t n, a, i, want;
+
+	(void)state;
+	page = mmap(NULL, 2 * (size_t)psz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(mprotect(page + psz, (size_t)psz, PROT_NONE), 0);
+	for (round = 0; round < 40; round++) {
+		/* Sparse to none: a special byte in 1 of 2 to 1 of 1024. */
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = next_rand() % (2u << round % 10) == 0 ?
+			    "\\%&"[next_rand() % 3] :
+			    (uint8_t)(' ' + next_rand() % 95);
+		for (k = 0; k < 3; k++)
+			for (n = 0; n <= 200; n++)
+				for (a = 0; a <= 40 && a <= n; a++) {
+					memcpy(page + psz - (n - a), buf + a,
+					    n - a);
+					want = det_special_next(page + psz -
+					    (n - a), n - a, sets[k],
+					    DET_B64_SCALAR);
+					for (impl = DET_B64_SSE2;
+					    impl <= DET_B64_AVX2; impl++)
+						if ((impls & 1u << impl) &&
+						    det_special_next(page +
+						    psz - (n - a), n - a,
+						    sets[k], impl) != want)
+							fail_msg("path %u, "
+							    "set %u, %zu bytes",
+							    impl, k, n - a);
+				}
+	}
+	munmap(page, 2 * (size_t)psz);
+}
+
+/*
  * The decoder on each path: the same findings and counts as on the
- * scalar one, fed whole, byte by byte and in sevens.
+ * scalar one, fed whole and in chunks of 1, 7, 64 and 100 bytes, over
+ * base64 blocks, long runs and JSON, percent and HTML escapes.
  */
 static void
 test_b64_paths_decode(void **state)
@@ -839,12 +888,14 @@ test_b64_paths_decode(void **state)
 	(void)state;
 	b64("{\"nik\":\"3171015708450001\"}", enc, false);
 	while (n < sizeof(doc) - 200) {
-		k = (size_t)(next_rand() % 5);
+		k = (size_t)(next_rand() % 7);
 		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "%s",
 		    k == 0 ? enc : k == 1 ? " 3171015708450001 " :
 		    k == 2 ? "aGVsbG8gd29ybGQgaGVsbG8=," :
 		    k == 3 ? "\"AbCdEfGhIjKlMnOpQrStUvWxYz0123\":" :
-		    "\\u0041QUFBQUFBQUFBQUFBQUFB ");
+		    k == 4 ? "\\u0041QUFBQUFBQUFBQUFBQUFB " :
+		    k == 5 ? "%33171015708450001&amp;x%2" :
+		    "&#x33;171015708450001 bud&commat;contoh.id ");
 	}
 	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
 		det_b64_use(DET_B64_SCALAR);
@@ -911,6 +962,7 @@ main(void)
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_random_runs),
 		cmocka_unit_test(test_b64_paths),
+		cmocka_unit_test(test_special_paths),
 		cmocka_unit_test(test_b64_paths_decode),
 		cmocka_unit_test(test_flags),
 	};
