@@ -251,11 +251,29 @@ static void
 on_finding(const struct det_finding *f, void *arg)
 {
 	struct det_decoder *d = arg;
-	struct det_finding g = *f;
+	struct det_finding g;
 	const struct seg *s, *ss = NULL, *es = NULL;
 	uint64_t k, lo, end = f->offset + f->length, sstart, send;
 	bool decoded = false;
 
+	/*
+	 * Most findings lie in the newest segment, as written: the loop
+	 * below would stop there at once, with the same result.
+	 */
+	if (d->nseg > 0) {
+		s = &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
+		if (!s->block && s->dstart <= f->offset) {
+			g = *f;
+			sstart = s->sstart + (f->offset - s->dstart);
+			send = s->sstart + (end - s->dstart);
+			g.offset = sstart;
+			g.length = (uint32_t)(send > sstart ? send - sstart :
+			    1);
+			d->cb(&g, d->arg);
+			return;
+		}
+	}
+	g = *f;
 	lo = d->nseg > DET_DEC_SEGS ? d->nseg - DET_DEC_SEGS : 0;
 	for (k = d->nseg; k-- > lo;) {
 		s = &d->segs[k % DET_DEC_SEGS];
