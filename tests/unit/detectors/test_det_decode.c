@@ -874,8 +874,9 @@ test_special_paths(void **state)
 
 /*
  * The decoder on each path: the same findings and counts as on the
- * scalar one, fed whole and in chunks of 1, 7, 64 and 100 bytes, over
- * base64 blocks, long runs and JSON, percent and HTML escapes.
+ * scalar one, fed whole, in chunks of 1, 7, 64 and 100 bytes and cut in
+ * two at every point, over base64 blocks, long runs and JSON, percent
+ * and HTML escapes.
  */
 static void
 test_b64_paths_decode(void **state)
@@ -907,6 +908,30 @@ test_b64_paths_decode(void **state)
 			if (!same(&want, &got))
 				fail_msg("path %u, chunks of %u differ", impl,
 				    chunks[i]);
+		}
+	}
+	/* Every split point of the first 700 bytes, on every path. */
+	n = n < 700 ? n : 700;
+	det_b64_use(DET_B64_SCALAR);
+	run(DET_DEC_TEXT, NULL, doc, n, 0, &want);
+	for (impl = DET_B64_SCALAR; impl <= DET_B64_AVX2; impl++) {
+		det_b64_use(impl);
+		for (k = 0; k <= n; k++) {
+			struct det_decoder *d;
+
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(det_decode_new(sc, DET_DEC_TEXT, NULL,
+			    &d), 0);
+			det_decode_feed(d, (const uint8_t *)doc, k, collect,
+			    &got);
+			det_decode_feed(d, (const uint8_t *)doc + k, n - k,
+			    collect, &got);
+			det_decode_finish(d, collect, &got);
+			det_decode_stats(d, &got.s);
+			det_decode_free(d);
+			if (!same(&want, &got))
+				fail_msg("path %u, split at %zu differs", impl,
+				    k);
 		}
 	}
 	det_b64_use(DET_B64_AVX2);	/* the best there is, as before */
