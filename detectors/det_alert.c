@@ -602,82 +602,62 @@ batch_flush(struct det_alert *a)
 	det_bulk_count(a->bulk, &bt->who, bt->v, n, bt->now_ms, on_bulk, a);
 }
 
-/* A finding in a request path: scraping, counted at once. */
-static __attribute__((noinline)) void
-path_finding(struct det_alert *a, const struct det_sensor_txn *t,
-    const struct det_finding *f)
-{
-	const struct det_flow_key *k = &t->flow->key;
-	const struct attrib *at;
-	uint8_t src[17];
-
-	if (a->scrape == NULL)
-		return;
-	batch_flush(a);
-	at = attribute(a, t);
-	a->cur = t;
-	src[0] = k->family;
-	memcpy(src + 1, k->addr[t->flow->client], 16);
-	scrape(a, t, at, f, src, sizeof(src));
-}
-
-/*
- * Start a batch for t's response at now_ms, counting the one before.
- * Out of line: det_alert_on_finding() saves no registers for it.
- */
-static __attribute__((noinline)) void
-batch_start(struct det_alert *a, const struct det_sensor_txn *t,
-    uint64_t now_ms)
-{
-	struct batch *bt = &a->batch;
-	const struct det_flow_key *k = &t->flow->key;
-	const struct attrib *at;
-	size_t cn;
-
-	batch_flush(a);
-	at = attribute(a, t);
-	bt->at = at;
-	bt->t = t;
-	bt->flow_id = t->flow->id;
-	bt->ts_req_us = t->ts_req_us;
-	bt->now_ms = now_ms;
-	memset(&bt->who, 0, sizeof(bt->who));
-	memcpy(bt->rk, &t->flow->id, 8);
-	memcpy(bt->rk + 8, &t->ts_req_us, 8);
-	bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
-	bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
-	bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
-	bt->who.len[DET_SCOPE_FLOW] = sizeof(bt->flow_id);
-	bt->src[0] = k->family;
-	memcpy(bt->src + 1, k->addr[t->flow->client], 16);
-	bt->who.key[DET_SCOPE_SOURCE] = bt->src;
-	bt->who.len[DET_SCOPE_SOURCE] = sizeof(bt->src);
-	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
-		cn = strlen(at->h.consumer);
-		memcpy(bt->consumer, at->h.consumer, cn + 1);
-		bt->who.key[DET_SCOPE_CONSUMER] = bt->consumer;
-		bt->who.len[DET_SCOPE_CONSUMER] = cn;
-	}
-}
-
 void
 det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
     const struct det_finding *f, void *arg)
 {
 	struct det_alert *a = arg;
 	struct batch *bt = &a->batch;
-	uint64_t now_ms;
+	const struct attrib *at;
+	const struct det_flow_key *k = &t->flow->key;
+	uint8_t src[17];
+	uint64_t now_ms = t->ts_req_us / 1000;
+	size_t cn;
 
-	if (where != DET_WHERE_RESP_BODY) {
-		if (where == DET_WHERE_PATH)
-			path_finding(a, t, f);
-		return;		/* data into the agency is not a leak */
+	if (where == DET_WHERE_PATH) {
+		if (a->scrape == NULL)
+			return;
+		batch_flush(a);
+		at = attribute(a, t);
+		a->cur = t;
+		src[0] = k->family;
+		memcpy(src + 1, k->addr[t->flow->client], 16);
+		scrape(a, t, at, f, src, sizeof(src));
+		return;
 	}
-	now_ms = (t->ts_resp_us != 0 ? t->ts_resp_us : t->ts_req_us) / 1000;
-	if (bt->n == 0 || bt->t != t || bt->flow_id != t->flow->id ||
+	if (where != DET_WHERE_RESP_BODY)
+		return;		/* data into the agency is not a leak */
+	if (t->ts_resp_us != 0)
+		now_ms = t->ts_resp_us / 1000;
+	if (bt->n > 0 && (bt->t != t || bt->flow_id != t->flow->id ||
 	    bt->ts_req_us != t->ts_req_us || bt->now_ms != now_ms ||
-	    bt->n == BATCH_MAX)
-		batch_start(a, t, now_ms);
+	    bt->n == BATCH_MAX))
+		batch_flush(a);
+	if (bt->n == 0) {
+		at = attribute(a, t);
+		bt->at = at;
+		bt->t = t;
+		bt->flow_id = t->flow->id;
+		bt->ts_req_us = t->ts_req_us;
+		bt->now_ms = now_ms;
+		memset(&bt->who, 0, sizeof(bt->who));
+		memcpy(bt->rk, &t->flow->id, 8);
+		memcpy(bt->rk + 8, &t->ts_req_us, 8);
+		bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
+		bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
+		bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
+		bt->who.len[DET_SCOPE_FLOW] = sizeof(bt->flow_id);
+		bt->src[0] = k->family;
+		memcpy(bt->src + 1, k->addr[t->flow->client], 16);
+		bt->who.key[DET_SCOPE_SOURCE] = bt->src;
+		bt->who.len[DET_SCOPE_SOURCE] = sizeof(bt->src);
+		if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+			cn = strlen(at->h.consumer);
+			memcpy(bt->consumer, at->h.consumer, cn + 1);
+			bt->who.key[DET_SCOPE_CONSUMER] = bt->consumer;
+			bt->who.len[DET_SCOPE_CONSUMER] = cn;
+		}
+	}
 	/* Canaries alert at once, with this finding's transaction. */
 	a->cur = t;
 	a->at = bt->at;
