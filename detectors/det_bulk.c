@@ -888,13 +888,69 @@ rule_check(struct det_bulk *b, const struct rinfo *ri, struct entry *e,
 }
 
 /*
- * Count values v[0..n) for group gi in entry e, then check once the rules
- * of the group whose types changed. Returns the number of alerts.
+ * A batch's values: as given (v[0..n)), and when it was short enough,
+ * also their hashes grouped by type (hs[ts[t]..ts[t + 1]) are those of
+ * type t, in the batch's order), so a group walks only the values of its
+ * types, without a branch per value on the type (mispredicted when the
+ * types alternate).
+ */
+#define SORT_MAX	256
+
+struct batch_vals {
+	const struct det_bulk_val *v;
+	size_t		 n;
+	bool		 sorted;
+	uint32_t	 ts[NT + 1];
+	uint64_t	 hs[SORT_MAX];
+};
+
+static void
+batch_sort(struct batch_vals *bv)
+{
+	uint32_t pos[NT];
+	size_t i;
+	unsigned t;
+
+	bv->sorted = bv->n <= SORT_MAX;
+	if (!bv->sorted)
+		return;
+	memset(bv->ts, 0, sizeof(bv->ts));
+	for (i = 0; i < bv->n; i++)
+		if (bv->v[i].type < NT)
+			bv->ts[bv->v[i].type + 1]++;
+	for (t = 0; t < NT; t++) {
+		bv->ts[t + 1] += bv->ts[t];
+		pos[t] = bv->ts[t];
+	}
+	for (i = 0; i < bv->n; i++)
+		if (bv->v[i].type < NT)
+			bv->hs[pos[bv->v[i].type]++] = bv->v[i].hash;
+}
+
+/* Count value h of type t in e's sub-window sl (see count_group()). */
+static inline void
+count_one(struct det_bulk *b, const struct group *g, struct entry *e,
+    struct slot *sl, unsigned t, uint64_t h, uint32_t *tm, uint32_t *chg)
+{
+	sl->nfind[t]++;
+	b->stats.counted += g->trn[t];
+	if (window_add(b, e, sl, g->ns, t, h) == 0)
+		return;
+	if (!(*tm & (1u << t))) {
+		*tm |= 1u << t;
+		chg[t] = 0;
+	}
+	chg[t]++;
+}
+
+/*
+ * Count the values of batch bv for group gi in entry e, then check once
+ * the rules of the group whose types changed. Returns the number of
+ * alerts.
  */
 static int
 count_group(struct det_bulk *b, uint32_t gi, struct entry *e,
-    const struct det_bulk_val *v, size_t n, uint64_t now, det_bulk_cb *cb,
-    void *arg)
+    const struct batch_vals *bv, uint64_t now, det_bulk_cb *cb, void *arg)
 {
 	const struct group *g = &b->group[gi];
 	const struct rinfo *ri;
@@ -928,20 +984,19 @@ count_group(struct det_bulk *b, uint32_t gi, struct entry *e,
 	if (ns > 1 && (e->win_ep == EPOCH_NONE || ep > e->win_ep))
 		win_sync(b, e, ep, ns);
 	tm = 0;
-	for (i = 0; i < n; i++) {
-		t = v[i].type;
-		if (!(g->tmask & (1u << t)))
-			continue;
-		sl->nfind[t]++;
-		b->stats.counted += g->trn[t];
-		if (window_add(b, e, sl, ns, t, v[i].hash) == 0)
-			continue;
-		if (!(tm & (1u << t))) {
-			tm |= 1u << t;
-			chg[t] = 0;
+	if (bv->sorted) {
+		for (x = g->tmask; x != 0; x &= x - 1) {
+			t = (unsigned)__builtin_ctz(x);
+			for (i = bv->ts[t]; i < bv->ts[t + 1]; i++)
+				count_one(b, g, e, sl, t, bv->hs[i], &tm, chg);
 		}
-		chg[t]++;
-	}
+	} else
+		for (i = 0; i < bv->n; i++) {
+			t = bv->v[i].type;
+			if (t < NT && (g->tmask & (1u << t)))
+				count_one(b, g, e, sl, t, bv->v[i].hash, &tm,
+				    chg);
+		}
 	/* Each rule of a changed type, once, with the changes it counts. */
 	for (m = 0, x = tm; x != 0; x &= x - 1)
 		m |= g->tr[__builtin_ctz(x)];
@@ -1107,6 +1162,7 @@ det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
     det_bulk_cb *cb, void *arg)
 {
 	const struct subj_cache *subj[DET_BULK_SCOPES] = { NULL };
+	struct batch_vals bv;
 	const struct group *g;
 	struct ecache *ec;
 	struct entry *e;
@@ -1118,6 +1174,7 @@ det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
 
 	if (who == NULL)
 		return 0;
+	bv.v = NULL;		/* sorted when a group first needs it */
 	for (j = 0; j < nv; j++)
 		if (v[j].type < NT)
 			vm |= 1u << v[j].type;
@@ -1152,7 +1209,12 @@ det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
 				continue;
 			}
 		}
-		n += count_group(b, (uint32_t)i, e, v, nv, now_ms, cb, arg);
+		if (bv.v == NULL) {
+			bv.v = v;
+			bv.n = nv;
+			batch_sort(&bv);
+		}
+		n += count_group(b, (uint32_t)i, e, &bv, now_ms, cb, arg);
 	}
 	return n;
 }

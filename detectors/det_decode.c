@@ -17,6 +17,7 @@
  * records segments (decoded offset -> source offset) to map findings back.
  */
 #include "detectors/det_decode.h"
+#include "detectors/det_decode_int.h"
 
 #include "core/gb_util.h"
 
@@ -145,12 +146,16 @@ static uint8_t hexv[256];
 #define C_ALPHA		0x02	/* and not a digit */
 #define C_PAD		0x04	/* '=' */
 static uint8_t b64cls[256];
+/* The base64 run scan the decoders use (DET_B64_*): the widest the CPU
+ * has, chosen in tables_init(). */
+static unsigned b64_impl;
 
 static void
 tables_init(void)
 {
 	static const char a[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned m;
 	int i;
 
 	if (b64v['A'] == 0 && b64v['B'] == 1)
@@ -170,6 +175,9 @@ tables_init(void)
 		hexv['0' + i] = (uint8_t)i;
 	for (i = 0; i < 6; i++)
 		hexv['a' + i] = hexv['A' + i] = (uint8_t)(10 + i);
+	m = det_b64_impls();
+	b64_impl = (m & 1u << DET_B64_AVX2) ? DET_B64_AVX2 :
+	    (m & 1u << DET_B64_SSE2) ? DET_B64_SSE2 : DET_B64_SCALAR;
 	__atomic_store_n(&b64v['B'], 1, __ATOMIC_RELEASE);
 }
 
@@ -243,11 +251,29 @@ static void
 on_finding(const struct det_finding *f, void *arg)
 {
 	struct det_decoder *d = arg;
-	struct det_finding g = *f;
+	struct det_finding g;
 	const struct seg *s, *ss = NULL, *es = NULL;
 	uint64_t k, lo, end = f->offset + f->length, sstart, send;
 	bool decoded = false;
 
+	/*
+	 * Most findings lie in the newest segment, as written: the loop
+	 * below would stop there at once, with the same result.
+	 */
+	if (d->nseg > 0) {
+		s = &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
+		if (!s->block && s->dstart <= f->offset) {
+			g = *f;
+			sstart = s->sstart + (f->offset - s->dstart);
+			send = s->sstart + (end - s->dstart);
+			g.offset = sstart;
+			g.length = (uint32_t)(send > sstart ? send - sstart :
+			    1);
+			d->cb(&g, d->arg);
+			return;
+		}
+	}
+	g = *f;
 	lo = d->nseg > DET_DEC_SEGS ? d->nseg - DET_DEC_SEGS : 0;
 	for (k = d->nseg; k-- > lo;) {
 		s = &d->segs[k % DET_DEC_SEGS];
@@ -559,76 +585,19 @@ b64_byte(struct det_decoder *d, uint8_t c, uint64_t sstart, uint64_t send,
 	}
 }
 
-#ifdef __SSE2__
-/* Bytes of v in [lo, hi], as a 16-bit mask. */
-static unsigned
-in_range(__m128i v, uint8_t lo, uint8_t hi)
-{
-	__m128i x = _mm_sub_epi8(v, _mm_set1_epi8((char)(lo - 128)));
-
-	return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x,
-	    _mm_set1_epi8((char)(hi - lo + 1 - 128))));
-}
-#endif
-
 /*
- * Where in p[0..n) (raw text, no escapes) the base64 stage has something
- * to do: the start of the first run of base64 characters that may be a
- * block (b64_min or longer with a letter, followed by '=', or reaching
- * the end, where it may go on); n when there is none. Sixteen bytes at a
- * time while b64_min >= 16 (a run inside sixteen bytes is shorter), then
- * byte by byte from the run the fast loop stopped in.
+ * The base64 run scan. Scalar: where in p[0..n) (raw text, no escapes)
+ * the base64 stage has something to do: the start of the first run of
+ * base64 characters that may be a block (b64_min or longer with a letter,
+ * followed by '=', or reaching the end, where it may go on); n when there
+ * is none.
  */
 static size_t
-b64_next(const uint8_t *p, size_t n, size_t min)
+b64_next_scalar(const uint8_t *p, size_t n, size_t min, size_t i)
 {
-	size_t i = 0, j;
+	size_t j;
 	unsigned cls;
-#ifdef __SSE2__
-	size_t rs = 0;
-	unsigned b, a, inv, lead, tail;
-	bool in_run = false, alpha = false;
 
-	for (; min >= 16 && i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
-		    (p + i));
-		__m128i lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
-
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('='))))
-			break;
-		a = in_range(lc, 'a', 'z') | (unsigned)_mm_movemask_epi8(
-		    _mm_or_si128(_mm_or_si128(
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))), _mm_or_si128(
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
-		    _mm_cmpeq_epi8(v, _mm_set1_epi8('_')))));
-		b = a | in_range(v, '0', '9');
-		if (b == 0xffff) {
-			if (!in_run) {
-				in_run = true;
-				rs = i;
-				alpha = false;
-			}
-			alpha |= a != 0;
-			if (i + 16 - rs >= min && alpha)
-				break;
-			continue;
-		}
-		inv = ~b & 0xffff;
-		lead = (unsigned)__builtin_ctz(inv);
-		if (in_run && i + lead - rs >= min &&
-		    (alpha || (a & ((1u << lead) - 1)) != 0))
-			break;
-		tail = (unsigned)__builtin_clz(inv) - 16;
-		in_run = tail > 0;
-		if (in_run) {
-			rs = i + 16 - tail;
-			alpha = (a >> (16 - tail)) != 0;
-		}
-	}
-	if (in_run)
-		i = rs;		/* at a run's start */
-#endif
 	while (i < n) {
 		if (!(b64cls[p[i]] & C_B64)) {
 			i++;
@@ -644,6 +613,266 @@ b64_next(const uint8_t *p, size_t n, size_t min)
 		return i;
 	}
 	return n;
+}
+
+/*
+ * The vector paths read 64 bytes at a time into three masks (bit k for
+ * byte k): base64 characters, those of them not digits, and '='. A block
+ * is then judged by bit operations on the masks alone; the run still open
+ * at its end is carried to the next. Bytes past the last whole block go
+ * to the scalar path (from the open run's start, where it rescans it).
+ */
+struct b64run {
+	size_t		 rs;		/* start of the open run */
+	bool		 open;		/* a run reaches the block's start */
+	bool		 alpha;		/* the open run has a non-digit */
+};
+
+#define ONES	(~(uint64_t)0)
+
+/* Bits [lo, hi) of a word, 0 <= lo <= hi <= 63. */
+static inline uint64_t
+bits(unsigned lo, unsigned hi)
+{
+	return (((uint64_t)1 << hi) - 1) & ~(((uint64_t)1 << lo) - 1);
+}
+
+/*
+ * The 64-byte block at offset i, as masks b (base64), a (base64, not a
+ * digit) and e ('='): the start of the first run that may be a block and
+ * ends in this block, or SIZE_MAX (then r holds the run open at its end).
+ * Exactly what the scalar path finds, for any min.
+ */
+static inline __attribute__((always_inline)) size_t
+b64_block(struct b64run *r, size_t i, uint64_t b, uint64_t a, uint64_t e,
+    size_t min)
+{
+	uint64_t ends, l, cand, z;
+	unsigned k, st, t;
+
+	/* Bit k: a run ends at byte k (the first after it). */
+	ends = ~b & (b << 1 | (uint64_t)r->open);
+	if (r->open && b != ONES) {
+		k = (unsigned)__builtin_ctzll(~b);
+		if ((e >> k & 1) || (i + k - r->rs >= min &&
+		    (r->alpha || (a & bits(0, k)) != 0)))
+			return r->rs;
+		ends &= ~((uint64_t)1 << k);
+	}
+	/* Bit k of l: bytes k - min + 1 .. k all base64 (in this block). */
+	l = 0;
+	if (min < 64) {
+		l = b;
+		for (k = 1; 2 * k <= min; k *= 2)
+			l &= l << k;
+		if (k < min)
+			l &= l << (min - k);
+	}
+	/* Runs ending before '=', or long enough: look for a letter. */
+	for (cand = ends & (e | l << 1); cand != 0; cand &= cand - 1) {
+		k = (unsigned)__builtin_ctzll(cand);
+		z = ~b & bits(0, k);
+		st = z == 0 ? 0 : 64 - (unsigned)__builtin_clzll(z);
+		if ((e >> k & 1) || (a & bits(st, k)) != 0)
+			return i + st;
+	}
+	if (b == ONES) {
+		if (!r->open) {
+			r->open = true;
+			r->rs = i;
+			r->alpha = false;
+		}
+		r->alpha |= a != 0;
+	} else if (b >> 63) {
+		t = (unsigned)__builtin_clzll(~b);
+		r->open = true;
+		r->rs = i + 64 - t;
+		r->alpha = (a >> (64 - t)) != 0;
+	} else
+		r->open = false;
+	return SIZE_MAX;
+}
+
+#ifdef __SSE2__
+/* Bytes of v in [lo, hi], as a 16-bit mask. */
+static inline unsigned
+in_range(__m128i v, uint8_t lo, uint8_t hi)
+{
+	__m128i x = _mm_sub_epi8(v, _mm_set1_epi8((char)(lo - 128)));
+
+	return (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x,
+	    _mm_set1_epi8((char)(hi - lo + 1 - 128))));
+}
+
+static inline __attribute__((always_inline)) size_t
+b64_loop_sse2(const uint8_t *p, size_t n, size_t min)
+{
+	struct b64run r = { 0, false, false };
+	uint64_t b, a, e, m;
+	size_t i, x;
+	unsigned k;
+
+	for (i = 0; i + 64 <= n; i += 64) {
+		b = a = e = 0;
+		for (k = 0; k < 4; k++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)
+			    (const void *)(p + i + 16 * k));
+			__m128i lc = _mm_or_si128(v, _mm_set1_epi8(0x20));
+
+			m = in_range(lc, 'a', 'z') | (unsigned)
+			    _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('+')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('/'))),
+			    _mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('_')))));
+			a |= m << (16 * k);
+			b |= (m | in_range(v, '0', '9')) << (16 * k);
+			e |= (uint64_t)(unsigned)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('='))) << (16 * k);
+		}
+		if ((x = b64_block(&r, i, b, a, e, min)) != SIZE_MAX)
+			return x;
+	}
+	return b64_next_scalar(p, n, min, r.open ? r.rs : i);
+}
+
+static size_t
+b64_next_sse2(const uint8_t *p, size_t n, size_t min)
+{
+	return min == 16 ? b64_loop_sse2(p, n, 16) : b64_loop_sse2(p, n, min);
+}
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH	1
+
+/*
+ * Classes by nibble lookups (vpshufb): a byte is in a class when the
+ * bits of its low nibble's entry and its high nibble's entry meet.
+ * Bits 0-3 are the base64 characters other than digits (A-O a-o, P-Z
+ * p-z, + - /, _), bit 4 the digits, bit 7 '='.
+ */
+static const int8_t b64_lo_lut[16] = {
+	0x12, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13, 0x13,
+	0x13, 0x13, 0x03, 0x05, 0x01, (int8_t)0x85, 0x01, 0x0d,
+};
+static const int8_t b64_hi_lut[16] = {
+	0x00, 0x00, 0x04, (int8_t)0x90, 0x01, 0x0a, 0x01, 0x02,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* Masks b, a, e (see b64_block()) of the 64 bytes at p. */
+static inline __attribute__((target("avx2"), always_inline)) void
+classify64_avx2(const uint8_t *p, uint64_t *b, uint64_t *a, uint64_t *e)
+{
+	const __m256i lo_lut = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+	    (const __m128i *)(const void *)b64_lo_lut));
+	const __m256i hi_lut = _mm256_broadcastsi128_si256(_mm_loadu_si128(
+	    (const __m128i *)(const void *)b64_hi_lut));
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	uint64_t m[3][2];
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)
+		    (const void *)(p + 32 * k));
+		__m256i c = _mm256_and_si256(
+		    _mm256_shuffle_epi8(lo_lut, _mm256_and_si256(v, nib)),
+		    _mm256_shuffle_epi8(hi_lut, _mm256_and_si256(
+		    _mm256_srli_epi16(v, 4), nib)));
+
+		/* Not a letter or symbol; digits; '='. */
+		m[0][k] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		    _mm256_and_si256(c, nib), _mm256_setzero_si256()));
+		m[1][k] = (uint32_t)_mm256_movemask_epi8(
+		    _mm256_slli_epi16(c, 3));
+		m[2][k] = (uint32_t)_mm256_movemask_epi8(c);
+	}
+	*a = ~(m[0][0] | m[0][1] << 32);
+	*b = *a | m[1][0] | m[1][1] << 32;
+	*e = m[2][0] | m[2][1] << 32;
+}
+
+static inline __attribute__((target("avx2"), always_inline)) size_t
+b64_loop_avx2(const uint8_t *p, size_t n, size_t min)
+{
+	struct b64run r = { 0, false, false };
+	uint64_t b, a, e;
+	size_t i, x;
+
+	for (i = 0; i + 64 <= n; i += 64) {
+		classify64_avx2(p + i, &b, &a, &e);
+		if ((x = b64_block(&r, i, b, a, e, min)) != SIZE_MAX)
+			return x;
+	}
+	return b64_next_scalar(p, n, min, r.open ? r.rs : i);
+}
+
+static __attribute__((target("avx2"))) size_t
+b64_next_avx2(const uint8_t *p, size_t n, size_t min)
+{
+	/* The default minimum as a constant: its shifts unrolled. */
+	return min == 16 ? b64_loop_avx2(p, n, 16) : b64_loop_avx2(p, n, min);
+}
+#endif
+
+static inline size_t
+b64_scan(const uint8_t *p, size_t n, size_t min, unsigned impl)
+{
+	switch (impl) {
+#ifdef HAVE_AVX2_PATH
+	case DET_B64_AVX2:
+		return b64_next_avx2(p, n, min);
+#endif
+#ifdef __SSE2__
+	case DET_B64_SSE2:
+		return b64_next_sse2(p, n, min);
+#endif
+	default:
+		return b64_next_scalar(p, n, min, 0);
+	}
+}
+
+unsigned
+det_b64_impls(void)
+{
+	unsigned m = 1u << DET_B64_SCALAR;
+
+#ifdef __SSE2__
+	m |= 1u << DET_B64_SSE2;
+#endif
+#ifdef HAVE_AVX2_PATH
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		m |= 1u << DET_B64_AVX2;
+#endif
+	return m;
+}
+
+size_t
+det_b64_next(const uint8_t *p, size_t n, size_t min, unsigned impl)
+{
+	tables_init();
+	if (impl > DET_B64_AVX2 || !(det_b64_impls() & 1u << impl))
+		impl = DET_B64_SCALAR;
+	return b64_scan(p, n, min, impl);
+}
+
+void
+det_b64_use(unsigned impl)
+{
+	tables_init();
+	if (impl > DET_B64_AVX2 || !(det_b64_impls() & 1u << impl))
+		impl = DET_B64_SCALAR;
+	b64_impl = impl;
+}
+
+static size_t
+b64_next(const uint8_t *p, size_t n, size_t min)
+{
+	return b64_scan(p, n, min, b64_impl);
 }
 
 /*
@@ -918,18 +1147,30 @@ text_byte(struct det_decoder *d, uint8_t c, uint64_t src)
 	}
 }
 
-/* The first special byte (an escape's start) in p[0..n), or n. */
+/*
+ * The first of the bytes spc[0..2] (an escape's start) in p[0..n), or n:
+ * the scalar path (from i), SSE2 and AVX2 (DET_B64_* paths, as the base64
+ * run scan).
+ */
 static size_t
-special_next(const struct det_decoder *d, const uint8_t *p, size_t n)
+special_scalar(const uint8_t *p, size_t n, const uint8_t spc[3], size_t i)
 {
-	size_t i = 0;
+	while (i < n && p[i] != spc[0] && p[i] != spc[1] && p[i] != spc[2])
+		i++;
+	return i;
+}
+
 #ifdef __SSE2__
-	__m128i s0 = _mm_set1_epi8((char)d->spc[0]);
-	__m128i s1 = _mm_set1_epi8((char)d->spc[1]);
-	__m128i s2 = _mm_set1_epi8((char)d->spc[2]);
+static size_t
+special_sse2(const uint8_t *p, size_t n, const uint8_t spc[3])
+{
+	__m128i s0 = _mm_set1_epi8((char)spc[0]);
+	__m128i s1 = _mm_set1_epi8((char)spc[1]);
+	__m128i s2 = _mm_set1_epi8((char)spc[2]);
+	size_t i;
 	unsigned m;
 
-	for (; i + 16 <= n; i += 16) {
+	for (i = 0; i + 16 <= n; i += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
 		    (p + i));
 
@@ -939,10 +1180,65 @@ special_next(const struct det_decoder *d, const uint8_t *p, size_t n)
 		if (m != 0)
 			return i + (unsigned)__builtin_ctz(m);
 	}
+	return special_scalar(p, n, spc, i);
+}
 #endif
-	while (i < n && !d->special[p[i]])
-		i++;
-	return i;
+
+#ifdef HAVE_AVX2_PATH
+static __attribute__((target("avx2"))) size_t
+special_avx2(const uint8_t *p, size_t n, const uint8_t spc[3])
+{
+	__m256i s0 = _mm256_set1_epi8((char)spc[0]);
+	__m256i s1 = _mm256_set1_epi8((char)spc[1]);
+	__m256i s2 = _mm256_set1_epi8((char)spc[2]);
+	size_t i;
+	unsigned m;
+
+	for (i = 0; i + 32 <= n; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)
+		    (const void *)(p + i));
+
+		m = (unsigned)_mm256_movemask_epi8(_mm256_or_si256(
+		    _mm256_or_si256(_mm256_cmpeq_epi8(v, s0),
+		    _mm256_cmpeq_epi8(v, s1)), _mm256_cmpeq_epi8(v, s2)));
+		if (m != 0)
+			return i + (unsigned)__builtin_ctz(m);
+	}
+	return special_scalar(p, n, spc, i);
+}
+#endif
+
+static inline size_t
+special_scan(const uint8_t *p, size_t n, const uint8_t spc[3], unsigned impl)
+{
+	switch (impl) {
+#ifdef HAVE_AVX2_PATH
+	case DET_B64_AVX2:
+		return special_avx2(p, n, spc);
+#endif
+#ifdef __SSE2__
+	case DET_B64_SSE2:
+		return special_sse2(p, n, spc);
+#endif
+	default:
+		return special_scalar(p, n, spc, 0);
+	}
+}
+
+size_t
+det_special_next(const uint8_t *p, size_t n, const uint8_t spc[3],
+    unsigned impl)
+{
+	tables_init();
+	if (impl > DET_B64_AVX2 || !(det_b64_impls() & 1u << impl))
+		impl = DET_B64_SCALAR;
+	return special_scan(p, n, spc, impl);
+}
+
+static size_t
+special_next(const struct det_decoder *d, const uint8_t *p, size_t n)
+{
+	return special_scan(p, n, d->spc, b64_impl);
 }
 
 /* Bytes p[0..n) of the (decompressed) body into the text stage. */

@@ -2,7 +2,8 @@
  * Unit tests for detectors/det_decode.c: each layer with valid, invalid,
  * truncated and over-limit input; offsets mapped back to the source; and
  * the streaming property (every split point, byte by byte) over escapes,
- * base64 blocks and gzip streams.
+ * base64 blocks and gzip streams; the vector paths of the base64 run scan
+ * against the scalar one.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,12 +11,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "detectors/det_decode.h"
+#include "detectors/det_decode_int.h"
 
 #define MAXF	64
 #define NIK	"3171015708450001"
@@ -669,6 +673,270 @@ test_random_runs(void **state)
 	}
 }
 
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/*
+ * p[0..n) at the end of a page followed by a PROT_NONE page, so a read
+ * past n faults: det_b64_next() on every path and every slice [a, b) of
+ * it (a and b near the 64-byte block edges, or all of them when short)
+ * with each min must give the scalar path's answer.
+ */
+static void
+paths_check(uint8_t *page, size_t psz, const uint8_t *p, size_t n,
+    unsigned impls)
+{
+	static const size_t mins[] = { 8, 15, 16, 17, 33, 63, 64, 100 };
+	uint8_t *q = page + psz - n;
+	size_t a, b, k, want, got;
+	unsigned impl;
+
+	memcpy(q, p, n);
+	for (a = 0; a <= n; a++) {
+		if (n > 160 && a > 3 && a % 64 > 2 && a % 64 < 62)
+			continue;
+		for (b = a; b <= n; b++) {
+			if (n > 160 && b + 3 < n && (b - a) % 64 > 2 &&
+			    (b - a) % 64 < 62)
+				continue;
+			for (k = 0; k < sizeof(mins) / sizeof(mins[0]); k++) {
+				/* The slice ends where the page does. */
+				memmove(page + psz - (b - a), q + a, b - a);
+				want = det_b64_next(page + psz - (b - a),
+				    b - a, mins[k], DET_B64_SCALAR);
+				for (impl = DET_B64_SSE2; impl <= DET_B64_AVX2;
+				    impl++) {
+					if (!(impls & 1u << impl))
+						continue;
+					got = det_b64_next(page + psz - (b - a),
+					    b - a, mins[k], impl);
+					if (got != want)
+						fail_msg("path %u, slice [%zu, "
+						    "%zu) of %zu, min %zu: %zu, "
+						    "scalar %zu", impl, a, b, n,
+						    mins[k], got, want);
+				}
+				memcpy(q, p, n);
+			}
+		}
+	}
+}
+
+static void
+test_b64_paths(void **state)
+{
+	/* Letters, digits, symbols, '=', separators, high bytes. */
+	static const char cls[][16] = { "AZaz", "09", "+/-_", "=",
+	    " \":,\n", "\x80\xff~`" };
+	unsigned impls = det_b64_impls();
+	long psz = sysconf(_SC_PAGESIZE);
+	uint8_t *page, buf[600];
+	size_t n, i, j, run, pos, len;
+	unsigned round, w[6], c, tot;
+
+	(void)state;
+	assert_true(psz > 0 && (size_t)psz >= sizeof(buf));
+	page = mmap(NULL, 2 * (size_t)psz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(mprotect(page + psz, (size_t)psz, PROT_NONE), 0);
+	print_message("b64 scan paths: scalar%s%s\n",
+	    impls & 1u << DET_B64_SSE2 ? " sse2" : "",
+	    impls & 1u << DET_B64_AVX2 ? " avx2" : "");
+
+	/* Random text over weighted classes, in runs of one class. */
+	for (round = 0; round < 160; round++) {
+		for (c = 0, tot = 0; c < 6; c++)
+			tot += w[c] = (unsigned)(next_rand() % 8);
+		if (tot == 0)
+			w[0] = tot = 1;
+		n = round < 100 ? (size_t)(next_rand() % 160) :
+		    (size_t)(next_rand() % sizeof(buf));
+		for (i = 0; i < n; i += run) {
+			j = (size_t)(next_rand() % tot);
+			for (c = 0; j >= w[c]; c++)
+				j -= w[c];
+			run = 1 + (size_t)(next_rand() % 40);
+			for (j = 0; j < run && i + j < n; j++)
+				buf[i + j] = (uint8_t)cls[c][next_rand() %
+				    strlen(cls[c])];
+		}
+		paths_check(page, (size_t)psz, buf, n, impls);
+	}
+
+	/*
+	 * Adversarial: one run of letters, digits or digits with one letter
+	 * (first, last) of every length near the mins, at every position
+	 * near a block edge, ended by a blank, '=' or the buffer's end.
+	 */
+	for (len = 6; len <= 70; len++)
+		for (pos = 0; pos + len <= 200; pos++) {
+			if (pos % 64 > 4 && pos % 64 < 58 && pos != 100)
+				continue;
+			for (c = 0; c < 8; c++) {
+				memset(buf, ' ', 200);
+				for (j = 0; j < len; j++)
+					buf[pos + j] = c % 4 == 0 ? 'q' :
+					    (uint8_t)('0' + j % 10);
+				if (c % 4 == 2)
+					buf[pos] = 'Z';
+				else if (c % 4 == 3)
+					buf[pos + len - 1] = '/';
+				n = 200;
+				if (c >= 4 && pos + len < n)
+					buf[pos + len] = '=';
+				if (c == 1)
+					n = pos + len;
+				memcpy(page + psz - n, buf, n);
+				for (i = 0; i < 3; i++) {
+					size_t m = i == 0 ? 16 : i == 1 ? len :
+					    len + 1;
+
+					if (det_b64_next(page + psz - n, n, m,
+					    DET_B64_SCALAR) != det_b64_next(
+					    page + psz - n, n, m, DET_B64_SSE2) ||
+					    det_b64_next(page + psz - n, n, m,
+					    DET_B64_SCALAR) != det_b64_next(
+					    page + psz - n, n, m, DET_B64_AVX2))
+						fail_msg("run of %zu at %zu, "
+						    "kind %u, min %zu", len,
+						    pos, c, m);
+				}
+			}
+		}
+	/* All base64, all digits, '=' everywhere, nothing. */
+	memset(buf, 'a', sizeof(buf));
+	paths_check(page, (size_t)psz, buf, 300, impls);
+	memset(buf, '7', sizeof(buf));
+	paths_check(page, (size_t)psz, buf, 300, impls);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = i % 3 == 2 ? '=' : 'x';
+	paths_check(page, (size_t)psz, buf, 300, impls);
+	paths_check(page, (size_t)psz, buf, 0, impls);
+	munmap(page, 2 * (size_t)psz);
+}
+
+/*
+ * The escape scan on every path: random text with the special bytes
+ * (one, two or three of them) at random, every length 0-200 and every
+ * start 0-40, the input against a PROT_NONE page.
+ */
+static void
+test_special_paths(void **state)
+{
+	static const uint8_t sets[][3] = { { '\\', '%', '&' },
+	    { '\\', '\\', '\\' }, { '%', '&', '%' } };
+	unsigned impls = det_b64_impls(), impl, k, round;
+	long psz = sysconf(_SC_PAGESIZE);
+	uint8_t *page, buf[256];
+	size_t n, a, i, want;
+
+	(void)state;
+	page = mmap(NULL, 2 * (size_t)psz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(page != MAP_FAILED);
+	assert_int_equal(mprotect(page + psz, (size_t)psz, PROT_NONE), 0);
+	for (round = 0; round < 40; round++) {
+		/* Sparse to none: a special byte in 1 of 2 to 1 of 1024. */
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = next_rand() % (2u << round % 10) == 0 ?
+			    "\\%&"[next_rand() % 3] :
+			    (uint8_t)(' ' + next_rand() % 95);
+		for (k = 0; k < 3; k++)
+			for (n = 0; n <= 200; n++)
+				for (a = 0; a <= 40 && a <= n; a++) {
+					memcpy(page + psz - (n - a), buf + a,
+					    n - a);
+					want = det_special_next(page + psz -
+					    (n - a), n - a, sets[k],
+					    DET_B64_SCALAR);
+					for (impl = DET_B64_SSE2;
+					    impl <= DET_B64_AVX2; impl++)
+						if ((impls & 1u << impl) &&
+						    det_special_next(page +
+						    psz - (n - a), n - a,
+						    sets[k], impl) != want)
+							fail_msg("path %u, "
+							    "set %u, %zu bytes",
+							    impl, k, n - a);
+				}
+	}
+	munmap(page, 2 * (size_t)psz);
+}
+
+/*
+ * The decoder on each path: the same findings and counts as on the
+ * scalar one, fed whole, in chunks of 1, 7, 64 and 100 bytes and cut in
+ * two at every point, over base64 blocks, long runs and JSON, percent
+ * and HTML escapes.
+ */
+static void
+test_b64_paths_decode(void **state)
+{
+	char enc[128], doc[2048];
+	struct got want, got;
+	size_t n = 0, k;
+	unsigned impl, i, chunks[] = { 0, 1, 7, 64, 100 };
+
+	(void)state;
+	b64("{\"nik\":\"3171015708450001\"}", enc, false);
+	while (n < sizeof(doc) - 200) {
+		k = (size_t)(next_rand() % 7);
+		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "%s",
+		    k == 0 ? enc : k == 1 ? " 3171015708450001 " :
+		    k == 2 ? "aGVsbG8gd29ybGQgaGVsbG8=," :
+		    k == 3 ? "\"AbCdEfGhIjKlMnOpQrStUvWxYz0123\":" :
+		    k == 4 ? "\\u0041QUFBQUFBQUFBQUFBQUFB " :
+		    k == 5 ? "%33171015708450001&amp;x%2" :
+		    "&#x33;171015708450001 bud&commat;contoh.id ");
+	}
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		det_b64_use(DET_B64_SCALAR);
+		run(DET_DEC_TEXT, NULL, doc, n, chunks[i], &want);
+		assert_true(want.n > 0);
+		for (impl = DET_B64_SSE2; impl <= DET_B64_AVX2; impl++) {
+			det_b64_use(impl);
+			run(DET_DEC_TEXT, NULL, doc, n, chunks[i], &got);
+			if (!same(&want, &got))
+				fail_msg("path %u, chunks of %u differ", impl,
+				    chunks[i]);
+		}
+	}
+	/* Every split point of the first 700 bytes, on every path. */
+	n = n < 700 ? n : 700;
+	det_b64_use(DET_B64_SCALAR);
+	run(DET_DEC_TEXT, NULL, doc, n, 0, &want);
+	for (impl = DET_B64_SCALAR; impl <= DET_B64_AVX2; impl++) {
+		det_b64_use(impl);
+		for (k = 0; k <= n; k++) {
+			struct det_decoder *d;
+
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(det_decode_new(sc, DET_DEC_TEXT, NULL,
+			    &d), 0);
+			det_decode_feed(d, (const uint8_t *)doc, k, collect,
+			    &got);
+			det_decode_feed(d, (const uint8_t *)doc + k, n - k,
+			    collect, &got);
+			det_decode_finish(d, collect, &got);
+			det_decode_stats(d, &got.s);
+			det_decode_free(d);
+			if (!same(&want, &got))
+				fail_msg("path %u, split at %zu differs", impl,
+				    k);
+		}
+	}
+	det_b64_use(DET_B64_AVX2);	/* the best there is, as before */
+}
+
 static void
 test_flags(void **state)
 {
@@ -718,6 +986,9 @@ main(void)
 		cmocka_unit_test(test_gzip_header),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_random_runs),
+		cmocka_unit_test(test_b64_paths),
+		cmocka_unit_test(test_special_paths),
+		cmocka_unit_test(test_b64_paths_decode),
 		cmocka_unit_test(test_flags),
 	};
 
