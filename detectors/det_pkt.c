@@ -124,6 +124,7 @@ det_pkt_dlt_str(int dlt)
 	case DET_DLT_NULL:	return "null";
 	case DET_DLT_EN10MB:	return "ethernet";
 	case DET_DLT_RAW:
+	case DET_DLT_RAW_OBSD:
 	case DET_DLT_RAW_LINUX:	return "raw";
 	case DET_DLT_LOOP:	return "loop";
 	case DET_DLT_LINUX_SLL:	return "linux-sll";
@@ -384,8 +385,8 @@ decode_ipv4(struct det_pkt_dec *d, const uint8_t *p, size_t n, uint64_t ts,
 	struct det_rd c = { p, n };
 	struct ipinfo ip;
 	uint8_t vihl, tos, ttl, proto;
-	uint16_t tot, id, frag, sum;
-	size_t hlen, avail, off;
+	uint16_t tot16, id, frag, sum;
+	size_t tot, hlen, avail, off;
 	const uint8_t *dg;
 	size_t dlen;
 	int r;
@@ -393,7 +394,7 @@ decode_ipv4(struct det_pkt_dec *d, const uint8_t *p, size_t n, uint64_t ts,
 	d->c.ipv4++;
 	memset(&ip, 0, sizeof(ip));
 	if (det_rd_u8(&c, &vihl) == -1 || det_rd_u8(&c, &tos) == -1 ||
-	    det_rd_be16(&c, &tot) == -1 || det_rd_be16(&c, &id) == -1 ||
+	    det_rd_be16(&c, &tot16) == -1 || det_rd_be16(&c, &id) == -1 ||
 	    det_rd_be16(&c, &frag) == -1 || det_rd_u8(&c, &ttl) == -1 ||
 	    det_rd_u8(&c, &proto) == -1 || det_rd_be16(&c, &sum) == -1 ||
 	    det_rd_copy(&c, ip.src, 4) == -1 ||
@@ -405,6 +406,16 @@ decode_ipv4(struct det_pkt_dec *d, const uint8_t *p, size_t n, uint64_t ts,
 	(void)ttl;
 	(void)sum;
 	hlen = (size_t)(vihl & 0x0f) * 4;
+	tot = tot16;
+	/*
+	 * A total length of 0: a segmentation-offload packet captured on the
+	 * sending host before the NIC cut it (more than 64 KiB); its length
+	 * is what was captured.
+	 */
+	if (tot == 0 && hlen >= 20 && n > hlen && (frag & 0x3fff) == 0) {
+		d->c.ip_len0++;
+		tot = n;
+	}
 	if ((vihl >> 4) != 4 || hlen < 20 || tot < hlen || hlen > n) {
 		d->c.ip_bad++;
 		return 0;
@@ -645,6 +656,7 @@ det_pkt_decode(struct det_pkt_dec *d, int dlt, uint64_t ts_us,
 		r = decode_af(d, af, &c, ts_us, out);
 		break;
 	case DET_DLT_RAW:
+	case DET_DLT_RAW_OBSD:
 	case DET_DLT_RAW_LINUX:
 		r = decode_ipver(d, c.p, c.n, ts_us, out);
 		break;

@@ -30,7 +30,8 @@
 /* Link types (pcap DLT_ values, as the pcap file header gives them). */
 #define DET_DLT_NULL		0
 #define DET_DLT_EN10MB		1
-#define DET_DLT_RAW		12	/* OpenBSD-style value of DLT_RAW */
+#define DET_DLT_RAW		12	/* DLT_RAW on most systems */
+#define DET_DLT_RAW_OBSD	14	/* DLT_RAW on OpenBSD */
 #define DET_DLT_RAW_LINUX	101	/* LINKTYPE_RAW */
 #define DET_DLT_LOOP		108
 #define DET_DLT_LINUX_SLL	113
@@ -158,6 +159,8 @@ struct det_pkt_counters {
 	uint64_t	ipv4;
 	uint64_t	ipv6;
 	uint64_t	ip_bad;		/* bad version, length, header */
+	uint64_t	ip_len0;	/* IPv4 total length 0 (offload): taken
+					   from the capture */
 	uint64_t	ip6_ext_bad;	/* extension header chain unusable */
 	uint64_t	not_tcp;	/* UDP, ICMP, ESP ... */
 	uint64_t	tcp;		/* segments handed out */

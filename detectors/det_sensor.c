@@ -408,6 +408,7 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("ipv4", p->ipv4);
 	J("ipv6", p->ipv6);
 	J("ip_bad", p->ip_bad);
+	J("ip_len0", p->ip_len0);
 	J("ip6_ext_bad", p->ip6_ext_bad);
 	J("not_tcp", p->not_tcp);
 	J("tcp", p->tcp);

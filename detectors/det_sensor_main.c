@@ -426,11 +426,13 @@ main(int argc, char *argv[])
 	if (json_path != NULL &&
 	    (conf.json = open_out(json_path, "a")) == NULL) {
 		gb_error("%s: %s", json_path, strerror(errno));
+		rc = GB_EXIT_USAGE;
 		goto out;
 	}
 	if (stats_path != NULL &&
 	    (stats_fp = open_out(stats_path, "w")) == NULL) {
 		gb_error("%s: %s", stats_path, strerror(errno));
+		rc = GB_EXIT_USAGE;
 		goto out;
 	}
 	/* The alert side: keys and the store, before the drop too. */
@@ -442,6 +444,7 @@ main(int argc, char *argv[])
 	if (store_key != NULL && store_key_load_private(store_key, &skey, err,
 	    sizeof(err)) == -1) {
 		gb_error("%s", err);
+		rc = GB_EXIT_USAGE;
 		goto out;
 	}
 	if (store_dir != NULL) {
@@ -459,11 +462,13 @@ main(int argc, char *argv[])
 	if (ckey_path != NULL && gb_idhdr_key_load(ckey_path, &ckey, err,
 	    sizeof(err)) == -1) {
 		gb_error("--consumer-key %s", err);
+		rc = GB_EXIT_USAGE;
 		goto out;
 	}
 	if (alerts_path != NULL &&
 	    (alerts_fp = open_out(alerts_path, "a")) == NULL) {
 		gb_error("%s: %s", alerts_path, strerror(errno));
+		rc = GB_EXIT_USAGE;
 		goto out;
 	}
 	aconf.rules = rules;

@@ -189,8 +189,23 @@ test_links(void **state)
 	assert_int_equal(decode(d, DET_DLT_NULL, f, 4 + ipn, &k), 1);
 	/* loop: network order */
 	assert_int_equal(decode(d, DET_DLT_LOOP, f, 4 + ipn, &k), 1);
-	/* raw */
+	/* raw: LINKTYPE_RAW and DLT_RAW of most systems and of OpenBSD */
 	assert_int_equal(decode(d, DET_DLT_RAW_LINUX, ip, ipn, &k), 1);
+	assert_int_equal(decode(d, DET_DLT_RAW, ip, ipn, &k), 1);
+	assert_int_equal(decode(d, DET_DLT_RAW_OBSD, ip, ipn, &k), 1);
+	/*
+	 * Total length 0 (segmentation offload, captured on the sender): the
+	 * captured length; a fragment with length 0 stays bad.
+	 */
+	put16(ip + 2, 0);
+	assert_int_equal(decode(d, DET_DLT_RAW, ip, ipn, &k), 1);
+	assert_int_equal(k.plen, 1);
+	assert_int_equal(det_pkt_counters(d)->ip_len0, 1);
+	put16(ip + 6, 0x2000);
+	assert_int_equal(decode(d, DET_DLT_RAW, ip, ipn, &k), 0);
+	assert_int_equal(det_pkt_counters(d)->ip_bad, 1);
+	put16(ip + 6, 0);
+	put16(ip + 2, (unsigned)ipn);
 	/* ARP and unknown link types are counted, not decoded */
 	mk_eth(f, 0x0806);
 	assert_int_equal(decode(d, DET_DLT_EN10MB, f, 60, &k), 0);
