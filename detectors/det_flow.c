@@ -195,7 +195,7 @@ flow_end(struct det_flow_table *t, struct det_flow *f, enum det_flow_end why)
 	case DET_FLOW_END_RST:		t->c.ended_rst++; break;
 	case DET_FLOW_END_IDLE:		t->c.ended_idle++; break;
 	case DET_FLOW_END_EVICT:	t->c.evicted++; break;
-	case DET_FLOW_END_SHUTDOWN:	break;
+	case DET_FLOW_END_SHUTDOWN:	t->c.ended_shutdown++; break;
 	case DET_FLOW_END_REUSE:	t->c.ended_reuse++; break;
 	}
 	free(f);

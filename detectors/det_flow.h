@@ -110,6 +110,7 @@ struct det_flow_counters {
 	uint64_t	no_flow;	/* RST or bare ACK without a flow */
 	uint64_t	syn_reuse;	/* SYN, other ISN, live flow */
 	uint64_t	ended_reuse;	/* ... that started a new flow */
+	uint64_t	ended_shutdown;	/* still open at the end of capture */
 	uint64_t	rst_ignored;	/* RST outside the window: dropped */
 };
 

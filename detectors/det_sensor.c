@@ -431,6 +431,7 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("ended_rst", f->ended_rst);
 	J("ended_idle", f->ended_idle);
 	J("evicted", f->evicted);
+	J("ended_shutdown", f->ended_shutdown);
 	J("no_flow", f->no_flow);
 	J("syn_reuse", f->syn_reuse);
 	J("ended_reuse", f->ended_reuse);

@@ -166,6 +166,18 @@ test_rst_idle_evict(void **state)
 	det_flow_expire(t, 5001 + 121ull * 1000000);
 	assert_int_equal(r.ends[DET_FLOW_END_IDLE], 3);
 	assert_int_equal(det_flow_counters(t)->active, 0);
+	/* open at the end of capture: ended_shutdown; every flow is counted */
+	k = pkt(4, 4000, true, 1, 0, DET_TCP_SYN, NULL, 200000000);
+	det_flow_packet(t, &k);
+	det_flow_flush(t);
+	{
+		const struct det_flow_counters *c = det_flow_counters(t);
+
+		assert_int_equal(c->ended_shutdown, 1);
+		assert_int_equal(c->created, c->ended_close + c->ended_rst +
+		    c->ended_idle + c->evicted + c->ended_reuse +
+		    c->ended_shutdown + c->active);
+	}
 	det_flow_table_free(t);
 }
 
