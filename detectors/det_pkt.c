@@ -343,6 +343,11 @@ decode_tcp(struct det_pkt_dec *d, const struct ipinfo *ip, const uint8_t *p,
 	size_t hlen;
 
 	memset(out, 0, sizeof(*out));
+	/* A header cut by the snap length (the IP length says more): cut. */
+	if (n < 20 && ip->wire_len >= 20) {
+		d->c.snap_cut++;
+		return 0;
+	}
 	if (det_rd_be16(&c, &out->sport) == -1 ||
 	    det_rd_be16(&c, &out->dport) == -1 ||
 	    det_rd_be32(&c, &out->seq) == -1 ||
@@ -352,6 +357,10 @@ decode_tcp(struct det_pkt_dec *d, const struct ipinfo *ip, const uint8_t *p,
 		return 0;
 	}
 	hlen = (size_t)(off_flags >> 12) * 4;
+	if (hlen >= 20 && hlen > n && hlen <= ip->wire_len) {
+		d->c.snap_cut++;
+		return 0;
+	}
 	if (hlen < 20 || hlen > n) {
 		d->c.tcp_bad++;
 		return 0;
