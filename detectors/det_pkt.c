@@ -523,7 +523,8 @@ decode_ipv6(struct det_pkt_dec *d, const uint8_t *p, size_t n, uint64_t ts,
 			used += 8;
 			if ((fo & 0xfff8) == 0 && (fo & 1) == 0)
 				break;	/* atomic fragment */
-			if (nh != IPPROTO_TCP_) {
+			/* TCP, or options for the destination before it. */
+			if (nh != IPPROTO_TCP_ && nh != 60) {
 				d->c.not_tcp++;
 				return 0;
 			}
@@ -536,6 +537,23 @@ decode_ipv6(struct det_pkt_dec *d, const uint8_t *p, size_t n, uint64_t ts,
 			    (fo & 1) != 0, c.p, c.n, ts, &dg, &dlen);
 			if (r != 1)
 				return 0;
+			/* Destination options in the reassembled part. */
+			while (nh == 60) {
+				size_t hl;
+
+				if (dlen < 8 || (hl = ((size_t)dg[1] + 1) * 8) >
+				    dlen) {
+					d->c.ip6_ext_bad++;
+					return 0;
+				}
+				nh = dg[0];
+				dg += hl;
+				dlen -= hl;
+			}
+			if (nh != IPPROTO_TCP_) {
+				d->c.not_tcp++;
+				return 0;
+			}
 			ip.wire_len = dlen;
 			r = decode_tcp(d, &ip, dg, dlen, out);
 			out->reassembled = true;

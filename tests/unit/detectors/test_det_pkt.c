@@ -290,6 +290,28 @@ test_ipv6_ext(void **state)
 		assert_int_equal(k.plen, strlen("fragmented-v6-data"));
 		assert_memory_equal(k.payload, "fragmented-v6-data", k.plen);
 	}
+	/* Fragment header, then destination options (8 bytes), then TCP. */
+	{
+		uint8_t fh[8];
+		uint8_t up[96];
+		size_t upn;
+
+		memset(up, 0, 8);
+		up[0] = 6;	/* dest opts: next TCP, 8 bytes */
+		upn = 8 + mk_tcp(up + 8, 12, 13, 14, 0x10, "frag-dstopts");
+		fh[0] = 60;
+		fh[1] = 0;
+		put16(fh + 2, 24);		/* offset 24, last */
+		put32(fh + 4, 78);
+		n = mk_ip6(f, 44, fh, 8, up + 24, upn - 24);
+		assert_int_equal(decode(d, DET_DLT_IPV6, f, n, &k), 0);
+		put16(fh + 2, 0 | 1);		/* offset 0, more */
+		n = mk_ip6(f, 44, fh, 8, up, 24);
+		assert_int_equal(decode(d, DET_DLT_IPV6, f, n, &k), 1);
+		assert_int_equal(k.sport, 12);
+		assert_int_equal(k.plen, strlen("frag-dstopts"));
+		assert_memory_equal(k.payload, "frag-dstopts", k.plen);
+	}
 	det_pkt_dec_free(d);
 }
 
