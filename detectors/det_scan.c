@@ -197,8 +197,9 @@ struct det_stream {
 	size_t		 hist_len;
 	uint8_t		 hist[HIST];
 
-	/* CSV: 0 first line not seen yet, 1 on, -1 off */
+	/* CSV: 0 header not found yet, 1 on, -1 off */
 	int		 csv;
+	unsigned	 hdr_lines;	/* lines looked at for a header */
 	uint8_t		 delim;
 	bool		 inq;
 	unsigned	 col;
@@ -338,6 +339,7 @@ det_stream_reset(struct det_stream *st)
 	st->inq = false;
 	st->col = 0;
 	st->hdr_len = 0;
+	st->hdr_lines = 0;
 	st->hint = -1;
 	st->col_hint = -1;
 }
@@ -2422,7 +2424,29 @@ sep:
 	}
 }
 
-/* The first line decides CSV mode: a header naming identifier columns. */
+/*
+ * CSV mode: a header line naming identifier columns, the first line or one
+ * of the first CSV_HDR_LINES after title rows ("DAFTAR PENERIMA BLT 2024",
+ * "sep=;", blank lines, a row of empty cells). A line that is data (a
+ * digit-heavy cell) or structure (JSON, HTML, "key: value") ends the search.
+ * After the first line a header's cells must be short: prose with commas is
+ * not a header.
+ */
+#define CSV_HDR_LINES	6
+
+/* An odd number of quotes: a quoted cell is still open. */
+static bool
+quote_open(const char *p, size_t n)
+{
+	size_t i;
+	bool q = false;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '"')
+			q = !q;
+	return q;
+}
+
 static void
 csv_header(struct det_stream *st)
 {
@@ -2431,29 +2455,54 @@ csv_header(struct det_stream *st)
 	unsigned col, h, any = 0;
 	uint8_t dl = 0;
 	const char *p = st->hdr;
+	bool more = ++st->hdr_lines < CSV_HDR_LINES;
 
 	st->csv = -1;
+	st->hdr_len = 0;
 	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n'))
 		n--;
+	if (n >= 3 && n <= 5 && memcmp(p, "sep=", 4) == 0) {
+		st->csv = more ? 0 : -1;	/* Excel's delimiter line */
+		return;
+	}
 	for (i = 0; i < n; i++)
 		if (strchr("{}[]<>:=", p[i]) != NULL || p[i] == '\0')
 			return;
 	for (k = 0; k < sizeof(delims); k++) {
+		bool q = false;
+
 		cnt = 0;
-		for (i = 0; i < n; i++)
-			if ((uint8_t)p[i] == delims[k])
+		for (i = 0; i < n; i++) {
+			if (p[i] == '"')
+				q = !q;
+			else if (!q && (uint8_t)p[i] == delims[k])
 				cnt++;
+		}
 		if (cnt > best) {
 			best = cnt;
 			dl = delims[k];
 		}
 	}
-	if (best == 0)
+	if (best == 0) {
+		/* A title or a blank line: the header may follow. */
+		for (i = 0, cnt = 0; i < n; i++)
+			if (p[i] >= '0' && p[i] <= '9')
+				cnt++;
+		if (cnt < 6 && more)
+			st->csv = 0;
 		return;
+	}
 	memset(st->colhint, 0, sizeof(st->colhint));
 	for (s = 0, col = 0; s <= n && col < CSV_COLS; col++) {
-		for (e = s; e < n && (uint8_t)p[e] != dl; e++)
-			;
+		bool q = false;
+
+		/* A quoted cell may hold the delimiter and line breaks. */
+		for (e = s; e < n && (q || (uint8_t)p[e] != dl); e++)
+			if (p[e] == '"')
+				q = !q;
+		/* After the first line, a long cell is prose. */
+		if (st->hdr_lines > 1 && e - s > 48)
+			return;
 		h = det_ctx_words(p + s, e - s, false);
 		/* A digit-heavy cell: this is data, not a header. */
 		for (i = s, cnt = 0; i < e; i++)
@@ -2467,8 +2516,11 @@ csv_header(struct det_stream *st)
 		any |= h & DET_H_TYPES;
 		s = e + 1;
 	}
-	if (any == 0)
+	if (any == 0) {
+		if (more)
+			st->csv = 0;	/* "Rekap Pegawai;;" */
 		return;
+	}
 	st->csv = 1;
 	st->delim = dl;
 	st->col = 0;
@@ -2504,17 +2556,27 @@ det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
 		}
 		k = 0;
 	}
-	if (st->csv == 0) {
-		nl = memchr(p, '\n', n);
-		k = nl != NULL ? (size_t)(nl - p) + 1 : n;
+	/* Line by line while the CSV header is being looked for. */
+	while (st->csv == 0 && k < n) {
+		size_t e;
+
+		nl = memchr(p + k, '\n', n - k);
+		e = nl != NULL ? (size_t)(nl - p) + 1 : n;
 		room = CSV_HDR_MAX - st->hdr_len;
-		memcpy(st->hdr + st->hdr_len, p, k < room ? k : room);
-		st->hdr_len += k < room ? k : room;
-		run(st, 0, k);
-		if (nl != NULL)
+		memcpy(st->hdr + st->hdr_len, p + k, e - k < room ? e - k :
+		    room);
+		st->hdr_len += e - k < room ? e - k : room;
+		run(st, k, e);
+		k = e;
+		if (nl == NULL) {
+			if (st->hdr_len == CSV_HDR_MAX)
+				st->csv = -1;
+		} else if (quote_open(st->hdr, st->hdr_len) &&
+		    st->hdr_len < CSV_HDR_MAX &&
+		    ++st->hdr_lines < CSV_HDR_LINES)
+			;	/* a quoted header cell goes on */
+		else
 			csv_header(st);
-		else if (st->hdr_len == CSV_HDR_MAX)
-			st->csv = -1;
 	}
 	run(st, k, n);
 

@@ -72,6 +72,8 @@ static const struct kw words[] = {
 	{ "cv", DET_H_COMPANY }, { "usaha", DET_H_COMPANY },
 	{ "merchant", DET_H_COMPANY }, { "corporate", DET_H_COMPANY },
 	{ "tbk", DET_H_COMPANY }, { "pemotong", DET_H_COMPANY },
+	{ "koperasi", DET_H_COMPANY }, { "yayasan", DET_H_COMPANY },
+	{ "bendahara", DET_H_COMPANY }, { "bendaharawan", DET_H_COMPANY },
 	{ NULL, 0 },
 };
 
@@ -259,13 +261,30 @@ take(struct words *ws, bool more)
 		k = 2;
 	else
 		v = ws->hint[ws->first];
+	/* A company named before the type on the line stays ("PT X, NPWP"). */
 	if (ws->last && (v & DET_H_TYPES))
-		ws->h = v;
+		ws->h = v | (ws->h & DET_H_COMPANY);
 	else
 		ws->h |= v;
 	ws->first = (ws->first + k) % 3;
 	ws->n -= k;
 	return true;
+}
+
+/*
+ * A camelCase hump at s[i]: an upper-case letter after a lower-case one
+ * ("noKartu"), or the last of an upper-case run when a lower-case letter
+ * follows ("noKKPemohon" -> no, KK, Pemohon; "NPWPPribadi").
+ */
+static inline bool
+hump(const char *s, size_t i, size_t n)
+{
+	if (s[i] < 'A' || s[i] > 'Z')
+		return false;
+	if (s[i - 1] >= 'a' && s[i - 1] <= 'z')
+		return true;
+	return s[i - 1] >= 'A' && s[i - 1] <= 'Z' && i + 1 < n &&
+	    s[i + 1] >= 'a' && s[i + 1] <= 'z';
 }
 
 /*
@@ -304,8 +323,7 @@ det_ctx_words(const char *s, size_t n, bool last)
 				w[k++] = (char)(c | 0x20);
 			i++;
 		} while (i < n && is_alpha((unsigned char)s[i]) &&
-		    !(s[i] >= 'A' && s[i] <= 'Z' && s[i - 1] >= 'a' &&
-		    s[i - 1] <= 'z'));
+		    !hump(s, i, n));
 		sl = find(w, k);
 		ws.len[x] = (uint8_t)k;
 		ws.hint[x] = sl->hint;

@@ -255,6 +255,50 @@ test_outside_corpus(void **state)
 	expect0("x 58ffe695-3541-455f-8614-081679754833,");
 	/* Tokens that pass Luhn. */
 	expect0("{\"token\":\"4111111111111111\"}");
+	/* Upper-case runs in camelCase keys; companies named before NPWP. */
+	expect1("{\"noKKPemohon\":\"3174052011150003\"}", DET_T_KK,
+	    "3174052011150003");
+	expect1("{\"noSIMPemohon\":\"900412345678\"}", DET_T_SIM,
+	    "900412345678");
+	expect0("PT Maju Jaya, NPWP 01.312.166.0-091.000");
+	expect0("Koperasi Simpan Pinjam Makmur, NPWP 01.312.166.0-091.000");
+	expect0("NPWP Bendahara Dinas Kesehatan: 01.312.166.0-091.000");
+}
+
+/* A CSV header after title rows, "sep=;", or with quoted line breaks. */
+static void
+test_csv_header_lines(void **state)
+{
+	struct got g;
+
+	(void)state;
+	scan_str("DAFTAR PENERIMA BLT 2024\n\nNIK;No. KK\n"
+	    "3171015708450001;3174052011150003\n"
+	    "3171011708900002;3171010101180004\n"
+	    "3171011708900003;3171010101180005\n", &g);
+	assert_int_equal(g.n, 6);
+	assert_int_equal(g.f[4].type, DET_T_NIK);
+	assert_int_equal(g.f[5].type, DET_T_KK);
+	scan_str("sep=;\nNIK;No. KK\n3171011708900002;3171010101180004\n",
+	    &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.f[1].type, DET_T_KK);
+	scan_str("Rekap Pegawai;;\n;;\nNama;No. Paspor;No. SIM\n"
+	    "Budi;B1234567;900412345678\n", &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.f[0].type, DET_T_PASSPORT);
+	assert_int_equal(g.f[1].type, DET_T_SIM);
+	scan_str("No,\"Nama\nLengkap\",\"Nomor\nKK\",\"NIK\n(KTP-el)\","
+	    "\"No. HP\n(WA)\"\n1,Budi,3171010101180004,3171011708900002,"
+	    "087852760189\n", &g);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.f[0].type, DET_T_KK);
+	assert_int_equal(g.f[1].type, DET_T_NIK);
+	assert_int_equal(g.f[2].type, DET_T_PHONE);
+	/* Data before any header ends the search: "NIK;x" is not one. */
+	scan_str("1;3171011708900002\nNIK;x\n2;3171010101180004\n", &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.f[1].confidence, 90);	/* text, not a column */
 }
 
 static void
@@ -695,6 +739,7 @@ main(void)
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_context),
 		cmocka_unit_test(test_outside_corpus),
+		cmocka_unit_test(test_csv_header_lines),
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_json_records),
