@@ -238,6 +238,18 @@ cls_init(void)
 	cls['-'] |= C_SEP;
 	cls['('] |= C_SEP;
 	cls[')'] |= C_SEP;
+	/*
+	 * UTF-8 no-break space (c2 a0, text pasted from word processors),
+	 * en dash and non-breaking hyphen (e2 80 93, e2 80 91): their bytes
+	 * separate runs like a blank or '-' (a byte of another character
+	 * ends the number, as any other byte does).
+	 */
+	cls[0xc2] |= C_SEP;
+	cls[0xa0] |= C_SEP;
+	cls[0xe2] |= C_SEP;
+	cls[0x80] |= C_SEP;
+	cls[0x91] |= C_SEP;
+	cls[0x93] |= C_SEP;
 	for (c = '1'; c <= '9'; c++)
 		cls[c] |= C_DIGIT;
 #ifdef HAVE_BLOCK64_AVX2
@@ -1151,6 +1163,13 @@ email_start(struct det_stream *st, size_t i)
 
 static void	email_report(struct det_stream *);
 
+/*
+ * An address under a negative key that does not name an e-mail
+ * ("Message-ID: <...@mail.gmail.com>"): an id, not a person's address.
+ */
+#define EMAIL_NOT_PERSON(h)	(((h) & (DET_H_NEG | DET_H_KEY | \
+	DET_H_EMAIL)) == (DET_H_NEG | DET_H_KEY))
+
 static void
 email_end(struct det_stream *st)
 {
@@ -1169,7 +1188,7 @@ email_report(struct det_stream *st)
 {
 	unsigned h = st->em_hint, conf;
 
-	if (det_email_role_local(st->em, st->em_at))
+	if (det_email_role_local(st->em, st->em_at) || EMAIL_NOT_PERSON(h))
 		conf = 20;
 	else if (h & DET_H_EMAIL)
 		conf = 95;
@@ -1257,7 +1276,7 @@ email_fast(struct det_stream *st, size_t i, size_t to)
 	if (k - (size_t)(b - p) < DET_CTX_JSON_MIN ||
 	    (h = det_ctx_json_key(p + k, &st->kcache)) == 0)
 		h = det_ctx_before(b, k - (size_t)(b - p), &st->kcache);
-	if (det_email_role_local(em, ls))
+	if (det_email_role_local(em, ls) || EMAIL_NOT_PERSON(h))
 		conf = 20;
 	else if (h & DET_H_EMAIL)
 		conf = 95;
@@ -1742,6 +1761,13 @@ sep16(__m128i v)
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('(')));
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8(')')));
 	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+	/* The UTF-8 separators' bytes (cls_init()). */
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xc2)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xa0)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0xe2)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x80)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x91)));
+	m = _mm_or_si128(m, _mm_cmpeq_epi8(v, _mm_set1_epi8((char)0x93)));
 	return (uint32_t)_mm_movemask_epi8(m);
 }
 

@@ -93,7 +93,8 @@ static const struct kw pairs[] = {
 	{ "tanda penduduk", DET_H_NIK }, { "id card", DET_H_NIK },
 	{ "identity card", DET_H_NIK }, { "id number", DET_H_NIK },
 	{ "identity number", DET_H_NIK }, { "national id", DET_H_NIK },
-	{ "family card", DET_H_KK },
+	{ "family card", DET_H_KK }, { "message id", DET_H_NEG },
+	{ "msg id", DET_H_NEG },
 	{ NULL, 0 },
 };
 
@@ -455,9 +456,9 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	    b[n - 2] == ':' && b[n - 3] == '"' &&
 	    key_at(b, floor, n - 3, '"', cache, &start, &h))
 		return h != 0 ? h | DET_H_KEY : 0;
-	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201..." */
+	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201...", "<a@b>" */
 	while (i > floor && (b[i - 1] == '+' || b[i - 1] == '(' ||
-	    b[i - 1] == '\''))
+	    b[i - 1] == '\'' || b[i - 1] == '<'))
 		i--;
 	while (i > floor && (b[i - 1] == ' ' || b[i - 1] == '\t'))
 		i--;

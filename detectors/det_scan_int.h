@@ -122,7 +122,7 @@ bool	det_email_valid_at(const char *s, size_t n, size_t at);
 bool	det_email_role_names(const char *s, size_t len);
 
 /* Bit (c - 'a') for each first letter c of a role name (det_scan_valid.c). */
-#define DET_ROLE_FIRST	0x4efd8fu
+#define DET_ROLE_FIRST	0x5efdafu
 
 static inline bool
 det_email_role_local(const char *s, size_t len)

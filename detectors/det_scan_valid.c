@@ -515,7 +515,11 @@ static const struct {
     R("security"), R("privacy"), R("dpo"), R("hr"), R("sales"),
     R("marketing"), R("team"), R("root"), R("do-not-reply"),
     R("donotreply"), R("notifikasi"), R("notification"),
-    R("notifications"), R("bounce"), R("mailer-daemon") };
+    R("notifications"), R("bounce"), R("mailer-daemon"),
+    R("reservasi"), R("reservation"), R("reservations"), R("booking"),
+    R("billing"), R("tagihan"), R("keuangan"), R("finance"),
+    R("pelayanan"), R("informasi"), R("kepegawaian"), R("tu"),
+    R("umum"), R("persuratan"), R("ticket"), R("tiket") };
 #undef R
 
 

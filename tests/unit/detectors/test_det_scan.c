@@ -263,6 +263,22 @@ test_outside_corpus(void **state)
 	expect0("PT Maju Jaya, NPWP 01.312.166.0-091.000");
 	expect0("Koperasi Simpan Pinjam Makmur, NPWP 01.312.166.0-091.000");
 	expect0("NPWP Bendahara Dinas Kesehatan: 01.312.166.0-091.000");
+	/* UTF-8 no-break space, en dash and non-breaking hyphen. */
+	expect1("NIK: 31\xc2\xa0" "71\xc2\xa0" "01\xc2\xa0" "570845\xc2\xa0"
+	    "0001",
+	    DET_T_NIK, "3171015708450001");
+	expect1("HP 0812\xe2\x80\x93" "3456\xe2\x80\x93" "7890", DET_T_PHONE,
+	    "6281234567890");
+	expect1("HP 0812\xe2\x80\x91" "3456\xe2\x80\x91" "7890", DET_T_PHONE,
+	    "6281234567890");
+	expect0("tahun 2020\xe2\x80\x93" "2024, 5\xe2\x82\xac 12\xc2\xb0" "34");
+	/* A Message-ID is not a person's address; role mailboxes. */
+	expect0("Message-ID: <4111111111111111.123@mail.gmail.com>");
+	expect0("Email: reservasi@hotelmerdeka.co.id");
+	expect1("From: Budi <budi.s@gmail.com>", DET_T_EMAIL,
+	    "budi.s@gmail.com");
+	expect1("{\"order_email\":\"budi.s@gmail.com\"}", DET_T_EMAIL,
+	    "budi.s@gmail.com");
 }
 
 /* A CSV header after title rows, "sep=;", or with quoted line breaks. */
