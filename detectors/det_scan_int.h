@@ -121,16 +121,24 @@ bool	det_email_valid_at(const char *s, size_t n, size_t at);
  */
 bool	det_email_role_names(const char *s, size_t len);
 
-/* Bit (c - 'a') for each first letter c of a role name (det_scan_valid.c). */
-#define DET_ROLE_FIRST	0x5efdafu
+/*
+ * Bit ((c0 * 11 + c1) & 63) for the first two bytes c0 c1 (lower case) of
+ * each role name (det_scan_valid.c; test_det_scan_valid checks it against
+ * det_email_role_pairs()).
+ */
+#define DET_ROLE_PAIRS	0xd8332ee2a265a925ULL
+
+uint64_t det_email_role_pairs(void);
 
 static inline bool
 det_email_role_local(const char *s, size_t len)
 {
-	unsigned c0 = (unsigned char)(s[0] | 0x20) - 'a';
+	unsigned c0 = (unsigned char)(s[0] | 0x20);
+	unsigned c1 = (unsigned char)(s[len > 1] | 0x20);
 
-	/* Lengths and first letters of the names: most stop here. */
-	if (len > 13 || len < 2 || c0 >= 26 || !((DET_ROLE_FIRST >> c0) & 1))
+	/* Lengths and first two letters of the names: most stop here. */
+	if (len > 13 || len < 2 ||
+	    !((DET_ROLE_PAIRS >> ((c0 * 11 + c1) & 63)) & 1))
 		return false;
 	return det_email_role_names(s, len);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "detectors/det_scan.h"
+#include "detectors/det_scan_int.h"
 
 #define S(x)	(x), strlen(x)
 
@@ -228,11 +229,16 @@ test_email_roles(void **state)
 	    "sekretariat", "redaksi", "halo", "hello", "mail", "office",
 	    "security", "privacy", "dpo", "hr", "sales", "marketing", "team",
 	    "root", "do-not-reply", "donotreply", "notifikasi",
-	    "notification", "notifications", "bounce", "mailer-daemon" };
+	    "notification", "notifications", "bounce", "mailer-daemon",
+	    "reservasi", "reservation", "reservations", "booking", "billing",
+	    "tagihan", "keuangan", "finance", "pelayanan", "informasi",
+	    "kepegawaian", "tu", "umum", "persuratan", "ticket", "tiket" };
 	char buf[64];
 	size_t i;
 
 	(void)state;
+	/* The inline filter's constant is the list's. */
+	assert_true(DET_ROLE_PAIRS == det_email_role_pairs());
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		snprintf(buf, sizeof(buf), "%s@example.go.id", roles[i]);
 		assert_true(det_email_is_role(buf, strlen(buf)));
