@@ -441,6 +441,26 @@ key_words(const uint8_t *k, size_t n, struct det_key_cache *cache)
 	return h;
 }
 
+/*
+ * An "NPWP:" label in text whose line above names a company ("Penjual: CV
+ * Maju Bersama"): DET_H_COMPANY, else 0. Only within the text window, as
+ * every context read from text (the same bytes however the input is cut).
+ */
+static unsigned
+label_above(const uint8_t *b, size_t n, size_t start)
+{
+	size_t lo = n > TEXT_WINDOW ? n - TEXT_WINDOW : 0, e = start, s;
+
+	while (e > lo && b[e - 1] != '\n')
+		e--;
+	if (e <= lo)
+		return 0;
+	for (s = --e; s > lo && b[s - 1] != '\n'; s--)
+		;
+	return det_ctx_words((const char *)b + s, e - s, false) &
+	    DET_H_COMPANY;
+}
+
 unsigned
 det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 {
@@ -502,6 +522,8 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 		}
 		if (end > start) {
 			h = key_words(b + start, end - start, cache);
+			if (!own && (h & DET_H_NPWP) && !(h & DET_H_COMPANY))
+				h |= label_above(b, n, start);
 			if (h != 0)
 				return h | DET_H_KEY;
 			if (own)

@@ -263,6 +263,9 @@ test_outside_corpus(void **state)
 	expect0("PT Maju Jaya, NPWP 01.312.166.0-091.000");
 	expect0("Koperasi Simpan Pinjam Makmur, NPWP 01.312.166.0-091.000");
 	expect0("NPWP Bendahara Dinas Kesehatan: 01.312.166.0-091.000");
+	expect0("Penjual: CV Maju Bersama\nNPWP: 01.312.166.0-091.000");
+	expect1("Nama: Budi Santoso\nNPWP: 01.312.166.0-091.000", DET_T_NPWP,
+	    "013121660091000");
 	/* UTF-8 no-break space, en dash and non-breaking hyphen. */
 	expect1("NIK: 31\xc2\xa0" "71\xc2\xa0" "01\xc2\xa0" "570845\xc2\xa0"
 	    "0001",
