@@ -4,6 +4,7 @@
  */
 #include "detectors/det_flow_http.h"
 
+#include "core/gb_buf.h"
 #include "core/gb_http.h"
 #include "core/gb_mask.h"
 #include "core/gb_util.h"
@@ -379,18 +380,6 @@ on_path_finding(const struct det_finding *fd, void *arg)
 	memcpy(pa->path + off, m, n);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Scan target[0..tlen) (t->path is its copy, maybe cut): count the
    findings and mask them in t->path. */
 static void
@@ -421,8 +410,8 @@ mask_path(struct det_http_obs *o, struct det_sensor_txn *t,
 		for (i = k = 0; i < tlen; k++) {
 			map[k] = (uint16_t)i;
 			if (target[i] == '%' && i + 2 < tlen &&
-			    (hi = hexval(target[i + 1])) >= 0 &&
-			    (lo = hexval(target[i + 2])) >= 0) {
+			    (hi = gb_hexval((unsigned char)target[i + 1])) >= 0 &&
+			    (lo = gb_hexval((unsigned char)target[i + 2])) >= 0) {
 				dec[k] = (char)(hi << 4 | lo);
 				i += 3;
 			} else {
