@@ -1324,6 +1324,15 @@ inf_run(struct det_decoder *d, const uint8_t *in, size_t *in_n, uint8_t *out,
 	s->next_out = out;
 	s->avail_out = (uint32_t)*out_n;
 	r = isal_inflate(s);
+	/*
+	 * igzip can leave more input or output room than it was given on
+	 * some corrupt streams (a count that went below zero, fuzz_decode):
+	 * the stream is corrupt, and nothing of this call is trusted.
+	 */
+	if (s->avail_in > *in_n || s->avail_out > *out_n) {
+		*out_n = 0;
+		return INF_ERR;
+	}
 	*in_n -= s->avail_in;
 	*out_n -= s->avail_out;
 	if (r < 0 || r == ISAL_NEED_DICT)
