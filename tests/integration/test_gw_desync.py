@@ -17,7 +17,6 @@ usage: test_gw_desync.py BUILD_DIR
 """
 import socket
 import sys
-import threading
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the tree
@@ -36,36 +35,13 @@ ANSWERS = {
 }
 
 
-class ScriptedUpstream:
+class ScriptedUpstream(gwtest.RecordingUpstream):
     """Records request heads (bodies are read by Content-Length only) and
-    answers ANSWERS[path] or OK."""
+    answers ANSWERS[path] or OK; the listener is RecordingUpstream's."""
 
     def __init__(self):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.lock = threading.Lock()
-        self.heads = []
-        self.stop_ev = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def addr(self):
-        return f"127.0.0.1:{self.port}"
-
-    def _accept(self):
-        while not self.stop_ev.is_set():
-            try:
-                s, _ = self.sock.accept()
-            except (socket.timeout, TimeoutError):
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(s,),
-                             daemon=True).start()
+        self.heads = []     # before the accepting thread starts
+        super().__init__()
 
     def _serve(self, s):
         s.settimeout(0.5)
@@ -113,11 +89,6 @@ class ScriptedUpstream:
     def count(self):
         with self.lock:
             return len(self.heads)
-
-    def stop(self):
-        self.stop_ev.set()
-        self.sock.close()
-
 
 def names(head: bytes) -> list:
     return [ln.partition(b":")[0].lower() for ln in head.split(b"\r\n")[1:]]
