@@ -29,6 +29,7 @@
 #include "detectors/det_scan.h"
 #include "detectors/det_scan_int.h"
 #include "detectors/det_rules.h"
+#include "core/gb_buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -868,8 +869,7 @@ hex_id_tail(const struct det_stream *st, size_t i)
 	if (k != 6 || b[5] != '-' || b[0] != '-')
 		return false;
 	for (j = 1; j < 5; j++)
-		if (!((b[j] >= '0' && b[j] <= '9') ||
-		    ((b[j] | 0x20) >= 'a' && (b[j] | 0x20) <= 'f')))
+		if (gb_hexval(b[j]) < 0)
 			return false;
 	return true;
 }
@@ -1032,9 +1032,7 @@ compound_open(struct det_stream *st, size_t i)
 		if (cls[c1] & C_WORD || c1 == '@') {
 			st->lflags |= L_TAINT;
 			/* "-8dc1-0811...": hex bytes back to a '-'. */
-			for (j = k; j > 0 && ((b[j - 1] >= '0' &&
-			    b[j - 1] <= '9') || ((b[j - 1] | 0x20) >= 'a' &&
-			    (b[j - 1] | 0x20) <= 'f')); j--)
+			for (j = k; j > 0 && gb_hexval(b[j - 1]) >= 0; j--)
 				;
 			if (j > 0 && j < k && b[j - 1] == '-')
 				st->hexpre = (uint8_t)(k - j);
