@@ -13,7 +13,6 @@
 #define ETH_QINQ	0x88a8
 #define ETH_QINQ_OLD	0x9100
 #define MAX_VLAN_TAGS	4
-#define MAX_IP6_EXT	8
 #define IPPROTO_TCP_	6
 #define FRAG_MAX	65535u
 #define FRAG_BLOCKS	((FRAG_MAX + 7) / 8 + 1)
@@ -32,6 +31,13 @@ struct frag {
 	bool		 have_last;
 	size_t		 nset;		/* blocks received */
 	uint8_t		 map[FRAG_BLOCKS / 8 + 1];
+	/* The fragments received, as extents sorted by offset. */
+	struct extent {
+		uint32_t	 off;
+		uint32_t	 end;
+	}		*ext;
+	size_t		 next;
+	size_t		 ext_cap;
 };
 
 struct det_pkt_dec {
@@ -85,8 +91,9 @@ det_pkt_dec_new(const struct det_pkt_limits *lim, struct det_pkt_dec **out)
 static void
 frag_drop(struct det_pkt_dec *d, struct frag *f)
 {
-	d->mem -= f->cap;
+	d->mem -= f->cap + f->ext_cap * sizeof(*f->ext);
 	free(f->buf);
+	free(f->ext);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -223,11 +230,62 @@ frag_make_room(struct det_pkt_dec *d, struct frag *keep, size_t need)
 	return 0;
 }
 
+/* Extents of f that [off, end) overlaps: [*lo, *hi). */
+static void
+ext_range(const struct frag *f, size_t off, size_t end, size_t *lo,
+    size_t *hi)
+{
+	size_t a = 0, b = f->next, m;
+
+	/* The first extent that ends after off. */
+	while (a < b) {
+		m = a + (b - a) / 2;
+		if (f->ext[m].end <= off)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	for (b = a; b < f->next && f->ext[b].off < end; b++)
+		;
+	*hi = b;
+}
+
+static int
+ext_insert(struct det_pkt_dec *d, struct frag *f, size_t at, size_t off,
+    size_t end)
+{
+	if (f->next == f->ext_cap) {
+		size_t ncap = f->ext_cap == 0 ? 8 : f->ext_cap * 2;
+		struct extent *ne;
+
+		if (frag_make_room(d, f, (ncap - f->ext_cap) *
+		    sizeof(*ne)) == -1 ||
+		    (ne = realloc(f->ext, ncap * sizeof(*ne))) == NULL)
+			return -1;
+		d->mem += (ncap - f->ext_cap) * sizeof(*ne);
+		f->ext = ne;
+		f->ext_cap = ncap;
+	}
+	memmove(f->ext + at + 1, f->ext + at, (f->next - at) *
+	    sizeof(*f->ext));
+	f->ext[at].off = (uint32_t)off;
+	f->ext[at].end = (uint32_t)end;
+	f->next++;
+	return 0;
+}
+
 /*
  * Add fragment p[0..n) at byte offset off (more: not the last one).
  * Returns 1 with *dgram, *dlen set when the datagram is complete (the bytes
  * are held by the decoder until the next call), 0 when held, -1 when
  * dropped (counted).
+ *
+ * Overlaps follow the receiver (Linux's inet_frag_queue_insert(), and RFC
+ * 5722 for IPv6): a fragment that lies inside one received earlier is a
+ * duplicate and dropped (the first copy stays); any other overlap
+ * discards the whole datagram, so that bytes the host never accepted are
+ * never scanned in place of the ones TCP sends again.
  */
 static int
 frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
@@ -235,8 +293,7 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
     uint64_t now_us, const uint8_t **dgram, size_t *dlen)
 {
 	struct frag *f;
-	size_t end = off + n, b, bend, nblocks;
-	bool overlap = false, diff = false;
+	size_t end = off + n, b, bend, nblocks, lo, hi;
 
 	d->c.frags++;
 	if (end > FRAG_MAX || (more && (n == 0 || n % 8 != 0))) {
@@ -257,6 +314,29 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
 				return -1;
 			}
 	}
+	ext_range(f, off, end, &lo, &hi);
+	if (hi > lo) {
+		d->c.frag_overlap++;
+		if (hi - lo == 1 && f->ext[lo].off <= off &&
+		    end <= f->ext[lo].end) {
+			/* A duplicate: the first copy stays. */
+			if (memcmp(f->buf + off, p, n) != 0)
+				d->c.frag_overlap_diff++;
+			return -1;
+		}
+		for (b = lo; b < hi; b++) {
+			size_t a = f->ext[b].off > off ? f->ext[b].off : off;
+			size_t z = f->ext[b].end < end ? f->ext[b].end : end;
+
+			if (memcmp(f->buf + a, p + (a - off), z - a) != 0) {
+				d->c.frag_overlap_diff++;
+				break;
+			}
+		}
+		d->c.frag_discarded++;
+		frag_drop(d, f);
+		return -1;
+	}
 	if (end > f->cap) {
 		size_t ncap = end < 2048 ? 2048 : (end + 4095) & ~(size_t)4095;
 		uint8_t *nb;
@@ -273,28 +353,23 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
 		f->buf = nb;
 		f->cap = ncap;
 	}
+	if (n > 0 && ext_insert(d, f, lo, off, end) == -1) {
+		d->c.frag_evicted++;
+		frag_drop(d, f);
+		return -1;
+	}
 	if (!more) {
 		f->have_last = true;
 		f->total = end;
 	}
-	for (b = off / 8, bend = (end + 7) / 8; b < bend; b++) {
-		size_t lo = b * 8 > off ? b * 8 : off;
-		size_t hi = b * 8 + 8 < end ? b * 8 + 8 : end;
-
-		if (map_get(f, b)) {
-			overlap = true;
-			if (memcmp(f->buf + lo, p + (lo - off), hi - lo) != 0)
-				diff = true;
-			continue;
+	memcpy(f->buf + off, p, n);
+	/* Fragments do not overlap: each block is new (the last may be
+	 * short and the next fragment starts on a multiple of 8). */
+	for (b = off / 8, bend = (end + 7) / 8; b < bend; b++)
+		if (!map_get(f, b)) {
+			map_set(f, b);
+			f->nset++;
 		}
-		memcpy(f->buf + lo, p + (lo - off), hi - lo);
-		map_set(f, b);
-		f->nset++;
-	}
-	if (overlap)
-		d->c.frag_overlap++;
-	if (diff)
-		d->c.frag_overlap_diff++;
 	nblocks = (f->total + 7) / 8;
 	if (!f->have_last || f->nset != nblocks)
 		return 0;
@@ -307,7 +382,7 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
 	*dlen = f->total;
 	f->buf = NULL;
 	f->cap = 0;
-	memset(f, 0, sizeof(*f));
+	frag_drop(d, f);
 	d->c.frag_reassembled++;
 	return 1;
 }
@@ -464,7 +539,7 @@ decode_ipv6(struct det_pkt_dec *d, const uint8_t *p, size_t n, uint64_t ts,
 	uint32_t vtf, id;
 	uint16_t plen, fo;
 	uint8_t nh, hop, len8, res;
-	size_t avail, used, i;
+	size_t avail, used;
 	const uint8_t *dg;
 	size_t dlen;
 	int r;
@@ -483,13 +558,9 @@ decode_ipv6(struct det_pkt_dec *d, const uint8_t *p, size_t n, uint64_t ts,
 	avail = c.n < plen ? c.n : plen;
 	c.n = avail;
 	used = 0;	/* extension header bytes */
-	for (i = 0; nh != IPPROTO_TCP_; i++) {
+	while (nh != IPPROTO_TCP_) {
 		struct det_rd h = c;
 
-		if (i == MAX_IP6_EXT) {
-			d->c.ip6_ext_bad++;
-			return 0;
-		}
 		switch (nh) {
 		case 0:		/* hop-by-hop */
 		case 43:	/* routing */

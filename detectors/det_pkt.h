@@ -170,6 +170,7 @@ struct det_pkt_counters {
 	uint64_t	frag_reassembled; /* datagrams completed */
 	uint64_t	frag_overlap;	/* fragments overlapping earlier ones */
 	uint64_t	frag_overlap_diff; /* ... with different bytes */
+	uint64_t	frag_discarded;	/* datagrams dropped on a partial overlap */
 	uint64_t	frag_bad;	/* inconsistent offsets, lengths */
 	uint64_t	frag_timeout;	/* incomplete datagrams expired */
 	uint64_t	frag_evicted;	/* dropped to respect the caps */

@@ -418,6 +418,7 @@ det_sensor_stats_json(const struct det_sensor *s,
 	J("frag_reassembled", p->frag_reassembled);
 	J("frag_overlap", p->frag_overlap);
 	J("frag_overlap_diff", p->frag_overlap_diff);
+	J("frag_discarded", p->frag_discarded);
 	J("frag_bad", p->frag_bad);
 	J("frag_timeout", p->frag_timeout);
 	J("frag_evicted", p->frag_evicted);

@@ -259,12 +259,17 @@ test_ipv6_ext(void **state)
 	/* every prefix */
 	for (i = 0; i < n; i++)
 		(void)decode(d, DET_DLT_IPV6, f, i, &k);
-	/* nine extension headers: refused */
+	/* nine extension headers: walked, as a host does */
 	for (i = 0; i < 9; i++) {
 		ext[i * 8] = i == 8 ? 6 : 60;
 		ext[i * 8 + 1] = 0;
 	}
 	n = mk_ip6(f, 0, ext, 72, t, tn);
+	assert_int_equal(decode(d, DET_DLT_IPV6, f, n, &k), 1);
+	assert_int_equal(k.sport, 5);
+	/* a chain that runs past the packet: refused */
+	n = mk_ip6(f, 0, ext, 72, t, tn);
+	f[40 + 64 + 1] = 200;	/* the last header claims 1608 bytes */
 	assert_int_equal(decode(d, DET_DLT_IPV6, f, n, &k), 0);
 	assert_true(det_pkt_counters(d)->ip6_ext_bad >= 1);
 	/* UDP is counted as not TCP */
@@ -356,6 +361,23 @@ test_ipv4_fragments(void **state)
 	assert_memory_equal(k.payload, "0123456789abcdefghijklmnopqrstuvwxyz",
 	    36);	/* the first copy won */
 	assert_int_equal(det_pkt_counters(d)->frag_reassembled, 1);
+
+	/* A partial overlap discards the datagram, as the host does; the
+	 * fragments sent again make it whole. */
+	n = mk_frag4(f, up, 0, 16, true, 7);
+	assert_int_equal(decode(d, DET_DLT_RAW_LINUX, f, n, &k), 0);
+	memcpy(f + 20, evil, 16);
+	mk_ip4(f, 16, 7, 0x2000 | 1);	/* [8, 24) */
+	assert_int_equal(decode(d, DET_DLT_RAW_LINUX, f, 36, &k), 0);
+	assert_int_equal(det_pkt_counters(d)->frag_discarded, 1);
+	assert_int_equal(det_pkt_counters(d)->frag_overlap_diff, 2);
+	n = mk_frag4(f, up, 16, upn - 16, false, 7);
+	assert_int_equal(decode(d, DET_DLT_RAW_LINUX, f, n, &k), 0);
+	n = mk_frag4(f, up, 0, 16, true, 7);
+	assert_int_equal(decode(d, DET_DLT_RAW_LINUX, f, n, &k), 1);
+	assert_memory_equal(k.payload, "0123456789abcdefghijklmnopqrstuvwxyz",
+	    36);
+	assert_int_equal(det_pkt_counters(d)->frag_reassembled, 2);
 
 	/* a middle fragment whose length is not a multiple of 8 */
 	n = mk_frag4(f, up, 0, 12, true, 2);
