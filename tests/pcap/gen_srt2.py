@@ -253,10 +253,14 @@ def sc_frag4_tiny():
 def sc_frag4_overlap_shift():
     """Partial overlaps at offsets that do not match fragment starts: the
     datagram in 3 fragments [0,64) [56,160) [152,end) with the overlapped
-    bytes equal, in the order 2, 0, 1: reassembled, 2 NIKs."""
+    bytes equal, in the order 2, 0, 1 (Linux drops such a datagram, the
+    sensor reassembles it: the bytes are equal, no harm), then the segment
+    again unfragmented (TCP's retransmission after Linux's drop): 2 NIKs
+    either way."""
     c, pkts, resp = _resp_pkt(311, 2, "/shift")
     pkts += frag4_at(resp, [(152, None, False, None), (0, 64, True, None),
                             (56, 104, True, None)])
+    pkts.append(resp)
     pkts += [c.cack()] + c.close()
     return "pcap", LINK_ETH, stamp(ethl(pkts))
 
@@ -879,6 +883,163 @@ def sc_frag6_overlap_decoy():
     return "pcap", LINK_ETH, stamp(ethl(pkts))
 
 
+def sc_tcp_ofo_cover():
+    """Out of order: a short decoy of the response's middle (digits
+    replaced), then the real middle from the same sequence number and one
+    byte longer, then the start and the end. Linux's out-of-order queue
+    replaces a queued segment that a new one covers from the same start
+    (tcp_data_queue_ofo), so the client reads the real bytes: 25 NIKs and
+    the alert. A sensor that keeps the first copy loses the middle."""
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk?cover=1")))
+    parts = split(response(json_body(people(380, 25))), 3)
+    s0 = c.sseq
+    s1 = s0 + len(parts[0])
+    s2 = s1 + len(parts[1])
+    decoy = bytes(0x78 if 0x30 <= x <= 0x39 else x for x in parts[1][:-1])
+    pkts.append(c.sseg(decoy, seq=s1, advance=False))
+    pkts.append(c.sseg(parts[1], seq=s1, advance=False))
+    pkts.append(c.sseg(parts[0], seq=s0, advance=False))
+    pkts.append(c.sseg(parts[2], seq=s2, advance=False))
+    c.sseq = s2 + len(parts[2])
+    pkts += [c.cack()] + c.close()
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_urg_insert():
+    """The server sends each NIK in its own segment with one extra byte in
+    the middle marked urgent (URG, pointer just past it): a receiver
+    without SO_OOBINLINE (every ordinary socket, the gateway's too) takes
+    that byte out of the stream, the client reads the 25 NIKs whole: the
+    alert. A sensor that reads the urgent byte in line sees 17-digit runs
+    and no NIK."""
+    c = Conv()
+    niks = people(381, 25)
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk?urg=1")))
+    body = json_body(niks)
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body))
+    pos = 0
+    chunks = []
+    for n in niks:
+        i = body.index(n.encode(), pos) + 8
+        chunks.append(body[pos:i])
+        pos = i
+    chunks.append(body[pos:])
+    pkts.append(c.sseg(head + chunks[0]))
+    pkts.append(c.cack())
+    for ch in chunks[1:]:
+        data = b"7" + ch
+        seg = tcp_o(c.s, c.c, c.sport, c.cport, c.sseq, c.cseq, "PA", data)
+        # URG flag and an urgent pointer of 1: the urgent byte is data[0]
+        seg = bytearray(seg)
+        seg[13] |= 0x20
+        seg[18:20] = struct.pack("!H", 1)
+        seg[16:18] = b"\0\0"
+        pseudo = (g.addr(c.s) + g.addr(c.c) +
+                  struct.pack("!BBH", 0, 6, len(seg)))
+        seg[16:18] = struct.pack("!H", g.csum(pseudo + bytes(seg)))
+        pkts.append(c.ip(c.s, c.c, bytes(seg)))
+        c.sseq += len(data)
+        pkts.append(c.cack())
+    pkts += c.close()
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_tfo():
+    """TCP Fast Open: the signed request rides on the SYN (and its
+    cookie option), the response on its own: the request is read, the
+    transaction paired and attributed (verified consumer)."""
+    c = Conv()
+    hdr = consumer_header("dinkes-jabar", "tfo-1", int(BASE_TS))
+    req = request("/api/penduduk?tfo=1", extra=hdr)
+    syn = c.ip(c.c, c.s, tcp_o(c.c, c.s, c.cport, c.sport, c.cseq, 0, "S",
+                               req, o_mss(1460) + struct.pack(
+                                   "!BB8s", 34, 10, b"cookie!!")))
+    c.cseq += 1 + len(req)
+    sa = c.ip(c.s, c.c, tcp_o(c.s, c.c, c.sport, c.cport, c.sseq, c.cseq,
+                              "SA"))
+    c.sseq += 1
+    pkts = [syn, sa, c.cack()]
+    pkts.append(c.sseg(response(json_body(people(382, 25)))))
+    pkts += [c.cack()] + c.close()
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_ce_twice():
+    """Content-Encoding given twice (two field lines: 'gzip, gzip', RFC
+    9110 5.3) on a body gzip'd twice: inflated twice, 25 NIKs, or at the
+    least flagged NOT_INSPECTED; never a clean transaction with nothing."""
+    body = _gz(_gz(json_body(people(383, 25))))
+    pkts = simple(Conv(), request("/api/penduduk?ce=2"),
+                  response(body, extra=b"Content-Encoding: gzip\r\n"
+                           b"Content-Encoding: gzip\r\n"), 2)
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_hdr_niks():
+    """25 NIKs in a response header (X-Export-Ids: a list), an empty body:
+    the gateway passes response headers on, so they leave the agency: the
+    alert (headers are not scanned today)."""
+    niks = people(384, 25)
+    h = b"X-Export-Ids: " + ",".join(niks).encode() + b"\r\n"
+    pkts = simple(Conv(), request("/api/penduduk?hdr=1"),
+                  response(b"{}", extra=h), 1)
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_ng_sections():
+    """Two pcapng sections one after the other (what 'cat a.pcapng
+    b.pcapng' makes, valid pcapng), each with its Ethernet interface and
+    one connection: both transactions."""
+    a = simple(Conv(cport=41000), request("/sec1"),
+               response(json_body(people(385, 1))), 1)
+    b = simple(Conv(cport=41001), request("/sec2"),
+               response(json_body(people(386, 2))), 1)
+    fa = [(0, BASE_TS + i * 0.001, eth(p, 0x0800)) for i, p in enumerate(a)]
+    fb = [(0, BASE_TS + 1 + i * 0.001, eth(p, 0x0800))
+          for i, p in enumerate(b)]
+    return "pcapng-raw", (pcapng_multi([(LINK_ETH, None)], fa) +
+                          pcapng_multi([(LINK_ETH, None)], fb)), None
+
+
+def sc_ng_tsoffset():
+    """pcapng, an interface with if_tsoffset = 1700000000 s and packet
+    times counted from it: the transaction's time is absolute."""
+    pkts = simple(Conv(), request("/tsoff"),
+                  response(json_body(people(387, 1))), 1)
+    out = g._block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += g._block(1, struct.pack("<HHI", LINK_ETH, 0, 262144) +
+                    opt(14, struct.pack("<q", int(BASE_TS))) + opt(0, b""))
+    for i, p in enumerate(pkts):
+        t = int(round((0.5 + i * 0.001) * 1e6))
+        d = eth(p, 0x0800)
+        out += g._block(6, struct.pack("<IIIII", 0, t >> 32, t & 0xFFFFFFFF,
+                                       len(d), len(d)) + d)
+    return "pcapng-raw", out, None
+
+
+def sc_vlan9100():
+    """An outer tag with the pre-standard QinQ TPID 0x9100 (Cisco and
+    others), then 802.1Q: IPv4 inside, 2 NIKs."""
+    pkts = simple(Conv(), request("/v9100"),
+                  response(json_body(people(388, 2))), 2)
+    return "pcap", LINK_ETH, stamp([eth(p, 0x0800, vlans=[(0x9100, 7),
+                                                          (0x8100, 8)])
+                                    for p in pkts])
+
+
+def sc_cons_lower():
+    """The consumer header in lower case with spaces around the fields
+    (HTTP names are case-insensitive): still verified."""
+    hdr = consumer_header("dinkes-jabar", "lc-1", int(BASE_TS))
+    hdr = hdr.replace(b"X-Gerbang-Consumer:", b"x-gerbang-consumer:  ")
+    hdr = hdr.replace(b"\r\n", b"  \r\n")
+    return "pcap", LINK_ETH, stamp(ethl(_hdr_one(hdr, 389)))
+
+
 SCENARIOS = {
     "qinq6": sc_qinq6, "sll2_v4": sc_sll2_v4, "ng_multi": sc_ng_multi,
     "ng_tsres2": sc_ng_tsres2, "nano": sc_nano, "bigend": sc_bigend,
@@ -906,10 +1067,18 @@ SCENARIOS = {
     "gzip_ratio": sc_gzip_ratio, "window_edge2": sc_window_edge2,
     "cons_two_rev": sc_cons_two_rev, "cons_rid_replay": sc_cons_rid_replay,
     "frag6_overlap_decoy": sc_frag6_overlap_decoy,
+    "tcp_ofo_cover": sc_tcp_ofo_cover, "urg_insert": sc_urg_insert,
+    "tfo": sc_tfo, "ce_twice": sc_ce_twice, "hdr_niks": sc_hdr_niks,
+    "ng_sections": sc_ng_sections, "ng_tsoffset": sc_ng_tsoffset,
+    "vlan9100": sc_vlan9100, "cons_lower": sc_cons_lower,
 }
 
 
 def write(out, name, fmt, link, frames):
+    if fmt == "pcapng-raw":
+        with open(os.path.join(out, name + ".pcapng"), "wb") as f:
+            f.write(link)
+        return
     if fmt == "pcapng":
         path = os.path.join(out, name + ".pcapng")
         data = pcapng_multi(link, frames)
