@@ -14,6 +14,7 @@ consumer header signed, bare, badly signed and replayed. Each scenario's
 docstring says what a correct sensor reports; TESTLIST.srt2 (passing) and
 TESTLIST.pending (fails today, with the reason) hold the expectations.
 """
+import base64
 import gzip
 import json
 import os
@@ -1040,6 +1041,137 @@ def sc_cons_lower():
     return "pcap", LINK_ETH, stamp(ethl(_hdr_one(hdr, 389)))
 
 
+def sc_big_hole():
+    """A 3 MiB response (30 NIKs, one per 100 KB) whose second segment is
+    never captured and no ACK is seen: past the 1 MiB --stream-queue the
+    hole is given up as a gap (queue_full) and reading goes on inside the
+    Content-Length body: at least the 29 NIKs after the hole, GAP, and the
+    alert."""
+    niks = people(390, 30)
+    filler = b" " * 100000
+    body = b"[" + b",".join(json.dumps({"nik": n}).encode() + filler
+                            for n in niks) + b"]"
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk?hole=1")))
+    resp = response(body)
+    segs = [c.sseg(resp[i:i + 1448]) for i in range(0, len(resp), 1448)]
+    del segs[1]
+    pkts += segs
+    pkts.append(c.cseg(b"", flags="FA"))
+    c.cseq += 1
+    pkts.append(c.sseg(b"", flags="FA"))
+    c.sseq += 1
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_oow_decoy():
+    """No window scaling, the client advertises 65535: the server first
+    sends a decoy of the response's tail 100 KB ahead of the client's
+    next byte (out of the window: the receiver drops it, RFC 9293
+    3.10.7.4), then the whole response in order. A correct sensor reads
+    the real tail: 25 NIKs and the alert."""
+    niks = people(391, 25)
+    filler = b" " * 120000
+    body = b'{"pad":"' + filler + b'",' + json_body(niks)[1:]
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk?oow=1")))
+    resp = response(body)
+    tail = len(resp) - 1400
+    decoy = bytes(0x78 if 0x30 <= x <= 0x39 else x for x in resp[tail:])
+    pkts.append(c.sseg(decoy, seq=c.sseq + tail, advance=False))
+    for i in range(0, len(resp), 1448):
+        pkts.append(c.sseg(resp[i:i + 1448]))
+        if (i // 1448) % 20 == 19:
+            pkts.append(c.cack())
+    pkts += [c.cack()] + c.close()
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_b64_gzip():
+    """A JSON answer carrying a gzip'd JSON export in base64 (a file field,
+    "H4sI..."): 25 NIKs inside, found through base64 then gzip: the alert."""
+    inner = base64.b64encode(_gz(json_body(people(392, 25)))).decode()
+    body = json.dumps({"file": inner, "name": "export.json.gz"}).encode()
+    pkts = simple(Conv(), request("/api/penduduk?b64gz=1"), response(body),
+                  2)
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_gzip_cut():
+    """A close-delimited gzip body the server stops sending half-way (no
+    end block, no trailer; FIN): what was inflated is scanned: the NIKs
+    in the first half (at least 10 of the 25, 'TRUNCATED' or a decode
+    error, never nothing)."""
+    niks = people(393, 25)
+    gz = _gz(json_body(niks), level=0)
+    cut = gz[:len(gz) // 2]
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(b"GET /api/penduduk?cut=1 HTTP/1.1\r\nHost: a\r\n\r\n"))
+    pkts.append(c.sseg(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                       b"Connection: close\r\n\r\n" + cut))
+    pkts.append(c.sseg(b"", flags="FA"))
+    c.sseq += 1
+    pkts.append(c.cseg(b"", flags="FA"))
+    c.cseq += 1
+    pkts.append(c.sseg(b"", flags="A"))
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_http10_keepalive():
+    """HTTP/1.0 with Connection: keep-alive and Content-Length, two
+    requests on one connection, then a HEAD answered with
+    Transfer-Encoding: chunked and no body, then a GET: four transactions
+    paired right."""
+    c = Conv()
+    pkts = c.handshake()
+    b1, b2, b3 = (json_body(people(394 + k, k + 1)) for k in range(3))
+    pkts.append(c.cseg(b"GET /k1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"))
+    pkts.append(c.sseg(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(b1) + b1))
+    pkts.append(c.cseg(b"GET /k2 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"))
+    pkts.append(c.sseg(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(b2) + b2))
+    pkts.append(c.cseg(request("/h", method="HEAD")))
+    pkts.append(c.sseg(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
+    pkts.append(c.cseg(request("/k3")))
+    pkts.append(c.sseg(response(b3)))
+    pkts += [c.cack()] + c.close()
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_form_pct():
+    """A form-encoded response body (application/x-www-form-urlencoded)
+    with every digit of 3 NIKs percent-encoded (%33%31...): 3 NIKs."""
+    niks = people(397, 3)
+    body = "&".join("nik%d=%s" % (i, "".join("%%%02X" % ord(ch) for ch in n))
+                    for i, n in enumerate(niks)).encode()
+    pkts = simple(Conv(), request("/form"),
+                  b"HTTP/1.1 200 OK\r\nContent-Type: application/"
+                  b"x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                  % len(body) + body, 1)
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_cons_two_gw():
+    """One consumer through two gateway addresses (two gateway hosts),
+    260 distinct NIKs each, 10 per answer, within the hour: 520 for the
+    consumer: nik-harvest-by-consumer (verified), and each address
+    crosses nik-harvest-by-source (260 > 200)."""
+    fr = []
+    for gi, (gw, seed) in enumerate((("10.0.0.50", 398), ("10.0.0.51", 399))):
+        niks = people(seed, 260)
+        c = Conv(c=gw)
+        t0 = BASE_TS + gi * 300.0
+        fr += _small_answers(c, niks, 10, t0, 10.0, hdr=lambda k, gi=gi:
+                             consumer_header("cons-a", "g%d-%d" % (gi, k),
+                                             int(t0 + k * 10)))
+    fr.sort(key=lambda x: x[0])
+    return "pcap", LINK_ETH, [(t, eth(p, 0x0800)) for t, p in fr]
+
+
 SCENARIOS = {
     "qinq6": sc_qinq6, "sll2_v4": sc_sll2_v4, "ng_multi": sc_ng_multi,
     "ng_tsres2": sc_ng_tsres2, "nano": sc_nano, "bigend": sc_bigend,
@@ -1071,6 +1203,10 @@ SCENARIOS = {
     "tfo": sc_tfo, "ce_twice": sc_ce_twice, "hdr_niks": sc_hdr_niks,
     "ng_sections": sc_ng_sections, "ng_tsoffset": sc_ng_tsoffset,
     "vlan9100": sc_vlan9100, "cons_lower": sc_cons_lower,
+    "big_hole": sc_big_hole, "oow_decoy": sc_oow_decoy,
+    "b64_gzip": sc_b64_gzip, "gzip_cut": sc_gzip_cut,
+    "http10_keepalive": sc_http10_keepalive, "form_pct": sc_form_pct,
+    "cons_two_gw": sc_cons_two_gw,
 }
 
 
