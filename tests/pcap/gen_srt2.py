@@ -1172,6 +1172,48 @@ def sc_cons_two_gw():
     return "pcap", LINK_ETH, [(t, eth(p, 0x0800)) for t, p in fr]
 
 
+def sc_gzip_hdr_fields():
+    """A gzip member with every optional header field (FEXTRA, FNAME,
+    FCOMMENT, FHCRC, RFC 1952 2.3.1), the head of the body in 1-byte
+    segments so each field is cut in all its places: 4 NIKs."""
+    raw = zlib.compressobj(wbits=-15)
+    data = json_body(people(400, 4))
+    defl = raw.compress(data) + raw.flush()
+    extra = b"AP" + struct.pack("<H", 4) + b"\x01\x02\x03\x04"
+    hdr = (b"\x1f\x8b\x08\x1e" + struct.pack("<I", 0) + b"\x00\x03" +
+           struct.pack("<H", len(extra)) + extra + b"export.json\x00" +
+           b"made by srt2\x00")
+    hdr += struct.pack("<H", zlib.crc32(hdr) & 0xFFFF)
+    gz = hdr + defl + struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF,
+                                  len(data) & 0xFFFFFFFF)
+    resp = response(gz, extra=b"Content-Encoding: gzip\r\n")
+    c = Conv()
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/gzhdr")))
+    start = resp.index(b"\r\n\r\n") + 4
+    pkts.append(c.sseg(resp[:start]))
+    for i in range(start, start + len(hdr) + 4):
+        pkts.append(c.sseg(resp[i:i + 1]))
+    pkts.append(c.sseg(resp[start + len(hdr) + 4:]))
+    pkts += [c.cack()] + c.close()
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
+def sc_cons_reject_rate():
+    """With the key, three requests with a badly signed header from one
+    address in 2 minutes, then one 11 minutes later: consumer-header-
+    rejected at most once per address per 10 minutes: two alerts."""
+    bad = consumer_header("cons-x", "b1", int(BASE_TS),
+                          key=b"not-the-gateway-key-0123456789ab")
+    fr = []
+    for k, dt in enumerate((0.0, 60.0, 120.0, 780.0)):
+        c = Conv(cport=42000 + k)
+        fr += [(BASE_TS + dt + i * 0.001, p) for i, p in enumerate(
+            simple(c, request("/api/x%d" % k, extra=bad), response(b"{}"),
+                   1))]
+    return "pcap", LINK_ETH, [(t, eth(p, 0x0800)) for t, p in fr]
+
+
 SCENARIOS = {
     "qinq6": sc_qinq6, "sll2_v4": sc_sll2_v4, "ng_multi": sc_ng_multi,
     "ng_tsres2": sc_ng_tsres2, "nano": sc_nano, "bigend": sc_bigend,
@@ -1206,7 +1248,8 @@ SCENARIOS = {
     "big_hole": sc_big_hole, "oow_decoy": sc_oow_decoy,
     "b64_gzip": sc_b64_gzip, "gzip_cut": sc_gzip_cut,
     "http10_keepalive": sc_http10_keepalive, "form_pct": sc_form_pct,
-    "cons_two_gw": sc_cons_two_gw,
+    "cons_two_gw": sc_cons_two_gw, "gzip_hdr_fields": sc_gzip_hdr_fields,
+    "cons_reject_rate": sc_cons_reject_rate,
 }
 
 
