@@ -1241,6 +1241,25 @@ def sc_ce_deflate_gzip():
     return _ce_answers([("/mis1", _gz(json_body(people(402, 4))),
                          b"deflate")])
 
+def sc_rst_inexact():
+    """A third of a 25-NIK response, then an RST from the client side
+    1000 bytes past the client's next byte (inside the window, not at
+    it), then the rest. RFC 5961 3.2 (Linux since 3.6): only an RST at
+    exactly the next expected sequence number resets; one elsewhere in
+    the window gets a challenge ACK and the connection goes on. A correct
+    sensor reads on: 25 NIKs and the alert."""
+    c = Conv()
+    parts = split(response(json_body(people(404, 25))), 3)
+    pkts = c.handshake()
+    pkts.append(c.cseg(request("/api/penduduk?rst=1")))
+    pkts.append(c.sseg(parts[0]))
+    pkts.append(c.ip(c.c, c.s, g.tcp(c.c, c.s, c.cport, c.sport,
+                                     c.cseq + 1000, 0, "R")))
+    pkts += [c.sseg(parts[1]), c.sseg(parts[2]), c.cack()]
+    pkts += c.close()
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
 SCENARIOS = {
     "qinq6": sc_qinq6, "sll2_v4": sc_sll2_v4, "ng_multi": sc_ng_multi,
     "ng_tsres2": sc_ng_tsres2, "nano": sc_nano, "bigend": sc_bigend,
@@ -1277,7 +1296,7 @@ SCENARIOS = {
     "http10_keepalive": sc_http10_keepalive, "form_pct": sc_form_pct,
     "cons_two_gw": sc_cons_two_gw, "gzip_hdr_fields": sc_gzip_hdr_fields,
     "cons_reject_rate": sc_cons_reject_rate, "ce_mislabel": sc_ce_mislabel,
-    "ce_deflate_gzip": sc_ce_deflate_gzip,
+    "ce_deflate_gzip": sc_ce_deflate_gzip, "rst_inexact": sc_rst_inexact,
 }
 
 
