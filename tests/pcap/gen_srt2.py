@@ -1260,6 +1260,19 @@ def sc_rst_inexact():
     return "pcap", LINK_ETH, stamp(ethl(pkts))
 
 
+def sc_layers_all():
+    """Every layer at once: NIKs with every digit a JSON \\u escape,
+    gzip'd, sent chunked in 7-byte chunks over 9 segments: 4 NIKs."""
+    niks = people(405, 4)
+    body = ('{"data":[%s]}' % ",".join(
+        '{"nik":"%s"}' % "".join("\\u%04x" % ord(ch) for ch in n)
+        for n in niks)).encode()
+    resp = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n" + chunk(_gz(body), 7))
+    pkts = simple(Conv(), request("/layers"), resp, 9)
+    return "pcap", LINK_ETH, stamp(ethl(pkts))
+
+
 SCENARIOS = {
     "qinq6": sc_qinq6, "sll2_v4": sc_sll2_v4, "ng_multi": sc_ng_multi,
     "ng_tsres2": sc_ng_tsres2, "nano": sc_nano, "bigend": sc_bigend,
@@ -1297,6 +1310,7 @@ SCENARIOS = {
     "cons_two_gw": sc_cons_two_gw, "gzip_hdr_fields": sc_gzip_hdr_fields,
     "cons_reject_rate": sc_cons_reject_rate, "ce_mislabel": sc_ce_mislabel,
     "ce_deflate_gzip": sc_ce_deflate_gzip, "rst_inexact": sc_rst_inexact,
+    "layers_all": sc_layers_all,
 }
 
 
