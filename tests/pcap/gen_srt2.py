@@ -150,18 +150,16 @@ def routing0(nh):
     return struct.pack("!BBBBI", nh, 0, 0, 0, 0)
 
 
-# --- scenarios: link layer and capture files ----------------------------------
+# --- scenarios: link layer and capture files ---------------------------------
 
 def sc_qinq6():
-    """IPv6 in 802.1ad + 802.1Q (QinQ), and a frame with the old 0x9100
-    outer tag: 2 NIKs found."""
+    """IPv6 in 802.1ad + 802.1Q (QinQ): 2 NIKs found."""
     c = Conv(c="2001:db8::1", s="2001:db8::2")
     pkts = simple(c, request("/qinq6"), response(json_body(people(301, 2))),
                   2)
     out = []
-    for i, p in enumerate(pkts):
-        tags = [(0x88A8, 200), (0x8100, 20)]
-        out.append(eth(p, 0x86DD, vlans=tags))
+    for p in pkts:
+        out.append(eth(p, 0x86DD, vlans=[(0x88A8, 200), (0x8100, 20)]))
     return "pcap", LINK_ETH, stamp(out)
 
 
@@ -216,15 +214,16 @@ def sc_bigend():
 
 def sc_trunc_last():
     """A capture whose last record is cut (the writer was killed): the
-    bulk response before it is still reported and alerted, and the run
-    ends normally (libpcap reports the truncated record)."""
+    bulk response before it is still reported and alerted. Today the run
+    then exits 1 (libpcap's "truncated dump file"); TESTLIST.pending
+    expects exit 0 with a warning (a decision for the lead)."""
     pkts = simple(Conv(), request("/api/penduduk?trunc=1"),
                   response(json_body(people(307, 25))), 3)
     pkts.append(ip4("10.0.0.9", "10.0.0.8", b"\0" * 200, proto=17))
     return "pcap-trunc", LINK_ETH, stamp([eth(p, 0x0800) for p in pkts])
 
 
-# --- scenarios: IP fragments ---------------------------------------------------
+# --- scenarios: IP fragments -------------------------------------------------
 
 def _resp_pkt(seed, n, path):
     c = Conv()
@@ -334,7 +333,7 @@ def sc_ext6_long():
     return "pcap", LINK_ETH, stamp(ethl(pkts))
 
 
-# --- scenarios: TCP -----------------------------------------------------------
+# --- scenarios: TCP ----------------------------------------------------------
 
 class OConv(Conv):
     """A connection with window scaling and timestamps on every segment."""
@@ -452,14 +451,13 @@ def sc_onebyte():
     return "pcap", LINK_ETH, stamp(ethl(pkts))
 
 
-# --- scenarios: HTTP framing ----------------------------------------------------
+# --- scenarios: HTTP framing -------------------------------------------------
 
 def sc_expect_keepalive():
     """Keep-alive: a POST with Expect: 100-continue answered 100, its body,
-    a 200 with 2 NIKs; a second POST with Expect that the server answers
-    at once with a final 417 (the client never sends that body, the
-    Content-Length was 0 bytes sent: it says so with Content-Length: 0 in
-    a retry); then a GET with 3 NIKs: three transactions paired right."""
+    a 200 with 2 NIKs; a second POST (Content-Length: 0) with Expect that
+    the server answers at once with a final 417; then a GET with 3 NIKs:
+    three transactions paired right."""
     c = Conv()
     pkts = c.handshake()
     up = b'{"q":"x"}'
@@ -600,10 +598,9 @@ def sc_gzip_no_header():
 
 
 def sc_json_escdigits():
-    """NIKs with only some digits written as JSON escapes (\\u0033,
-    upper-case \\u003A-style hex on digits: \\u003F is not a digit, so only
-    0030-0039 are used), cut across chunks in the middle of an escape: 3
-    NIKs."""
+    """NIKs with only some of their digits written as JSON escapes in
+    upper-case hex (\\u0033), in a chunked body cut every 37 bytes, so
+    chunks end inside escapes: 3 NIKs."""
     niks = people(341, 3)
 
     def esc(n, every):
@@ -655,7 +652,7 @@ def sc_resp_noreq_close():
     return "pcap", LINK_ETH, stamp(ethl(pkts))
 
 
-# --- scenarios: windows and consumers -------------------------------------------
+# --- scenarios: windows and consumers ----------------------------------------
 
 def _small_answers(conv, niks, per, t0, dt, hdr=lambda i: b""):
     """Requests each answered with `per` NIKs, one every dt seconds."""
@@ -1135,7 +1132,8 @@ def sc_http10_keepalive():
     pkts.append(c.sseg(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
                        b"Content-Length: %d\r\n\r\n" % len(b2) + b2))
     pkts.append(c.cseg(request("/h", method="HEAD")))
-    pkts.append(c.sseg(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
+    pkts.append(c.sseg(b"HTTP/1.1 200 OK\r\n"
+                       b"Transfer-Encoding: chunked\r\n\r\n"))
     pkts.append(c.cseg(request("/k3")))
     pkts.append(c.sseg(response(b3)))
     pkts += [c.cack()] + c.close()
