@@ -286,6 +286,30 @@ in_window(const struct det_flow *f, int from, uint32_t seq)
 }
 
 /*
+ * An RST from endpoint from with sequence number seq resets the connection
+ * (RFC 5961 3.2, as Linux applies it): seq is exactly the next byte
+ * expected from the sender, or the next after the highest byte seen past
+ * a hole (Linux takes the end of its highest SACK block), or either one
+ * plus one after the sender's FIN. An RST elsewhere in the window only
+ * gets a challenge ACK from the receiver, and the connection goes on.
+ */
+static bool
+rst_resets(const struct det_flow *f, int from, uint32_t seq)
+{
+	const struct det_tcp_half *h = &f->half[from];
+	uint32_t top;
+
+	if (!h->started)
+		return true;	/* nothing to check against */
+	if (seq == h->next_seq || (h->fin && seq == h->next_seq + 1))
+		return true;
+	if (h->seen_end <= h->next_off)
+		return false;
+	top = h->next_seq + (uint32_t)(h->seen_end - h->next_off);
+	return seq == top || (h->fin && seq == top + 1);
+}
+
+/*
  * A SYN without ACK with sequence number isn from endpoint from of the
  * live flow f opens a new connection: another ISN, and the old one was
  * closing or isn is outside its window.
@@ -321,8 +345,8 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 	for (f = t->bucket[h]; f != NULL; f = f->hnext)
 		if (memcmp(&f->key, &k, sizeof(k)) == 0)
 			break;
-	if (f != NULL && rst && !in_window(f, from, pkt->seq)) {
-		t->c.rst_ignored++;	/* spoofed, or from another life */
+	if (f != NULL && rst && !rst_resets(f, from, pkt->seq)) {
+		t->c.rst_ignored++;	/* spoofed, challenged, or old */
 		return -1;
 	}
 	if (f != NULL && syn && !ack && syn_new_conn(f, from, pkt->seq)) {

@@ -12,11 +12,13 @@
  * when both directions are closed by FIN.
  *
  * Spoofing and reuse (a passive observer cannot ask, so it checks what a
- * receiver would): an RST ends a flow only when its sequence number lies
- * in the receiver's window from the next expected byte (RFC 5961: from
- * next_seq to next_seq + the last window the other side advertised,
- * scaled when both SYNs carried the option; 65535 << 7 when unknown);
- * others are counted (rst_ignored) and dropped. A SYN without ACK on a
+ * receiver would): an RST ends a flow only when its sequence number is
+ * the next byte expected from its sender (RFC 5961 3.2: next_seq, or the
+ * end of the bytes seen past a hole, each + 1 after a FIN); others are
+ * counted (rst_ignored) and dropped, as a receiver answers them with a
+ * challenge ACK. The window is the receiver's (RFC 5961: from next_seq to
+ * next_seq + the last window the other side advertised, scaled when both
+ * SYNs carried the option; 65535 << 7 when unknown). A SYN without ACK on a
  * tracked flow with another ISN starts a new connection (the old one
  * ends, DET_FLOW_END_REUSE) when the old one was closing or the ISN lies
  * outside that window; otherwise it is counted (syn_reuse) and ignored.

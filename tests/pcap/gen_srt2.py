@@ -253,10 +253,9 @@ def sc_frag4_tiny():
 def sc_frag4_overlap_shift():
     """Partial overlaps at offsets that do not match fragment starts: the
     datagram in 3 fragments [0,64) [56,160) [152,end) with the overlapped
-    bytes equal, in the order 2, 0, 1 (Linux drops such a datagram, the
-    sensor reassembles it: the bytes are equal, no harm), then the segment
-    again unfragmented (TCP's retransmission after Linux's drop): 2 NIKs
-    either way."""
+    bytes equal, in the order 2, 0, 1 (Linux drops such a datagram, and so
+    does the sensor: frag_discarded 1), then the segment again
+    unfragmented (TCP's retransmission after Linux's drop): 2 NIKs."""
     c, pkts, resp = _resp_pkt(311, 2, "/shift")
     pkts += frag4_at(resp, [(152, None, False, None), (0, 64, True, None),
                             (56, 104, True, None)])
@@ -415,9 +414,10 @@ def sc_paws_decoy():
 
 def sc_wscale_rst():
     """Window scale 7 on both SYNs and windows of 512 (64 KiB scaled): an
-    RST 40000 bytes past the server's next byte lies in the scaled window
-    and ends the connection (ended_rst 1, rst_ignored 0); the response
-    before it is reported."""
+    RST 40000 bytes past the client's next byte lies in the scaled window
+    but not at the next byte, so a receiver only answers it with a
+    challenge ACK (RFC 5961 3.2) and so does the sensor (ended_rst 0,
+    rst_ignored 1); the response before it is reported."""
     c = OConv()
     pkts = c.handshake()
     pkts.append(c.cseg(request("/wsrst")))
