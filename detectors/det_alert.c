@@ -205,7 +205,7 @@ resp_key(const struct det_sensor_txn *t, uint8_t rk[16])
 	memcpy(rk + 8, &t->seq, 8);
 }
 
-/* The id of header value v as it is (trimmed, before any ';', cut to
+/* The id of header value v as it is (trimmed, before any ';' or ',', cut to
    GB_IDHDR_ID_MAX) into h->consumer. Returns false when it is empty. */
 static bool
 id_unverified(const char *v, struct gb_idhdr *h)
@@ -214,7 +214,7 @@ id_unverified(const char *v, struct gb_idhdr *h)
 
 	while (*v == ' ' || *v == '\t')
 		v++;
-	for (n = 0; v[n] != '\0' && v[n] != ';'; n++)
+	for (n = 0; v[n] != '\0' && v[n] != ';' && v[n] != ','; n++)
 		;
 	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
 		n--;
@@ -264,6 +264,8 @@ attribute(struct det_alert *a, const struct det_sensor_txn *t)
 		break;
 	case GB_IDHDR_MALFORMED:
 		if (a->mac != NULL) {
+			/* The alert names the id claimed, if any. */
+			(void)id_unverified(t->consumer, &at->h);
 			at->kind = AT_REJECTED;
 			break;
 		}

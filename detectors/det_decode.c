@@ -79,6 +79,7 @@ struct det_decoder {
 	/* inflate */
 	int			 zmode;
 	bool			 zwrap;		/* deflate in a zlib wrapper */
+	bool			 zgzip;		/* a gzip stream (by magic) */
 #ifdef GB_HAVE_ISAL
 	struct inflate_state	*isal;		/* made on first use */
 #else
@@ -1402,16 +1403,16 @@ z_end(struct det_decoder *d, size_t over, size_t back)
 	size_t carried = over - back, trail;
 
 	d->hdr_n = 0;
-	trail = (d->flags & DET_DEC_GZIP) ? 8 : d->zwrap ? 4 : 0;
+	trail = d->zgzip ? 8 : d->zwrap ? 4 : 0;
 	if (carried > trail) {
 		z_stop(d, DET_DEC_L_CORRUPT);	/* data past the stream */
 		return;
 	}
 	d->gzneed = (uint32_t)(trail - carried);
 	/* Only gzip has members, after a trailer. */
-	d->zmode = (d->flags & DET_DEC_GZIP) ? Z_GZTRAIL : Z_ZTRAIL;
+	d->zmode = d->zgzip ? Z_GZTRAIL : Z_ZTRAIL;
 	if (d->gzneed == 0)
-		d->zmode = (d->flags & DET_DEC_GZIP) ? Z_MEMBER : Z_DONE;
+		d->zmode = d->zgzip ? Z_MEMBER : Z_DONE;
 }
 
 /*
@@ -1573,13 +1574,17 @@ gz_hdr(struct det_decoder *d, const uint8_t *p, size_t n)
 	return i;
 }
 
-/* The first two bytes (or fewer at the end) are known: choose. */
+/*
+ * The first two bytes (or fewer at the end) are known: choose. gzip is
+ * known by its magic under either label (no zlib header or raw deflate
+ * block starts 1f 8b: CM 15, or block type 3).
+ */
 static int
 z_decide(struct det_decoder *d)
 {
 	d->zwrap = false;
-	if (d->hdr_n == 2 && (d->flags & DET_DEC_GZIP) && d->hdr[0] == 0x1f &&
-	    d->hdr[1] == 0x8b)
+	d->zgzip = d->hdr_n == 2 && d->hdr[0] == 0x1f && d->hdr[1] == 0x8b;
+	if (d->zgzip)
 		;		/* the header is read here, see gz_hdr() */
 	else if (d->hdr_n == 2 && (d->flags & DET_DEC_DEFLATE))
 		d->zwrap = zlib_header(d->hdr);
@@ -1594,7 +1599,7 @@ z_decide(struct det_decoder *d)
 		return -1;
 	if (inf_start(d) == -1)
 		return -1;
-	if (d->flags & DET_DEC_GZIP) {
+	if (d->zgzip) {
 		d->stats.layers |= DET_DEC_GZIP;
 		d->stats.inspected_bytes += d->hdr_n;
 		d->zmode = Z_GZHDR;

@@ -841,9 +841,28 @@ req_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 	i = gb_http_header_find(rq->headers, rq->nheaders, 0,
 	    DET_CONSUMER_HEADER);
 	if (i >= 0) {
+		ssize_t j = gb_http_header_find(rq->headers, rq->nheaders,
+		    (size_t)i + 1, DET_CONSUMER_HEADER);
+
 		t->has_consumer = true;
 		txn_copy(t, t->consumer, sizeof(t->consumer),
 		    rq->headers[i].value, rq->headers[i].value_len);
+		/*
+		 * The gateway sends one line and removes every copy a client
+		 * sent: with two, one is not the gateway's. The lines are
+		 * read as one list ("a, b"), which no signature matches.
+		 */
+		if (j >= 0) {
+			size_t n = strlen(t->consumer);
+
+			if (n + 2 < sizeof(t->consumer)) {
+				memcpy(t->consumer + n, ", ", 2);
+				txn_copy(t, t->consumer + n + 2,
+				    sizeof(t->consumer) - n - 2,
+				    rq->headers[j].value,
+				    rq->headers[j].value_len);
+			}
+		}
 	}
 	txn_copy(t, t->path, sizeof(t->path), rq->target, rq->target_len);
 	mask_path(o, t, rq->target, rq->target_len);
@@ -932,6 +951,23 @@ resp_head(struct det_http_obs *o, struct det_flow *f, struct http_flow *hf,
 		    rs->headers[i].value_len);
 		c = det_coding_parse(rs->headers[i].value,
 		    rs->headers[i].value_len);
+		/* More lines are one list (RFC 9110 5.3): codings applied
+		   in turn, which only one decoder cannot undo. */
+		while ((i = gb_http_header_find(rs->headers, rs->nheaders,
+		    (size_t)i + 1, "Content-Encoding")) >= 0) {
+			enum det_coding c2 = det_coding_parse(
+			    rs->headers[i].value, rs->headers[i].value_len);
+
+			if (c2 == DET_CODING_IDENTITY)
+				continue;
+			if (c == DET_CODING_IDENTITY) {
+				txn_copy(t, t->coding, sizeof(t->coding),
+				    rs->headers[i].value,
+				    rs->headers[i].value_len);
+				c = c2;
+			} else
+				c = DET_CODING_OTHER;
+		}
 	}
 	if (rs->status == 101 || (strcmp(t->method, "CONNECT") == 0 &&
 	    rs->status >= 200 && rs->status < 300)) {
