@@ -787,12 +787,19 @@ det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
 		resp_key(t, bt->rk);
 		bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
 		bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
-		bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
-		bt->who.len[DET_SCOPE_FLOW] = sizeof(bt->flow_id);
 		bt->src[0] = k->family;
 		memcpy(bt->src + 1, k->addr[t->flow->client], 16);
-		bt->who.key[DET_SCOPE_SOURCE] = bt->src;
-		bt->who.len[DET_SCOPE_SOURCE] = sizeof(bt->src);
+		/*
+		 * A verified consumer came through the gateway: the address
+		 * and the (pooled) connection are the gateway's, shared by
+		 * every consumer, so it counts for its consumer only.
+		 */
+		if (at->kind != AT_VERIFIED) {
+			bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
+			bt->who.len[DET_SCOPE_FLOW] = sizeof(bt->flow_id);
+			bt->who.key[DET_SCOPE_SOURCE] = bt->src;
+			bt->who.len[DET_SCOPE_SOURCE] = sizeof(bt->src);
+		}
 		if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
 			cn = strlen(at->h.consumer);
 			memcpy(bt->consumer, at->h.consumer, cn + 1);

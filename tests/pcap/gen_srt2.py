@@ -703,8 +703,10 @@ def sc_consumers_pooled():
     """One gateway address, one pooled upstream connection, two signed
     consumers taking turns, each answered 10 NIKs at a time for 35 minutes
     (cons-a 510 distinct, cons-b 190): nik-harvest-by-consumer for cons-a
-    only (verified), and nik-harvest-by-source for the gateway address
-    (700 > 200: that rule counts the address, docs/sensor.md)."""
+    only (verified). A verified consumer counts for its consumer alone, not
+    for the gateway's address or its pooled connection (docs/sensor.md),
+    so nik-harvest-by-source (700 > 200) does not fire on ordinary
+    traffic."""
     a, b = people(353, 510), people(354, 190)
     c = Conv(c="10.0.0.50")
     fr = [(BASE_TS + i * 0.001, p) for i, p in enumerate(c.handshake())]
@@ -1156,8 +1158,8 @@ def sc_form_pct():
 def sc_cons_two_gw():
     """One consumer through two gateway addresses (two gateway hosts),
     260 distinct NIKs each, 10 per answer, within the hour: 520 for the
-    consumer: nik-harvest-by-consumer (verified), and each address
-    crosses nik-harvest-by-source (260 > 200)."""
+    consumer: nik-harvest-by-consumer (verified); the gateway addresses
+    count nothing for a verified consumer (no nik-harvest-by-source)."""
     fr = []
     for gi, (gw, seed) in enumerate((("10.0.0.50", 398), ("10.0.0.51", 399))):
         niks = people(seed, 260)
