@@ -917,6 +917,18 @@ cgi_ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/*
+ * X-Gerbang-* (any case, '_' for '-'): identity headers are the gateway's
+ * to set for the upstream, never a client's; and what an upstream sends
+ * under that name (a signed consumer header echoed back, say) is never
+ * shown to clients.
+ */
+static bool
+is_gerbang_header(const struct gb_http_header *h)
+{
+	return h->name_len >= 10 && cgi_ieq(h->name, "x-gerbang-", 10);
+}
+
 static bool
 is_hop_header(const struct gb_http_header *h)
 {
@@ -937,10 +949,7 @@ is_hop_header(const struct gb_http_header *h)
 		if (h->name_len == hop[i].n &&
 		    cgi_ieq(h->name, hop[i].s, hop[i].n))
 			return true;
-	/* Identity headers are the gateway's to set, never a client's. */
-	if (h->name_len >= 10 && cgi_ieq(h->name, "x-gerbang-", 10))
-		return true;
-	return false;
+	return is_gerbang_header(h);
 }
 
 /*
@@ -1535,7 +1544,8 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 		    h->name_len, "content-length"))
 			goto copy;
 		if (name_in(h, resp_hop, sizeof(resp_hop) /
-		    sizeof(resp_hop[0])) || named_in_connection(&ct, h))
+		    sizeof(resp_hop[0])) || named_in_connection(&ct, h) ||
+		    is_gerbang_header(h))
 			continue;
 copy:
 		put_field(b, h);
@@ -1547,8 +1557,15 @@ copy:
 		GB_BUF_PUTLIT(b, "\r\n");
 		break;
 	case GB_HTTP_BODY_CHUNKED:
-		GB_BUF_PUTLIT(b, "Transfer-Encoding: chunked\r\n");
-		c->r->chunk_out = true;
+		/*
+		 * An HTTP/1.0 client cannot read chunked (RFC 9112 7.1): it
+		 * gets the decoded body, ended by the close.
+		 */
+		if (c->r->minor == 1) {
+			GB_BUF_PUTLIT(b, "Transfer-Encoding: chunked\r\n");
+			c->r->chunk_out = true;
+		} else
+			c->close_after = true;
 		break;
 	case GB_HTTP_BODY_CLOSE:
 		if (c->r->minor == 1) {
@@ -1712,7 +1729,8 @@ process_response_head(struct gw_conn *c)
 		for (i = 0; i < resp.nheaders; i++) {
 			const struct gb_http_header *h = &w->hdrs[i];
 
-			if (gb_http_name_eq(h->name, h->name_len, "connection"))
+			if (gb_http_name_eq(h->name, h->name_len,
+			    "connection") || is_gerbang_header(h))
 				continue;
 			put_field(&c->out, h);
 		}
