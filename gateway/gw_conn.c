@@ -1600,14 +1600,17 @@ finish_request(struct gw_conn *c)
 		GB_BUF_PUTLIT(&c->out, "0\r\n\r\n");
 	if (u != NULL) {
 		/*
-		 * Not after HEAD: a server that writes a body for it anyway,
-		 * a moment after the head, would have that body read as the
-		 * next request's response, maybe another client's.
+		 * Not after HEAD, 204 or 304: a server that writes a body
+		 * for them anyway, a moment after the head, would have that
+		 * body read as the next request's response, maybe another
+		 * client's. nginx and HAProxy pool these connections; the
+		 * cost here is one connect per such response
+		 * (docs/gateway.md).
 		 */
 		reusable = c->r->up_keepalive && c->r->body_done &&
 		    c->r->resp_body != GB_HTTP_BODY_CLOSE &&
-		    c->r->method != GB_HTTP_HEAD &&
-		    gb_buf_used(&u->out) == 0;
+		    c->r->method != GB_HTTP_HEAD && c->r->status != 204 &&
+		    c->r->status != 304 && gb_buf_used(&u->out) == 0;
 		gw_upc_server_result(c->w, u, true);
 		gw_upc_release(u, reusable);
 		c->up = NULL;

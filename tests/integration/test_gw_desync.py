@@ -11,7 +11,11 @@ a "/" is routed by its real path; a 204's Content-Length is not relayed;
 a ';' in the path is refused unless path_parameters allows it; the
 gateway's own error answers to HEAD carry no body; the headers the
 gateway sets or removes are removed also when spelt with '_' for '-'; an
-upstream connection that answered HEAD is not reused.
+upstream connection that answered HEAD, 204 or 304 is not reused; an
+HTTP/1.0 client never gets a chunked body; X-Gerbang-* sent by the
+upstream never reaches the client; 1xx interim responses are dropped; and
+for each path normalisation, the upstream receives the path the gateway
+routed on.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -32,6 +36,22 @@ ANSWERS = {
     b"Connection: Upgrade\r\n\r\n",
     b"/ws/101ws": b"HTTP/1.1 101 Switching Protocols\r\n"
     b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    b"/x/chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    b"/x/gerbang": b"HTTP/1.1 200 OK\r\nX-Gerbang-Consumer: partner-a\r\n"
+    b"x-gerbang-role: admin\r\nX_Gerbang_Key: k\r\nX-Gerbang_Sig: s\r\n"
+    b"X-Gerbangs: kept\r\nContent-Length: 2\r\n\r\nok",
+    b"/x/100": b"HTTP/1.1 100 Continue\r\nX-Gerbang-Consumer: a\r\n\r\n" + OK,
+    b"/x/102": b"HTTP/1.1 102 Processing\r\n\r\n" + OK,
+    b"/x/103": b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n"
+    b"\r\nHTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\n\r\n" + OK,
+}
+# Answered with a head, then, a moment later, a forged response: a late
+# body for a response that has none.
+LATE = {
+    b"/x/late": b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n",
+    b"/x/204late": b"HTTP/1.1 204 No Content\r\n\r\n",
+    b"/x/304late": b"HTTP/1.1 304 Not Modified\r\nETag: \"1\"\r\n\r\n",
 }
 
 
@@ -68,10 +88,10 @@ class ScriptedUpstream(gwtest.RecordingUpstream):
                             buf += s.recv(65536)
                         buf = buf[n:]
                 target = head.split(b" ")[1]
-                if target == b"/x/late":
-                    # a HEAD answered with a body, the body a moment late
-                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n"
-                              b"\r\n")
+                if target in LATE:
+                    # a HEAD, 204 or 304 answered with a body, the body a
+                    # moment late
+                    s.sendall(LATE[target])
                     time.sleep(0.05)
                     s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
                               b"\r\nforged")
@@ -239,6 +259,83 @@ def main(t: gwtest.Test):
         t.check(r.status == 200 and getattr(r2, "status", None) == 200 and
                 r2.body == b"ok", "the upstream connection of a HEAD is not "
                 "reused: its late body is nobody's response", (r, r2))
+
+    # -- the same after a 204 and a 304: nginx and HAProxy pool these
+    # connections, but a late body would be the next response
+    for path in (b"/x/204late", b"/x/304late"):
+        with gw.conn() as conn:
+            conn.send(b"GET " + path + b" HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                      b"GET /x/after-late HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            r = conn.read_response("GET")
+            try:
+                r2 = conn.read_response("GET")
+            except (gwtest.ProtocolError, EOFError, OSError) as e:
+                r2 = e
+        t.check(r.status in (204, 304) and
+                getattr(r2, "status", None) == 200 and r2.body == b"ok",
+                f"the upstream connection of a {r.status} is not reused: "
+                "its late body is nobody's response", (r, r2))
+
+    # -- response heads the client must not see as sent -------------------
+    with gw.conn() as conn:
+        r = conn.request("GET", "/x/chunked", version="HTTP/1.0")
+        t.check(r.status == 200 and r.body == b"hello world" and
+                r.header("transfer-encoding") is None and r.closes and
+                conn.wait_closed(3),
+                "an HTTP/1.0 client gets a chunked body decoded, ended by "
+                "the close", r.head_raw)
+    with gw.conn() as conn:
+        r = conn.get("/x/chunked")
+        t.check(r.status == 200 and r.body == b"hello world" and r.chunked,
+                "an HTTP/1.1 client still gets it chunked", r.head_raw)
+    with gw.conn() as conn:
+        r = conn.get("/x/gerbang")
+        left = [k for k, _ in r.headers if k.lower().replace("_", "-")
+                .startswith("x-gerbang-")]
+        t.check(r.status == 200 and not left and
+                r.header("x-gerbangs") == "kept",
+                "X-Gerbang-* from the upstream (any case, '_' for '-') is "
+                "not shown to the client", r.head_raw)
+    with gw.conn() as conn:
+        for path in ("/x/100", "/x/102", "/x/103"):
+            r = conn.get(path)
+            t.check(r.status == 200 and r.body == b"ok" and
+                    r.header("link") is None and
+                    r.header("x-gerbang-consumer") is None,
+                    f"{path}: the interim response is dropped, the final "
+                    "one relayed", r.head_raw)
+        r = conn.get("/x/after-1xx")
+        t.check(r.status == 200 and r.body == b"ok",
+                "and the connection goes on", r)
+
+    # -- what the gateway decided on is what the upstream receives ---------
+    for target, want in [
+            (b"/x/a%2e/b", b"/x/a./b"), (b"/x/%7e%41%2D", b"/x/~A-"),
+            (b"/x/a%3f", b"/x/a%3F"), (b"/x/a%3fb%23c", b"/x/a%3Fb%23c"),
+            (b"/x//a//b/", b"/x/a/b/"), (b"/x/./a/../b", b"/x/b"),
+            (b"/x/%2E%2E/x/c", b"/x/c"), (b"/x/%2e/c", b"/x/c"),
+            (b"/x/a%25", b"/x/a%25"), (b"/x/a./b..", b"/x/a./b.."),
+            (b"/x/a?b=%2f/../c", b"/x/a?b=%2f/../c"),
+            (b"/ws/../x/d", b"/x/d"), (b"//x/e", b"/x/e"),
+            (b"http://a.test//x/f?/ws", b"/x/f?/ws"),
+            (b"/x/%C3%A9", b"/x/%C3%A9")]:
+        n0 = up.count()
+        with gw.conn() as conn:
+            conn.send(b"GET " + target + b" HTTP/1.1\r\nHost: a.test\r\n"
+                      b"Connection: close\r\n\r\n")
+            r = conn.read_response()
+        line = up.last().split(b"\r\n")[0] if up.count() > n0 else b""
+        t.check(r.status == 200 and line == b"GET " + want + b" HTTP/1.1",
+                f"{target!r} is routed and forwarded as {want!r}", line)
+    for target in (b"/x/%2f", b"/x/%5c", b"/x/a\\b", b"/x/%00", b"/x/%zz",
+                   b"/x/../../y", b"/x/%c0%ae%c0%ae/", b"/x/a#b"):
+        n0 = up.count()
+        with gw.conn() as conn:
+            conn.send(b"GET " + target + b" HTTP/1.1\r\nHost: a.test\r\n"
+                      b"\r\n")
+            data = conn.read_until_close(timeout=3)
+        t.check(data.startswith(b"HTTP/1.1 400 ") and up.count() == n0,
+                f"{target!r}: 400, nothing forwarded", data[:100])
 
     # -- the gateway's own answers to HEAD ------------------------------------
     with gw.conn() as conn:
