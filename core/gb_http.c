@@ -1780,6 +1780,16 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 		if (p == end)
 			break;
 	}
+	/*
+	 * "%25" then two hex digits: double encoding. A server that decodes
+	 * twice reads "%252e%252e" as "..", "%252F" as "/".
+	 */
+	why = "double %-encoding in path";
+	for (p = out; (p = memchr(p, '%', n - (size_t)(p - out))) != NULL;
+	    p++)
+		if (n - (size_t)(p - out) >= 5 && p[1] == '2' && p[2] == '5' &&
+		    IS(p[3], C_HEX) && IS(p[4], C_HEX))
+			goto bad;
 	out[n] = '\0';
 	*outn = n;
 	if (qm != NULL) {

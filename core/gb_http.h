@@ -356,8 +356,9 @@ int	gb_http_chunked_next(struct gb_http_chunked *c, const char *in,
  * "/", %2F, %5C, '\', %00, a malformed %-escape, any byte outside RFC 3986
  * pchar and "/", a ".." above the root, a "." or ".." segment with path
  * parameters (";p" or %3B: Tomcat and Spring read "..;" as ".."), overlong
- * UTF-8 escapes (%C0, %C1, %E0 then %80-%9F, %F0 then %80-%8F), out too
- * small. Query: RFC 3986
+ * UTF-8 escapes (%C0, %C1, %E0 then %80-%9F, %F0 then %80-%8F), double
+ * encoding ("%25" then two hex digits, also spelt "%25%32%65": a server
+ * that decodes twice reads "%252F" as "/"), out too small. Query: RFC 3986
  * query bytes and well-formed %-escapes, %00 rejected; not rewritten.
  * Returns 0, or -1 with *error set to a static reason and out set to "".
  * Only origin-form: for absolute-form pass the path that follows the

@@ -1342,7 +1342,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
 	    &err) == -1 || (absq != NULL && !abs_query(req, absq, &query,
 	    &querylen)) || (!w->conf->path_params &&
-	    memchr(w->pathbuf, ';', outn) != NULL)) {
+	    (memchr(w->pathbuf, ';', outn) != NULL ||
+	    memmem(w->pathbuf, outn, "%3B", 3) != NULL))) {
 		if (c->r->text != NULL)
 			copy_cut(c->r->text->path, sizeof(c->r->text->path), "-",
 			    1);
@@ -1605,7 +1606,7 @@ finish_request(struct gw_conn *c)
 		 * body read as the next request's response, maybe another
 		 * client's. nginx and HAProxy pool these connections; the
 		 * cost here is one connect per such response
-		 * (docs/gateway.md).
+		 * (docs/configuration.md).
 		 */
 		reusable = c->r->up_keepalive && c->r->body_done &&
 		    c->r->resp_body != GB_HTTP_BODY_CLOSE &&

@@ -328,7 +328,13 @@ def main(t: gwtest.Test):
         t.check(r.status == 200 and line == b"GET " + want + b" HTTP/1.1",
                 f"{target!r} is routed and forwarded as {want!r}", line)
     for target in (b"/x/%2f", b"/x/%5c", b"/x/a\\b", b"/x/%00", b"/x/%zz",
-                   b"/x/../../y", b"/x/%c0%ae%c0%ae/", b"/x/a#b"):
+                   b"/x/../../y", b"/x/%c0%ae%c0%ae/", b"/x/a#b",
+                   # read as ';' by a server that decodes before it drops
+                   # path parameters
+                   b"/x/nik%3bv=1/1", b"/x/a%3B",
+                   # double encoding: "..", "/" to a server that decodes
+                   # twice
+                   b"/x/%252e%252e/y", b"/x/a%252Fb", b"/x/a%25%32%66b"):
         n0 = up.count()
         with gw.conn() as conn:
             conn.send(b"GET " + target + b" HTTP/1.1\r\nHost: a.test\r\n"
@@ -374,6 +380,10 @@ def main(t: gwtest.Test):
                 b"GET /x/nik;v=1/1 HTTP/1.1",
                 "path_parameters: true passes it on unchanged",
                 up.last()[:200])
+        r = conn.get("/x/nik%3bv=1/2")
+        t.check(r.status == 200 and up.last().split(b"\r\n")[0] ==
+                b"GET /x/nik%3Bv=1/2 HTTP/1.1",
+                "and %3B too", up.last()[:200])
         r = conn.get("/x/a/..;/b")
         t.check(r.status == 400, "but never on a dot segment", r)
     gw2.stop()
