@@ -1713,7 +1713,13 @@ process_response_head(struct gw_conn *c)
 		gb_buf_consume(&u->in, (size_t)n);
 		return true;
 	}
-	if (resp.status == 101 && !c->r->upgrade) {
+	/*
+	 * A 101 opens a tunnel only as the WebSocket the client asked for:
+	 * one to h2c, or without Upgrade, would carry another protocol past
+	 * the gateway.
+	 */
+	if (resp.status == 101 && (!c->r->upgrade ||
+	    !upgrade_websocket(w->hdrs, resp.nheaders))) {
 		gw_upc_server_result(w, u, false);
 		respond_error(c, 502, "bad gateway");
 		return true;

@@ -36,6 +36,8 @@ ANSWERS = {
     b"Connection: Upgrade\r\n\r\n",
     b"/ws/101ws": b"HTTP/1.1 101 Switching Protocols\r\n"
     b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    b"/ws/101none": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Connection: Upgrade\r\n\r\n",
     b"/x/chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
     b"/x/gerbang": b"HTTP/1.1 200 OK\r\nX-Gerbang-Consumer: partner-a\r\n"
@@ -202,6 +204,13 @@ def main(t: gwtest.Test):
             and values(head, b"connection") == [b"upgrade"],
             "a WebSocket upgrade still passes on the upgrade route",
             head[:600])
+    for path in ("/ws/101", "/ws/101none"):
+        with gw.conn() as conn:
+            r = conn.get(path, headers=[("Connection", "Upgrade"),
+                                        ("Upgrade", "websocket")])
+            t.check(r.status == 502 and r.closes,
+                    f"{path}: a 101 to a WebSocket upgrade that switches to "
+                    "something else is not relayed (502)", r)
     with gw.conn() as conn:
         r = conn.get("/ws/101ws", headers=[("Connection", "Upgrade"),
                                            ("Upgrade", "websocket")])
