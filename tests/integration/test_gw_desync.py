@@ -15,7 +15,8 @@ upstream connection that answered HEAD, 204 or 304 is not reused; an
 HTTP/1.0 client never gets a chunked body; X-Gerbang-* sent by the
 upstream never reaches the client; 1xx interim responses are dropped; and
 for each path normalisation, the upstream receives the path the gateway
-routed on.
+routed on; upstream responses that could be framed two ways are a 502, or
+a cut connection once the head is out.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -48,6 +49,43 @@ ANSWERS = {
     b"/x/103": b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n"
     b"\r\nHTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\n\r\n" + OK,
 }
+# Upstream responses that could be framed two ways: each is a 502 and a
+# closed connection, and nothing of it reaches the client.
+BAD = {
+    b"/x/r-clte": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"/x/r-tecl": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Length: 5\r\n\r\n0\r\n\r\n",
+    b"/x/r-cl2": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+    b"Content-Length: 2\r\n\r\nok",
+    b"/x/r-cllist": b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok",
+    b"/x/r-clplus": b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+    b"/x/r-cl_": b"HTTP/1.1 200 OK\r\nContent_Length: 9\r\n"
+    b"Content-Length: 2\r\n\r\nok",
+    b"/x/r-teid": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nok",
+    b"/x/r-tegz": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n"
+    b"\r\n0\r\n\r\n",
+    b"/x/r-te10": b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"0\r\n\r\n",
+    b"/x/r-lf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    b"/x/r-fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2"
+    b"\r\n\r\nok",
+    b"/x/r-status": b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+    b"/x/r-http2": b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    b"/x/r-wscolon": b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+    b"/x/r-nul": b"HTTP/1.1 200 OK\r\nX-A: \x00\r\nContent-Length: 2\r\n"
+    b"\r\nok",
+}
+# The head is out before the body goes wrong: the connection is cut, the
+# client never sees the end of a response.
+CUT = {
+    b"/x/r-trailer-cl": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"\r\n2\r\nok\r\n0\r\nContent-Length: 40\r\n\r\n",
+    b"/x/r-badchunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"\r\n2\r\nok\r\n0x0\r\n\r\n",
+}
+ANSWERS.update(BAD)
+ANSWERS.update(CUT)
 # Answered with a head, then, a moment later, a forged response: a late
 # body for a response that has none.
 LATE = {
@@ -284,6 +322,29 @@ def main(t: gwtest.Test):
                 getattr(r2, "status", None) == 200 and r2.body == b"ok",
                 f"the upstream connection of a {r.status} is not reused: "
                 "its late body is nobody's response", (r, r2))
+
+    # -- upstream responses framed two ways ---------------------------------
+    for path in BAD:
+        with gw.conn() as conn:
+            conn.send(b"GET " + path + b" HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                      b"GET /x/after-bad HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            data = conn.read_until_close(timeout=3)
+        r, rest = gwtest.parse_one_response(data)
+        t.check(r is not None and r.status == 502 and r.closes and
+                not rest and b"ok" not in r.body,
+                f"{path!r}: 502, closed, nothing relayed", data[:300])
+    for path in CUT:
+        with gw.conn() as conn:
+            conn.send(b"GET " + path + b" HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            data = conn.read_until_close(timeout=3)
+            closed = conn.eof
+        t.check(closed and not data.endswith(b"0\r\n\r\n"),
+                f"{path!r}: the body goes wrong after the head: cut, "
+                "never a complete response", data[-100:])
+    with gw.conn() as conn:
+        r = conn.get("/x/after-bad-responses")
+        t.check(r.status == 200 and r.body == b"ok",
+                "and the next request is answered cleanly", r)
 
     # -- response heads the client must not see as sent -------------------
     with gw.conn() as conn:
