@@ -503,15 +503,15 @@ method_lookup(const char *m, size_t n, enum gb_http_method *id)
 	};
 	size_t i;
 
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].n == n && memcmp(tab[i].s, m, n) == 0) {
+			*id = tab[i].id;
+			return 0;
+		}
 	*id = GB_HTTP_OTHER;
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (tab[i].n != n || !ieq(tab[i].s, m, n))
-			continue;
-		if (memcmp(tab[i].s, m, n) != 0)
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].n == n && ieq(tab[i].s, m, n))
 			return -1;
-		*id = tab[i].id;
-		break;
-	}
 	return 0;
 }
 
@@ -1694,6 +1694,7 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 	size_t n, seg;
 	unsigned char v;
 	int prev;	/* the byte of the %XX just before, or -1 */
+	int pct = 0;	/* a %25 was kept */
 
 	*outn = 0;
 	*query = NULL;
@@ -1753,6 +1754,7 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 			if (IS(v, C_UNRES))
 				out[n++] = (char)v;
 			else {
+				pct |= v == '%';
 				out[n++] = '%';
 				out[n++] = hex[v >> 4];
 				out[n++] = hex[v & 15];
@@ -1785,8 +1787,8 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 	 * twice reads "%252e%252e" as "..", "%252F" as "/".
 	 */
 	why = "double %-encoding in path";
-	for (p = out; (p = memchr(p, '%', n - (size_t)(p - out))) != NULL;
-	    p++)
+	for (p = out; pct && (p = memchr(p, '%', n - (size_t)(p - out))) !=
+	    NULL; p++)
 		if (n - (size_t)(p - out) >= 5 && p[1] == '2' && p[2] == '5' &&
 		    IS(p[3], C_HEX) && IS(p[4], C_HEX))
 			goto bad;
