@@ -25,6 +25,7 @@
 #include <limits.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,8 @@ struct req {
 	bool			 keepalive;
 	bool			 idempotent;
 	bool			 upgrade;	/* Upgrade allowed and asked */
+	char			 ws_accept[29];	/* the 101's Sec-WebSocket-Accept
+						   due, NUL-terminated */
 	uint64_t		 body_limit;	/* limits.body_size, or the
 						   policy route's max_body when
 						   lower; 0: none */
@@ -1081,6 +1084,44 @@ upgrade_websocket(const struct gb_http_header *hdrs, size_t n)
 	    ascii_ieq(hdrs[i].value, "websocket", 9);
 }
 
+/*
+ * The Sec-WebSocket-Accept a server that did the WebSocket handshake
+ * answers (RFC 6455 4.2.2): base64(SHA-1(key GUID)), into out (29 bytes,
+ * NUL-terminated). false when the request has not exactly one
+ * Sec-WebSocket-Key of 24 base64 characters (a 16-byte nonce).
+ */
+static bool
+ws_accept_due(const struct gb_http_header *hdrs, size_t n, char out[29])
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	unsigned char in[24 + sizeof(guid) - 1], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	ssize_t i = gb_http_header_find(hdrs, n, 0, "sec-websocket-key");
+
+	if (i < 0 || gb_http_header_find(hdrs, n, (size_t)i + 1,
+	    "sec-websocket-key") != -1 || hdrs[i].value_len != 24 ||
+	    EVP_DecodeBlock(md, (const unsigned char *)hdrs[i].value, 24) !=
+	    18 || hdrs[i].value[22] != '=' || hdrs[i].value[23] != '=')
+		return false;
+	memcpy(in, hdrs[i].value, 24);
+	memcpy(in + 24, guid, sizeof(guid) - 1);
+	if (EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    mdlen != 20)
+		return false;
+	return EVP_EncodeBlock((unsigned char *)out, md, 20) == 28;
+}
+
+/* Does the 101 carry the Sec-WebSocket-Accept that was due, once? */
+static bool
+ws_accept_ok(const struct gb_http_header *hdrs, size_t n, const char *due)
+{
+	ssize_t i = gb_http_header_find(hdrs, n, 0, "sec-websocket-accept");
+
+	return i >= 0 && gb_http_header_find(hdrs, n, (size_t)i + 1,
+	    "sec-websocket-accept") == -1 && hdrs[i].value_len == 28 &&
+	    memcmp(hdrs[i].value, due, 28) == 0;
+}
+
 /* "name: value\r\n", in one piece (or not at all: no room). */
 static void
 put_field(struct gb_buf *b, const struct gb_http_header *h)
@@ -1380,9 +1421,16 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		c->r->route_name = w->conf->routes[c->r->route].name;
 		c->r->stats_slot = w->conf->routes[c->r->route].stats_slot;
 		c->r->upstream = w->conf->routes[c->r->route].upstream;
+		/*
+		 * The tunnel opens only on the 101 of a server that did the
+		 * WebSocket handshake with this key: an endpoint whose status
+		 * a client controls cannot hand it a raw connection to the
+		 * upstream, past routing and policy.
+		 */
 		c->r->upgrade = (req->flags & GB_HTTP_F_UPGRADE) &&
 		    w->conf->routes[c->r->route].upgrade &&
-		    upgrade_websocket(w->hdrs, req->nheaders);
+		    upgrade_websocket(w->hdrs, req->nheaders) &&
+		    ws_accept_due(w->hdrs, req->nheaders, c->r->ws_accept);
 		c->r->decision = "allow";
 	}
 	if (w->conf->max_body > 0 && req->body == GB_HTTP_BODY_LENGTH &&
@@ -1714,12 +1762,16 @@ process_response_head(struct gw_conn *c)
 		return true;
 	}
 	/*
-	 * A 101 opens a tunnel only as the WebSocket the client asked for:
-	 * one to h2c, or without Upgrade, would carry another protocol past
-	 * the gateway.
+	 * A 101 opens a tunnel only as the WebSocket the client asked for,
+	 * from a server that did the handshake: one to h2c, or without
+	 * Upgrade, would carry another protocol past the gateway; one without
+	 * the Sec-WebSocket-Accept due came from something that only sets a
+	 * status (a client-chosen one, say) and the upstream still speaks
+	 * HTTP behind it.
 	 */
 	if (resp.status == 101 && (!c->r->upgrade ||
-	    !upgrade_websocket(w->hdrs, resp.nheaders))) {
+	    !upgrade_websocket(w->hdrs, resp.nheaders) ||
+	    !ws_accept_ok(w->hdrs, resp.nheaders, c->r->ws_accept))) {
 		gw_upc_server_result(w, u, false);
 		respond_error(c, 502, "bad gateway");
 		return true;

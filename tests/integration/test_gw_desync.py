@@ -5,7 +5,9 @@ A scripted upstream in this file records the head of every request the
 gateway forwards and answers by path with fixed bytes, some of them wrong
 on purpose.  Checked: headers named in Connection never pass, however the
 Connection fields are spread; Upgrade passes only as a WebSocket upgrade
-on a route that allows it (h2c would turn the connection into an HTTP/2
+on a route that allows it, with a Sec-WebSocket-Key, and the tunnel opens
+only on a 101 carrying the Sec-WebSocket-Accept due (h2c, or a 101 from
+an endpoint that only sets a status, would turn the connection into a
 tunnel past routing and policy); an absolute-form target whose query holds
 a "/" is routed by its real path; a 204's Content-Length is not relayed;
 a ';' in the path is refused unless path_parameters allows it; the
@@ -29,6 +31,9 @@ import gwtest  # noqa: E402
 from gwtest import upstream_conf  # noqa: E402
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+# RFC 6455 1.3's example: this key's Sec-WebSocket-Accept is
+# s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 ANSWERS = {
     b"/x/204cl": b"HTTP/1.1 204 No Content\r\nContent-Length: 29\r\n\r\n",
     b"/x/hop": b"HTTP/1.1 200 OK\r\n" + b"Connection: a\r\n" * 8 +
@@ -36,7 +41,14 @@ ANSWERS = {
     b"/ws/101": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
     b"Connection: Upgrade\r\n\r\n",
     b"/ws/101ws": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+    # a 101 from something that only sets a status: no handshake done
+    b"/ws/101noaccept": b"HTTP/1.1 101 Switching Protocols\r\n"
     b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    b"/ws/101badaccept": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
     b"/ws/101none": b"HTTP/1.1 101 Switching Protocols\r\n"
     b"Connection: Upgrade\r\n\r\n",
     b"/x/chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -236,22 +248,43 @@ def main(t: gwtest.Test):
     with gw.conn() as conn:
         r = conn.get("/ws/d", headers=[("Connection", "Upgrade"),
                                        ("Upgrade", "WebSocket"),
-                                       ("Sec-WebSocket-Version", "13")])
+                                       ("Sec-WebSocket-Version", "13"),
+                                       ("Sec-WebSocket-Key", WS_KEY)])
     head = up.last()
     t.check(r.status == 200 and values(head, b"upgrade") == [b"WebSocket"]
-            and values(head, b"connection") == [b"upgrade"],
+            and values(head, b"connection") == [b"upgrade"] and
+            values(head, b"sec-websocket-key") == [WS_KEY.encode()],
             "a WebSocket upgrade still passes on the upgrade route",
             head[:600])
-    for path in ("/ws/101", "/ws/101none"):
+    for key in (None, "short==", "dGhlIHNhbXBsZSBub25jZQ=!",
+                "dGhlIHNhbXBsZSBub25jZQAA", [WS_KEY, WS_KEY]):
+        keys = [] if key is None else key if isinstance(key, list) else [key]
+        with gw.conn() as conn:
+            r = conn.get("/ws/e", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", "websocket")] +
+                         [("Sec-WebSocket-Key", k) for k in keys])
+        head = up.last()
+        t.check(r.status == 200 and not values(head, b"upgrade"),
+                f"Sec-WebSocket-Key {key}: Upgrade not forwarded",
+                head[:600])
+    for path in ("/ws/101", "/ws/101none", "/ws/101noaccept",
+                 "/ws/101badaccept"):
         with gw.conn() as conn:
             r = conn.get(path, headers=[("Connection", "Upgrade"),
-                                        ("Upgrade", "websocket")])
+                                        ("Upgrade", "websocket"),
+                                        ("Sec-WebSocket-Key", WS_KEY)])
             t.check(r.status == 502 and r.closes,
-                    f"{path}: a 101 to a WebSocket upgrade that switches to "
-                    "something else is not relayed (502)", r)
+                    f"{path}: a 101 without the WebSocket handshake is not "
+                    "relayed (502)", r)
     with gw.conn() as conn:
         r = conn.get("/ws/101ws", headers=[("Connection", "Upgrade"),
                                            ("Upgrade", "websocket")])
+        t.check(r.status == 502 and r.closes,
+                "a 101 to an upgrade without a key is not relayed (502)", r)
+    with gw.conn() as conn:
+        r = conn.get("/ws/101ws", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", "websocket"),
+                                           ("Sec-WebSocket-Key", WS_KEY)])
         ok = r.status == 101 and r.has_token("connection", "upgrade")
         if ok:
             # the tunnel passes bytes as they are: this upstream answers
