@@ -79,6 +79,8 @@ struct req {
 	bool			 keepalive;
 	bool			 idempotent;
 	bool			 upgrade;	/* Upgrade allowed and asked */
+	bool			 held;		/* head and body wait in head
+						   for the body to be whole */
 	char			 ws_accept[29];	/* the 101's Sec-WebSocket-Accept
 						   due, NUL-terminated */
 	uint64_t		 body_limit;	/* limits.body_size, or the
@@ -1441,6 +1443,11 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	build_upstream_head(c, req, w->pathbuf, outn, query, querylen);
 	if ((req->flags & GB_HTTP_F_EXPECT_CONTINUE) && !c->r->body_done)
 		GB_BUF_PUTLIT(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+	if (!c->r->body_done) {
+		c->r->held = true;	/* hold_request_body() dispatches */
+		c->state = C_PROXY;
+		return;
+	}
 	if (!dispatch(c)) {
 		respond_error(c, 503, "no upstream server available");
 		return;
@@ -1498,14 +1505,18 @@ process_head(struct gw_conn *c)
 
 /* ---- bodies ---- */
 
+/*
+ * Move request body bytes from the client into dst (the upstream's buffer,
+ * or the request head while held), checked and re-framed, while dst holds
+ * less than HIGH_WATER. A malformed or oversized body is answered here.
+ */
 static bool
-pump_request_body(struct gw_conn *c)
+move_request_body(struct gw_conn *c, struct gb_buf *dst)
 {
-	struct gw_upc *u = c->up;
 	bool moved = false;
 
 	while (!c->r->body_done && gb_buf_used(&c->in) > 0 &&
-	    gb_buf_used(&u->out) < HIGH_WATER) {
+	    gb_buf_used(dst) < HIGH_WATER) {
 		if (c->r->body == GB_HTTP_BODY_LENGTH) {
 			size_t k = gb_buf_used(&c->in);
 
@@ -1513,7 +1524,7 @@ pump_request_body(struct gw_conn *c)
 				k = (size_t)c->r->body_left;
 			if (k > HIGH_WATER)
 				k = HIGH_WATER;
-			if (gb_buf_append(&u->out, gb_buf_head(&c->in), k) ==
+			if (gb_buf_append(dst, gb_buf_head(&c->in), k) ==
 			    -1)
 				break;
 			gb_buf_consume(&c->in, k);
@@ -1537,10 +1548,10 @@ pump_request_body(struct gw_conn *c)
 				return true;
 			}
 			if (dlen > 0) {
-				gb_buf_put_hex(&u->out, dlen);
-				GB_BUF_PUTLIT(&u->out, "\r\n");
-				gb_buf_append(&u->out, data, dlen);
-				GB_BUF_PUTLIT(&u->out, "\r\n");
+				gb_buf_put_hex(dst, dlen);
+				GB_BUF_PUTLIT(dst, "\r\n");
+				gb_buf_append(dst, data, dlen);
+				GB_BUF_PUTLIT(dst, "\r\n");
 			}
 			gb_buf_consume(&c->in, used);
 			c->r->bytes_in += used;
@@ -1551,12 +1562,42 @@ pump_request_body(struct gw_conn *c)
 				return true;
 			}
 			if (rc == 1) {
-				GB_BUF_PUTLIT(&u->out, "0\r\n\r\n");
+				GB_BUF_PUTLIT(dst, "0\r\n\r\n");
 				c->r->body_done = true;
 			}
 		}
 	}
 	return moved;
+}
+
+static bool
+pump_request_body(struct gw_conn *c)
+{
+	return move_request_body(c, &c->up->out);
+}
+
+/*
+ * A request with a body is held (start_request()): its head and body
+ * collect in c->r->head, checked, and go to an upstream only once the body
+ * is whole or HIGH_WATER bytes wait. A body found malformed, too large or
+ * late within that is answered with nothing sent upstream, as a bad head
+ * is, instead of after a partial request went out (nginx buffers request
+ * bodies the same way, proxy_request_buffering). The rest of a longer
+ * body streams.
+ */
+static bool
+hold_request_body(struct gw_conn *c)
+{
+	bool moved = move_request_body(c, &c->r->head);
+
+	if (c->state != C_PROXY)
+		return true;	/* answered */
+	if (!c->r->body_done && gb_buf_used(&c->r->head) < HIGH_WATER)
+		return moved;
+	c->r->held = false;
+	if (!dispatch(c))
+		respond_error(c, 503, "no upstream server available");
+	return true;
 }
 
 /* Re-frame the upstream response head for the client. */
@@ -2092,6 +2133,10 @@ want_client_read(const struct gw_conn *c)
 		return !c->close_after && gb_buf_used(&c->in) <
 		    c->w->conf->limits.max_head_size + READ_CHUNK;
 	case C_PROXY:
+		if (c->r->held)
+			return !c->r->body_done &&
+			    gb_buf_used(&c->r->head) < HIGH_WATER &&
+			    gb_buf_used(&c->in) < HIGH_WATER;
 		return !c->r->body_done && c->up != NULL &&
 		    gb_buf_used(&c->up->out) < HIGH_WATER &&
 		    gb_buf_used(&c->in) < HIGH_WATER;
@@ -2226,6 +2271,8 @@ conn_idle(struct gw_conn *c)
 			gb_buf_free(&c->in);
 		if (c->out.cap > WARM_BUF)
 			gb_buf_free(&c->out);
+		if (c->r != NULL && c->r->head.cap > WARM_BUF)
+			gb_buf_free(&c->r->head);	/* held a body */
 		gb_buf_reset(&c->in);
 		gb_buf_reset(&c->out);
 		return;
@@ -2532,6 +2579,8 @@ conn_run(struct gw_conn *c)
 		}
 		if (c->state == C_HEAD && !c->close_after)
 			moved |= process_head(c);
+		if (c->state == C_PROXY && c->r->held)
+			moved |= hold_request_body(c);
 		if (c->state == C_PROXY && c->up != NULL) {
 			moved |= pump_request_body(c);
 			if (c->state == C_PROXY && c->up != NULL)

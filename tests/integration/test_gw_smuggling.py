@@ -7,7 +7,8 @@ the connection, and the upstream must receive nothing.  The upstream is an
 in-process recorder (gwtest.RecordingUpstream) that keeps every byte the
 gateway sends it: after each case a marker request (GET /marker/N) goes
 through the gateway on a new connection, and the bytes recorded since the
-case began must be exactly that one marker request.
+case began must be exactly that one marker request.  Cases whose fault is in the body are sent again one byte
+per TLS record: nothing may reach the upstream either.
 
 usage: test_gw_smuggling.py BUILD_DIR
 """
@@ -389,6 +390,21 @@ CASES = [
 ]
 
 
+# Cases whose fault is in the body, sent again one byte per TLS record: the
+# head is whole and valid long before the fault arrives, and still nothing
+# may reach the upstream (the gateway holds a body until it is whole).
+BYTEWISE = [
+    "chunk size zz", "chunk size 0x5", "chunk data longer than its size",
+    "bare LF after chunk size", "empty chunk extension", "malformed trailer",
+    "TE in a trailer", "CL in a trailer", "Host in a trailer",
+    "trailer with obs-fold", "chunk ext with LF in quotes",
+    "chunk ext with CR LF in quotes", "chunk size of 19 digits",
+    "chunk data ends with bare LF", "last chunk ends with bare LF",
+    "chunked body over body_size (413)",
+    "a whole second request in a bad chunked body",
+]
+
+
 def main(t: gwtest.Test):
     rec = t.recording_upstream()
     conf = t.config(upstreams=[upstream_conf("rec", [rec])],
@@ -450,6 +466,30 @@ def main(t: gwtest.Test):
                 got.endswith(b"\r\n\r\n"),
                 f"{name}: the upstream received nothing",
                 {"marker": m, "upstream got": got[:600]})
+    table = {name: (raw, want) for name, raw, want in CASES}
+    for name in BYTEWISE:
+        raw, want = table[name]
+        mark = rec.snapshot()
+        data, closed = b"", False
+        try:
+            with gw.conn() as conn:
+                try:
+                    for k in range(len(raw)):
+                        conn.send(raw[k:k + 1])
+                        time.sleep(0.0005)
+                except OSError:
+                    pass
+                data = conn.read_until_close(timeout=5)
+                closed = conn.eof
+        except OSError:
+            pass
+        r, rest = gwtest.parse_one_response(data)
+        time.sleep(0.05)
+        got = rec.since(mark)
+        t.check(r is not None and r.status in want and r.closes and closed
+                and not got, f"{name}, byte by byte: "
+                f"{r.status if r else None}, closed, nothing forwarded",
+                {"raw": data[:300], "upstream got": got[:300]})
     m = gw.metrics()
     bad1 = gwtest.metric(m, "gerbang_bad_requests_total")
     t.check(bad0 is not None and bad1 is not None and bad1 - bad0 >= 60,
