@@ -490,6 +490,91 @@ def main(t: gwtest.Test):
         r = conn.get("/x/a/..;/b")
         t.check(r.status == 400, "but never on a dot segment", r)
     gw2.stop()
+    valid_requests(t)
+
+
+def valid_requests(t: gwtest.Test):
+    """Unusual but valid requests pass, as the upstream (upstream.py's
+    /echo) reads them."""
+    import json
+    up = t.upstream()
+    conf = t.config(upstreams=[upstream_conf("u", [up])],
+                    routes=[{"name": "m", "path": "/"}],
+                    timeouts={"request_body": "2s"})
+    gw = t.gateway(conf, workers=1)
+    H = b"Host: a.test\r\n"
+
+    def echo(raw, pieces=1, method="GET"):
+        with gw.conn() as conn:
+            step = -(-len(raw) // pieces)
+            for k in range(0, len(raw), step):
+                conn.send(raw[k:k + step])
+                time.sleep(0.05 if pieces > 1 else 0)
+            r = conn.read_final(method)
+        return r, (json.loads(r.body) if r.status == 200 and r.body else {})
+
+    def hdr(j, name):
+        return [v for k, v in j.get("headers", []) if k.lower() == name]
+
+    for what, raw, pieces, check in [
+            ("chunked in capitals, extensions and a trailer",
+             b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: CHUNKED\r\n"
+             b"\r\n5;a=b;c=\"d e\"\r\nhello\r\n0\r\nX-T: 1\r\n\r\n", 1,
+             lambda j: j["body_len"] == 5 and
+             hdr(j, "transfer-encoding") == ["chunked"]),
+            ("the same in three pieces (held until whole)",
+             b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n"
+             b"\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 3,
+             lambda j: j["body_len"] == 11),
+            ("Content-Length: 005",
+             b"POST /echo HTTP/1.1\r\n" + H + b"Content-Length: 005\r\n\r\n"
+             b"hello", 1,
+             lambda j: j["body_len"] == 5 and hdr(j, "content-length") ==
+             ["5"]),
+            ("a body on GET", b"GET /echo HTTP/1.1\r\n" + H +
+             b"Content-Length: 5\r\n\r\nhello", 1,
+             lambda j: j["method"] == "GET" and j["body_len"] == 5),
+            ("a body on DELETE, in two pieces", b"DELETE /echo HTTP/1.1\r\n" +
+             H + b"Content-Length: 5\r\n\r\nhello", 2,
+             lambda j: j["method"] == "DELETE" and j["body_len"] == 5),
+            ("an extension method", b"M-SEARCH /echo HTTP/1.1\r\n" + H +
+             b"\r\n", 1, lambda j: j["method"] == "M-SEARCH"),
+            ("obs-text and an empty value", b"GET /echo HTTP/1.1\r\n" + H +
+             b"X-Obs: caf\xc3\xa9\r\nX-Empty:\r\n\r\n", 1,
+             lambda j: hdr(j, "x-obs") == ["caf\xc3\xa9"] and
+             hdr(j, "x-empty") == [""]),
+            ("Expect: 100-continue", b"POST /echo HTTP/1.1\r\n" + H +
+             b"Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", 1,
+             lambda j: j["body_len"] == 5 and not hdr(j, "expect")),
+            ("absolute form in capitals",
+             b"GET HTTP://A.TEST/echo?q=1 HTTP/1.1\r\n" + H + b"\r\n", 1,
+             lambda j: j["target"] == "/echo?q=1"),
+            ("an IPv6 Host", b"GET /echo HTTP/1.1\r\nHost: [::1]:8443\r\n"
+             b"\r\n", 1, lambda j: hdr(j, "host") == ["[::1]:8443"])]:
+        r, j = echo(raw, pieces)
+        try:
+            ok = r.status == 200 and check(j)
+        except (KeyError, TypeError):
+            ok = False
+        t.check(ok, f"valid: {what} passes", (r, j))
+    with gw.conn() as conn:
+        conn.send(b"GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                  b"GET /echo HTTP/1.0\r\n\r\n")
+        r1 = conn.read_response()
+        r2 = conn.read_response()
+        t.check(r1.status == 200 and r2.status == 200 and
+                r1.has_token("connection", "keep-alive") and
+                conn.wait_closed(3), "valid: HTTP/1.0 keep-alive, then close",
+                (r1, r2))
+    with gw.conn() as conn:
+        conn.send(b"POST /echo HTTP/1.1\r\n" + H + b"Expect: 100-continue\r\n"
+                  b"Content-Length: 5\r\n\r\n")
+        r1 = conn.read_response()
+        r2 = conn.read_response()
+        t.check(r1.status == 100 and r2.status == 408 and r2.closes and
+                conn.wait_closed(3),
+                "100 Continue, then no body: 408 and closed", (r1, r2))
+    gw.stop()
 
 
 if __name__ == "__main__":
