@@ -186,7 +186,8 @@ struct gb_http_chunked {
 	size_t			 line_len;
 	size_t			 trailer_len;
 	unsigned		 ndigits;
-	unsigned		 tr_name_len;	/* STRICT: trailer name so far */
+	unsigned		 tr_name_len;	/* STRICT: trailer name length,
+						   up to 18 */
 	char			 tr_name[17];	/* its first bytes, folded */
 	const char		*error;		/* on -1: static reason text */
 };

@@ -81,8 +81,8 @@ struct req {
 	bool			 upgrade;	/* Upgrade allowed and asked */
 	bool			 held;		/* head and body wait in head
 						   for the body to be whole */
-	char			 ws_accept[29];	/* the 101's Sec-WebSocket-Accept
-						   due, NUL-terminated */
+	char			 ws_accept[29];	/* Sec-WebSocket-Accept due
+						   in the 101, NUL-ended */
 	uint64_t		 body_limit;	/* limits.body_size, or the
 						   policy route's max_body when
 						   lower; 0: none */

@@ -7,8 +7,9 @@ the connection, and the upstream must receive nothing.  The upstream is an
 in-process recorder (gwtest.RecordingUpstream) that keeps every byte the
 gateway sends it: after each case a marker request (GET /marker/N) goes
 through the gateway on a new connection, and the bytes recorded since the
-case began must be exactly that one marker request.  Cases whose fault is in the body are sent again one byte
-per TLS record: nothing may reach the upstream either.
+case began must be exactly that one marker request.  Cases whose fault is
+in the body are sent again one byte per TLS record: nothing may reach the
+upstream either.
 
 usage: test_gw_smuggling.py BUILD_DIR
 """
@@ -230,7 +231,7 @@ CASES = [
      b"\r\n\r\n", {400}),
     ("Host list", b"GET /echo HTTP/1.1\r\nHost: a.test, b.test\r\n\r\n",
      {400}),
-    # -- second red team: Transfer-Encoding variants ---------------------------
+    # -- second red team: Transfer-Encoding variants --------------------------
     ("TE: chunked,", req(H + b"Transfer-Encoding: chunked,\r\n",
                          b"0\r\n\r\n"), {400}),
     ("TE: , chunked", req(H + b"Transfer-Encoding: , chunked\r\n",
@@ -272,7 +273,7 @@ CASES = [
      {400}),
     ("NUL in a trailer", req(H + CHUNKED, b"0\r\nX-T: a\x00\r\n\r\n"),
      {400}),
-    # -- Content-Length variants ------------------------------------------------
+    # -- Content-Length variants ----------------------------------------------
     ("CL: 5,", req(H + b"Content-Length: 5,\r\n", b"hello"), {400}),
     ("CL: ,5", req(H + b"Content-Length: ,5\r\n", b"hello"), {400}),
     ("CL: 5.0", req(H + b"Content-Length: 5.0\r\n", b"hello"), {400}),
@@ -286,7 +287,7 @@ CASES = [
     ("CL in HTTP/1.0 with TE", req(H + b"Content-Length: 5\r\n" + CHUNKED,
                                    b"hello", line=b"POST /echo HTTP/1.0"),
      {400}),
-    # -- chunk lines ------------------------------------------------------------
+    # -- chunk lines ----------------------------------------------------------
     ("chunk size +5", req(H + CHUNKED, b"+5\r\nhello\r\n0\r\n\r\n"), {400}),
     ("chunk size 5 then tab", req(H + CHUNKED, b"5\t\r\nhello\r\n0\r\n\r\n"),
      {400}),
@@ -311,7 +312,7 @@ CASES = [
     ("last chunk ends with bare LF", req(H + CHUNKED, b"0\r\n\n"), {400}),
     ("chunk data shorter than its size", req(H + CHUNKED, b"6\r\nhello\r\n"
                                              b"0\r\n\r\n"), {400}),
-    # -- request line -----------------------------------------------------------
+    # -- request line ---------------------------------------------------------
     ("lower-case method get", b"get /echo HTTP/1.1\r\n" + H + b"\r\n",
      {400}),
     ("mixed-case method Get", b"Get /echo HTTP/1.1\r\n" + H + b"\r\n",
@@ -354,7 +355,7 @@ CASES = [
      {400}),
     ("malformed % in the query", b"GET /echo?a=%g0 HTTP/1.1\r\n" + H +
      b"\r\n", {400}),
-    # -- Host ---------------------------------------------------------------------
+    # -- Host -----------------------------------------------------------------
     ("Host with a bracket left open", b"GET /echo HTTP/1.1\r\nHost: [::1\r\n"
      b"\r\n", {400}),
     ("Host with an empty port", b"GET /echo HTTP/1.1\r\nHost: a.test:\r\n"
@@ -367,7 +368,7 @@ CASES = [
      {400}),
     ("Host with a space inside", b"GET /echo HTTP/1.1\r\nHost: a .test\r\n"
      b"\r\n", {400}),
-    # -- fields -------------------------------------------------------------------
+    # -- fields ---------------------------------------------------------------
     ("header name with 0x80", req(H + b"X-\x80: b\r\n",
                                   line=b"GET /echo HTTP/1.1"), {400}),
     ("header name with '@'", req(H + b"X@Y: b\r\n",
