@@ -477,8 +477,14 @@ has_brackets(const char *p, const char *e)
 	return 0;
 }
 
-static enum gb_http_method
-method_lookup(const char *m, size_t n)
+/*
+ * The method token m[0..n) as *id (GB_HTTP_OTHER when not one of ours).
+ * Returns -1 when m is another spelling of a known method ("get",
+ * "Head"): servers that fold method case read it as that method (a "head"
+ * answered without the body the gateway waits for). Else 0.
+ */
+static int
+method_lookup(const char *m, size_t n, enum gb_http_method *id)
 {
 	static const struct {
 		const char		*s;
@@ -498,9 +504,15 @@ method_lookup(const char *m, size_t n)
 	size_t i;
 
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].n == n && memcmp(tab[i].s, m, n) == 0)
-			return tab[i].id;
-	return GB_HTTP_OTHER;
+		if (tab[i].n == n && memcmp(tab[i].s, m, n) == 0) {
+			*id = tab[i].id;
+			return 0;
+		}
+	*id = GB_HTTP_OTHER;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].n == n && ieq(tab[i].s, m, n))
+			return -1;
+	return 0;
 }
 
 /*
@@ -580,7 +592,9 @@ request_line(struct head *h, struct gb_http_req *req, const char *p,
 		return fail(h, 400, "empty method");
 	req->method = p;
 	req->method_len = (size_t)(q - p);
-	req->method_id = method_lookup(p, req->method_len);
+	if (method_lookup(p, req->method_len, &req->method_id) < 0 &&
+	    strict(h))
+		return fail(h, 400, "known method in another case");
 
 	t = ++q;
 	while (q < ce && *q != ' ') {
@@ -1404,6 +1418,36 @@ ck_delim(struct gb_http_chunked *c, char ch)
 	return 0;
 }
 
+/*
+ * STRICT trailer names: the first bytes, lower-cased with '_' read as '-'
+ * (CGI-style servers merge the spellings), and the length up to one past
+ * what is kept, enough to tell the three names a trailer may not carry.
+ */
+static void
+tr_name_add(struct gb_http_chunked *c, char ch)
+{
+	if (c->tr_name_len < sizeof(c->tr_name))
+		c->tr_name[c->tr_name_len] = ch == '_' ? '-' :
+		    (char)lower((unsigned char)ch);
+	if (c->tr_name_len <= sizeof(c->tr_name))
+		c->tr_name_len++;
+}
+
+static int
+tr_name_forbidden(const struct gb_http_chunked *c)
+{
+	static const char *const names[] = {
+		"content-length", "transfer-encoding", "host",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (c->tr_name_len == strlen(names[i]) &&
+		    memcmp(c->tr_name, names[i], c->tr_name_len) == 0)
+			return 1;
+	return 0;
+}
+
 /* One framing byte. 0 to go on, -1 on error. */
 static int
 ck_byte(struct gb_http_chunked *c, char ch)
@@ -1522,16 +1566,22 @@ ck_byte(struct gb_http_chunked *c, char ch)
 			c->state = CK_DONE;
 		else if (lenient)
 			c->state = CK_TR_SKIP;
-		else if (IS(ch, C_TCHAR))
+		else if (IS(ch, C_TCHAR)) {
 			c->state = CK_TR_NAME;
-		else
+			c->tr_name_len = 0;
+			tr_name_add(c, ch);
+		} else
 			return ck_fail(c, "invalid trailer field");
 		return 0;
 	case CK_TR_NAME:
-		if (ch == ':')
+		if (ch == ':') {
+			if (tr_name_forbidden(c))
+				return ck_fail(c, "framing field in trailer");
 			c->state = CK_TR_VALUE;
-		else if (!IS(ch, C_TCHAR))
+		} else if (!IS(ch, C_TCHAR))
 			return ck_fail(c, "invalid trailer field");
+		else
+			tr_name_add(c, ch);
 		return 0;
 	case CK_TR_VALUE:
 		if (ch == '\r')
@@ -1644,6 +1694,7 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 	size_t n, seg;
 	unsigned char v;
 	int prev;	/* the byte of the %XX just before, or -1 */
+	int pct = 0;	/* a %25 was kept */
 
 	*outn = 0;
 	*query = NULL;
@@ -1703,6 +1754,7 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 			if (IS(v, C_UNRES))
 				out[n++] = (char)v;
 			else {
+				pct |= v == '%';
 				out[n++] = '%';
 				out[n++] = hex[v >> 4];
 				out[n++] = hex[v & 15];
@@ -1730,6 +1782,16 @@ gb_http_path_normalize(const char *target, size_t len, char *out,
 		if (p == end)
 			break;
 	}
+	/*
+	 * "%25" then two hex digits: double encoding. A server that decodes
+	 * twice reads "%252e%252e" as "..", "%252F" as "/".
+	 */
+	why = "double %-encoding in path";
+	for (p = out; pct && (p = memchr(p, '%', n - (size_t)(p - out))) !=
+	    NULL; p++)
+		if (n - (size_t)(p - out) >= 5 && p[1] == '2' && p[2] == '5' &&
+		    IS(p[3], C_HEX) && IS(p[4], C_HEX))
+			goto bad;
 	out[n] = '\0';
 	*outn = n;
 	if (qm != NULL) {

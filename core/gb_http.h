@@ -67,7 +67,8 @@ enum gb_http_body {
 	GB_HTTP_BODY_CLOSE,	/* responses only: body ends at close */
 };
 
-/* Methods are case-sensitive: "get" is GB_HTTP_OTHER. */
+/* Methods are case-sensitive: "get" is GB_HTTP_OTHER (LENIENT; STRICT
+   rejects it). */
 enum gb_http_method {
 	GB_HTTP_OTHER = 0,	/* any other token: policy decides */
 	GB_HTTP_GET,
@@ -185,6 +186,9 @@ struct gb_http_chunked {
 	size_t			 line_len;
 	size_t			 trailer_len;
 	unsigned		 ndigits;
+	unsigned		 tr_name_len;	/* STRICT: trailer name length,
+						   up to 18 */
+	char			 tr_name[17];	/* its first bytes, folded */
 	const char		*error;		/* on -1: static reason text */
 };
 
@@ -206,7 +210,9 @@ void	gb_http_limits_default(struct gb_http_limits *lim);
  *
  * STRICT mode accepts exactly RFC 9112 and rejects with 400 unless noted:
  * - request line "method SP request-target SP HTTP/1.x CR LF": method a
- *   token; one SP each; HTTP/1.0 and HTTP/1.1 only (other well-formed
+ *   token, but not a known method in another case ("get", "Head": servers
+ *   that fold case would read the method the gateway did not); one SP
+ *   each; HTTP/1.0 and HTTP/1.1 only (other well-formed
  *   versions 505; "http/1.1", trailing SP, extra parts 400). Up to 8 empty
  *   lines (CR LF) before it are skipped; a bare LF is never accepted.
  * - request-target: RFC 3986 characters only (no SP, CTL, DEL, '#', '\',
@@ -329,7 +335,10 @@ void	gb_http_chunked_init(struct gb_http_chunked *c, enum gb_http_mode mode);
  * chunk-size line, extensions ";name[=token|quoted-string]" with RFC 9110
  * syntax, line <= GB_HTTP_CHUNK_LINE_MAX bytes, CR LF after the line and
  * after the data; trailer field lines as header lines, the section
- * <= GB_HTTP_TRAILER_MAX bytes. Trailers are validated and discarded.
+ * <= GB_HTTP_TRAILER_MAX bytes, and none named Content-Length,
+ * Transfer-Encoding or Host (any case, '_' for '-'): framing and routing
+ * fields a server that merges trailers into the head would obey. Trailers
+ * are validated and discarded.
  * LENIENT adds bare LF line ends, whitespace around ';' and '=' and after
  * the size, and skips trailer lines without looking inside them.
  */
@@ -348,8 +357,9 @@ int	gb_http_chunked_next(struct gb_http_chunked *c, const char *in,
  * "/", %2F, %5C, '\', %00, a malformed %-escape, any byte outside RFC 3986
  * pchar and "/", a ".." above the root, a "." or ".." segment with path
  * parameters (";p" or %3B: Tomcat and Spring read "..;" as ".."), overlong
- * UTF-8 escapes (%C0, %C1, %E0 then %80-%9F, %F0 then %80-%8F), out too
- * small. Query: RFC 3986
+ * UTF-8 escapes (%C0, %C1, %E0 then %80-%9F, %F0 then %80-%8F), double
+ * encoding ("%25" then two hex digits, also spelt "%25%32%65": a server
+ * that decodes twice reads "%252F" as "/"), out too small. Query: RFC 3986
  * query bytes and well-formed %-escapes, %00 rejected; not rewritten.
  * Returns 0, or -1 with *error set to a static reason and out set to "".
  * Only origin-form: for absolute-form pass the path that follows the

@@ -25,6 +25,7 @@
 #include <limits.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,10 @@ struct req {
 	bool			 keepalive;
 	bool			 idempotent;
 	bool			 upgrade;	/* Upgrade allowed and asked */
+	bool			 held;		/* head and body wait in head
+						   for the body to be whole */
+	char			 ws_accept[29];	/* Sec-WebSocket-Accept due
+						   in the 101, NUL-ended */
 	uint64_t		 body_limit;	/* limits.body_size, or the
 						   policy route's max_body when
 						   lower; 0: none */
@@ -917,6 +922,18 @@ cgi_ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
+/*
+ * X-Gerbang-* (any case, '_' for '-'): identity headers are the gateway's
+ * to set for the upstream, never a client's; and what an upstream sends
+ * under that name (a signed consumer header echoed back, say) is never
+ * shown to clients.
+ */
+static bool
+is_gerbang_header(const struct gb_http_header *h)
+{
+	return h->name_len >= 10 && cgi_ieq(h->name, "x-gerbang-", 10);
+}
+
 static bool
 is_hop_header(const struct gb_http_header *h)
 {
@@ -937,10 +954,7 @@ is_hop_header(const struct gb_http_header *h)
 		if (h->name_len == hop[i].n &&
 		    cgi_ieq(h->name, hop[i].s, hop[i].n))
 			return true;
-	/* Identity headers are the gateway's to set, never a client's. */
-	if (h->name_len >= 10 && cgi_ieq(h->name, "x-gerbang-", 10))
-		return true;
-	return false;
+	return is_gerbang_header(h);
 }
 
 /*
@@ -1070,6 +1084,44 @@ upgrade_websocket(const struct gb_http_header *hdrs, size_t n)
 	return i >= 0 && gb_http_header_find(hdrs, n, (size_t)i + 1,
 	    "upgrade") == -1 && hdrs[i].value_len == 9 &&
 	    ascii_ieq(hdrs[i].value, "websocket", 9);
+}
+
+/*
+ * The Sec-WebSocket-Accept a server that did the WebSocket handshake
+ * answers (RFC 6455 4.2.2): base64(SHA-1(key GUID)), into out (29 bytes,
+ * NUL-terminated). false when the request has not exactly one
+ * Sec-WebSocket-Key of 24 base64 characters (a 16-byte nonce).
+ */
+static bool
+ws_accept_due(const struct gb_http_header *hdrs, size_t n, char out[29])
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	unsigned char in[24 + sizeof(guid) - 1], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	ssize_t i = gb_http_header_find(hdrs, n, 0, "sec-websocket-key");
+
+	if (i < 0 || gb_http_header_find(hdrs, n, (size_t)i + 1,
+	    "sec-websocket-key") != -1 || hdrs[i].value_len != 24 ||
+	    EVP_DecodeBlock(md, (const unsigned char *)hdrs[i].value, 24) !=
+	    18 || hdrs[i].value[22] != '=' || hdrs[i].value[23] != '=')
+		return false;
+	memcpy(in, hdrs[i].value, 24);
+	memcpy(in + 24, guid, sizeof(guid) - 1);
+	if (EVP_Digest(in, sizeof(in), md, &mdlen, EVP_sha1(), NULL) != 1 ||
+	    mdlen != 20)
+		return false;
+	return EVP_EncodeBlock((unsigned char *)out, md, 20) == 28;
+}
+
+/* Does the 101 carry the Sec-WebSocket-Accept that was due, once? */
+static bool
+ws_accept_ok(const struct gb_http_header *hdrs, size_t n, const char *due)
+{
+	ssize_t i = gb_http_header_find(hdrs, n, 0, "sec-websocket-accept");
+
+	return i >= 0 && gb_http_header_find(hdrs, n, (size_t)i + 1,
+	    "sec-websocket-accept") == -1 && hdrs[i].value_len == 28 &&
+	    memcmp(hdrs[i].value, due, 28) == 0;
 }
 
 /* "name: value\r\n", in one piece (or not at all: no room). */
@@ -1333,7 +1385,8 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	    w->conf->limits.max_request_line + 2, &outn, &query, &querylen,
 	    &err) == -1 || (absq != NULL && !abs_query(req, absq, &query,
 	    &querylen)) || (!w->conf->path_params &&
-	    memchr(w->pathbuf, ';', outn) != NULL)) {
+	    (memchr(w->pathbuf, ';', outn) != NULL ||
+	    memmem(w->pathbuf, outn, "%3B", 3) != NULL))) {
 		if (c->r->text != NULL)
 			copy_cut(c->r->text->path, sizeof(c->r->text->path), "-",
 			    1);
@@ -1370,9 +1423,16 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 		c->r->route_name = w->conf->routes[c->r->route].name;
 		c->r->stats_slot = w->conf->routes[c->r->route].stats_slot;
 		c->r->upstream = w->conf->routes[c->r->route].upstream;
+		/*
+		 * The tunnel opens only on the 101 of a server that did the
+		 * WebSocket handshake with this key: an endpoint whose status
+		 * a client controls cannot hand it a raw connection to the
+		 * upstream, past routing and policy.
+		 */
 		c->r->upgrade = (req->flags & GB_HTTP_F_UPGRADE) &&
 		    w->conf->routes[c->r->route].upgrade &&
-		    upgrade_websocket(w->hdrs, req->nheaders);
+		    upgrade_websocket(w->hdrs, req->nheaders) &&
+		    ws_accept_due(w->hdrs, req->nheaders, c->r->ws_accept);
 		c->r->decision = "allow";
 	}
 	if (w->conf->max_body > 0 && req->body == GB_HTTP_BODY_LENGTH &&
@@ -1383,6 +1443,11 @@ start_request(struct gw_conn *c, struct gb_http_req *req, size_t headlen)
 	build_upstream_head(c, req, w->pathbuf, outn, query, querylen);
 	if ((req->flags & GB_HTTP_F_EXPECT_CONTINUE) && !c->r->body_done)
 		GB_BUF_PUTLIT(&c->out, "HTTP/1.1 100 Continue\r\n\r\n");
+	if (!c->r->body_done) {
+		c->r->held = true;	/* hold_request_body() dispatches */
+		c->state = C_PROXY;
+		return;
+	}
 	if (!dispatch(c)) {
 		respond_error(c, 503, "no upstream server available");
 		return;
@@ -1440,14 +1505,18 @@ process_head(struct gw_conn *c)
 
 /* ---- bodies ---- */
 
+/*
+ * Move request body bytes from the client into dst (the upstream's buffer,
+ * or the request head while held), checked and re-framed, while dst holds
+ * less than HIGH_WATER. A malformed or oversized body is answered here.
+ */
 static bool
-pump_request_body(struct gw_conn *c)
+move_request_body(struct gw_conn *c, struct gb_buf *dst)
 {
-	struct gw_upc *u = c->up;
 	bool moved = false;
 
 	while (!c->r->body_done && gb_buf_used(&c->in) > 0 &&
-	    gb_buf_used(&u->out) < HIGH_WATER) {
+	    gb_buf_used(dst) < HIGH_WATER) {
 		if (c->r->body == GB_HTTP_BODY_LENGTH) {
 			size_t k = gb_buf_used(&c->in);
 
@@ -1455,7 +1524,7 @@ pump_request_body(struct gw_conn *c)
 				k = (size_t)c->r->body_left;
 			if (k > HIGH_WATER)
 				k = HIGH_WATER;
-			if (gb_buf_append(&u->out, gb_buf_head(&c->in), k) ==
+			if (gb_buf_append(dst, gb_buf_head(&c->in), k) ==
 			    -1)
 				break;
 			gb_buf_consume(&c->in, k);
@@ -1479,10 +1548,10 @@ pump_request_body(struct gw_conn *c)
 				return true;
 			}
 			if (dlen > 0) {
-				gb_buf_put_hex(&u->out, dlen);
-				GB_BUF_PUTLIT(&u->out, "\r\n");
-				gb_buf_append(&u->out, data, dlen);
-				GB_BUF_PUTLIT(&u->out, "\r\n");
+				gb_buf_put_hex(dst, dlen);
+				GB_BUF_PUTLIT(dst, "\r\n");
+				gb_buf_append(dst, data, dlen);
+				GB_BUF_PUTLIT(dst, "\r\n");
 			}
 			gb_buf_consume(&c->in, used);
 			c->r->bytes_in += used;
@@ -1493,12 +1562,42 @@ pump_request_body(struct gw_conn *c)
 				return true;
 			}
 			if (rc == 1) {
-				GB_BUF_PUTLIT(&u->out, "0\r\n\r\n");
+				GB_BUF_PUTLIT(dst, "0\r\n\r\n");
 				c->r->body_done = true;
 			}
 		}
 	}
 	return moved;
+}
+
+static bool
+pump_request_body(struct gw_conn *c)
+{
+	return move_request_body(c, &c->up->out);
+}
+
+/*
+ * A request with a body is held (start_request()): its head and body
+ * collect in c->r->head, checked, and go to an upstream only once the body
+ * is whole or HIGH_WATER bytes wait. A body found malformed, too large or
+ * late within that is answered with nothing sent upstream, as a bad head
+ * is, instead of after a partial request went out (nginx buffers request
+ * bodies the same way, proxy_request_buffering). The rest of a longer
+ * body streams.
+ */
+static bool
+hold_request_body(struct gw_conn *c)
+{
+	bool moved = move_request_body(c, &c->r->head);
+
+	if (c->state != C_PROXY)
+		return true;	/* answered */
+	if (!c->r->body_done && gb_buf_used(&c->r->head) < HIGH_WATER)
+		return moved;
+	c->r->held = false;
+	if (!dispatch(c))
+		respond_error(c, 503, "no upstream server available");
+	return true;
 }
 
 /* Re-frame the upstream response head for the client. */
@@ -1535,7 +1634,8 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 		    h->name_len, "content-length"))
 			goto copy;
 		if (name_in(h, resp_hop, sizeof(resp_hop) /
-		    sizeof(resp_hop[0])) || named_in_connection(&ct, h))
+		    sizeof(resp_hop[0])) || named_in_connection(&ct, h) ||
+		    is_gerbang_header(h))
 			continue;
 copy:
 		put_field(b, h);
@@ -1547,8 +1647,15 @@ copy:
 		GB_BUF_PUTLIT(b, "\r\n");
 		break;
 	case GB_HTTP_BODY_CHUNKED:
-		GB_BUF_PUTLIT(b, "Transfer-Encoding: chunked\r\n");
-		c->r->chunk_out = true;
+		/*
+		 * An HTTP/1.0 client cannot read chunked (RFC 9112 7.1): it
+		 * gets the decoded body, ended by the close.
+		 */
+		if (c->r->minor == 1) {
+			GB_BUF_PUTLIT(b, "Transfer-Encoding: chunked\r\n");
+			c->r->chunk_out = true;
+		} else
+			c->close_after = true;
 		break;
 	case GB_HTTP_BODY_CLOSE:
 		if (c->r->minor == 1) {
@@ -1583,14 +1690,17 @@ finish_request(struct gw_conn *c)
 		GB_BUF_PUTLIT(&c->out, "0\r\n\r\n");
 	if (u != NULL) {
 		/*
-		 * Not after HEAD: a server that writes a body for it anyway,
-		 * a moment after the head, would have that body read as the
-		 * next request's response, maybe another client's.
+		 * Not after HEAD, 204 or 304: a server that writes a body
+		 * for them anyway, a moment after the head, would have that
+		 * body read as the next request's response, maybe another
+		 * client's. nginx and HAProxy pool these connections; the
+		 * cost here is one connect per such response
+		 * (docs/configuration.md).
 		 */
 		reusable = c->r->up_keepalive && c->r->body_done &&
 		    c->r->resp_body != GB_HTTP_BODY_CLOSE &&
-		    c->r->method != GB_HTTP_HEAD &&
-		    gb_buf_used(&u->out) == 0;
+		    c->r->method != GB_HTTP_HEAD && c->r->status != 204 &&
+		    c->r->status != 304 && gb_buf_used(&u->out) == 0;
 		gw_upc_server_result(c->w, u, true);
 		gw_upc_release(u, reusable);
 		c->up = NULL;
@@ -1692,7 +1802,17 @@ process_response_head(struct gw_conn *c)
 		gb_buf_consume(&u->in, (size_t)n);
 		return true;
 	}
-	if (resp.status == 101 && !c->r->upgrade) {
+	/*
+	 * A 101 opens a tunnel only as the WebSocket the client asked for,
+	 * from a server that did the handshake: one to h2c, or without
+	 * Upgrade, would carry another protocol past the gateway; one without
+	 * the Sec-WebSocket-Accept due came from something that only sets a
+	 * status (a client-chosen one, say) and the upstream still speaks
+	 * HTTP behind it.
+	 */
+	if (resp.status == 101 && (!c->r->upgrade ||
+	    !upgrade_websocket(w->hdrs, resp.nheaders) ||
+	    !ws_accept_ok(w->hdrs, resp.nheaders, c->r->ws_accept))) {
 		gw_upc_server_result(w, u, false);
 		respond_error(c, 502, "bad gateway");
 		return true;
@@ -1712,7 +1832,8 @@ process_response_head(struct gw_conn *c)
 		for (i = 0; i < resp.nheaders; i++) {
 			const struct gb_http_header *h = &w->hdrs[i];
 
-			if (gb_http_name_eq(h->name, h->name_len, "connection"))
+			if (gb_http_name_eq(h->name, h->name_len,
+			    "connection") || is_gerbang_header(h))
 				continue;
 			put_field(&c->out, h);
 		}
@@ -2012,6 +2133,10 @@ want_client_read(const struct gw_conn *c)
 		return !c->close_after && gb_buf_used(&c->in) <
 		    c->w->conf->limits.max_head_size + READ_CHUNK;
 	case C_PROXY:
+		if (c->r->held)
+			return !c->r->body_done &&
+			    gb_buf_used(&c->r->head) < HIGH_WATER &&
+			    gb_buf_used(&c->in) < HIGH_WATER;
 		return !c->r->body_done && c->up != NULL &&
 		    gb_buf_used(&c->up->out) < HIGH_WATER &&
 		    gb_buf_used(&c->in) < HIGH_WATER;
@@ -2146,6 +2271,8 @@ conn_idle(struct gw_conn *c)
 			gb_buf_free(&c->in);
 		if (c->out.cap > WARM_BUF)
 			gb_buf_free(&c->out);
+		if (c->r != NULL && c->r->head.cap > WARM_BUF)
+			gb_buf_free(&c->r->head);	/* held a body */
 		gb_buf_reset(&c->in);
 		gb_buf_reset(&c->out);
 		return;
@@ -2452,6 +2579,8 @@ conn_run(struct gw_conn *c)
 		}
 		if (c->state == C_HEAD && !c->close_after)
 			moved |= process_head(c);
+		if (c->state == C_PROXY && c->r->held)
+			moved |= hold_request_body(c);
 		if (c->state == C_PROXY && c->up != NULL) {
 			moved |= pump_request_body(c);
 			if (c->state == C_PROXY && c->up != NULL)

@@ -5,13 +5,20 @@ A scripted upstream in this file records the head of every request the
 gateway forwards and answers by path with fixed bytes, some of them wrong
 on purpose.  Checked: headers named in Connection never pass, however the
 Connection fields are spread; Upgrade passes only as a WebSocket upgrade
-on a route that allows it (h2c would turn the connection into an HTTP/2
+on a route that allows it, with a Sec-WebSocket-Key, and the tunnel opens
+only on a 101 carrying the Sec-WebSocket-Accept due (h2c, or a 101 from
+an endpoint that only sets a status, would turn the connection into a
 tunnel past routing and policy); an absolute-form target whose query holds
 a "/" is routed by its real path; a 204's Content-Length is not relayed;
 a ';' in the path is refused unless path_parameters allows it; the
 gateway's own error answers to HEAD carry no body; the headers the
 gateway sets or removes are removed also when spelt with '_' for '-'; an
-upstream connection that answered HEAD is not reused.
+upstream connection that answered HEAD, 204 or 304 is not reused; an
+HTTP/1.0 client never gets a chunked body; X-Gerbang-* sent by the
+upstream never reaches the client; 1xx interim responses are dropped; and
+for each path normalisation, the upstream receives the path the gateway
+routed on; upstream responses that could be framed two ways are a 502, or
+a cut connection once the head is out.
 
 usage: test_gw_desync.py BUILD_DIR
 """
@@ -24,6 +31,9 @@ import gwtest  # noqa: E402
 from gwtest import upstream_conf  # noqa: E402
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+# RFC 6455 1.3's example: this key's Sec-WebSocket-Accept is
+# s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 ANSWERS = {
     b"/x/204cl": b"HTTP/1.1 204 No Content\r\nContent-Length: 29\r\n\r\n",
     b"/x/hop": b"HTTP/1.1 200 OK\r\n" + b"Connection: a\r\n" * 8 +
@@ -31,7 +41,69 @@ ANSWERS = {
     b"/ws/101": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n"
     b"Connection: Upgrade\r\n\r\n",
     b"/ws/101ws": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+    # a 101 from something that only sets a status: no handshake done
+    b"/ws/101noaccept": b"HTTP/1.1 101 Switching Protocols\r\n"
     b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+    b"/ws/101badaccept": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    b"/ws/101none": b"HTTP/1.1 101 Switching Protocols\r\n"
+    b"Connection: Upgrade\r\n\r\n",
+    b"/x/chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    b"/x/gerbang": b"HTTP/1.1 200 OK\r\nX-Gerbang-Consumer: partner-a\r\n"
+    b"x-gerbang-role: admin\r\nX_Gerbang_Key: k\r\nX-Gerbang_Sig: s\r\n"
+    b"X-Gerbangs: kept\r\nContent-Length: 2\r\n\r\nok",
+    b"/x/100": b"HTTP/1.1 100 Continue\r\nX-Gerbang-Consumer: a\r\n\r\n" + OK,
+    b"/x/102": b"HTTP/1.1 102 Processing\r\n\r\n" + OK,
+    b"/x/103": b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n"
+    b"\r\nHTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\n\r\n" + OK,
+}
+# Upstream responses that could be framed two ways: each is a 502 and a
+# closed connection, and nothing of it reaches the client.
+BAD = {
+    b"/x/r-clte": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    b"/x/r-tecl": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"Content-Length: 5\r\n\r\n0\r\n\r\n",
+    b"/x/r-cl2": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+    b"Content-Length: 2\r\n\r\nok",
+    b"/x/r-cllist": b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok",
+    b"/x/r-clplus": b"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+    b"/x/r-cl_": b"HTTP/1.1 200 OK\r\nContent_Length: 9\r\n"
+    b"Content-Length: 2\r\n\r\nok",
+    b"/x/r-teid": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nok",
+    b"/x/r-tegz": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n"
+    b"\r\n0\r\n\r\n",
+    b"/x/r-te10": b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"0\r\n\r\n",
+    b"/x/r-lf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+    b"/x/r-fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2"
+    b"\r\n\r\nok",
+    b"/x/r-status": b"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+    b"/x/r-http2": b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    b"/x/r-wscolon": b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nok",
+    b"/x/r-nul": b"HTTP/1.1 200 OK\r\nX-A: \x00\r\nContent-Length: 2\r\n"
+    b"\r\nok",
+}
+# The head is out before the body goes wrong: the connection is cut, the
+# client never sees the end of a response.
+CUT = {
+    b"/x/r-trailer-cl": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"\r\n2\r\nok\r\n0\r\nContent-Length: 40\r\n\r\n",
+    b"/x/r-badchunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"\r\n2\r\nok\r\n0x0\r\n\r\n",
+}
+ANSWERS.update(BAD)
+ANSWERS.update(CUT)
+# Answered with a head, then, a moment later, a forged response: a late
+# body for a response that has none.
+LATE = {
+    b"/x/late": b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n",
+    b"/x/204late": b"HTTP/1.1 204 No Content\r\n\r\n",
+    b"/x/304late": b"HTTP/1.1 304 Not Modified\r\nETag: \"1\"\r\n\r\n",
 }
 
 
@@ -68,10 +140,10 @@ class ScriptedUpstream(gwtest.RecordingUpstream):
                             buf += s.recv(65536)
                         buf = buf[n:]
                 target = head.split(b" ")[1]
-                if target == b"/x/late":
-                    # a HEAD answered with a body, the body a moment late
-                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n"
-                              b"\r\n")
+                if target in LATE:
+                    # a HEAD, 204 or 304 answered with a body, the body a
+                    # moment late
+                    s.sendall(LATE[target])
                     time.sleep(0.05)
                     s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n"
                               b"\r\nforged")
@@ -176,15 +248,43 @@ def main(t: gwtest.Test):
     with gw.conn() as conn:
         r = conn.get("/ws/d", headers=[("Connection", "Upgrade"),
                                        ("Upgrade", "WebSocket"),
-                                       ("Sec-WebSocket-Version", "13")])
+                                       ("Sec-WebSocket-Version", "13"),
+                                       ("Sec-WebSocket-Key", WS_KEY)])
     head = up.last()
     t.check(r.status == 200 and values(head, b"upgrade") == [b"WebSocket"]
-            and values(head, b"connection") == [b"upgrade"],
+            and values(head, b"connection") == [b"upgrade"] and
+            values(head, b"sec-websocket-key") == [WS_KEY.encode()],
             "a WebSocket upgrade still passes on the upgrade route",
             head[:600])
+    for key in (None, "short==", "dGhlIHNhbXBsZSBub25jZQ=!",
+                "dGhlIHNhbXBsZSBub25jZQAA", [WS_KEY, WS_KEY]):
+        keys = [] if key is None else key if isinstance(key, list) else [key]
+        with gw.conn() as conn:
+            r = conn.get("/ws/e", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", "websocket")] +
+                         [("Sec-WebSocket-Key", k) for k in keys])
+        head = up.last()
+        t.check(r.status == 200 and not values(head, b"upgrade"),
+                f"Sec-WebSocket-Key {key}: Upgrade not forwarded",
+                head[:600])
+    for path in ("/ws/101", "/ws/101none", "/ws/101noaccept",
+                 "/ws/101badaccept"):
+        with gw.conn() as conn:
+            r = conn.get(path, headers=[("Connection", "Upgrade"),
+                                        ("Upgrade", "websocket"),
+                                        ("Sec-WebSocket-Key", WS_KEY)])
+            t.check(r.status == 502 and r.closes,
+                    f"{path}: a 101 without the WebSocket handshake is not "
+                    "relayed (502)", r)
     with gw.conn() as conn:
         r = conn.get("/ws/101ws", headers=[("Connection", "Upgrade"),
                                            ("Upgrade", "websocket")])
+        t.check(r.status == 502 and r.closes,
+                "a 101 to an upgrade without a key is not relayed (502)", r)
+    with gw.conn() as conn:
+        r = conn.get("/ws/101ws", headers=[("Connection", "Upgrade"),
+                                           ("Upgrade", "websocket"),
+                                           ("Sec-WebSocket-Key", WS_KEY)])
         ok = r.status == 101 and r.has_token("connection", "upgrade")
         if ok:
             # the tunnel passes bytes as they are: this upstream answers
@@ -240,6 +340,112 @@ def main(t: gwtest.Test):
                 r2.body == b"ok", "the upstream connection of a HEAD is not "
                 "reused: its late body is nobody's response", (r, r2))
 
+    # -- the same after a 204 and a 304: nginx and HAProxy pool these
+    # connections, but a late body would be the next response
+    for path in (b"/x/204late", b"/x/304late"):
+        with gw.conn() as conn:
+            conn.send(b"GET " + path + b" HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                      b"GET /x/after-late HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            r = conn.read_response("GET")
+            try:
+                r2 = conn.read_response("GET")
+            except (gwtest.ProtocolError, EOFError, OSError) as e:
+                r2 = e
+        t.check(r.status in (204, 304) and
+                getattr(r2, "status", None) == 200 and r2.body == b"ok",
+                f"the upstream connection of a {r.status} is not reused: "
+                "its late body is nobody's response", (r, r2))
+
+    # -- upstream responses framed two ways ---------------------------------
+    for path in BAD:
+        with gw.conn() as conn:
+            conn.send(b"GET " + path + b" HTTP/1.1\r\nHost: a.test\r\n\r\n"
+                      b"GET /x/after-bad HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            data = conn.read_until_close(timeout=3)
+        r, rest = gwtest.parse_one_response(data)
+        t.check(r is not None and r.status == 502 and r.closes and
+                not rest and b"ok" not in r.body,
+                f"{path!r}: 502, closed, nothing relayed", data[:300])
+    for path in CUT:
+        with gw.conn() as conn:
+            conn.send(b"GET " + path + b" HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            data = conn.read_until_close(timeout=3)
+            closed = conn.eof
+        t.check(closed and not data.endswith(b"0\r\n\r\n"),
+                f"{path!r}: the body goes wrong after the head: cut, "
+                "never a complete response", data[-100:])
+    with gw.conn() as conn:
+        r = conn.get("/x/after-bad-responses")
+        t.check(r.status == 200 and r.body == b"ok",
+                "and the next request is answered cleanly", r)
+
+    # -- response heads the client must not see as sent -------------------
+    with gw.conn() as conn:
+        r = conn.request("GET", "/x/chunked", version="HTTP/1.0")
+        t.check(r.status == 200 and r.body == b"hello world" and
+                r.header("transfer-encoding") is None and r.closes and
+                conn.wait_closed(3),
+                "an HTTP/1.0 client gets a chunked body decoded, ended by "
+                "the close", r.head_raw)
+    with gw.conn() as conn:
+        r = conn.get("/x/chunked")
+        t.check(r.status == 200 and r.body == b"hello world" and r.chunked,
+                "an HTTP/1.1 client still gets it chunked", r.head_raw)
+    with gw.conn() as conn:
+        r = conn.get("/x/gerbang")
+        left = [k for k, _ in r.headers if k.lower().replace("_", "-")
+                .startswith("x-gerbang-")]
+        t.check(r.status == 200 and not left and
+                r.header("x-gerbangs") == "kept",
+                "X-Gerbang-* from the upstream (any case, '_' for '-') is "
+                "not shown to the client", r.head_raw)
+    with gw.conn() as conn:
+        for path in ("/x/100", "/x/102", "/x/103"):
+            r = conn.get(path)
+            t.check(r.status == 200 and r.body == b"ok" and
+                    r.header("link") is None and
+                    r.header("x-gerbang-consumer") is None,
+                    f"{path}: the interim response is dropped, the final "
+                    "one relayed", r.head_raw)
+        r = conn.get("/x/after-1xx")
+        t.check(r.status == 200 and r.body == b"ok",
+                "and the connection goes on", r)
+
+    # -- what the gateway decided on is what the upstream receives ---------
+    for target, want in [
+            (b"/x/a%2e/b", b"/x/a./b"), (b"/x/%7e%41%2D", b"/x/~A-"),
+            (b"/x/a%3f", b"/x/a%3F"), (b"/x/a%3fb%23c", b"/x/a%3Fb%23c"),
+            (b"/x//a//b/", b"/x/a/b/"), (b"/x/./a/../b", b"/x/b"),
+            (b"/x/%2E%2E/x/c", b"/x/c"), (b"/x/%2e/c", b"/x/c"),
+            (b"/x/a%25", b"/x/a%25"), (b"/x/a./b..", b"/x/a./b.."),
+            (b"/x/a?b=%2f/../c", b"/x/a?b=%2f/../c"),
+            (b"/ws/../x/d", b"/x/d"), (b"//x/e", b"/x/e"),
+            (b"http://a.test//x/f?/ws", b"/x/f?/ws"),
+            (b"/x/%C3%A9", b"/x/%C3%A9")]:
+        n0 = up.count()
+        with gw.conn() as conn:
+            conn.send(b"GET " + target + b" HTTP/1.1\r\nHost: a.test\r\n"
+                      b"Connection: close\r\n\r\n")
+            r = conn.read_response()
+        line = up.last().split(b"\r\n")[0] if up.count() > n0 else b""
+        t.check(r.status == 200 and line == b"GET " + want + b" HTTP/1.1",
+                f"{target!r} is routed and forwarded as {want!r}", line)
+    for target in (b"/x/%2f", b"/x/%5c", b"/x/a\\b", b"/x/%00", b"/x/%zz",
+                   b"/x/../../y", b"/x/%c0%ae%c0%ae/", b"/x/a#b",
+                   # read as ';' by a server that decodes before it drops
+                   # path parameters
+                   b"/x/nik%3bv=1/1", b"/x/a%3B",
+                   # double encoding: "..", "/" to a server that decodes
+                   # twice
+                   b"/x/%252e%252e/y", b"/x/a%252Fb", b"/x/a%25%32%66b"):
+        n0 = up.count()
+        with gw.conn() as conn:
+            conn.send(b"GET " + target + b" HTTP/1.1\r\nHost: a.test\r\n"
+                      b"\r\n")
+            data = conn.read_until_close(timeout=3)
+        t.check(data.startswith(b"HTTP/1.1 400 ") and up.count() == n0,
+                f"{target!r}: 400, nothing forwarded", data[:100])
+
     # -- the gateway's own answers to HEAD ------------------------------------
     with gw.conn() as conn:
         conn.send(b"HEAD /nowhere HTTP/1.1\r\nHost: a.test\r\n\r\n"
@@ -277,9 +483,98 @@ def main(t: gwtest.Test):
                 b"GET /x/nik;v=1/1 HTTP/1.1",
                 "path_parameters: true passes it on unchanged",
                 up.last()[:200])
+        r = conn.get("/x/nik%3bv=1/2")
+        t.check(r.status == 200 and up.last().split(b"\r\n")[0] ==
+                b"GET /x/nik%3Bv=1/2 HTTP/1.1",
+                "and %3B too", up.last()[:200])
         r = conn.get("/x/a/..;/b")
         t.check(r.status == 400, "but never on a dot segment", r)
     gw2.stop()
+    valid_requests(t)
+
+
+def valid_requests(t: gwtest.Test):
+    """Unusual but valid requests pass, as the upstream (upstream.py's
+    /echo) reads them."""
+    import json
+    up = t.upstream()
+    conf = t.config(upstreams=[upstream_conf("u", [up])],
+                    routes=[{"name": "m", "path": "/"}],
+                    timeouts={"request_body": "2s"})
+    gw = t.gateway(conf, workers=1)
+    H = b"Host: a.test\r\n"
+
+    def echo(raw, pieces=1, method="GET"):
+        with gw.conn() as conn:
+            step = -(-len(raw) // pieces)
+            for k in range(0, len(raw), step):
+                conn.send(raw[k:k + step])
+                time.sleep(0.05 if pieces > 1 else 0)
+            r = conn.read_final(method)
+        return r, (json.loads(r.body) if r.status == 200 and r.body else {})
+
+    def hdr(j, name):
+        return [v for k, v in j.get("headers", []) if k.lower() == name]
+
+    for what, raw, pieces, check in [
+            ("chunked in capitals, extensions and a trailer",
+             b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: CHUNKED\r\n"
+             b"\r\n5;a=b;c=\"d e\"\r\nhello\r\n0\r\nX-T: 1\r\n\r\n", 1,
+             lambda j: j["body_len"] == 5 and
+             hdr(j, "transfer-encoding") == ["chunked"]),
+            ("the same in three pieces (held until whole)",
+             b"POST /echo HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n"
+             b"\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 3,
+             lambda j: j["body_len"] == 11),
+            ("Content-Length: 005",
+             b"POST /echo HTTP/1.1\r\n" + H + b"Content-Length: 005\r\n\r\n"
+             b"hello", 1,
+             lambda j: j["body_len"] == 5 and hdr(j, "content-length") ==
+             ["5"]),
+            ("a body on GET", b"GET /echo HTTP/1.1\r\n" + H +
+             b"Content-Length: 5\r\n\r\nhello", 1,
+             lambda j: j["method"] == "GET" and j["body_len"] == 5),
+            ("a body on DELETE, in two pieces", b"DELETE /echo HTTP/1.1\r\n" +
+             H + b"Content-Length: 5\r\n\r\nhello", 2,
+             lambda j: j["method"] == "DELETE" and j["body_len"] == 5),
+            ("an extension method", b"M-SEARCH /echo HTTP/1.1\r\n" + H +
+             b"\r\n", 1, lambda j: j["method"] == "M-SEARCH"),
+            ("obs-text and an empty value", b"GET /echo HTTP/1.1\r\n" + H +
+             b"X-Obs: caf\xc3\xa9\r\nX-Empty:\r\n\r\n", 1,
+             lambda j: hdr(j, "x-obs") == ["caf\xc3\xa9"] and
+             hdr(j, "x-empty") == [""]),
+            ("Expect: 100-continue", b"POST /echo HTTP/1.1\r\n" + H +
+             b"Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello", 1,
+             lambda j: j["body_len"] == 5 and not hdr(j, "expect")),
+            ("absolute form in capitals",
+             b"GET HTTP://A.TEST/echo?q=1 HTTP/1.1\r\n" + H + b"\r\n", 1,
+             lambda j: j["target"] == "/echo?q=1"),
+            ("an IPv6 Host", b"GET /echo HTTP/1.1\r\nHost: [::1]:8443\r\n"
+             b"\r\n", 1, lambda j: hdr(j, "host") == ["[::1]:8443"])]:
+        r, j = echo(raw, pieces)
+        try:
+            ok = r.status == 200 and check(j)
+        except (KeyError, TypeError):
+            ok = False
+        t.check(ok, f"valid: {what} passes", (r, j))
+    with gw.conn() as conn:
+        conn.send(b"GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                  b"GET /echo HTTP/1.0\r\n\r\n")
+        r1 = conn.read_response()
+        r2 = conn.read_response()
+        t.check(r1.status == 200 and r2.status == 200 and
+                r1.has_token("connection", "keep-alive") and
+                conn.wait_closed(3), "valid: HTTP/1.0 keep-alive, then close",
+                (r1, r2))
+    with gw.conn() as conn:
+        conn.send(b"POST /echo HTTP/1.1\r\n" + H + b"Expect: 100-continue\r\n"
+                  b"Content-Length: 5\r\n\r\n")
+        r1 = conn.read_response()
+        r2 = conn.read_response()
+        t.check(r1.status == 100 and r2.status == 408 and r2.closes and
+                conn.wait_closed(3),
+                "100 Continue, then no body: 408 and closed", (r1, r2))
+    gw.stop()
 
 
 if __name__ == "__main__":

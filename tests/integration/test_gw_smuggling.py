@@ -7,7 +7,9 @@ the connection, and the upstream must receive nothing.  The upstream is an
 in-process recorder (gwtest.RecordingUpstream) that keeps every byte the
 gateway sends it: after each case a marker request (GET /marker/N) goes
 through the gateway on a new connection, and the bytes recorded since the
-case began must be exactly that one marker request.
+case began must be exactly that one marker request.  Cases whose fault is
+in the body are sent again one byte per TLS record: nothing may reach the
+upstream either.
 
 usage: test_gw_smuggling.py BUILD_DIR
 """
@@ -229,6 +231,178 @@ CASES = [
      b"\r\n\r\n", {400}),
     ("Host list", b"GET /echo HTTP/1.1\r\nHost: a.test, b.test\r\n\r\n",
      {400}),
+    # -- second red team: Transfer-Encoding variants --------------------------
+    ("TE: chunked,", req(H + b"Transfer-Encoding: chunked,\r\n",
+                         b"0\r\n\r\n"), {400}),
+    ("TE: , chunked", req(H + b"Transfer-Encoding: , chunked\r\n",
+                          b"0\r\n\r\n"), {400}),
+    ("TE: chunked NEL (0x85)", req(H + b"Transfer-Encoding: chunked\x85\r\n",
+                                   b"0\r\n\r\n"), {400}),
+    ("TE: NEL chunked", req(H + b"Transfer-Encoding: \x85chunked\r\n",
+                            b"0\r\n\r\n"), {400}),
+    ("TE: chunked VT", req(H + b"Transfer-Encoding: chunked\x0b\r\n",
+                           b"0\r\n\r\n"), {400}),
+    ("TE: chunked FF", req(H + b"Transfer-Encoding: \x0cchunked\r\n",
+                           b"0\r\n\r\n"), {400}),
+    ("TE: chunked;q=1", req(H + b"Transfer-Encoding: chunked;q=1\r\n",
+                            b"0\r\n\r\n"), {400, 501}),
+    ("TE: identity, chunked", req(H + b"Transfer-Encoding: identity, chunked"
+                                  b"\r\n", b"0\r\n\r\n"), {400, 501}),
+    ("TE: chunked, identity", req(H + b"Transfer-Encoding: chunked, identity"
+                                  b"\r\n", b"0\r\n\r\n"), {400, 501}),
+    ("TE: chunked then TE: identity", req(H + CHUNKED +
+                                          b"Transfer-Encoding: identity\r\n",
+                                          b"0\r\n\r\n"), {400}),
+    ("TE: empty", req(H + b"Transfer-Encoding: \r\n", b"0\r\n\r\n"), {400}),
+    ("TE name with 0xff", req(H + b"Transfer-Encoding\xff: chunked\r\n",
+                              b"0\r\n\r\n"), {400}),
+    ("TE: chunk", req(H + b"Transfer-Encoding: chunk\r\n", b"0\r\n\r\n"),
+     {400, 501}),
+    ("TE in a trailer", req(H + CHUNKED, b"5\r\nhello\r\n0\r\n"
+                            b"Transfer-Encoding: chunked\r\n\r\n"), {400}),
+    ("CL in a trailer", req(H + CHUNKED, b"5\r\nhello\r\n0\r\n"
+                            b"Content-Length: 50\r\n\r\n"), {400}),
+    ("Content_Length in a trailer", req(H + CHUNKED, b"0\r\n"
+                                        b"content_length: 5\r\n\r\n"),
+     {400}),
+    ("Host in a trailer", req(H + CHUNKED, b"0\r\nHost: evil.test\r\n\r\n"),
+     {400}),
+    ("trailer with obs-fold", req(H + CHUNKED, b"0\r\nX-T: a\r\n b\r\n\r\n"),
+     {400}),
+    ("trailer ends with bare LF", req(H + CHUNKED, b"0\r\nX-T: a\n\r\n"),
+     {400}),
+    ("NUL in a trailer", req(H + CHUNKED, b"0\r\nX-T: a\x00\r\n\r\n"),
+     {400}),
+    # -- Content-Length variants ----------------------------------------------
+    ("CL: 5,", req(H + b"Content-Length: 5,\r\n", b"hello"), {400}),
+    ("CL: ,5", req(H + b"Content-Length: ,5\r\n", b"hello"), {400}),
+    ("CL: 5.0", req(H + b"Content-Length: 5.0\r\n", b"hello"), {400}),
+    ("CL: 5e0", req(H + b"Content-Length: 5e0\r\n", b"hello"), {400}),
+    ("CL: 5 then VT", req(H + b"Content-Length: 5\x0b\r\n", b"hello"), {400}),
+    ("CL: 20 nines", req(H + b"Content-Length: 99999999999999999999\r\n"),
+     {400}),
+    ("CL: Arabic-Indic digit", req(H + b"Content-Length: \xd9\xa5\r\n",
+                                   b"hello"), {400}),
+    ("CL: whitespace only", req(H + b"Content-Length:  \t \r\n"), {400}),
+    ("CL in HTTP/1.0 with TE", req(H + b"Content-Length: 5\r\n" + CHUNKED,
+                                   b"hello", line=b"POST /echo HTTP/1.0"),
+     {400}),
+    # -- chunk lines ----------------------------------------------------------
+    ("chunk size +5", req(H + CHUNKED, b"+5\r\nhello\r\n0\r\n\r\n"), {400}),
+    ("chunk size 5 then tab", req(H + CHUNKED, b"5\t\r\nhello\r\n0\r\n\r\n"),
+     {400}),
+    ("chunk size of 19 digits", req(H + CHUNKED, b"0000000000000000005\r\n"
+                                    b"hello\r\n0\r\n\r\n"), {400}),
+    ("chunk ext with CR LF in quotes", req(H + CHUNKED, b"5;a=\"b\r\nc\"\r\n"
+                                           b"hello\r\n0\r\n\r\n"), {400}),
+    ("chunk ext with LF in quotes", req(H + CHUNKED, b"5;a=\"b\nc\"\r\n"
+                                        b"hello\r\n0\r\n\r\n"), {400}),
+    ("chunk ext, unterminated quote", req(H + CHUNKED, b"5;a=\"b\r\nhello"
+                                          b"\r\n0\r\n\r\n"), {400}),
+    ("chunk ext ;=b", req(H + CHUNKED, b"5;=b\r\nhello\r\n0\r\n\r\n"),
+     {400}),
+    ("chunk ext ends with bare LF", req(H + CHUNKED, b"5;a=b\nhello\r\n"
+                                        b"0\r\n\r\n"), {400}),
+    ("chunk ext with bare CR", req(H + CHUNKED, b"5;a\rb\r\nhello\r\n"
+                                   b"0\r\n\r\n"), {400}),
+    ("chunk line with CR CR LF", req(H + CHUNKED, b"5\r\r\nhello\r\n"
+                                     b"0\r\n\r\n"), {400}),
+    ("chunk data ends with bare LF", req(H + CHUNKED, b"5\r\nhello\n0\r\n"
+                                         b"\r\n"), {400}),
+    ("last chunk ends with bare LF", req(H + CHUNKED, b"0\r\n\n"), {400}),
+    ("chunk data shorter than its size", req(H + CHUNKED, b"6\r\nhello\r\n"
+                                             b"0\r\n\r\n"), {400}),
+    # -- request line ---------------------------------------------------------
+    ("lower-case method get", b"get /echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("mixed-case method Get", b"Get /echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("lower-case method head", b"head /echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("lower-case post with a body", req(H + b"Content-Length: 5\r\n", b"hello",
+                                       line=b"post /echo HTTP/1.1"), {400}),
+    ("tab after the method", b"GET\t/echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("tab before the version", b"GET /echo\tHTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("space before the method", b" GET /echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("HTTP/1.10", b"GET /echo HTTP/1.10\r\n" + H + b"\r\n", {400}),
+    ("HTTP/01.1", b"GET /echo HTTP/01.1\r\n" + H + b"\r\n", {400}),
+    ("HTTP/1", b"GET /echo HTTP/1\r\n" + H + b"\r\n", {400}),
+    ("PRI * HTTP/2.0 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+     {400, 505}),
+    ("space inside the target", b"GET /echo?a b HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("raw UTF-8 in the target", b"GET /\xc3\xa9cho HTTP/1.1\r\n" + H +
+     b"\r\n", {400}),
+    ("DEL in the target", b"GET /ec\x7fho HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("request line ends with bare CR", b"GET /echo HTTP/1.1\r" + H + b"\r\n",
+     {400}),
+    ("NUL before the request", b"\x00GET /echo HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("absolute form with userinfo and @ host",
+     b"GET http://a.test@b.test/echo HTTP/1.1\r\nHost: b.test\r\n\r\n",
+     {400}),
+    ("absolute form with a fragment", b"GET http://a.test/echo#f HTTP/1.1\r\n"
+     + H + b"\r\n", {400}),
+    ("absolute form, IPv6 host, other Host", b"GET http://[::1]/echo HTTP/1.1"
+     b"\r\n" + H + b"\r\n", {400}),
+    ("absolute form, empty port", b"GET http://a.test:/echo HTTP/1.1\r\n" +
+     H + b"\r\n", {400}),
+    ("%00 in the query", b"GET /echo?a=%00 HTTP/1.1\r\n" + H + b"\r\n",
+     {400}),
+    ("malformed % in the query", b"GET /echo?a=%g0 HTTP/1.1\r\n" + H +
+     b"\r\n", {400}),
+    # -- Host -----------------------------------------------------------------
+    ("Host with a bracket left open", b"GET /echo HTTP/1.1\r\nHost: [::1\r\n"
+     b"\r\n", {400}),
+    ("Host with an empty port", b"GET /echo HTTP/1.1\r\nHost: a.test:\r\n"
+     b"\r\n", {400}),
+    ("Host with two ports", b"GET /echo HTTP/1.1\r\nHost: a.test:1:2\r\n"
+     b"\r\n", {400}),
+    ("Host with a 6-digit port", b"GET /echo HTTP/1.1\r\nHost: a.test:000443"
+     b"\r\n\r\n", {400}),
+    ("Host with 0xff", b"GET /echo HTTP/1.1\r\nHost: a\xff.test\r\n\r\n",
+     {400}),
+    ("Host with a space inside", b"GET /echo HTTP/1.1\r\nHost: a .test\r\n"
+     b"\r\n", {400}),
+    # -- fields ---------------------------------------------------------------
+    ("header name with 0x80", req(H + b"X-\x80: b\r\n",
+                                  line=b"GET /echo HTTP/1.1"), {400}),
+    ("header name with '@'", req(H + b"X@Y: b\r\n",
+                                 line=b"GET /echo HTTP/1.1"), {400}),
+    ("header line with CR CR LF", req(H + b"X-A: b\r\r\n",
+                                      line=b"GET /echo HTTP/1.1"), {400}),
+    ("tab before the first header", b"GET /echo HTTP/1.1\r\n\tHost: a.test"
+     b"\r\n\r\n", {400}),
+    ("form feed in a value", req(H + b"X-A: b\x0cc\r\n",
+                                 line=b"GET /echo HTTP/1.1"), {400}),
+    ("ESC in a value", req(H + b"X-A: \x1b[0m\r\n",
+                           line=b"GET /echo HTTP/1.1"), {400}),
+    # -- after an error: nothing more is read ---------------------------------
+    ("pipelined request after a bad one", req(H + b"Content-Length: x\r\n",
+                                              b"GET /smuggled HTTP/1.1\r\n" +
+                                              H + b"\r\n"), {400}),
+    ("a whole second request in a bad chunked body",
+     req(H + CHUNKED, b"5\r\nhello\r\n0x\r\n\r\nGET /smuggled HTTP/1.1\r\n" +
+         H + b"\r\n"), {400}),
+]
+
+
+# Cases whose fault is in the body, sent again one byte per TLS record: the
+# head is whole and valid long before the fault arrives, and still nothing
+# may reach the upstream (the gateway holds a body until it is whole).
+BYTEWISE = [
+    "chunk size zz", "chunk size 0x5", "chunk data longer than its size",
+    "bare LF after chunk size", "empty chunk extension", "malformed trailer",
+    "TE in a trailer", "CL in a trailer", "Host in a trailer",
+    "trailer with obs-fold", "chunk ext with LF in quotes",
+    "chunk ext with CR LF in quotes", "chunk size of 19 digits",
+    "chunk data ends with bare LF", "last chunk ends with bare LF",
+    "chunked body over body_size (413)",
+    "a whole second request in a bad chunked body",
 ]
 
 
@@ -293,6 +467,30 @@ def main(t: gwtest.Test):
                 got.endswith(b"\r\n\r\n"),
                 f"{name}: the upstream received nothing",
                 {"marker": m, "upstream got": got[:600]})
+    table = {name: (raw, want) for name, raw, want in CASES}
+    for name in BYTEWISE:
+        raw, want = table[name]
+        mark = rec.snapshot()
+        data, closed = b"", False
+        try:
+            with gw.conn() as conn:
+                try:
+                    for k in range(len(raw)):
+                        conn.send(raw[k:k + 1])
+                        time.sleep(0.0005)
+                except OSError:
+                    pass
+                data = conn.read_until_close(timeout=5)
+                closed = conn.eof
+        except OSError:
+            pass
+        r, rest = gwtest.parse_one_response(data)
+        time.sleep(0.05)
+        got = rec.since(mark)
+        t.check(r is not None and r.status in want and r.closes and closed
+                and not got, f"{name}, byte by byte: "
+                f"{r.status if r else None}, closed, nothing forwarded",
+                {"raw": data[:300], "upstream got": got[:300]})
     m = gw.metrics()
     bad1 = gwtest.metric(m, "gerbang_bad_requests_total")
     t.check(bad0 is not None and bad1 is not None and bad1 - bad0 >= 60,
