@@ -1168,6 +1168,10 @@ route_host(const char *h, size_t n, char *out, size_t outlen)
 
 		if (colon != NULL)
 			n = (size_t)(colon - h);
+		/* "a.test." is the fully qualified "a.test", as the
+		   policy reads it. */
+		if (n > 1 && h[n - 1] == '.')
+			n--;
 	}
 	for (i = 0; i < n && k + 1 < outlen; i++)
 		out[k++] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] + 32 :

@@ -157,6 +157,12 @@ def main(t: gwtest.Test):
     t.check({s for _, s in res} == {lc1.addr, lc2.addr},
             "least_conn: equal load is shared (ties round robin)", res)
 
+    # -- a fully qualified Host (trailing dot) routes as the name ------------
+    for host in ("lc.test.", "LC.TEST.:443"):
+        with gw.conn() as conn:
+            r = conn.get("/echo", host=host)
+        t.check(r.status == 200, f"Host {host!r} routes as lc.test", r)
+
     # -- TLS to the upstream --------------------------------------------------
     for host, want, what in (
             ("tls.test", 200, "verify against the CA (IP SAN)"),
