@@ -1614,6 +1614,8 @@ client_response_head(struct gw_conn *c, const struct gb_http_resp *resp,
 		HNAME("proxy-connection"), HNAME("transfer-encoding"),
 		HNAME("content-length"), HNAME("upgrade"), HNAME("te"),
 		HNAME("trailer"),
+		/* The gateway's own is added below: one, not two. */
+		HNAME("x-request-id"),
 	};
 	struct gb_buf *b = &c->out;
 	bool nobody = resp->body == GB_HTTP_BODY_NONE;

@@ -55,7 +55,8 @@ ANSWERS = {
     b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
     b"/x/gerbang": b"HTTP/1.1 200 OK\r\nX-Gerbang-Consumer: partner-a\r\n"
     b"x-gerbang-role: admin\r\nX_Gerbang_Key: k\r\nX-Gerbang_Sig: s\r\n"
-    b"X-Gerbangs: kept\r\nContent-Length: 2\r\n\r\nok",
+    b"X-Gerbangs: kept\r\nX-Request-Id: from-upstream\r\n"
+    b"Content-Length: 2\r\n\r\nok",
     b"/x/100": b"HTTP/1.1 100 Continue\r\nX-Gerbang-Consumer: a\r\n\r\n" + OK,
     b"/x/102": b"HTTP/1.1 102 Processing\r\n\r\n" + OK,
     b"/x/103": b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n"
@@ -399,6 +400,9 @@ def main(t: gwtest.Test):
                 r.header("x-gerbangs") == "kept",
                 "X-Gerbang-* from the upstream (any case, '_' for '-') is "
                 "not shown to the client", r.head_raw)
+        ids = [v for k, v in r.headers if k.lower() == "x-request-id"]
+        t.check(len(ids) == 1 and ids[0] != "from-upstream",
+                "the client sees one X-Request-Id, the gateway's", ids)
     with gw.conn() as conn:
         for path in ("/x/100", "/x/102", "/x/103"):
             r = conn.get(path)
