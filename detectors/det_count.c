@@ -232,10 +232,12 @@ reg_add(struct det_count *c, uint64_t h)
 	unsigned q = 64 - c->p, r, old;
 	uint64_t idx = h >> q, w = h << c->p;
 
-	/* Rank: leading zeros of the q low bits, + 1; q + 1 when all zero. */
-	r = w == 0 ? q + 1 : (unsigned)__builtin_clzll(w) + 1;
-	if (r > q + 1)
-		r = q + 1;
+	/*
+	 * Rank: leading zeros of the q low bits, + 1; q + 1 when all zero.
+	 * w's p low bits are 0: a 1 in the highest of them stops the count
+	 * at q when w is 0, and changes nothing otherwise.
+	 */
+	r = (unsigned)__builtin_clzll(w | (uint64_t)1 << (c->p - 1)) + 1;
 	/* Without a branch on the register (most adds leave it, at random). */
 	old = c->reg[idx];
 	r = r > old ? r : old;
@@ -349,45 +351,76 @@ det_count_add(struct det_count *c, uint64_t h)
 	return add_slow(c, h);
 }
 
+/*
+ * det_count_add_n()'s sketch loop: the table pointers in locals (the
+ * registers are bytes, whose stores the compiler must otherwise assume
+ * change *c).
+ */
+static size_t
+add_n_sketch(struct det_count *c, const uint64_t *h, size_t n, uint64_t *chg)
+{
+	uint8_t *reg = c->reg;
+	uint32_t *hist = c->hist;
+	unsigned p = c->p, q = 64 - p, r, old;
+	uint64_t x, one = (uint64_t)1 << (p - 1);
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		x = h[i];
+		/* reg_add(), inlined here. */
+		r = (unsigned)__builtin_clzll(x << p | one) + 1;
+		old = reg[x >> q];
+		r = r > old ? r : old;
+		hist[old]--;
+		hist[r]++;
+		reg[x >> q] = (uint8_t)r;
+		if (chg != NULL)
+			chg[k] = x;
+		k += r != old;
+	}
+	return k;
+}
+
 size_t
 det_count_add_n(struct det_count *c, const uint64_t *h, size_t n,
     uint64_t *chg, size_t *nomem)
 {
-	size_t i, j, k = 0, bad = 0, mask;
-	uint64_t x, y;
+	uint64_t *set, x, y;
+	size_t i, j, k = 0, bad = 0, mask, set_n, cap;
 	int r;
 
-	for (i = 0; i < n; i++) {
+	/* Exact: the set's fields in locals, stored back around add_slow. */
+	for (i = 0; i < n && !c->sketch; i++) {
 		x = h[i];
-		if (c->sketch)
-			r = reg_add(c, x);
-		else {
-			/* det_count_add()'s fast path, in the loop. */
-			y = x == 0 ? 1 : x;
-			r = -2;
-			if (c->set_size > 0) {
-				mask = c->set_size - 1;
-				for (j = (size_t)y & mask; c->set[j] != 0;
-				    j = (j + 1) & mask)
-					if (c->set[j] == y) {
-						r = 0;
-						break;
-					}
-				if (r == -2 && c->set_n < c->cap &&
-				    c->set_n * 2 < c->set_size) {
-					c->set[j] = y;
-					c->set_n++;
-					r = 1;
+		y = x == 0 ? 1 : x;
+		set = c->set;
+		set_n = c->set_n;
+		cap = c->cap;
+		r = -2;
+		if (c->set_size > 0) {
+			mask = c->set_size - 1;
+			for (j = (size_t)y & mask; set[j] != 0;
+			    j = (j + 1) & mask)
+				if (set[j] == y) {
+					r = 0;
+					break;
 				}
+			if (r == -2 && set_n < cap && set_n * 2 < c->set_size) {
+				set[j] = y;
+				c->set_n = set_n + 1;
+				r = 1;
 			}
-			if (r == -2)
-				r = add_slow(c, y);
 		}
+		if (r == -2)
+			r = add_slow(c, y);
 		if (chg != NULL)
 			chg[k] = x;
 		k += r != 0;
 		bad += r < 0;
 	}
+	if (i < n)
+		k += add_n_sketch(c, h + i, n - i, chg != NULL ? chg + k :
+		    NULL);
 	if (nomem != NULL)
 		*nomem = bad;
 	return k;
