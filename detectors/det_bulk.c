@@ -1223,10 +1223,18 @@ det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
 
 	if (who == NULL)
 		return 0;
-	bv.v = NULL;		/* sorted when a group first needs it */
-	for (j = 0; j < nv; j++)
-		if (v[j].type < NT)
-			vm |= 1u << v[j].type;
+	/* Sorted by type at once (the types present read off the counts). */
+	bv.v = v;
+	bv.n = nv;
+	batch_sort(&bv);
+	if (bv.sorted) {
+		for (j = 0; j < NT; j++)
+			if (bv.ts[j + 1] != bv.ts[j])
+				vm |= 1u << j;
+	} else
+		for (j = 0; j < nv; j++)
+			if (v[j].type < NT)
+				vm |= 1u << v[j].type;
 	for (i = 0; i < b->ngroup; i++) {
 		g = &b->group[i];
 		if (!(g->tmask & vm) || g->scope >= DET_BULK_SCOPES ||
@@ -1257,11 +1265,6 @@ det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
 				b->stats.nomem++;
 				continue;
 			}
-		}
-		if (bv.v == NULL) {
-			bv.v = v;
-			bv.n = nv;
-			batch_sort(&bv);
 		}
 		n += count_group(b, (uint32_t)i, e, &bv, now_ms, cb, arg);
 	}
