@@ -247,6 +247,37 @@ reg_add(struct det_count *c, uint64_t h)
 	return r != old;
 }
 
+/*
+ * Values h[0..n) into the registers (det_count_add_n() once a sketch,
+ * to_sketch()), the table pointers in locals: the registers are bytes,
+ * whose stores the compiler must otherwise assume change *c. Returns how
+ * many raised a register (those into chg[] when not NULL).
+ */
+static size_t
+add_n_sketch(struct det_count *c, const uint64_t *h, size_t n, uint64_t *chg)
+{
+	uint8_t *reg = c->reg;
+	uint32_t *hist = c->hist;
+	unsigned p = c->p, q = 64 - p, r, old;
+	uint64_t x, one = (uint64_t)1 << (p - 1);
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		x = h[i];
+		/* reg_add(), inlined here. */
+		r = (unsigned)__builtin_clzll(x << p | one) + 1;
+		old = reg[x >> q];
+		r = r > old ? r : old;
+		hist[old]--;
+		hist[r]++;
+		reg[x >> q] = (uint8_t)r;
+		if (chg != NULL)
+			chg[k] = x;
+		k += r != old;
+	}
+	return k;
+}
+
 /* Turn the exact set into a sketch (the set is kept for a later clear). */
 static int
 to_sketch(struct det_count *c)
@@ -277,8 +308,7 @@ to_sketch(struct det_count *c)
 		c->set[k] = h;
 		k += h != 0;
 	}
-	for (i = 0; i < k; i++)
-		(void)reg_add(c, c->set[i]);
+	(void)add_n_sketch(c, c->set, k, NULL);
 	return 0;
 }
 
@@ -349,36 +379,6 @@ det_count_add(struct det_count *c, uint64_t h)
 		}
 	}
 	return add_slow(c, h);
-}
-
-/*
- * det_count_add_n()'s sketch loop: the table pointers in locals (the
- * registers are bytes, whose stores the compiler must otherwise assume
- * change *c).
- */
-static size_t
-add_n_sketch(struct det_count *c, const uint64_t *h, size_t n, uint64_t *chg)
-{
-	uint8_t *reg = c->reg;
-	uint32_t *hist = c->hist;
-	unsigned p = c->p, q = 64 - p, r, old;
-	uint64_t x, one = (uint64_t)1 << (p - 1);
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		x = h[i];
-		/* reg_add(), inlined here. */
-		r = (unsigned)__builtin_clzll(x << p | one) + 1;
-		old = reg[x >> q];
-		r = r > old ? r : old;
-		hist[old]--;
-		hist[r]++;
-		reg[x >> q] = (uint8_t)r;
-		if (chg != NULL)
-			chg[k] = x;
-		k += r != old;
-	}
-	return k;
 }
 
 size_t
