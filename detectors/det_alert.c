@@ -738,75 +738,95 @@ batch_flush(struct det_alert *a)
 	det_bulk_count(a->bulk, &bt->who, bt->v, n, bt->now_ms, on_bulk, a);
 }
 
+/* A finding in a request (path or body): see det_alert_on_finding(). */
+static __attribute__((noinline)) void
+on_request_finding(struct det_alert *a, const struct det_sensor_txn *t,
+    enum det_where where, const struct det_finding *f)
+{
+	const struct det_flow_key *k = &t->flow->key;
+	const struct attrib *at;
+	uint8_t src[17];
+	uint64_t now_ms = txn_time_us(t) / 1000;
+	/* Data into the agency is not a leak, and not counted; but a canary
+	   alerts wherever it is seen, and identifiers asked in paths are
+	   scraping. */
+	bool canaries = a->c.rules != NULL &&
+	    det_rules_canary_count(a->c.rules) > 0;
+
+	if (!canaries && (where != DET_WHERE_PATH || a->scrape == NULL))
+		return;
+	batch_flush(a);
+	at = attribute(a, t);
+	a->cur = t;
+	src[0] = k->family;
+	memcpy(src + 1, k->addr[t->flow->client], 16);
+	if (canaries)
+		canary_seen(a, t, at, f, where, src, now_ms);
+	if (where == DET_WHERE_PATH && a->scrape != NULL)
+		scrape(a, t, at, f, src, sizeof(src));
+}
+
+/* A new batch for the findings of t's response at now_ms (the last one
+   counted first). Out of line: once per batch, not per finding. */
+static __attribute__((noinline)) void
+batch_start(struct det_alert *a, const struct det_sensor_txn *t,
+    uint64_t now_ms)
+{
+	struct batch *bt = &a->batch;
+	const struct det_flow_key *k = &t->flow->key;
+	const struct attrib *at;
+	size_t cn;
+
+	batch_flush(a);
+	at = attribute(a, t);
+	bt->at = at;
+	bt->t = t;
+	bt->flow_id = t->flow->id;
+	bt->seq = t->seq;
+	bt->now_ms = now_ms;
+	memset(&bt->who, 0, sizeof(bt->who));
+	resp_key(t, bt->rk);
+	bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
+	bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
+	bt->src[0] = k->family;
+	memcpy(bt->src + 1, k->addr[t->flow->client], 16);
+	/*
+	 * A verified consumer came through the gateway: the address and the
+	 * (pooled) connection are the gateway's, shared by every consumer,
+	 * so it counts for its consumer only.
+	 */
+	if (at->kind != AT_VERIFIED) {
+		bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
+		bt->who.len[DET_SCOPE_FLOW] = sizeof(bt->flow_id);
+		bt->who.key[DET_SCOPE_SOURCE] = bt->src;
+		bt->who.len[DET_SCOPE_SOURCE] = sizeof(bt->src);
+	}
+	if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
+		cn = strlen(at->h.consumer);
+		memcpy(bt->consumer, at->h.consumer, cn + 1);
+		bt->who.key[DET_SCOPE_CONSUMER] = bt->consumer;
+		bt->who.len[DET_SCOPE_CONSUMER] = cn;
+	}
+}
+
 void
 det_alert_on_finding(const struct det_sensor_txn *t, enum det_where where,
     const struct det_finding *f, void *arg)
 {
 	struct det_alert *a = arg;
 	struct batch *bt = &a->batch;
-	const struct attrib *at;
-	const struct det_flow_key *k = &t->flow->key;
-	uint8_t src[17];
-	uint64_t now_ms = txn_time_us(t) / 1000;
-	size_t cn;
+	uint64_t now_ms;
 
 	if (where != DET_WHERE_RESP_BODY) {
-		/* Data into the agency is not a leak, and not counted; but a
-		   canary alerts wherever it is seen, and identifiers asked
-		   in paths are scraping. */
-		bool canaries = a->c.rules != NULL &&
-		    det_rules_canary_count(a->c.rules) > 0;
-
-		if (!canaries && (where != DET_WHERE_PATH || a->scrape == NULL))
-			return;
-		batch_flush(a);
-		at = attribute(a, t);
-		a->cur = t;
-		src[0] = k->family;
-		memcpy(src + 1, k->addr[t->flow->client], 16);
-		if (canaries)
-			canary_seen(a, t, at, f, where, src, now_ms);
-		if (where == DET_WHERE_PATH && a->scrape != NULL)
-			scrape(a, t, at, f, src, sizeof(src));
+		on_request_finding(a, t, where, f);
 		return;
 	}
-	if (t->ts_resp_us != 0)
-		now_ms = t->ts_resp_us / 1000;
-	if (bt->n > 0 && (bt->t != t || bt->flow_id != t->flow->id ||
-	    bt->seq != t->seq || bt->now_ms != now_ms ||
-	    bt->n == BATCH_MAX))
-		batch_flush(a);
-	if (bt->n == 0) {
-		at = attribute(a, t);
-		bt->at = at;
-		bt->t = t;
-		bt->flow_id = t->flow->id;
-		bt->seq = t->seq;
-		bt->now_ms = now_ms;
-		memset(&bt->who, 0, sizeof(bt->who));
-		resp_key(t, bt->rk);
-		bt->who.key[DET_SCOPE_RESPONSE] = bt->rk;
-		bt->who.len[DET_SCOPE_RESPONSE] = sizeof(bt->rk);
-		bt->src[0] = k->family;
-		memcpy(bt->src + 1, k->addr[t->flow->client], 16);
-		/*
-		 * A verified consumer came through the gateway: the address
-		 * and the (pooled) connection are the gateway's, shared by
-		 * every consumer, so it counts for its consumer only.
-		 */
-		if (at->kind != AT_VERIFIED) {
-			bt->who.key[DET_SCOPE_FLOW] = &bt->flow_id;
-			bt->who.len[DET_SCOPE_FLOW] = sizeof(bt->flow_id);
-			bt->who.key[DET_SCOPE_SOURCE] = bt->src;
-			bt->who.len[DET_SCOPE_SOURCE] = sizeof(bt->src);
-		}
-		if (at->kind == AT_VERIFIED || at->kind == AT_UNVERIFIED) {
-			cn = strlen(at->h.consumer);
-			memcpy(bt->consumer, at->h.consumer, cn + 1);
-			bt->who.key[DET_SCOPE_CONSUMER] = bt->consumer;
-			bt->who.len[DET_SCOPE_CONSUMER] = cn;
-		}
-	}
+	/* The response's time, else the request's (txn_time_us reversed). */
+	now_ms = (t->ts_resp_us != 0 ? t->ts_resp_us : t->ts_req_us) / 1000;
+	if (bt->n == 0 || bt->n == BATCH_MAX || bt->t != t ||
+	    bt->flow_id != t->flow->id || bt->seq != t->seq ||
+	    bt->now_ms != now_ms)
+		batch_start(a, t, now_ms);
 	/* Canaries alert at once, with this finding's transaction. */
 	a->cur = t;
 	a->at = bt->at;

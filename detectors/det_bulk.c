@@ -153,6 +153,7 @@ struct det_bulk {
 	struct ecache		*ecache;	/* per group */
 	uint64_t		 gen;		/* bumped per entry removed */
 	uint8_t			 hkey[DET_COUNT_KEY_LEN];
+	struct det_count_hkey	 hk[NT];	/* hkey per type, ready */
 	struct det_bulk_limits	 lim;
 	struct entry		**bucket;
 	size_t			 nbucket;	/* power of two */
@@ -290,6 +291,8 @@ det_bulk_new(const struct det_rules *r, const uint8_t *key,
 		memcpy(b->hkey, key, sizeof(b->hkey));
 	else if (det_count_key_random(b->hkey) == -1)
 		goto fail;
+	for (n = 0; n < NT; n++)
+		det_count_hkey_init(b->hkey, (unsigned)n, &b->hk[n]);
 	b->rules = r;
 	b->nrules = r != NULL ? det_rules_bulk_count(r) : 0;
 	if (b->nrules > 0 &&
@@ -395,6 +398,7 @@ det_bulk_free(struct det_bulk *b)
 	free(b->allow);
 	free(b->canary);
 	explicit_bzero(b->hkey, sizeof(b->hkey));
+	explicit_bzero(b->hk, sizeof(b->hk));
 	free(b);
 }
 
@@ -798,6 +802,42 @@ window_add(struct det_bulk *b, struct entry *e, struct slot *sl, unsigned ns,
 }
 
 /*
+ * Add hashes h[0..n) of type t to sub-window sl of e and to the window's
+ * union, as n window_add() calls would, a counter at a time: the values
+ * new to the sub-window go on to the union (tmp: room for n). Returns
+ * how many changed the window's distinct values.
+ */
+static size_t
+window_add_n(struct det_bulk *b, struct entry *e, struct slot *sl,
+    unsigned ns, unsigned t, const uint64_t *h, size_t n, uint64_t *tmp)
+{
+	struct det_count **c = &sl->cnt[t];
+	size_t k, bad;
+
+	e->tmask |= 1u << t;
+	if (*c == NULL && det_count_new(b->group[e->group].exact_cap,
+	    b->lim.hll_p, c) == -1) {
+		b->stats.nomem += n;
+		return 0;
+	}
+	/* -1 (memory short): counted, in a sketch early. */
+	k = det_count_add_n(*c, h, n, ns == 1 ? NULL : tmp, &bad);
+	b->stats.nomem += bad;
+	if (ns == 1 || k == 0)
+		return k;
+	/* A value its sub-window had is in the union too (see window_add). */
+	c = &e->win[t];
+	if (*c == NULL && det_count_new(b->group[e->group].exact_cap,
+	    b->lim.hll_p, c) == -1) {
+		b->stats.nomem += k;
+		return 0;
+	}
+	k = det_count_add_n(*c, tmp, k, NULL, &bad);
+	b->stats.nomem += bad;
+	return k;
+}
+
+/*
  * Rule ri of e's group after values changed e's window at sub-window ep
  * (raises: how many changes its types saw): alert when its distinct count crossed its threshold, or doubled since
  * its last alert. Returns 1 when it alerted.
@@ -956,6 +996,7 @@ count_group(struct det_bulk *b, uint32_t gi, struct entry *e,
 	const struct rinfo *ri;
 	struct slot *sl;
 	uint64_t width = g->width, ep, m, raises;
+	uint64_t tmp[SORT_MAX];
 	uint32_t chg[NT], tm, x;
 	unsigned ns = g->ns, t;
 	size_t i;
@@ -985,10 +1026,18 @@ count_group(struct det_bulk *b, uint32_t gi, struct entry *e,
 		win_sync(b, e, ep, ns);
 	tm = 0;
 	if (bv->sorted) {
+		/* A type's values in one go, each counter in one loop. */
 		for (x = g->tmask; x != 0; x &= x - 1) {
 			t = (unsigned)__builtin_ctz(x);
-			for (i = bv->ts[t]; i < bv->ts[t + 1]; i++)
-				count_one(b, g, e, sl, t, bv->hs[i], &tm, chg);
+			if ((i = bv->ts[t + 1] - bv->ts[t]) == 0)
+				continue;
+			sl->nfind[t] += i;
+			b->stats.counted += g->trn[t] * i;
+			if ((i = window_add_n(b, e, sl, ns, t,
+			    bv->hs + bv->ts[t], i, tmp)) != 0) {
+				tm |= 1u << t;
+				chg[t] = (uint32_t)i;
+			}
 		}
 	} else
 		for (i = 0; i < bv->n; i++) {
@@ -1152,7 +1201,7 @@ det_bulk_value(struct det_bulk *b, const struct det_bulk_subject *who,
 	if (b->ncanary > 0)
 		n = canary_check(b, who, f, now_ms, cb, arg);
 	out->type = f->type;
-	out->hash = det_count_hash(b->hkey, f->type, f->value, f->vlen);
+	out->hash = det_count_hash_k(&b->hk[f->type], f->value, f->vlen);
 	return n;
 }
 
@@ -1174,10 +1223,18 @@ det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
 
 	if (who == NULL)
 		return 0;
-	bv.v = NULL;		/* sorted when a group first needs it */
-	for (j = 0; j < nv; j++)
-		if (v[j].type < NT)
-			vm |= 1u << v[j].type;
+	/* Sorted by type at once (the types present read off the counts). */
+	bv.v = v;
+	bv.n = nv;
+	batch_sort(&bv);
+	if (bv.sorted) {
+		for (j = 0; j < NT; j++)
+			if (bv.ts[j + 1] != bv.ts[j])
+				vm |= 1u << j;
+	} else
+		for (j = 0; j < nv; j++)
+			if (v[j].type < NT)
+				vm |= 1u << v[j].type;
 	for (i = 0; i < b->ngroup; i++) {
 		g = &b->group[i];
 		if (!(g->tmask & vm) || g->scope >= DET_BULK_SCOPES ||
@@ -1208,11 +1265,6 @@ det_bulk_count(struct det_bulk *b, const struct det_bulk_subject *who,
 				b->stats.nomem++;
 				continue;
 			}
-		}
-		if (bv.v == NULL) {
-			bv.v = v;
-			bv.n = nv;
-			batch_sort(&bv);
 		}
 		n += count_group(b, (uint32_t)i, e, &bv, now_ms, cb, arg);
 	}

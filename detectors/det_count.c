@@ -45,7 +45,7 @@ struct det_count {
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
 } while (0)
 
-static uint64_t
+static inline uint64_t
 le64(const uint8_t *p)
 {
 	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
@@ -54,7 +54,7 @@ le64(const uint8_t *p)
 	    (uint64_t)p[7] << 56;
 }
 
-static uint32_t
+static inline uint32_t
 le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
@@ -83,18 +83,25 @@ tail(const uint8_t *p, size_t n, size_t left)
 	    (uint64_t)p[left - 1] << (8 * (left - 1));
 }
 
-/*
- * SipHash-c-d of p[0..n) with the key as two words: c rounds per message
- * word, d at the end (2-4: the standard; 1-3: as Rust's and Python's
- * hash tables use it).
- */
-static inline uint64_t
-siphash(uint64_t k0, uint64_t k1, const uint8_t *p, size_t n, int c, int d)
+/* SipHash's initial state for the key as two words. */
+static inline void
+sip_init(uint64_t k0, uint64_t k1, uint64_t v[4])
 {
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
-	uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
-	uint64_t v3 = 0x7465646279746573ULL ^ k1;
+	v[0] = 0x736f6d6570736575ULL ^ k0;
+	v[1] = 0x646f72616e646f6dULL ^ k1;
+	v[2] = 0x6c7967656e657261ULL ^ k0;
+	v[3] = 0x7465646279746573ULL ^ k1;
+}
+
+/*
+ * SipHash-c-d of p[0..n) from initial state iv (sip_init): c rounds per
+ * message word, d at the end (2-4: the standard; 1-3: as Rust's and
+ * Python's hash tables use it).
+ */
+static inline __attribute__((always_inline)) uint64_t
+sip_run(const uint64_t iv[4], const uint8_t *p, size_t n, int c, int d)
+{
+	uint64_t v0 = iv[0], v1 = iv[1], v2 = iv[2], v3 = iv[3];
 	uint64_t m, b;
 	size_t i, left = n & 7;
 	int r;
@@ -121,7 +128,10 @@ uint64_t
 det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *data,
     size_t n)
 {
-	return siphash(le64(key), le64(key + 8), data, n, 2, 4);
+	uint64_t iv[4];
+
+	sip_init(le64(key), le64(key + 8), iv);
+	return sip_run(iv, data, n, 2, 4);
 }
 
 /*
@@ -132,13 +142,31 @@ det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *data,
  * functions), not in front of the value: copying the value one byte on
  * made every word read a store-forwarding stall.
  */
+void
+det_count_hkey_init(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
+    struct det_count_hkey *out)
+{
+	sip_init(le64(key), le64(key + 8) ^
+	    ((uint64_t)t + 1) * 0x9e3779b97f4a7c15ULL, out->v);
+}
+
+uint64_t
+det_count_hash_k(const struct det_count_hkey *k, const char *v, size_t n)
+{
+	return sip_run(k->v, (const uint8_t *)v, n, 1, 3);
+}
+
 uint64_t
 det_count_hash(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
     const char *v, size_t n)
 {
-	return siphash(le64(key), le64(key + 8) ^
-	    ((uint64_t)t + 1) * 0x9e3779b97f4a7c15ULL, (const uint8_t *)v, n,
-	    1, 3);
+	struct det_count_hkey k;
+	uint64_t h;
+
+	det_count_hkey_init(key, t, &k);
+	h = det_count_hash_k(&k, v, n);
+	explicit_bzero(&k, sizeof(k));
+	return h;
 }
 
 int
@@ -204,10 +232,12 @@ reg_add(struct det_count *c, uint64_t h)
 	unsigned q = 64 - c->p, r, old;
 	uint64_t idx = h >> q, w = h << c->p;
 
-	/* Rank: leading zeros of the q low bits, + 1; q + 1 when all zero. */
-	r = w == 0 ? q + 1 : (unsigned)__builtin_clzll(w) + 1;
-	if (r > q + 1)
-		r = q + 1;
+	/*
+	 * Rank: leading zeros of the q low bits, + 1; q + 1 when all zero.
+	 * w's p low bits are 0: a 1 in the highest of them stops the count
+	 * at q when w is 0, and changes nothing otherwise.
+	 */
+	r = (unsigned)__builtin_clzll(w | (uint64_t)1 << (c->p - 1)) + 1;
 	/* Without a branch on the register (most adds leave it, at random). */
 	old = c->reg[idx];
 	r = r > old ? r : old;
@@ -215,6 +245,37 @@ reg_add(struct det_count *c, uint64_t h)
 	c->hist[r]++;
 	c->reg[idx] = (uint8_t)r;
 	return r != old;
+}
+
+/*
+ * Values h[0..n) into the registers (det_count_add_n() once a sketch,
+ * to_sketch()), the table pointers in locals: the registers are bytes,
+ * whose stores the compiler must otherwise assume change *c. Returns how
+ * many raised a register (those into chg[] when not NULL).
+ */
+static size_t
+add_n_sketch(struct det_count *c, const uint64_t *h, size_t n, uint64_t *chg)
+{
+	uint8_t *reg = c->reg;
+	uint32_t *hist = c->hist;
+	unsigned p = c->p, q = 64 - p, r, old;
+	uint64_t x, one = (uint64_t)1 << (p - 1);
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		x = h[i];
+		/* reg_add(), inlined here. */
+		r = (unsigned)__builtin_clzll(x << p | one) + 1;
+		old = reg[x >> q];
+		r = r > old ? r : old;
+		hist[old]--;
+		hist[r]++;
+		reg[x >> q] = (uint8_t)r;
+		if (chg != NULL)
+			chg[k] = x;
+		k += r != old;
+	}
+	return k;
 }
 
 /* Turn the exact set into a sketch (the set is kept for a later clear). */
@@ -247,8 +308,7 @@ to_sketch(struct det_count *c)
 		c->set[k] = h;
 		k += h != 0;
 	}
-	for (i = 0; i < k; i++)
-		(void)reg_add(c, c->set[i]);
+	(void)add_n_sketch(c, c->set, k, NULL);
 	return 0;
 }
 
@@ -319,6 +379,51 @@ det_count_add(struct det_count *c, uint64_t h)
 		}
 	}
 	return add_slow(c, h);
+}
+
+size_t
+det_count_add_n(struct det_count *c, const uint64_t *h, size_t n,
+    uint64_t *chg, size_t *nomem)
+{
+	uint64_t *set, x, y;
+	size_t i, j, k = 0, bad = 0, mask, set_n, cap;
+	int r;
+
+	/* Exact: the set's fields in locals, stored back around add_slow. */
+	for (i = 0; i < n && !c->sketch; i++) {
+		x = h[i];
+		y = x == 0 ? 1 : x;
+		set = c->set;
+		set_n = c->set_n;
+		cap = c->cap;
+		r = -2;
+		if (c->set_size > 0) {
+			mask = c->set_size - 1;
+			for (j = (size_t)y & mask; set[j] != 0;
+			    j = (j + 1) & mask)
+				if (set[j] == y) {
+					r = 0;
+					break;
+				}
+			if (r == -2 && set_n < cap && set_n * 2 < c->set_size) {
+				set[j] = y;
+				c->set_n = set_n + 1;
+				r = 1;
+			}
+		}
+		if (r == -2)
+			r = add_slow(c, y);
+		if (chg != NULL)
+			chg[k] = x;
+		k += r != 0;
+		bad += r < 0;
+	}
+	if (i < n)
+		k += add_n_sketch(c, h + i, n - i, chg != NULL ? chg + k :
+		    NULL);
+	if (nomem != NULL)
+		*nomem = bad;
+	return k;
 }
 
 bool

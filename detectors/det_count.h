@@ -28,6 +28,15 @@
 
 struct det_count;
 
+/*
+ * det_count_hash()'s key for values of one type, made ready once
+ * (det_count_hkey_init): the state SipHash starts from. Key material:
+ * wipe it with explicit_bzero when done.
+ */
+struct det_count_hkey {
+	uint64_t	v[4];
+};
+
 /* --- det_count.c --- */
 
 /* SipHash-2-4 of p[0..n) with a 16-byte key. Any thread. */
@@ -37,6 +46,13 @@ uint64_t det_siphash24(const uint8_t key[DET_COUNT_KEY_LEN], const void *p,
  * the value with the key's second word changed by the type. */
 uint64_t det_count_hash(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
 	    const char *v, size_t n);
+/* The same in two steps: the key for type t into *out, then the hash of
+ * v[0..n) with it (det_count_hash_k(k, v, n) == det_count_hash(key, t,
+ * v, n)), without reading the key again per value. Any thread. */
+void	det_count_hkey_init(const uint8_t key[DET_COUNT_KEY_LEN], unsigned t,
+	    struct det_count_hkey *out);
+uint64_t det_count_hash_k(const struct det_count_hkey *k, const char *v,
+	    size_t n);
 /* 16 random bytes from the kernel (getrandom). Returns 0 or -1. */
 int	det_count_key_random(uint8_t key[DET_COUNT_KEY_LEN]);
 
@@ -57,6 +73,15 @@ void	det_count_clear(struct det_count *c);
  * early, and the value is counted).
  */
 int	det_count_add(struct det_count *c, uint64_t h);
+/*
+ * Add hashes h[0..n) (borrowed) in order, as n det_count_add() calls
+ * would, in one loop. Those that changed the counter (1 or -1) are
+ * written to chg[] in order when chg is not NULL (room for n; it may not
+ * be h); *nomem (may be NULL) gets how many of them were -1. Returns how
+ * many changed it.
+ */
+size_t	det_count_add_n(struct det_count *c, const uint64_t *h, size_t n,
+	    uint64_t *chg, size_t *nomem);
 /* The number of distinct hashes added: exact, or the sketch estimate. */
 uint64_t det_count_estimate(const struct det_count *c);
 /* True while the counter is exact. */

@@ -247,33 +247,15 @@ seg_last(struct det_decoder *d)
 	return d->nseg == 0 ? NULL : &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
 }
 
-/* Map a finding's decoded [off, off + len) back to source offsets. */
-static void
-on_finding(const struct det_finding *f, void *arg)
+/* on_finding() past its fast path: the finding spans segments. */
+static __attribute__((noinline)) void
+on_finding_slow(struct det_decoder *d, const struct det_finding *f)
 {
-	struct det_decoder *d = arg;
 	struct det_finding g;
 	const struct seg *s, *ss = NULL, *es = NULL;
 	uint64_t k, lo, end = f->offset + f->length, sstart, send;
 	bool decoded = false;
 
-	/*
-	 * Most findings lie in the newest segment, as written: the loop
-	 * below would stop there at once, with the same result.
-	 */
-	if (d->nseg > 0) {
-		s = &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
-		if (!s->block && s->dstart <= f->offset) {
-			g = *f;
-			sstart = s->sstart + (f->offset - s->dstart);
-			send = s->sstart + (end - s->dstart);
-			g.offset = sstart;
-			g.length = (uint32_t)(send > sstart ? send - sstart :
-			    1);
-			d->cb(&g, d->arg);
-			return;
-		}
-	}
 	g = *f;
 	lo = d->nseg > DET_DEC_SEGS ? d->nseg - DET_DEC_SEGS : 0;
 	for (k = d->nseg; k-- > lo;) {
@@ -302,6 +284,35 @@ on_finding(const struct det_finding *f, void *arg)
 	if (decoded)
 		g.flags |= DET_F_DECODED;
 	d->cb(&g, d->arg);
+}
+
+/* Map a finding's decoded [off, off + len) back to source offsets. */
+static void
+on_finding(const struct det_finding *f, void *arg)
+{
+	struct det_decoder *d = arg;
+	struct det_finding g;
+	const struct seg *s;
+	uint64_t sstart, send;
+
+	/*
+	 * Most findings lie in the newest segment, as written: the loop of
+	 * on_finding_slow() would stop there at once, with the same result.
+	 */
+	if (d->nseg > 0) {
+		s = &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
+		if (!s->block && s->dstart <= f->offset) {
+			sstart = s->sstart + (f->offset - s->dstart);
+			send = sstart + f->length;
+			g = *f;
+			g.offset = sstart;
+			g.length = (uint32_t)(send > sstart ? send - sstart :
+			    1);
+			d->cb(&g, d->arg);
+			return;
+		}
+	}
+	on_finding_slow(d, f);
 }
 
 static void

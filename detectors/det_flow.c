@@ -21,6 +21,9 @@ struct det_flow_table {
 	size_t			 nbuckets;	/* power of two */
 	struct det_flow		*lru_head;	/* most recently active */
 	struct det_flow		*lru_tail;
+	/* The flow of the last packet, or NULL: the next packet is most
+	   often of the same one, found without hashing its key. */
+	struct det_flow		*last;
 	uint64_t		 next_id;
 	uint8_t			 hkey[DET_COUNT_KEY_LEN];	/* SipHash key */
 };
@@ -189,6 +192,8 @@ flow_end(struct det_flow_table *t, struct det_flow *f, enum det_flow_end why)
 			break;
 		}
 	lru_unlink(t, f);
+	if (t->last == f)
+		t->last = NULL;
 	t->c.active--;
 	switch (why) {
 	case DET_FLOW_END_CLOSE:	t->c.ended_close++; break;
@@ -341,10 +346,12 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 
 	make_key(pkt, &k, &from);
 	to = !from;
-	h = key_hash(t, &k);
-	for (f = t->bucket[h]; f != NULL; f = f->hnext)
-		if (memcmp(&f->key, &k, sizeof(k)) == 0)
-			break;
+	if ((f = t->last) == NULL || memcmp(&f->key, &k, sizeof(k)) != 0) {
+		h = key_hash(t, &k);
+		for (f = t->bucket[h]; f != NULL; f = f->hnext)
+			if (memcmp(&f->key, &k, sizeof(k)) == 0)
+				break;
+	}
 	if (f != NULL && rst && !rst_resets(f, from, pkt->seq)) {
 		t->c.rst_ignored++;	/* spoofed, challenged, or old */
 		return -1;
@@ -367,6 +374,7 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 			t->c.evicted++;
 			return -1;
 		}
+		h = key_hash(t, &k);
 		f->key = k;
 		f->id = ++t->next_id;
 		f->first_us = pkt->ts_us;
@@ -377,10 +385,12 @@ det_flow_packet(struct det_flow_table *t, const struct det_pkt *pkt)
 		t->c.created++;
 		if (++t->c.active > t->c.peak)
 			t->c.peak = t->c.active;
-	} else {
+		lru_push(t, f);
+	} else if (f != t->lru_head) {
 		lru_unlink(t, f);
+		lru_push(t, f);
 	}
-	lru_push(t, f);
+	t->last = f;
 	f->last_us = pkt->ts_us;
 	f->pkts[from]++;
 	f->bytes[from] += pkt->wire_plen;

@@ -1,7 +1,8 @@
 /*
  * Unit tests for detectors/det_count.c: SipHash-2-4 against the reference
  * vectors, both hashes against a byte-wise reference at every length and
- * alignment, exact counting up to the cap, the sketch's accuracy (within 2 %
+ * alignment (and with a key made ready), exact counting up to the cap,
+ * batched adds as single ones, the sketch's accuracy (within 2 %
  * at 1M values with p = 14), merge, clear and bad arguments.
  */
 #include <stdarg.h>
@@ -115,11 +116,19 @@ test_siphash_lengths(void **state)
 		for (n = 0; n <= 64; n++) {
 			assert_true(det_siphash24(key, buf + a, n) ==
 			    ref_sip(k0, k1, buf + a, n, 2, 4));
-			for (t = 0; t < 3; t++)
+			for (t = 0; t < 3; t++) {
+				struct det_count_hkey hk;
+
 				assert_true(det_count_hash(key, t,
 				    (const char *)buf + a, n) ==
 				    ref_sip(k0, k1 ^ ((uint64_t)t + 1) *
 				    0x9e3779b97f4a7c15ULL, buf + a, n, 1, 3));
+				det_count_hkey_init(key, t, &hk);
+				assert_true(det_count_hash_k(&hk,
+				    (const char *)buf + a, n) ==
+				    det_count_hash(key, t,
+				    (const char *)buf + a, n));
+			}
 		}
 }
 
@@ -163,6 +172,51 @@ test_exact(void **state)
 	assert_int_equal(det_count_new(0, 12, &c), -1);
 	assert_int_equal(det_count_new(10, 3, &c), -1);
 	assert_int_equal(det_count_new(10, 17, &c), -1);
+}
+
+/*
+ * det_count_add_n() against one det_count_add() per value, through the
+ * set's growth, the turn into a sketch mid-batch and the sketch: the same
+ * changes in the same order, the same counts after every batch.
+ */
+static void
+test_add_n(void **state)
+{
+	static const size_t sizes[] = { 1, 7, 64, 200, 3, 256, 1000 };
+	struct det_count *one, *many;
+	uint64_t v[1000], chg[1000], want[1000], x = 0;
+	size_t k, i, n, w, got, bad;
+	int r;
+
+	(void)state;
+	assert_int_equal(det_count_new(300, 12, &one), 0);
+	assert_int_equal(det_count_new(300, 12, &many), 0);
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		n = sizes[k];
+		for (i = 0; i < n; i++)	/* a third repeats; 0 is a value */
+			v[i] = i % 3 == 2 ? v[i / 2] : i == 5 ? 0 : h(x++);
+		for (i = 0, w = 0; i < n; i++) {
+			r = det_count_add(one, v[i]);
+			assert_true(r >= 0);
+			if (r != 0)
+				want[w++] = v[i];
+		}
+		got = det_count_add_n(many, v, n, chg, &bad);
+		assert_int_equal(got, w);
+		assert_int_equal(bad, 0);
+		assert_memory_equal(chg, want, w * sizeof(want[0]));
+		assert_int_equal(det_count_estimate(many),
+		    det_count_estimate(one));
+		assert_int_equal(det_count_is_exact(many),
+		    det_count_is_exact(one));
+	}
+	assert_false(det_count_is_exact(many));
+	/* Without chg and nomem; nothing new: no change. */
+	assert_int_equal(det_count_add_n(many, v, 10, NULL, NULL), 0);
+	assert_int_equal(det_count_add_n(many, v, 0, chg, &bad), 0);
+	assert_int_equal(bad, 0);
+	det_count_free(one);
+	det_count_free(many);
 }
 
 static double
@@ -243,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_siphash),
 		cmocka_unit_test(test_siphash_lengths),
 		cmocka_unit_test(test_exact),
+		cmocka_unit_test(test_add_n),
 		cmocka_unit_test(test_accuracy),
 		cmocka_unit_test(test_merge),
 	};
