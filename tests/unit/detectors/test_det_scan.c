@@ -347,6 +347,85 @@ test_csv(void **state)
 	assert_false(g.f[0].flags & DET_F_CSV);
 }
 
+/*
+ * Labels that name two types: a negation drops the type it names ("Nomor
+ * KK (bukan NIK)"); a label naming NIK and KK alike ("NIK/KK", "NIK atau
+ * KK") reads as NIK, unless the day field says otherwise (it cannot).
+ */
+static void
+test_two_types(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1("Nomor KK (bukan NIK): 3320070409238151", DET_T_KK,
+	    "3320070409238151");
+	expect1("No. Kartu Keluarga, bukan nomor NIK: 3171010101200001",
+	    DET_T_KK, "3171010101200001");
+	expect1("NIK (bukan No. KK): 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("{\"no_kk_bukan_nik\":\"3171010101200001\"}", DET_T_KK,
+	    "3171010101200001");
+	expect1("Isi NIK, not the KK number: 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("NIK/KK: 3171010101200001", DET_T_NIK, "3171010101200001");
+	expect1("No. KK/NIK : 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("Nomor NIK atau KK pelapor 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("NIK/KK;Nama\n3171010101200001;Budi\n", DET_T_NIK,
+	    "3171010101200001");
+	/* Two labels with a value between are not one label. */
+	scan_str("NIK 3171015708450001 No. KK 3171010101200001\n", &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.f[0].type, DET_T_NIK);
+	assert_int_equal(g.f[1].type, DET_T_KK);
+	/* "PT ..., bukan perorangan": the company stays. */
+	expect0("PT Maju Jaya (bukan perorangan), NPWP 01.312.166.0-091.000");
+}
+
+/*
+ * A form field's value and the label before it: <label for>, name= and
+ * id= attributes, {"label": ..., "value": ...} pairs.
+ */
+static void
+test_form_labels(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1("<div class=\"form-group\"><label for=\"kk\">No. KK</label>"
+	    "<input type=\"text\" class=\"form-control\" id=\"kk\" "
+	    "value=\"3171010101200001\"></div>", DET_T_KK, "3171010101200001");
+	expect1("<label>Nomor Kartu Keluarga</label>\n<input readonly "
+	    "value='3171010101200001'/>", DET_T_KK, "3171010101200001");
+	expect1("<input type=\"hidden\" name=\"no_kk\" value=\"3171010101200001"
+	    "\">", DET_T_KK, "3171010101200001");
+	expect1("<tr><td><label>No HP</label></td><td><input value=\""
+	    "081234567890\"></td></tr>", DET_T_PHONE, "6281234567890");
+	expect1("[{\"label\":\"No. KK\",\"value\":\"3171010101200001\"}]",
+	    DET_T_KK, "3171010101200001");
+	expect1("{\n  \"field\": \"nomor_kk\",\n  \"value\": "
+	    "\"3171010101200001\"\n}", DET_T_KK, "3171010101200001");
+	expect1("{\"label\":\"Nomor order\",\"value\":\"3171010101200001\"},"
+	    "{\"label\":\"NIK\",\"nilai\":\"3171015708450001\"}",
+	    DET_T_NIK, "3171015708450001");
+	/* Records alike: the cached key says the same. */
+	scan_str("[{\"label\":\"No. KK\",\"value\":\"3171010101200001\"},"
+	    "{\"label\":\"NIK\",\"value\":\"3171015708450001\"},"
+	    "{\"label\":\"No. KK\",\"value\":\"3171010101200002\"},"
+	    "{\"label\":\"Nama\",\"value\":\"Budi\"}]", &g);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.f[0].type, DET_T_KK);
+	assert_int_equal(g.f[1].type, DET_T_NIK);
+	assert_int_equal(g.f[2].type, DET_T_KK);
+	/* A value key with no label before it: no context, as before. */
+	scan_str("{\"value\":\"3171010101200001\"}", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].type, DET_T_NIK);
+	assert_int_equal(g.f[0].confidence, 75);
+}
+
 /* A document with everything the scanner handles. */
 static const char doc[] =
     "laporan harian\n"
@@ -760,6 +839,8 @@ main(void)
 		cmocka_unit_test(test_outside_corpus),
 		cmocka_unit_test(test_csv_header_lines),
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_two_types),
+		cmocka_unit_test(test_form_labels),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_json_shapes),
