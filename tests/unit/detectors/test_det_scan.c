@@ -499,8 +499,8 @@ split_check(const char *d, size_t minf)
 		det_stream_finish(st, collect, &part);
 		same(&whole, &part, "split at", k);
 	}
-	/* Chunks of every size 1-40. */
-	for (step = 1; step <= 40; step++) {
+	/* Chunks of every size 1-40, and 50. */
+	for (step = 1; step <= 50; step += step < 40 ? 1 : 10) {
 		memset(&part, 0, sizeof(part));
 		det_stream_reset(st);
 		for (i = 0; i < n; i += step)
@@ -555,6 +555,106 @@ test_every_split(void **state)
 	expect0("3171.0157.0845.0001.000000");
 	expect0("0013121660910000-000000");
 	expect1("3171015708450001 0000", DET_T_NIK, "3171015708450001");
+}
+
+/*
+ * Tables the scanner reads column headers from besides CSV and HTML that
+ * starts the document: JSON arrays of rows with a header row, HTML after a
+ * preamble and <td><b> header rows, markdown after an introduction, text
+ * aligned with blanks. Each is a KK column read as a KK, not a NIK.
+ */
+static const char tbl_json[] =
+    "[[\"no\",\"nama_lengkap\",\"nik\",\"no_kk\",\"hubungan\"],\n"
+    " [1,\"BUDI SANTOSO\",\"3171012006880005\",\"3171010108090011\","
+    "\"KEPALA KELUARGA\"],\n"
+    " [2,\"SITI \\\"UMI\\\" AMINAH\",\"3171016103900002\",\"3171010108090011\","
+    "\"ISTRI\"],\n"
+    " [3,\"RIZKI, PRATAMA\",\"3171011505150003\",\"3171010108090011\","
+    "\"ANAK\"]]\n";
+static const char tbl_json2[] =
+    "  [ [ \"No. KK\" , \"NIK Kepala Keluarga\" , \"Alamat\" ],"
+    "[\"3275012003100004\",\"3275010507700001\",\"Jl. Melati 4, RT 02\"],"
+    "[\"3275012003100005\",\"3275014507720002\",\"Jl. [Mawar] 7\"]]";
+static const char tbl_html[] =
+    "Kepada Yth. Camat\r\nBerikut kami sampaikan data warga:\r\n"
+    "<table border=\"1\">\r\n<tr><td colspan=\"3\"><b>DATA WARGA RT 05"
+    "</b></td></tr>\r\n<tr><td><b>Nama</b></td><td><b>No. KK</b></td>"
+    "<td><strong>NIK</strong></td></tr>\r\n<tr><td>Budi</td>"
+    "<td>3171010108090011</td><td>3171012006880005</td></tr>\r\n"
+    "<tr><td>Siti</td><td>3171010108090012</td><td>3171016103900002"
+    "</td></tr>\r\n</table>\r\n";
+static const char tbl_html2[] =
+    "Subject: Rekap\n\n<p>Tabel 1</p><table><caption>Rekap</caption>"
+    "<tr><td>Keterangan</td><td>Jumlah</td></tr><tr><td>Warga</td>"
+    "<td>12</td></tr></table><table><thead><tr><th>KK</th><th>Nama</th>"
+    "</tr></thead><tbody><tr><td>3171010108090013</td><td>Agus</td></tr>"
+    "</tbody></table>";
+static const char tbl_md[] =
+    "Data penduduk RT 05 / RW 02:\n\n| Nama | NIK | No. KK |\n"
+    "|------|-----|--------|\n| Budi | 3171012006880005 | 3171010108090011 |\n"
+    "| Siti | 3171016103900002 | 3171010108090011 |\n";
+static const char tbl_fixed[] =
+    "LAMPIRAN BERITA ACARA PENDATAAN\nDAFTAR ANGGOTA KELUARGA\n\n"
+    "No  Nama                 NIK               No. KK            "
+    "Hubungan\n"
+    "1   Budi Santoso         3171012006880005  3171010108090011  "
+    "KEPALA\n"
+    "2   Siti \"Umi\" Aminah    3171016103900002  3171010108090011  ISTRI\n"
+    "3   Rizki Pratama        3171011505150003  3171010108090011  ANAK\n"
+    "\nCatatan: hubungi 3171010108090014 bila ada yang salah.\n";
+
+/* Findings of d: n, and the type of each. */
+static void
+expect_types(const char *d, const char *types)
+{
+	struct got g;
+	size_t i, n = strlen(types);
+
+	scan_str(d, &g);
+	if (g.n != n)
+		fail_msg("%.40s: %zu findings, want %zu", d, g.n, n);
+	for (i = 0; i < n; i++)
+		if ((types[i] == 'n' && g.f[i].type != DET_T_NIK) ||
+		    (types[i] == 'k' && g.f[i].type != DET_T_KK))
+			fail_msg("%.40s: finding %zu (%s) is %s", d, i,
+			    g.f[i].value, det_type_str(g.f[i].type));
+}
+
+static void
+test_tables(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect_types(tbl_json, "nknknk");
+	expect_types(tbl_json2, "knkn");
+	expect_types(tbl_html, "knkn");
+	expect_types(tbl_html2, "k");
+	expect_types(tbl_md, "nknk");
+	/* The table ends at the blank line: the note is text. */
+	expect_types(tbl_fixed, "nknknkn");
+	scan_str(tbl_fixed, &g);
+	assert_true(g.f[1].flags & DET_F_CSV);
+	assert_false(g.f[6].flags & DET_F_CSV);
+	split_check(tbl_json, 6);
+	split_check(tbl_json2, 4);
+	split_check(tbl_html, 4);
+	split_check(tbl_html2, 1);
+	split_check(tbl_md, 4);
+	split_check(tbl_fixed, 7);
+	/* A first row with data is not a header. */
+	scan_str("[[\"3171010108090011\",\"no_kk\"],[\"3171010108090012\","
+	    "\"x\"]]", &g);
+	assert_int_equal(g.n, 2);
+	assert_false((g.f[0].flags | g.f[1].flags) & DET_F_CSV);
+	/* Nor is a key-value table's first row, nor one naming nothing. */
+	expect_types("<div></div><table><tr><td>NIK</td><td>3171010108090011"
+	    "</td></tr><tr><td>Kartu Keluarga</td><td>3171010108090012</td>"
+	    "</tr></table>", "nk");
+	/* An array of records is not a table. */
+	expect_types("[{\"a\":\"3171010108090011\"},[\"no_kk\"]]", "n");
+	/* Prose with double blanks names no columns. */
+	expect_types("Menurut  data  kami:\n3171010108090011\n", "n");
 }
 
 /*
@@ -842,6 +942,7 @@ main(void)
 		cmocka_unit_test(test_two_types),
 		cmocka_unit_test(test_form_labels),
 		cmocka_unit_test(test_every_split),
+		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_json_shapes),
 		cmocka_unit_test(test_json_blocks),
