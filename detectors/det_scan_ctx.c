@@ -145,6 +145,19 @@ word_hash(const char *w, size_t n)
 	return h;
 }
 
+/* find() for a word whose word_hash() the caller has. */
+static struct slot *
+find_hashed(const char *w, size_t n, uint32_t h)
+{
+	h &= TAB_SIZE - 1;
+	while (table[h].word != NULL) {
+		if (table[h].len == n && memcmp(table[h].word, w, n) == 0)
+			return &table[h];
+		h = (h + 1) & (TAB_SIZE - 1);
+	}
+	return &table[h];
+}
+
 static struct slot *
 find(const char *w, size_t n)
 {
@@ -216,9 +229,25 @@ table_flag(const char *const *t, uint8_t flag)
 	}
 }
 
+/* Byte classes for det_ctx_words(). */
+#define CC_LOWER	0x01
+#define CC_UPPER	0x02
+#define CC_ALPHA	(CC_LOWER | CC_UPPER)
+#define CC_DIGIT	0x04
+
+static uint8_t ccl[256];
+
 static void
 table_init(void)
 {
+	int c;
+
+	for (c = 'a'; c <= 'z'; c++)
+		ccl[c] = CC_LOWER;
+	for (c = 'A'; c <= 'Z'; c++)
+		ccl[c] = CC_UPPER;
+	for (c = '0'; c <= '9'; c++)
+		ccl[c] = CC_DIGIT;
 	table_add(words, 1);
 	table_add(pairs, 2);
 	table_add(triples, 3);
@@ -350,14 +379,14 @@ drop:
  * follows ("noKKPemohon" -> no, KK, Pemohon; "NPWPPribadi").
  */
 static inline bool
-hump(const char *s, size_t i, size_t n)
+hump(const uint8_t *s, size_t i, size_t n)
 {
-	if (s[i] < 'A' || s[i] > 'Z')
+	if (!(ccl[s[i]] & CC_UPPER))
 		return false;
-	if (s[i - 1] >= 'a' && s[i - 1] <= 'z')
+	if (ccl[s[i - 1]] & CC_LOWER)
 		return true;
-	return s[i - 1] >= 'A' && s[i - 1] <= 'Z' && i + 1 < n &&
-	    s[i + 1] >= 'a' && s[i + 1] <= 'z';
+	return (ccl[s[i - 1]] & CC_UPPER) && i + 1 < n &&
+	    (ccl[s[i + 1]] & CC_LOWER);
 }
 
 /*
@@ -369,15 +398,16 @@ hump(const char *s, size_t i, size_t n)
  * induk").
  */
 unsigned
-det_ctx_words(const char *s, size_t n, bool last)
+det_ctx_words(const char *str, size_t n, bool last)
 {
+	const uint8_t *s = (const uint8_t *)str;
 	struct words ws;
 	const struct slot *sl;
 	size_t i = 0, k;
-	unsigned x;
+	unsigned x, gap;
+	uint32_t hash;
 	unsigned char c;
 	char *w;
-	bool gap;
 
 	det_ctx_init();
 	ws.first = ws.n = 0;
@@ -386,26 +416,24 @@ det_ctx_words(const char *s, size_t n, bool last)
 	ws.last = last;
 	ws.adj = false;
 	while (i < n) {
-		gap = false;
-		while (i < n && !is_alpha((unsigned char)s[i])) {
-			if (s[i] >= '0' && s[i] <= '9')
-				gap = true;
-			i++;
-		}
+		for (gap = 0; i < n && !(ccl[s[i]] & CC_ALPHA); i++)
+			gap |= ccl[s[i]];
 		if (i >= n)
 			break;
 		x = (ws.first + ws.n) % 3;
-		ws.gap[x] = gap;
+		ws.gap[x] = (uint8_t)(gap & CC_DIGIT);
 		w = ws.w[x];
 		k = 0;
+		hash = 2166136261u;	/* word_hash() of w, as it is read */
 		do {
-			c = (unsigned char)s[i];
-			if (k < WORD_MAX - 1)
-				w[k++] = (char)(c | 0x20);
+			c = s[i] | 0x20;
+			if (k < WORD_MAX - 1) {
+				w[k++] = (char)c;
+				hash = (hash ^ c) * 16777619u;
+			}
 			i++;
-		} while (i < n && is_alpha((unsigned char)s[i]) &&
-		    !hump(s, i, n));
-		sl = find(w, k);
+		} while (i < n && (ccl[s[i]] & CC_ALPHA) && !hump(s, i, n));
+		sl = find_hashed(w, k, hash);
 		ws.len[x] = (uint8_t)k;
 		ws.hint[x] = sl->hint;
 		ws.starts[x] = sl->starts;
