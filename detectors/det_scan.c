@@ -733,6 +733,9 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		    (d[0] == '6' && d[1] == '2' && d[2] == '8' && n >= 11 &&
 		    n <= 14 && det_mobile_nsn(d + 2, n - 2))) {
 			h = hk >= 0 ? (unsigned)hk : compound_hint(st);
+			if (n == 12 && !plus && (h & DET_H_NPWP) &&
+			    !(h & DET_H_PHONE) && det_npwp15_digits(d))
+				goto npwp12;
 			conf = tier(h, DET_H_PHONE, 20, 40, plus ? 85 : 75);
 			/* 16 bytes, fixed: at most 13 are digits, d has 24. */
 			v[0] = '6';
@@ -751,6 +754,25 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 		return false;
 
 	switch (n) {
+	case 12:
+		/*
+		 * An NPWP without its branch part (pii-id.md 3.1): where the
+		 * context says NPWP, the head office's (000).
+		 */
+		if (!det_npwp15_digits(d))
+			break;
+		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
+		if (!(h & DET_H_NPWP) || (h & DET_H_NEG))
+			break;
+npwp12:
+		memcpy(v, d, 12);
+		memcpy(v + 12, "000", 4);
+		val = v;
+		n = 15;
+		conf = (h & DET_H_COMPANY) ? 15 : hinted(h, 95, 90);
+		t = DET_T_NPWP;
+		strict = true;
+		goto found;
 	case 11:
 	case 13:
 		if (!det_valid_bpjs(d, n))

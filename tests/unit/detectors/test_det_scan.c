@@ -25,6 +25,8 @@ struct got {
 
 static struct det_scanner *sc;
 
+static void	split_check(const char *, size_t);
+
 static void
 collect(const struct det_finding *f, void *arg)
 {
@@ -382,6 +384,36 @@ test_two_types(void **state)
 	assert_int_equal(g.f[1].type, DET_T_KK);
 	/* "PT ..., bukan perorangan": the company stays. */
 	expect0("PT Maju Jaya (bukan perorangan), NPWP 01.312.166.0-091.000");
+}
+
+/*
+ * An NPWP written without its branch part (12 digits): where the context
+ * says NPWP, reported as the head office's, 000 added; never without it
+ * (a 12-digit mobile, an old SIM, an account).
+ */
+static void
+test_npwp12(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1("NPWP: 01.312.166.0-091", DET_T_NPWP, "013121660091000");
+	expect1("No. NPWP : 24.705.318.4-412 (tanpa kode cabang)",
+	    DET_T_NPWP, "247053184412000");
+	expect1("nama=Budi&npwp=247053184412&hp=", DET_T_NPWP,
+	    "247053184412000");
+	/* 08...: a mobile's shape, an NPWP under an NPWP key. */
+	expect1("{\"no_npwp\":\"08.123.456.9-891\"}", DET_T_NPWP,
+	    "081234569891000");
+	scan_str("Wajib pajak: Budi\nNPWP\n247053184412\n", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].type, DET_T_NPWP);
+	/* No context, a company's, a bad check digit, or a phone key. */
+	expect0("Nomor 247053184412 terdaftar");
+	expect0("NPWP PT Maju Jaya: 24.705.318.4-412");
+	expect0("NPWP: 24.705.318.5-412");
+	expect1("{\"hp\":\"081234569891\"}", DET_T_PHONE, "6281234569891");
+	split_check("NPWP: 01.312.166.0-091\nNPWP 247053184412 ok\n", 2);
 }
 
 /*
@@ -941,6 +973,7 @@ main(void)
 		cmocka_unit_test(test_csv),
 		cmocka_unit_test(test_two_types),
 		cmocka_unit_test(test_form_labels),
+		cmocka_unit_test(test_npwp12),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_json_records),
