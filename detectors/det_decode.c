@@ -1000,6 +1000,26 @@ text_done(struct det_decoder *d, const uint8_t *o, size_t k, unsigned layer)
 	d->pend_n = 0;
 }
 
+static void	text_byte(struct det_decoder *, uint8_t, uint64_t);
+
+/*
+ * pend[] holds "%25" and bytes that do not make it a double-encoded
+ * escape: "%25" is a '%', the bytes after it are read again.
+ */
+static void
+pct25_cut(struct det_decoder *d)
+{
+	uint8_t b[2], pc = '%';
+	size_t n = d->pend_n - 3, i;
+	uint64_t src = d->pend_src + 3;
+
+	memcpy(b, d->pend + 3, n);
+	d->pend_n = 3;
+	text_done(d, &pc, 1, DET_DEC_PCT);
+	for (i = 0; i < n; i++)
+		text_byte(d, b[i], src + i);
+}
+
 /* An entity in pend[] ("&...", without the ';'): its code point, or 0. */
 static uint32_t
 entity(const uint8_t *p, size_t n)
@@ -1118,13 +1138,22 @@ text_byte(struct det_decoder *d, uint8_t c, uint64_t src)
 	case T_PCT:
 		d->pend[d->pend_n++] = c;
 		if (hexv[c] > 15) {
-			text_fail(d);
+			if (d->pend_n > 3)
+				pct25_cut(d);
+			else
+				text_fail(d);
 			return;
 		}
-		if (d->pend_n == 3) {
-			o[0] = (uint8_t)(hexv[d->pend[1]] << 4 |
-			    hexv[d->pend[2]]);
-			text_done(d, o, 1, DET_DEC_PCT);
+		/* "%25" may start a double-encoded escape ("%253D"). */
+		if (d->pend_n == 3 && d->pend[1] == '2' && d->pend[2] == '5')
+			return;
+		if (d->pend_n == 3 || d->pend_n == 5) {
+			o[0] = (uint8_t)(hexv[d->pend[d->pend_n - 2]] << 4 |
+			    hexv[d->pend[d->pend_n - 1]]);
+			if (d->pend_n == 5 && (o[0] < 0x20 || o[0] > 0x7e))
+				pct25_cut(d);	/* printable ASCII only */
+			else
+				text_done(d, o, 1, DET_DEC_PCT);
 		}
 		return;
 	case T_AMP:

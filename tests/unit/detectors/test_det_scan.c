@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detectors/det_decode.h"
 #include "detectors/det_scan.h"
 #include "detectors/det_scan_int.h"
 
@@ -689,6 +690,66 @@ test_tables(void **state)
 	expect_types("Menurut  data  kami:\n3171010108090011\n", "n");
 }
 
+/* Findings of d through the percent layer, fed in pieces of step bytes. */
+static void
+scan_pct(const char *d, size_t step, struct got *g)
+{
+	struct det_decoder *dec;
+	size_t n = strlen(d), i;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(det_decode_new(sc, DET_DEC_PCT | DET_DEC_HTML, NULL,
+	    &dec), 0);
+	for (i = 0; i < n; i += step)
+		assert_int_equal(det_decode_feed(dec, (const uint8_t *)d + i,
+		    n - i < step ? n - i : step, collect, g), 0);
+	det_decode_finish(dec, collect, g);
+	det_decode_free(dec);
+}
+
+/*
+ * Double percent-encoding ("%253D" for '=') hid the digits after it: the
+ * escape's "3D" ran into them. "%25" then two hex digits of printable
+ * ASCII is decoded whole (det_decode.c); any other "%25" is a '%'.
+ */
+static void
+test_double_pct(void **state)
+{
+	static const char *const docs[] = {
+	    "GET /api/cari?filter=nik%253D3171015708450001%2526no_kk%253D"
+	    "3171010101200001 HTTP/1.1",
+	    "redirect=https%253A%252F%252Fx.go.id%252Fp%253Fhp%253D"
+	    "081234567890%2526ok%253D1",
+	    "q=%2522nik%2522%253A%2522%2533%2531%2537%2531015708450001%2522",
+	    "diskon 100%25 dan 50%2525 lalu %2512345 nik%3D3171015708450001",
+	};
+	static const enum det_type want[][2] = {
+	    { DET_T_NIK, DET_T_KK }, { DET_T_PHONE, DET_T_COUNT },
+	    { DET_T_NIK, DET_T_COUNT }, { DET_T_NIK, DET_T_COUNT },
+	};
+	static struct got whole, part;
+	size_t k, j, step;
+
+	(void)state;
+	for (k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
+		scan_pct(docs[k], 1 << 20, &whole);
+		for (j = 0; j < 2 && want[k][j] != DET_T_COUNT; j++)
+			;
+		if (whole.n != j)
+			fail_msg("%s: %zu findings, want %zu", docs[k],
+			    whole.n, j);
+		for (j = 0; j < whole.n; j++)
+			assert_int_equal(whole.f[j].type, want[k][j]);
+		for (step = 1; step <= 50; step += step < 3 ? 1 : 47) {
+			scan_pct(docs[k], step, &part);
+			same(&whole, &part, "pct chunk size", step);
+		}
+	}
+	/* The second has no NIK in the escapes' digits: "%2512" is not. */
+	scan_pct(docs[3], 1 << 20, &whole);
+	assert_string_equal(whole.f[0].value, "3171015708450001");
+}
+
 /*
  * JSON records, all alike: the first goes through the general context
  * search (and fills the key cache), the others through the key cache and
@@ -976,6 +1037,7 @@ main(void)
 		cmocka_unit_test(test_npwp12),
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_double_pct),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_json_shapes),
 		cmocka_unit_test(test_json_blocks),
