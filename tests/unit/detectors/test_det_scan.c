@@ -690,21 +690,26 @@ test_tables(void **state)
 	expect_types("Menurut  data  kami:\n3171010108090011\n", "n");
 }
 
-/* Findings of d through the percent layer, fed in pieces of step bytes. */
+/* Findings of d through decoding layers, fed in pieces of step bytes. */
 static void
-scan_pct(const char *d, size_t step, struct got *g)
+scan_dec(const char *d, unsigned flags, size_t step, struct got *g)
 {
 	struct det_decoder *dec;
 	size_t n = strlen(d), i;
 
 	memset(g, 0, sizeof(*g));
-	assert_int_equal(det_decode_new(sc, DET_DEC_PCT | DET_DEC_HTML, NULL,
-	    &dec), 0);
+	assert_int_equal(det_decode_new(sc, flags, NULL, &dec), 0);
 	for (i = 0; i < n; i += step)
 		assert_int_equal(det_decode_feed(dec, (const uint8_t *)d + i,
 		    n - i < step ? n - i : step, collect, g), 0);
 	det_decode_finish(dec, collect, g);
 	det_decode_free(dec);
+}
+
+static void
+scan_pct(const char *d, size_t step, struct got *g)
+{
+	scan_dec(d, DET_DEC_PCT | DET_DEC_HTML, step, g);
 }
 
 /*
@@ -748,6 +753,70 @@ test_double_pct(void **state)
 	/* The second has no NIK in the escapes' digits: "%2512" is not. */
 	scan_pct(docs[3], 1 << 20, &whole);
 	assert_string_equal(whole.f[0].value, "3171015708450001");
+}
+
+/*
+ * MIME base64 wrapped at 76 columns (and PEM-like at 64): a block goes on
+ * over a line break after a line of whole groups of four, so a value cut
+ * by the wrapping is read whole. "Yth. Bapak/Ibu,\nData pemohon:\n1. Budi,
+ * NIK 3171015708450001, KK 3171010101200001, HP 0812-3456-7890\n2. Siti,
+ * NIK 3171016103900002\n" wrapped at 76 (CRLF) and at 64 (LF, in a JSON
+ * string with \n escapes).
+ */
+static const char mime76[] =
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\n"
+    "WXRoLiBCYXBhay9JYnUsCkRhdGEgcGVtb2hvbjoKMS4gQnVkaSwgTklLIDMxNzEwMTU3MDg0NTAw\r\n"
+    "MDEsIEtLIDMxNzEwMTAxMDEyMDAwMDEsIEhQIDA4MTItMzQ1Ni03ODkwCjIuIFNpdGksIE5JSyAz\r\n"
+    "MTcxMDE2MTAzOTAwMDAyCg==\r\n\r\n--b1--\r\n";
+static const char pem64[] =
+    "{\"lampiran\":\"WXRoLiBCYXBhay9JYnUsCkRhdGEgcGVtb2hvbjoKMS4gQnVkaSwgTklLIDMxNzEw\\n"
+    "MTU3MDg0NTAwMDEsIEtLIDMxNzEwMTAxMDEyMDAwMDEsIEhQIDA4MTItMzQ1Ni03\\n"
+    "ODkwCjIuIFNpdGksIE5JSyAzMTcxMDE2MTAzOTAwMDAyCg==\\n\",\"ok\":1}";
+
+static void
+test_b64_wrapped(void **state)
+{
+	static struct got whole, part;
+	const char *docs[] = { mime76, pem64 };
+	size_t k, j, step, n;
+	bool kk;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		scan_dec(docs[k], DET_DEC_ALL, 1 << 20, &whole);
+		if (whole.n != 4)
+			fail_msg("doc %zu: %zu findings, want 4", k, whole.n);
+		for (j = 0, kk = false; j < whole.n; j++) {
+			assert_true(whole.f[j].flags & DET_F_DECODED);
+			kk |= whole.f[j].type == DET_T_KK;
+		}
+		assert_true(kk);
+		for (step = 1; step <= 50; step += step < 3 ? 1 : 47) {
+			scan_dec(docs[k], DET_DEC_ALL, step, &part);
+			same(&whole, &part, "b64 chunk size", step);
+		}
+	}
+	/* Every split of the MIME body. */
+	n = strlen(mime76);
+	for (k = 1; k < n; k += 7) {
+		struct det_decoder *dec;
+
+		memset(&part, 0, sizeof(part));
+		assert_int_equal(det_decode_new(sc, DET_DEC_ALL, NULL, &dec),
+		    0);
+		det_decode_feed(dec, (const uint8_t *)mime76, k, collect, &part);
+		det_decode_feed(dec, (const uint8_t *)mime76 + k, n - k,
+		    collect, &part);
+		det_decode_finish(dec, collect, &part);
+		det_decode_free(dec);
+		scan_dec(mime76, DET_DEC_ALL, 1 << 20, &whole);
+		same(&whole, &part, "b64 split at", k);
+	}
+	/* Short lines are not wrapped base64: each is read alone. */
+	scan_dec("MTIzNDU2Nzg5MDEyMzQ1Ng==\nMTIzNDU2Nzg5MDEyMzQ1Ng==\n",
+	    DET_DEC_ALL, 1 << 20, &whole);
+	assert_int_equal(whole.n, 0);
 }
 
 /*
@@ -1038,6 +1107,7 @@ main(void)
 		cmocka_unit_test(test_every_split),
 		cmocka_unit_test(test_tables),
 		cmocka_unit_test(test_double_pct),
+		cmocka_unit_test(test_b64_wrapped),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_json_shapes),
 		cmocka_unit_test(test_json_blocks),
