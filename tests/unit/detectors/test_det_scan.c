@@ -403,9 +403,14 @@ test_npwp12(void **state)
 	    DET_T_NPWP, "247053184412000");
 	expect1("nama=Budi&npwp=247053184412&hp=", DET_T_NPWP,
 	    "247053184412000");
-	/* 08...: a mobile's shape, an NPWP under an NPWP key. */
-	expect1("{\"no_npwp\":\"08.123.456.9-891\"}", DET_T_NPWP,
-	    "081234569891000");
+	/*
+	 * 08 and an operator's digits: a mobile's shape is read as one
+	 * first, and under an NPWP key it is nothing (not done: see
+	 * npwp12()).
+	 */
+	expect0("{\"no_npwp\":\"08.123.456.9-891\"}");
+	expect1("{\"no_npwp\":\"07.123.456.1-891\"}", DET_T_NPWP,
+	    "071234561891000");
 	scan_str("Wajib pajak: Budi\nNPWP\n247053184412\n", &g);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.f[0].type, DET_T_NPWP);
