@@ -174,12 +174,14 @@ struct det_stream {
 	uint16_t	 row_hint[CSV_COLS];
 	/*
 	 * JSON arrays of arrays whose first row names the columns
-	 * ([["nik","no_kk"],["3171...","3171..."]]): 0 not known, -2 after
-	 * the document's first '[', 1 in the header row, 2 in the rows, -1
-	 * not such a document.
+	 * ([["nik","no_kk"],["3171...","3171..."]], or {"columns": [...],
+	 * "rows": [[...]]}): 0 not known, -2 after the document's first '[',
+	 * 3 before the first key of an object, 4 after a key naming columns,
+	 * 1 in the header row, 2 in the rows, -1 not such a document.
 	 */
 	int		 js;
 	int		 jdepth;
+	bool		 jobj;		/* {"columns": [...], ...} */
 	bool		 jinq;
 	unsigned	 jcol;
 	uint64_t	 jfirst;	/* offset of the first '[' */
@@ -2520,22 +2522,48 @@ tbl_update(struct det_stream *st)
 static void
 js_off(struct det_stream *st)
 {
+	/* Names are kept only in the header row and after it. */
+	if (st->js == 1 || st->js == 2)
+		memset(st->colhint, 0, sizeof(st->colhint));
 	st->js = -1;
-	memset(st->colhint, 0, sizeof(st->colhint));
 	tbl_update(st);
 }
 
 /*
- * JSON structure byte c at chunk index i of a document of rows: strings,
- * escapes, brackets and the commas between the elements of a row. The
- * strings of the first row are its column names.
+ * The first key of a JSON object that names its columns ({"columns":
+ * [...], "rows": [[...], ...]}, pandas' "split" orient).
+ */
+static bool
+js_cols_key(const uint8_t *k, size_t n)
+{
+	static const char *const keys[] = { "columns", "fields", "header",
+	    "headers", "cols", "kolom", NULL };
+	size_t i, j;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (strlen(keys[i]) != n)
+			continue;
+		for (j = 0; j < n && (k[j] | 0x20) == keys[i][j]; j++)
+			;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * JSON structure byte c at chunk index i of a document that may be rows
+ * under a header: strings, escapes, brackets and the commas between the
+ * elements of a row. The header is the document's first row ([[names],
+ * [row], ...]: names at depth 2) or the array of its first key ({"columns":
+ * [names], ...: depth 1); rows are arrays at depth 2 after it.
  */
 static void
 js_byte(struct det_stream *st, size_t i)
 {
 	uint64_t at = st->base + i;
 	uint8_t c = st->chunk[i], buf[CSV_HDR_CELL];
-	unsigned h;
+	unsigned h, hd = st->jobj ? 1 : 2;
 	size_t n;
 
 	if (at == st->jesc)
@@ -2547,18 +2575,28 @@ js_byte(struct det_stream *st, size_t i)
 	}
 	if (c == '"') {
 		st->jinq = !st->jinq;
-		if (st->js != 1 || st->jdepth != 2)
-			return;
 		if (st->jinq) {
 			st->jstr = at + 1;
 			return;
 		}
+		n = (size_t)(at - st->jstr);
+		if (st->js == 3) {
+			/* The object's first key. */
+			if (n <= 8 && (fetch_before(st, at, buf, n),
+			    js_cols_key(buf, n)))
+				st->js = 4;
+			else
+				js_off(st);
+			return;
+		}
+		if (st->js != 1 || st->jdepth != (int)hd)
+			return;
 		/* A column name: short, and said once per column. */
-		if (at - st->jstr > CSV_HDR_CELL || st->jcol >= CSV_COLS) {
+		if (n > CSV_HDR_CELL || st->jcol >= CSV_COLS) {
 			js_off(st);
 			return;
 		}
-		n = fetch_before(st, at, buf, (size_t)(at - st->jstr));
+		n = fetch_before(st, at, buf, n);
 		h = det_ctx_words((const char *)buf, n, false);
 		if (h != 0)
 			st->colhint[st->jcol] = (uint16_t)(h | DET_H_KEY |
@@ -2567,13 +2605,19 @@ js_byte(struct det_stream *st, size_t i)
 	}
 	if (st->jinq)
 		return;
+	if (st->js == 4 && c != '[') {
+		js_off(st);		/* the key holds no list */
+		return;
+	}
 	if (c == '[') {
-		if (++st->jdepth == 2)
-			st->jcol = 0;
-		else if (st->jdepth > 2 && st->js == 1)
+		if (st->js == 4)
+			st->js = 1;
+		if (++st->jdepth > (int)hd && st->js == 1)
 			js_off(st);		/* not a row of names */
+		else if (st->jdepth == (int)hd || st->jdepth == 2)
+			st->jcol = 0;
 	} else if (c == ']') {
-		if (st->jdepth == 2 && st->js == 1) {
+		if (st->jdepth == (int)hd && st->js == 1) {
 			for (h = 0, n = 0; n < CSV_COLS; n++)
 				h |= st->colhint[n];
 			if (h & DET_H_TYPES)
@@ -2581,9 +2625,9 @@ js_byte(struct det_stream *st, size_t i)
 			else
 				js_off(st);
 		}
-		if (--st->jdepth <= 0)
+		if (--st->jdepth <= 0 && !st->jobj)
 			js_off(st);
-	} else if (c == ',' && st->jdepth == 2)
+	} else if (c == ',' && st->jdepth == (st->js == 1 ? (int)hd : 2))
 		st->jcol++;
 }
 
@@ -2639,7 +2683,7 @@ idle:
 				break;
 			c = p[i];
 			if (cls[c] & C_DIGIT) {
-				if (st->js == 1)
+				if (st->js == 1 || st->js >= 3)
 					js_off(st);	/* data, not names */
 				e = number_fast(st, i, to);
 				if (e != 0) {
@@ -2930,6 +2974,14 @@ sniff(struct det_stream *st, const uint8_t *p, size_t n)
 		    -1 : -2;
 		if (st->html > 0)
 			memset(st->colhint, 0, sizeof(st->colhint));
+		if (p[k] == '{') {
+			/* Its first key may name columns. */
+			st->js = 3;
+			st->jobj = true;
+			st->jdepth = 0;
+			st->jesc = UINT64_MAX;
+			break;
+		}
 		if (p[k] != '[') {
 			st->js = -1;
 			break;

@@ -613,6 +613,18 @@ static const char tbl_json2[] =
     "  [ [ \"No. KK\" , \"NIK Kepala Keluarga\" , \"Alamat\" ],"
     "[\"3275012003100004\",\"3275010507700001\",\"Jl. Melati 4, RT 02\"],"
     "[\"3275012003100005\",\"3275014507720002\",\"Jl. [Mawar] 7\"]]";
+static const char tbl_json3[] =
+    "{\"columns\":[\"no\",\"Nomor KK\",\"NIK\",\"nama\"],"
+    "\"index\":[0,1,2],\"data\":[[1,\"3275012003100004\","
+    "\"3275010507700001\",\"Agus\"],[2,\"3275012003100004\","
+    "\"3275014507720002\",\"Rina\"],[3,\"3275012003100005\","
+    "\"3275011012950003\",\"Dimas\"]]}";
+static const char tbl_json4[] =
+    "{\n  \"fields\": [\"nama\", \"nik\", \"no_kk\", \"hp\"],\n"
+    "  \"rows\": [\n    [\"Putri\", \"3171016103900002\", "
+    "\"3171010108090011\", \"0812-3456-7890\"],\n    [\"Budi\", "
+    "\"3171012006880005\", \"3171010108090011\", \"081234567891\"]\n"
+    "  ]\n}\n";
 static const char tbl_html[] =
     "Kepada Yth. Camat\r\nBerikut kami sampaikan data warga:\r\n"
     "<table border=\"1\">\r\n<tr><td colspan=\"3\"><b>DATA WARGA RT 05"
@@ -641,7 +653,7 @@ static const char tbl_fixed[] =
     "3   Rizki Pratama        3171011505150003  3171010108090011  ANAK\n"
     "\nCatatan: hubungi 3171010108090014 bila ada yang salah.\n";
 
-/* Findings of d: n, and the type of each. */
+/* Findings of d: n, and the type of each (n NIK, k KK, p phone). */
 static void
 expect_types(const char *d, const char *types)
 {
@@ -653,9 +665,24 @@ expect_types(const char *d, const char *types)
 		fail_msg("%.40s: %zu findings, want %zu", d, g.n, n);
 	for (i = 0; i < n; i++)
 		if ((types[i] == 'n' && g.f[i].type != DET_T_NIK) ||
-		    (types[i] == 'k' && g.f[i].type != DET_T_KK))
+		    (types[i] == 'k' && g.f[i].type != DET_T_KK) ||
+		    (types[i] == 'p' && g.f[i].type != DET_T_PHONE))
 			fail_msg("%.40s: finding %zu (%s) is %s", d, i,
 			    g.f[i].value, det_type_str(g.f[i].type));
+}
+
+/* n findings in d, none with a column header's context. */
+static void
+expect_nocol(const char *d, size_t n)
+{
+	struct got g;
+	size_t i;
+
+	scan_str(d, &g);
+	assert_int_equal(g.n, n);
+	for (i = 0; i < n; i++)
+		if (g.f[i].flags & DET_F_CSV)
+			fail_msg("%.40s: finding %zu has a column header", d, i);
 }
 
 static void
@@ -666,6 +693,8 @@ test_tables(void **state)
 	(void)state;
 	expect_types(tbl_json, "nknknk");
 	expect_types(tbl_json2, "knkn");
+	expect_types(tbl_json3, "knknkn");
+	expect_types(tbl_json4, "nkpnkp");
 	expect_types(tbl_html, "knkn");
 	expect_types(tbl_html2, "k");
 	expect_types(tbl_md, "nknk");
@@ -676,6 +705,8 @@ test_tables(void **state)
 	assert_false(g.f[6].flags & DET_F_CSV);
 	split_check(tbl_json, 6);
 	split_check(tbl_json2, 4);
+	split_check(tbl_json3, 6);
+	split_check(tbl_json4, 6);
 	split_check(tbl_html, 4);
 	split_check(tbl_html2, 1);
 	split_check(tbl_md, 4);
@@ -689,6 +720,15 @@ test_tables(void **state)
 	expect_types("<div></div><table><tr><td>NIK</td><td>3171010108090011"
 	    "</td></tr><tr><td>Kartu Keluarga</td><td>3171010108090012</td>"
 	    "</tr></table>", "nk");
+	/* A columns key that is not the first, or not a list of names. */
+	expect_nocol("{\"nik\":\"3171010108090011\",\"columns\":[\"no_kk\"],"
+	    "\"rows\":[[\"3171010108090012\"]]}", 2);
+	expect_nocol("{\"columns\":\"no_kk\",\"rows\":[[\"3171010108090012\"]]}",
+	    1);
+	expect_nocol("{\"columns\":[[\"no_kk\"]],\"rows\":[[\"3171010108090012"
+	    "\"]]}", 1);
+	expect_nocol("{\"header\":[\"no_kk\",2024],\"rows\":[[\"31710101080900"
+	    "12\"]]}", 1);
 	/* An array of records is not a table. */
 	expect_types("[{\"a\":\"3171010108090011\"},[\"no_kk\"]]", "n");
 	/* Prose with double blanks names no columns. */
