@@ -8,9 +8,10 @@ value normalised the way gerbang-scan reports it (digits only; phones
 
 Body kinds: agency JSON responses, CSV exports, HTML tables (header row and
 key/value forms), letters (surat keterangan) with formatted numbers, access
-logs, other tables (JSON rows under a header row, HTML after a preamble with
-a <td><b> header row, markdown after an introduction, text aligned with
-blanks, a mail whose HTML part is base64 wrapped at 76 columns), and
+logs, other tables (JSON rows under a header row or a "columns" key, HTML
+after a preamble with a <td><b> header row, markdown after an
+introduction, text aligned with blanks, a mail whose HTML part is base64
+wrapped at 76 columns), and
 decoys: bodies full of look-alikes that hold no personal data
 (timestamps, order and virtual-account numbers, invalid 16-digit numbers,
 IMEIs, foreign and landline phones, company NPWPs, hex ids, UUIDs, masked
@@ -432,11 +433,17 @@ def body_tables(rng, doc, people, regions):
         if p["no_hp"]:
             doc.add("phone", pii_gen.normalize_phone(p["no_hp"]))
     heads = [h for h, _ in cols]
-    form = rng.randrange(5)
-    if form == 0:
+    form = rng.randrange(6)
+    if form in (0, 5):
         keys = ["no", "nama_lengkap", "no_kk" if heads[2] == "No. KK" else
                 "nik", "nik" if heads[3] == "NIK" else "no_kk", "no_hp"]
-        data = [keys] + [[int(r[0])] + r[1:] for r in rows]
+        data = [[int(r[0])] + r[1:] for r in rows]
+        if form == 0:
+            data = [keys] + data
+        else:
+            # pandas' "split" orient: the names under the first key.
+            data = {"columns": keys, "index": list(range(len(rows))),
+                    "data": data}
         return json.dumps(data, ensure_ascii=False,
                           indent=rng.choice((None, 1))).encode()
     if form in (1, 4):
