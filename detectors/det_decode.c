@@ -48,7 +48,8 @@ enum { INF_OK = 0, INF_END, INF_ERR };
 enum { H_FIXED = 0, H_XLEN, H_EXTRA, H_NAME, H_COMMENT, H_HCRC };
 #define GZ_TEXT_MAX	65536	/* a header's name or comment */
 enum { T_RAW = 0, T_BSL, T_U, T_SURR_BSL, T_SURR_U, T_PCT, T_AMP };
-enum { B_NONE = 0, B_IN, B_PAD, B_SKIP };
+enum { B_NONE = 0, B_IN, B_PAD, B_SKIP, B_NL };
+#define B64_LINE_MIN	40	/* a wrapped line (MIME 76, PEM 64) */
 
 struct seg {
 	uint64_t	dstart;		/* decoded offset */
@@ -129,6 +130,9 @@ struct det_decoder {
 	size_t			 npcs;
 	unsigned		 alpha;		/* 1: + / seen, 2: - _ seen */
 	unsigned		 pads;
+	unsigned		 nls;		/* line-break bytes in blk[] */
+	unsigned		 nl_n;		/* ... at its end (B_NL) */
+	unsigned		 line_n;	/* characters since the last */
 
 	/* out */
 	uint8_t			 out[OUT_MAX];
@@ -463,13 +467,13 @@ plausible(const uint8_t *p, size_t n)
 static void
 blk_end(struct det_decoder *d)
 {
-	size_t n = d->blk_n - d->pads, i, o = 0;
+	size_t n = d->blk_n - d->pads - d->nls, i, o = 0;
 	uint32_t acc = 0;
 	unsigned bits = 0;
 
 	d->bs = B_NONE;
 	if (d->blk_n < d->lim.b64_min || d->alpha == 3 || n % 4 == 1 ||
-	    (d->pads > 0 && d->blk_n % 4 != 0)) {
+	    (d->pads > 0 && (d->blk_n - d->nls) % 4 != 0)) {
 		blk_raw(d);
 		return;
 	}
@@ -478,7 +482,9 @@ blk_end(struct det_decoder *d)
 		blk_raw(d);
 		return;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < d->blk_n - d->pads; i++) {
+		if (b64v[d->blk[i]] > 63)
+			continue;		/* a line break */
 		acc = (acc << 6) | b64v[d->blk[i]];
 		bits += 6;
 		if (bits >= 8) {
@@ -534,6 +540,67 @@ blk_add(struct det_decoder *d, uint8_t c, uint64_t sstart, uint64_t send,
 }
 
 /*
+ * The block ends before the line break at its end (B_NL): it is decoded
+ * or passed on as written, then the break as written.
+ */
+static void
+nl_cut(struct det_decoder *d)
+{
+	uint8_t tb[2];
+	uint64_t ts[2], te[2];
+	bool tu[2];
+	struct piece *pc;
+	unsigned j, k = d->nl_n;
+
+	for (j = k; j-- > 0;) {
+		pc = &d->pcs[d->npcs - 1];
+		tb[j] = d->blk[--d->blk_n];
+		tu[j] = pc->unit;
+		if (pc->unit) {
+			ts[j] = pc->sstart;
+			te[j] = pc->send;
+			d->npcs--;
+		} else {
+			ts[j] = pc->send - 1;
+			te[j] = pc->send;
+			pc->send--;
+			if (--pc->len == 0)
+				d->npcs--;
+		}
+	}
+	d->nls -= k;
+	d->nl_n = 0;
+	blk_end(d);
+	for (j = 0; j < k; j++)
+		if (tu[j])
+			out_unit(d, &tb[j], 1, ts[j], te[j]);
+		else
+			out_linear(d, &tb[j], 1, ts[j]);
+}
+
+/* The block ends (the byte after it is not base64). */
+static void
+blk_stop(struct det_decoder *d)
+{
+	if (d->bs == B_NL)
+		nl_cut(d);
+	else
+		blk_end(d);
+}
+
+/*
+ * A line break in a block: it goes on over the break when the line is a
+ * wrapped one (MIME base64 at 76 columns, PEM at 64: each line whole
+ * groups of four, no padding), with room left for more.
+ */
+static bool
+b64_wrap(const struct det_decoder *d)
+{
+	return d->line_n >= B64_LINE_MIN && d->line_n % 4 == 0 &&
+	    d->npcs + 3 < B64_PIECES && d->blk_n + 128 < d->lim.b64_max;
+}
+
+/*
  * One byte into the base64 stage. Returns true when it was taken, false
  * when the caller passes it on (not part of a block).
  */
@@ -549,16 +616,24 @@ b64_byte(struct det_decoder *d, uint8_t c, uint64_t sstart, uint64_t send,
 			d->bs = B_IN;
 			d->alpha = 0;
 			d->pads = 0;
+			d->nls = 0;
+			d->line_n = 0;
 			continue;
 		case B_IN:
 			if (c == '=') {
 				d->bs = B_PAD;
 				continue;
 			}
+			if ((c == '\r' || c == '\n') && b64_wrap(d)) {
+				d->bs = B_NL;
+				d->nl_n = 0;
+				continue;
+			}
 			if (!b64_char(c)) {
 				blk_end(d);
 				continue;
 			}
+			d->line_n++;
 			if (c == '+' || c == '/')
 				d->alpha |= 1;
 			else if (c == '-' || c == '_')
@@ -590,6 +665,27 @@ b64_byte(struct det_decoder *d, uint8_t c, uint64_t sstart, uint64_t send,
 			if (b64_char(c) || c == '=')
 				return false;
 			d->bs = B_NONE;
+			continue;
+		case B_NL:
+			/* CR, LF or CRLF, then the next line of the block. */
+			if ((c == '\r' || c == '\n') && (d->nl_n == 0 ||
+			    (d->nl_n == 1 && c == '\n' &&
+			    d->blk[d->blk_n - 1] == '\r'))) {
+				if (!blk_add(d, c, sstart, send, unit)) {
+					nl_cut(d);
+					continue;
+				}
+				d->nl_n++;
+				d->nls++;
+				return true;
+			}
+			if (b64_char(c)) {
+				d->bs = B_IN;
+				d->nl_n = 0;
+				d->line_n = 0;
+				continue;
+			}
+			nl_cut(d);
 			continue;
 		default:
 			abort();
@@ -934,7 +1030,7 @@ pass_unit(struct det_decoder *d, const uint8_t *p, size_t n, uint64_t ss,
 	    b64_byte(d, p[0], ss, se, true))
 		return;
 	if ((d->flags & DET_DEC_B64) && d->bs != B_NONE && d->bs != B_SKIP)
-		blk_end(d);
+		blk_stop(d);
 	if ((d->flags & DET_DEC_B64) && d->bs == B_SKIP)
 		d->bs = B_NONE;
 	out_unit(d, p, n, ss, se);
@@ -1010,6 +1106,26 @@ text_done(struct det_decoder *d, const uint8_t *o, size_t k, unsigned layer)
 	d->hi = 0;
 	pass_unit(d, o, k, d->pend_src, d->pend_src + d->pend_n);
 	d->pend_n = 0;
+}
+
+static void	text_byte(struct det_decoder *, uint8_t, uint64_t);
+
+/*
+ * pend[] holds "%25" and bytes that do not make it a double-encoded
+ * escape: "%25" is a '%', the bytes after it are read again.
+ */
+static void
+pct25_cut(struct det_decoder *d)
+{
+	uint8_t b[2], pc = '%';
+	size_t n = d->pend_n - 3, i;
+	uint64_t src = d->pend_src + 3;
+
+	memcpy(b, d->pend + 3, n);
+	d->pend_n = 3;
+	text_done(d, &pc, 1, DET_DEC_PCT);
+	for (i = 0; i < n; i++)
+		text_byte(d, b[i], src + i);
 }
 
 /* An entity in pend[] ("&...", without the ';'): its code point, or 0. */
@@ -1130,13 +1246,22 @@ text_byte(struct det_decoder *d, uint8_t c, uint64_t src)
 	case T_PCT:
 		d->pend[d->pend_n++] = c;
 		if (hexv[c] > 15) {
-			text_fail(d);
+			if (d->pend_n > 3)
+				pct25_cut(d);
+			else
+				text_fail(d);
 			return;
 		}
-		if (d->pend_n == 3) {
-			o[0] = (uint8_t)(hexv[d->pend[1]] << 4 |
-			    hexv[d->pend[2]]);
-			text_done(d, o, 1, DET_DEC_PCT);
+		/* "%25" may start a double-encoded escape ("%253D"). */
+		if (d->pend_n == 3 && d->pend[1] == '2' && d->pend[2] == '5')
+			return;
+		if (d->pend_n == 3 || d->pend_n == 5) {
+			o[0] = (uint8_t)(hexv[d->pend[d->pend_n - 2]] << 4 |
+			    hexv[d->pend[d->pend_n - 1]]);
+			if (d->pend_n == 5 && (o[0] < 0x20 || o[0] > 0x7e))
+				pct25_cut(d);	/* printable ASCII only */
+			else
+				text_done(d, o, 1, DET_DEC_PCT);
 		}
 		return;
 	case T_AMP:
@@ -1280,8 +1405,8 @@ text_finish(struct det_decoder *d)
 	if (d->ts != T_RAW)
 		text_fail(d);
 	if (d->flags & DET_DEC_B64) {
-		if (d->bs == B_IN || d->bs == B_PAD)
-			blk_end(d);
+		if (d->bs == B_IN || d->bs == B_PAD || d->bs == B_NL)
+			blk_stop(d);
 		d->bs = B_NONE;
 	}
 	out_flush(d);

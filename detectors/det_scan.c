@@ -51,7 +51,9 @@
 #define LOCAL_MAX	64	/* e-mail local part */
 #define CSV_HDR_MAX	1024
 #define CSV_COLS	64	/* also HTML table columns */
+#define CSV_HDR_CELL	48	/* a header cell after the first line */
 #define TH_TEXT_MAX	128	/* header cell text looked at */
+#define HTML_LOOK	8192	/* a document turns HTML at a '<' before this */
 #define AFTER_MAX	32	/* bytes after a value read for a label */
 #define DIG_SLACK	24	/* dig[] bytes past MAX_DIGITS: whole-word copies */
 #define VALUE_COPY	24	/* values shorter than this are copied whole */
@@ -156,8 +158,37 @@ struct det_stream {
 	uint64_t	 pend_start;
 	uint64_t	 pend_end;
 
-	/* HTML tables: 0 not known yet, 1 the document is HTML, -1 not */
+	/*
+	 * HTML tables: 0 not known yet, 1 the document is HTML, -1 not, -2
+	 * not yet (text: HTML from its first '<' in the first HTML_LOOK
+	 * bytes).
+	 */
 	int		 html;
+	/* A table mode is on: csv > 0, html > 0 or js > 0 (tbl_update()). */
+	bool		 tbl;
+	/* <td> header rows: a row without data whose cells name types. */
+	bool		 td_cand;	/* a <td> read as a header cell */
+	uint8_t		 row_any;	/* row_hint set 1, naming a type 2 */
+	bool		 row_data;	/* a cell of the row holds a number */
+	bool		 tbl_data;	/* a row of the table held one */
+	uint16_t	 row_hint[CSV_COLS];
+	/*
+	 * JSON arrays of arrays whose first row names the columns
+	 * ([["nik","no_kk"],["3171...","3171..."]], or {"columns": [...],
+	 * "rows": [[...]]}): 0 not known, -2 after the document's first '[',
+	 * 3 before the first key of an object, 4 after a key naming columns,
+	 * 1 in the header row, 2 in the rows, -1 not such a document.
+	 */
+	int		 js;
+	int		 jdepth;
+	bool		 jobj;		/* {"columns": [...], ...} */
+	bool		 jinq;
+	unsigned	 jcol;
+	uint64_t	 jfirst;	/* offset of the first '[' */
+	uint64_t	 jstr;		/* start of the string open */
+	uint64_t	 jesc;		/* offset of the byte a '\\' escapes */
+	/* Fixed-width text tables (csv == 2): where the current line starts. */
+	uint64_t	 line_at;
 	uint8_t		 tag[8];
 	unsigned	 tag_n;
 	bool		 th_open;	/* in a header cell */
@@ -207,6 +238,8 @@ struct det_stream {
 	size_t		 hdr_len;
 	char		 hdr[CSV_HDR_MAX];
 	uint16_t	 colhint[CSV_COLS];
+	uint16_t	 colpos[CSV_COLS];	/* csv == 2: where cells start */
+	unsigned	 ncols;
 };
 
 static void
@@ -649,6 +682,36 @@ tier(unsigned h, unsigned bit, unsigned neg, unsigned key, unsigned dflt)
 #define CARD_GROUPS(ng)	((ng) == 1 || ((ng) >= 3 && (ng) <= 5))
 
 /*
+ * Twelve digits d[0..12) from start to end: an NPWP without its branch
+ * part (pii-id.md 3.1) where the context says NPWP, reported as the head
+ * office's (000 added). 0: not one; 1: one (reported or not, as emit()
+ * says true); -1: one below its minimum confidence. hk: the context when
+ * known, else < 0. Out of line and tried last, for twelve digits that are
+ * nothing else (not a mobile's shape): try_digits() is inlined into the
+ * number paths, where any code it gains costs (0.9 % on dense JSON as
+ * it is; each other place tried cost more).
+ */
+static __attribute__((noinline)) int
+npwp12(struct det_stream *st, const char *d, uint64_t start, uint64_t end,
+    int hk, unsigned flags)
+{
+	char v[24];
+	unsigned h, conf;
+
+	if (!det_npwp15_digits(d))
+		return 0;
+	h = hk >= 0 ? (unsigned)hk : compound_hint(st);
+	if (!(h & DET_H_NPWP) || (h & DET_H_NEG))
+		return 0;
+	memcpy(v, d, 12);
+	memcpy(v + 12, "000", 4);
+	memset(v + 16, 0, sizeof(v) - 16);
+	conf = (h & DET_H_COMPANY) ? 15 : hinted(h, 95, 90);
+	return emit(st, DET_T_NPWP, conf, flags | ctx_flags(h), v, 15, start,
+	    end, h) ? 1 : -1;
+}
+
+/*
  * Try digits d[0..n) as an identifier: they are ngroups runs of the open
  * compound, from absolute offset start (its '+' included, plus set) to end.
  * d has VALUE_COPY readable bytes. hk: st->hint, or a hint already known
@@ -819,6 +882,8 @@ try_digits(struct det_stream *st, const char *d, unsigned n, uint64_t start,
 	default:
 		break;
 	}
+	if (n == 12)
+		return npwp12(st, d, start, end, hk, flags) > 0;
 	if (n >= 13 && n <= 19 && CARD_GROUPS(ngroups) &&
 	    det_card_digits(d, n, &brand)) {
 		h = hk >= 0 ? (unsigned)hk : compound_hint(st);
@@ -905,6 +970,23 @@ is_nitku(const struct det_stream *st, unsigned lo, unsigned hi)
 	    det_nik_ok(d);
 }
 
+/*
+ * The column of a fixed-width table (csv == 2) a value starting at
+ * absolute offset at is in: the last whose header starts at most one byte
+ * after it (left-aligned columns).
+ */
+static unsigned
+fixed_col(const struct det_stream *st, uint64_t at)
+{
+	uint64_t pos = at - st->line_at;
+	unsigned col;
+
+	for (col = 0; col + 1 < st->ncols && st->colpos[col + 1] <= pos + 1;
+	    col++)
+		;
+	return col;
+}
+
 /* Evaluate the finished compound; right_taint: a word byte follows it. */
 static void
 compound_end(struct det_stream *st, bool right_taint)
@@ -967,6 +1049,15 @@ compound_end(struct det_stream *st, bool right_taint)
 			memcpy(d, st->dig + st->g[i].off, n);
 			d[n] = '\0';
 			plus = i == 0 && (st->lflags & L_PLUS);
+			/* Values side by side in a fixed-width table. */
+			if (st->csv == 2 && i > 0) {
+				unsigned col = fixed_col(st, st->g[i].start);
+
+				st->col_hint = col < CSV_COLS &&
+				    st->colhint[col] != 0 ? st->colhint[col] :
+				    -1;
+				st->hint = -1;
+			}
 			if (try_digits_call(st, d, n, st->g[i].start -
 			    (plus ? 1 : 0), st->g[j].end, plus, j - i + 1)) {
 				i = j + 1;
@@ -986,9 +1077,29 @@ out:
 }
 
 /*
- * A compound starts at chunk index i: its CSV or HTML column and what is
- * right before it (a letter, '_', '@', '+', a passport letter).
+ * The column header of a value starting at chunk index i in a table: a CSV
+ * column, a fixed-width column (by where the value starts in its line),
+ * an HTML cell, an element of a JSON row.
  */
+static inline void
+table_col(struct det_stream *st, size_t i)
+{
+	unsigned col;
+
+	if (st->csv == 1)
+		col = st->col;
+	else if (st->csv == 2)
+		col = fixed_col(st, st->base + i);
+	else if (st->csv <= 0 && st->html > 0 && st->in_td)
+		col = st->cur_col;
+	else if (st->csv <= 0 && st->js == 2 && st->jdepth == 2)
+		col = st->jcol;
+	else
+		return;
+	if (col < CSV_COLS && st->colhint[col] != 0)
+		st->col_hint = st->colhint[col];
+}
+
 /*
  * A compound starts at chunk index i: where it starts, its CSV or HTML
  * column, and its key when it is a compact JSON value with a key of the
@@ -1006,13 +1117,14 @@ compound_ctx(struct det_stream *st, size_t i)
 		st->hint = (int)h;
 	st->held = false;
 	st->col_hint = -1;
-	if (st->csv > 0 && st->col < CSV_COLS && st->colhint[st->col] != 0)
-		st->col_hint = st->colhint[st->col];
-	else if (st->html > 0 && st->in_td && st->cur_col < CSV_COLS &&
-	    st->colhint[st->cur_col] != 0)
-		st->col_hint = st->colhint[st->cur_col];
+	if (__builtin_expect(st->tbl, 0))
+		table_col(st, i);
 }
 
+/*
+ * A compound starts at chunk index i: its CSV or HTML column and what is
+ * right before it (a letter, '_', '@', '+', a passport letter).
+ */
 static void
 compound_open(struct det_stream *st, size_t i)
 {
@@ -1519,6 +1631,44 @@ skip_html(const uint8_t *p, size_t i, size_t n, bool gt)
 	return i;
 }
 
+/* The same for JSON rows: digit, '@', '"', ',', '[', ']' and '\\'. */
+static size_t
+skip_js(const uint8_t *p, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i off = _mm_set1_epi8((char)0x50);
+	const __m128i lim = _mm_set1_epi8((char)-118);
+	const __m128i at = _mm_set1_epi8('@');
+	const __m128i qt = _mm_set1_epi8('"');
+	const __m128i cm = _mm_set1_epi8(',');
+	const __m128i bs = _mm_set1_epi8('\\');
+	const __m128i ob = _mm_set1_epi8('[');
+	const __m128i cb = _mm_set1_epi8(']');
+	__m128i v, m;
+	unsigned mask;
+
+	while (i + 16 <= n) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		m = _mm_or_si128(_mm_cmplt_epi8(_mm_add_epi8(v, off), lim),
+		    _mm_cmpeq_epi8(v, at));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, qt),
+		    _mm_cmpeq_epi8(v, cm)));
+		m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, bs),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, ob),
+		    _mm_cmpeq_epi8(v, cb))));
+		mask = (unsigned)_mm_movemask_epi8(m);
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+		i += 16;
+	}
+#endif
+	while (i < n && !(cls[p[i]] & C_DIGIT) && p[i] != '@' &&
+	    p[i] != '"' && p[i] != ',' && p[i] != '[' && p[i] != ']' &&
+	    p[i] != '\\')
+		i++;
+	return i;
+}
+
 /*
  * Header cell text ends at absolute offset at (a '<' in the chunk): add
  * the words since the last '>' to the cell's hint.
@@ -1529,9 +1679,24 @@ th_text(struct det_stream *st, uint64_t at)
 	uint8_t buf[TH_TEXT_MAX];
 	size_t n;
 
-	if (!st->th_open || at <= st->th_seg || at - st->th_seg > TH_TEXT_MAX)
+	if (!st->th_open || at <= st->th_seg)
 		return;
+	if (at - st->th_seg > TH_TEXT_MAX) {
+		st->row_data |= st->td_cand;	/* prose, not a header */
+		return;
+	}
 	n = fetch_before(st, at, buf, (size_t)(at - st->th_seg));
+	if (st->td_cand) {
+		size_t k, d;
+
+		/* A number in the cell: the row is data. */
+		for (k = 0, d = 0; k < n; k++)
+			d += buf[k] >= '0' && buf[k] <= '9';
+		if (d >= 6) {
+			st->row_data = true;
+			return;
+		}
+	}
 	st->th_hint |= det_ctx_words((const char *)buf, n, false);
 }
 
@@ -1539,11 +1704,36 @@ th_text(struct det_stream *st, uint64_t at)
 static void
 th_close(struct det_stream *st)
 {
-	if (st->th_open && st->cur_col < CSV_COLS && st->th_hint != 0)
-		st->colhint[st->cur_col] = (uint16_t)(st->th_hint |
-		    DET_H_KEY | DET_H_CSV_COL);
+	uint16_t h = (uint16_t)(st->th_hint | DET_H_KEY | DET_H_CSV_COL);
+
+	if (st->th_open && st->cur_col < CSV_COLS && st->th_hint != 0) {
+		if (!st->td_cand)
+			st->colhint[st->cur_col] = h;
+		else {
+			st->row_hint[st->cur_col] = h;
+			st->row_any |= (st->th_hint & DET_H_TYPES) ? 3 : 1;
+		}
+	}
 	st->th_open = false;
+	st->td_cand = false;
 	st->th_hint = 0;
+}
+
+/*
+ * A row ends: a row of <td> cells before any row with a number, whose
+ * cells name types (<td><b>NIK</b></td>), is the table's header.
+ */
+static void
+row_end(struct det_stream *st)
+{
+	th_close(st);
+	if ((st->row_any & 2) && !st->row_data)
+		memcpy(st->colhint, st->row_hint, sizeof(st->colhint));
+	if (st->row_any)
+		memset(st->row_hint, 0, sizeof(st->row_hint));
+	st->tbl_data |= st->row_data;
+	st->row_any = 0;
+	st->row_data = false;
 }
 
 /* The name of the tag just read (lower case, '/' first when closing). */
@@ -1554,7 +1744,7 @@ html_tag(struct det_stream *st)
 	size_t n = st->tag_n;
 
 	if (n == 2 && memcmp(t, "tr", 2) == 0) {
-		th_close(st);
+		row_end(st);
 		st->in_td = false;
 		st->hcol = 0;
 	} else if (n == 2 && (memcmp(t, "th", 2) == 0 ||
@@ -1567,18 +1757,29 @@ html_tag(struct det_stream *st)
 			st->th_seg = UINT64_MAX;	/* until its '>' */
 			if (st->cur_col < CSV_COLS)
 				st->colhint[st->cur_col] = 0;
-		} else
+		} else {
 			st->in_td = true;
-	} else if ((n == 3 && memcmp(t, "/th", 3) == 0) ||
-	    (n == 3 && memcmp(t, "/tr", 3) == 0)) {
+			/* Until a row has a number, a cell may be a header. */
+			if (!st->tbl_data) {
+				st->th_open = true;
+				st->td_cand = true;
+				st->th_seg = UINT64_MAX;
+			}
+		}
+	} else if (n == 3 && memcmp(t, "/th", 3) == 0) {
 		th_close(st);
+	} else if (n == 3 && memcmp(t, "/tr", 3) == 0) {
+		row_end(st);
 	} else if (n == 3 && memcmp(t, "/td", 3) == 0) {
+		if (st->td_cand)
+			th_close(st);
 		st->in_td = false;
 	} else if (n == 5 && memcmp(t, "table", 5) == 0) {
-		th_close(st);
+		row_end(st);
 		memset(st->colhint, 0, sizeof(st->colhint));
 		st->hcol = 0;
 		st->in_td = false;
+		st->tbl_data = false;
 	}
 }
 
@@ -2310,6 +2511,143 @@ next:
 	}
 }
 
+/* st->tbl after a change of csv, html or js. */
+static void
+tbl_update(struct det_stream *st)
+{
+	st->tbl = st->csv > 0 || st->html > 0 || st->js > 0;
+}
+
+/* A JSON document of rows turns out not to be one. */
+static void
+js_off(struct det_stream *st)
+{
+	/* Names are kept only in the header row and after it. */
+	if (st->js == 1 || st->js == 2)
+		memset(st->colhint, 0, sizeof(st->colhint));
+	st->js = -1;
+	tbl_update(st);
+}
+
+/*
+ * The first key of a JSON object that names its columns ({"columns":
+ * [...], "rows": [[...], ...]}, pandas' "split" orient).
+ */
+static bool
+js_cols_key(const uint8_t *k, size_t n)
+{
+	static const char *const keys[] = { "columns", "fields", "header",
+	    "headers", "cols", "kolom", NULL };
+	size_t i, j;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		if (strlen(keys[i]) != n)
+			continue;
+		for (j = 0; j < n && (k[j] | 0x20) == keys[i][j]; j++)
+			;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * JSON structure byte c at chunk index i of a document that may be rows
+ * under a header: strings, escapes, brackets and the commas between the
+ * elements of a row. The header is the document's first row ([[names],
+ * [row], ...]: names at depth 2) or the array of its first key ({"columns":
+ * [names], ...: depth 1); rows are arrays at depth 2 after it.
+ */
+static void
+js_byte(struct det_stream *st, size_t i)
+{
+	uint64_t at = st->base + i;
+	uint8_t c = st->chunk[i], buf[CSV_HDR_CELL];
+	unsigned h, hd = st->jobj ? 1 : 2;
+	size_t n;
+
+	if (at == st->jesc)
+		return;
+	if (c == '\\') {
+		if (st->jinq)
+			st->jesc = at + 1;
+		return;
+	}
+	if (c == '"') {
+		st->jinq = !st->jinq;
+		if (st->jinq) {
+			st->jstr = at + 1;
+			return;
+		}
+		n = (size_t)(at - st->jstr);
+		if (st->js == 3) {
+			/* The object's first key. */
+			if (n <= 8 && (fetch_before(st, at, buf, n),
+			    js_cols_key(buf, n)))
+				st->js = 4;
+			else
+				js_off(st);
+			return;
+		}
+		if (st->js != 1 || st->jdepth != (int)hd)
+			return;
+		/* A column name: short, and said once per column. */
+		if (n > CSV_HDR_CELL || st->jcol >= CSV_COLS) {
+			js_off(st);
+			return;
+		}
+		n = fetch_before(st, at, buf, n);
+		h = det_ctx_words((const char *)buf, n, false);
+		if (h != 0)
+			st->colhint[st->jcol] = (uint16_t)(h | DET_H_KEY |
+			    DET_H_CSV_COL);
+		return;
+	}
+	if (st->jinq)
+		return;
+	if (st->js == 4 && c != '[') {
+		js_off(st);		/* the key holds no list */
+		return;
+	}
+	if (c == '[') {
+		if (st->js == 4)
+			st->js = 1;
+		if (++st->jdepth > (int)hd && st->js == 1)
+			js_off(st);		/* not a row of names */
+		else if (st->jdepth == (int)hd || st->jdepth == 2)
+			st->jcol = 0;
+	} else if (c == ']') {
+		if (st->jdepth == (int)hd && st->js == 1) {
+			for (h = 0, n = 0; n < CSV_COLS; n++)
+				h |= st->colhint[n];
+			if (h & DET_H_TYPES)
+				st->js = 2;
+			else
+				js_off(st);
+		}
+		if (--st->jdepth <= 0 && !st->jobj)
+			js_off(st);
+	} else if (c == ',' && st->jdepth == (st->js == 1 ? (int)hd : 2))
+		st->jcol++;
+}
+
+/*
+ * A CSV line ends at chunk index i. A fixed-width table ends at an empty
+ * line.
+ */
+static void
+csv_line(struct det_stream *st, size_t i)
+{
+	uint64_t at = st->base + i;
+
+	st->col = 0;
+	if (st->csv == 2 && at - st->line_at <= 1) {
+		st->csv = -1;
+		tbl_update(st);
+	}
+	st->line_at = at + 1;
+}
+
 /* Run the state machine over chunk[from..to). */
 static void
 run(struct det_stream *st, size_t from, size_t to)
@@ -2327,11 +2665,7 @@ run(struct det_stream *st, size_t from, size_t to)
 		switch (st->state) {
 		case S_IDLE:
 idle:
-			if (st->csv > 0)
-				i = skip_csv(p, i, to, st->delim);
-			else if (st->html > 0)
-				i = skip_html(p, i, to, st->th_open);
-			else {
+			if (!st->tbl) {
 				/* It stops at a number or domain it leaves. */
 				i = scan_plain(st, i, to);
 				if (st->state != S_IDLE || i >= to)
@@ -2339,10 +2673,18 @@ idle:
 				group_start(st, i, false);
 				goto digits;
 			}
+			if (st->csv > 0)
+				i = skip_csv(p, i, to, st->delim);
+			else if (st->html > 0)
+				i = skip_html(p, i, to, st->th_open);
+			else
+				i = skip_js(p, i, to);
 			if (i >= to)
 				break;
 			c = p[i];
 			if (cls[c] & C_DIGIT) {
+				if (st->js == 1 || st->js >= 3)
+					js_off(st);	/* data, not names */
 				e = number_fast(st, i, to);
 				if (e != 0) {
 					i = e;		/* < to */
@@ -2363,12 +2705,15 @@ idle:
 				if (st->th_open)
 					st->th_seg = st->base + i + 1;
 				i++;
+			} else if (st->csv <= 0) {
+				js_byte(st, i);
+				i++;
 			} else {
-				/* CSV structure. */
-				if (c == '"')
+				/* CSV structure (no quotes in fixed width). */
+				if (c == '"' && st->csv == 1)
 					st->inq = !st->inq;
 				else if (!st->inq && c == '\n')
-					st->col = 0;
+					csv_line(st, i);
 				else if (!st->inq && c == st->delim)
 					st->col++;
 				i++;
@@ -2471,6 +2816,52 @@ quote_open(const char *p, size_t n)
 	return q;
 }
 
+/*
+ * A header of a table aligned with blanks: two or more cells apart by two
+ * or more blanks, short, without numbers, one naming a type. Sets csv to 2
+ * with the cells' hints and where they start.
+ */
+static bool
+fixed_header(struct det_stream *st, const char *p, size_t n)
+{
+	uint16_t hint[CSV_COLS], pos[CSV_COLS];
+	unsigned col = 0, any = 0, h;
+	size_t i = 0, s, e, k;
+
+	while (i < n && col < CSV_COLS) {
+		while (i < n && p[i] == ' ')
+			i++;
+		if (i >= n)
+			break;
+		/* A cell: words apart by single blanks. */
+		for (s = i, e = i; i < n && p[i] != '\t' &&
+		    (p[i] != ' ' || (i + 1 < n && p[i + 1] != ' ')); i++)
+			if (p[i] != ' ')
+				e = i + 1;
+		if (e - s > CSV_HDR_CELL || e - s == 0)
+			return false;
+		for (k = s; k < e; k++)
+			if (p[k] >= '0' && p[k] <= '9')
+				return false;
+		h = det_ctx_words(p + s, e - s, false);
+		hint[col] = (uint16_t)(h != 0 ? h | DET_H_KEY | DET_H_CSV_COL :
+		    0);
+		pos[col++] = (uint16_t)s;
+		any |= h;
+	}
+	if (col < 2 || !(any & DET_H_TYPES))
+		return false;
+	memset(st->colhint, 0, sizeof(st->colhint));
+	memcpy(st->colhint, hint, col * sizeof(hint[0]));
+	memcpy(st->colpos, pos, col * sizeof(pos[0]));
+	st->ncols = col;
+	st->csv = 2;
+	st->delim = '\n';
+	st->col = 0;
+	st->inq = false;
+	return true;
+}
+
 static void
 csv_header(struct det_stream *st)
 {
@@ -2489,8 +2880,12 @@ csv_header(struct det_stream *st)
 		st->csv = more ? 0 : -1;	/* Excel's delimiter line */
 		return;
 	}
+	/* A ':' ending the line introduces what follows ("Data RT 05:"). */
+	for (e = n; e > 0 && (p[e - 1] == ' ' || p[e - 1] == '\t'); e--)
+		;
 	for (i = 0; i < n; i++)
-		if (strchr("{}[]<>:=", p[i]) != NULL || p[i] == '\0')
+		if ((strchr("{}[]<>:=", p[i]) != NULL || p[i] == '\0') &&
+		    !(p[i] == ':' && i + 1 == e))
 			return;
 	for (k = 0; k < sizeof(delims); k++) {
 		bool q = false;
@@ -2507,6 +2902,8 @@ csv_header(struct det_stream *st)
 			dl = delims[k];
 		}
 	}
+	if (best == 0 && fixed_header(st, p, n))
+		return;
 	if (best == 0) {
 		/* A title or a blank line: the header may follow. */
 		for (i = 0, cnt = 0; i < n; i++)
@@ -2525,7 +2922,7 @@ csv_header(struct det_stream *st)
 			if (p[e] == '"')
 				q = !q;
 		/* After the first line, a long cell is prose. */
-		if (st->hdr_lines > 1 && e - s > 48)
+		if (st->hdr_lines > 1 && e - s > CSV_HDR_CELL)
 			return;
 		h = det_ctx_words(p + s, e - s, false);
 		/* A digit-heavy cell: this is data, not a header. */
@@ -2551,6 +2948,79 @@ csv_header(struct det_stream *st)
 	st->inq = false;
 }
 
+/*
+ * What the document is, from its first bytes that are not blank: HTML
+ * ('<'), text that may turn HTML (anything else but JSON), a JSON array
+ * whose rows may have a header row ('[' then '[').
+ */
+static void
+sniff(struct det_stream *st, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		if (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' ||
+		    p[k] == '\n' || p[k] == 0xef || p[k] == 0xbb ||
+		    p[k] == 0xbf)
+			continue;
+		if (st->js == -2) {
+			/* The first '[' was run already unless in this chunk. */
+			st->js = p[k] == '[' ? 1 : -1;
+			st->jdepth = st->jfirst >= st->base ? 0 : 1;
+			st->jesc = UINT64_MAX;
+			break;
+		}
+		st->html = p[k] == '<' ? 1 : p[k] == '{' || p[k] == '[' ?
+		    -1 : -2;
+		if (st->html > 0)
+			memset(st->colhint, 0, sizeof(st->colhint));
+		if (p[k] == '{') {
+			/* Its first key may name columns. */
+			st->js = 3;
+			st->jobj = true;
+			st->jdepth = 0;
+			st->jesc = UINT64_MAX;
+			break;
+		}
+		if (p[k] != '[') {
+			st->js = -1;
+			break;
+		}
+		st->js = -2;
+		st->jfirst = st->base + k;
+	}
+	tbl_update(st);
+}
+
+/*
+ * run() over chunk[from..to) of the document; text turns HTML at its first
+ * '<' in the first HTML_LOOK bytes (a table after a preamble, an e-mail's
+ * HTML part), unless it is CSV.
+ */
+static void
+run_doc(struct det_stream *st, size_t from, size_t to)
+{
+	const uint8_t *lt;
+	size_t lim;
+
+	if (__builtin_expect(st->html == -2, 0)) {
+		lim = st->base + to > HTML_LOOK ? (size_t)(HTML_LOOK -
+		    st->base) : to;
+		if (st->base + from >= HTML_LOOK || st->csv > 0)
+			st->html = -1;
+		else if ((lt = memchr(st->chunk + from, '<', lim - from)) !=
+		    NULL) {
+			run(st, from, (size_t)(lt - st->chunk));
+			from = (size_t)(lt - st->chunk);
+			st->html = 1;
+			memset(st->colhint, 0, sizeof(st->colhint));
+			tbl_update(st);
+		} else if (lim < to)
+			st->html = -1;
+	}
+	run(st, from, to);
+}
+
 int
 det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
     det_finding_cb *cb, void *arg)
@@ -2567,19 +3037,8 @@ det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
 	if (n == 0)
 		return 0;
 	k = 0;
-	if (st->html == 0) {
-		/* HTML when the document's first byte that is not blank is '<'. */
-		for (k = 0; k < n && (p[k] == ' ' || p[k] == '\t' ||
-		    p[k] == '\r' || p[k] == '\n' || p[k] == 0xef ||
-		    p[k] == 0xbb || p[k] == 0xbf); k++)
-			;
-		if (k < n) {
-			st->html = p[k] == '<' ? 1 : -1;
-			if (st->html > 0)
-				memset(st->colhint, 0, sizeof(st->colhint));
-		}
-		k = 0;
-	}
+	if (st->html == 0 || st->js == -2)
+		sniff(st, p, n);
 	/* Line by line while the CSV header is being looked for. */
 	while (st->csv == 0 && k < n) {
 		size_t e;
@@ -2590,7 +3049,7 @@ det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
 		memcpy(st->hdr + st->hdr_len, p + k, e - k < room ? e - k :
 		    room);
 		st->hdr_len += e - k < room ? e - k : room;
-		run(st, k, e);
+		run_doc(st, k, e);
 		k = e;
 		if (nl == NULL) {
 			if (st->hdr_len == CSV_HDR_MAX)
@@ -2599,10 +3058,13 @@ det_stream_feed(struct det_stream *st, const uint8_t *p, size_t n,
 		    st->hdr_len < CSV_HDR_MAX &&
 		    ++st->hdr_lines < CSV_HDR_LINES)
 			;	/* a quoted header cell goes on */
-		else
+		else {
 			csv_header(st);
+			st->line_at = st->base + k;
+			tbl_update(st);
+		}
 	}
-	run(st, k, n);
+	run_doc(st, k, n);
 
 	/* A waiting finding whose label window is complete. */
 	if (st->pend && st->base + n >= st->pend_end + AFTER_MAX)

@@ -118,6 +118,8 @@ static const struct kw triples[] = {
 #define WORD_MAX	24
 #define PH_TWO		0x01	/* starts a phrase of two words */
 #define PH_THREE	0x02	/* starts a phrase of three words */
+#define PH_NOT		0x04	/* "bukan": the next type named does not count */
+#define PH_OR		0x08	/* "atau": joins two types named in one label */
 
 struct slot {
 	const char	*word;
@@ -141,6 +143,19 @@ word_hash(const char *w, size_t n)
 		h *= 16777619u;
 	}
 	return h;
+}
+
+/* find() for a word whose word_hash() the caller has. */
+static struct slot *
+find_hashed(const char *w, size_t n, uint32_t h)
+{
+	h &= TAB_SIZE - 1;
+	while (table[h].word != NULL) {
+		if (table[h].len == n && memcmp(table[h].word, w, n) == 0)
+			return &table[h];
+		h = (h + 1) & (TAB_SIZE - 1);
+	}
+	return &table[h];
 }
 
 static struct slot *
@@ -187,18 +202,75 @@ table_add(const struct kw *t, unsigned nwords)
 	}
 }
 
+/*
+ * Words that change the next type named rather than name one: a negation
+ * ("Nomor KK (bukan NIK)") and the "or" of a label naming two types
+ * ("NIK atau KK").
+ */
+static const char *const nots[] = { "bukan", "not", "non", "selain",
+    "tanpa", NULL };
+static const char *const ors[] = { "atau", "or", NULL };
+
+static void
+table_flag(const char *const *t, uint8_t flag)
+{
+	struct slot *sl;
+	size_t i, n;
+
+	for (i = 0; t[i] != NULL; i++) {
+		n = strlen(t[i]);
+		sl = find(t[i], n);
+		if (sl->word == NULL) {
+			sl->word = t[i];
+			sl->len = (uint8_t)n;
+			sl->hint = 0;
+		}
+		sl->starts |= flag;
+	}
+}
+
+/* Byte classes for det_ctx_words(). */
+#define CC_LOWER	0x01
+#define CC_UPPER	0x02
+#define CC_ALPHA	(CC_LOWER | CC_UPPER)
+#define CC_DIGIT	0x04
+
+static uint8_t ccl[256];
+
 static void
 table_init(void)
 {
+	int c;
+
+	for (c = 'a'; c <= 'z'; c++)
+		ccl[c] = CC_LOWER;
+	for (c = 'A'; c <= 'Z'; c++)
+		ccl[c] = CC_UPPER;
+	for (c = '0'; c <= '9'; c++)
+		ccl[c] = CC_DIGIT;
 	table_add(words, 1);
 	table_add(pairs, 2);
 	table_add(triples, 3);
+	table_flag(nots, PH_NOT);
+	table_flag(ors, PH_OR);
 }
 
 void
 det_ctx_init(void)
 {
 	(void)pthread_once(&table_once, table_init);
+}
+
+/* The PH_* flags of the word w[0..n) in any case (n < WORD_MAX). */
+static unsigned
+find_lower(const uint8_t *w, size_t n)
+{
+	char buf[WORD_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = (char)(w[i] | 0x20);
+	return find(buf, n)->starts;
 }
 
 static unsigned
@@ -218,10 +290,13 @@ struct words {
 	char		w[3][WORD_MAX];
 	uint8_t		len[3];
 	uint8_t		starts[3];	/* PH_* of each */
+	uint8_t		gap[3];		/* digits before it, since the last */
 	unsigned	hint[3];	/* of each alone */
 	unsigned	first, n;
 	unsigned	h;
+	unsigned	neg;		/* words a negation still reaches */
 	bool		last;
+	bool		adj;		/* the last phrase taken named a type */
 };
 
 /* The hint of the phrase of the first k waiting words (k = 2 or 3). */
@@ -255,18 +330,44 @@ take(struct words *ws, bool more)
 
 	if (more && ((st & PH_THREE) ? 3 : (st & PH_TWO) ? 2 : 1) > ws->n)
 		return false;
+	if (ws->gap[ws->first])
+		ws->adj = false;
 	v = ws->hint[ws->first];
 	if ((st & PH_THREE) && ws->n >= 3 && (v = phrase(ws, 3)) != 0)
 		k = 3;
 	else if ((st & PH_TWO) && ws->n >= 2 && (v = phrase(ws, 2)) != 0)
 		k = 2;
-	else
+	else if (st & (PH_NOT | PH_OR)) {
+		/* "bukan" reaches the type named within its next two words. */
+		if (st & PH_NOT) {
+			ws->neg = 2;
+			ws->adj = false;
+		}
+		v = 0;
+		goto drop;
+	} else
 		v = ws->hint[ws->first];
-	/* A company named before the type on the line stays ("PT X, NPWP"). */
-	if (ws->last && (v & DET_H_TYPES))
-		ws->h = v | (ws->h & DET_H_COMPANY);
-	else
+	if (ws->neg > 0) {
+		ws->neg--;
+		if (v & DET_H_TYPES) {
+			v &= ~DET_H_TYPES;
+			ws->neg = 0;
+		}
+	}
+	/*
+	 * A company named before the type on the line stays ("PT X, NPWP"),
+	 * and so does a type named right before it in the same label
+	 * ("NIK/KK", "NIK atau KK": det_ctx_words() decides between them).
+	 */
+	if (ws->last && (v & DET_H_TYPES)) {
+		if (ws->adj)
+			ws->h |= v;
+		else
+			ws->h = v | (ws->h & DET_H_COMPANY);
+	} else
 		ws->h |= v;
+	ws->adj = (v & DET_H_TYPES) != 0;
+drop:
 	ws->first = (ws->first + k) % 3;
 	ws->n -= k;
 	return true;
@@ -278,14 +379,14 @@ take(struct words *ws, bool more)
  * follows ("noKKPemohon" -> no, KK, Pemohon; "NPWPPribadi").
  */
 static inline bool
-hump(const char *s, size_t i, size_t n)
+hump(const uint8_t *s, size_t i, size_t n)
 {
-	if (s[i] < 'A' || s[i] > 'Z')
+	if (!(ccl[s[i]] & CC_UPPER))
 		return false;
-	if (s[i - 1] >= 'a' && s[i - 1] <= 'z')
+	if (ccl[s[i - 1]] & CC_LOWER)
 		return true;
-	return s[i - 1] >= 'A' && s[i - 1] <= 'Z' && i + 1 < n &&
-	    s[i + 1] >= 'a' && s[i + 1] <= 'z';
+	return (ccl[s[i - 1]] & CC_UPPER) && i + 1 < n &&
+	    (ccl[s[i + 1]] & CC_LOWER);
 }
 
 /*
@@ -297,35 +398,42 @@ hump(const char *s, size_t i, size_t n)
  * induk").
  */
 unsigned
-det_ctx_words(const char *s, size_t n, bool last)
+det_ctx_words(const char *str, size_t n, bool last)
 {
+	const uint8_t *s = (const uint8_t *)str;
 	struct words ws;
 	const struct slot *sl;
 	size_t i = 0, k;
-	unsigned x;
+	unsigned x, gap;
+	uint32_t hash;
 	unsigned char c;
 	char *w;
 
 	det_ctx_init();
 	ws.first = ws.n = 0;
 	ws.h = 0;
+	ws.neg = 0;
 	ws.last = last;
+	ws.adj = false;
 	while (i < n) {
-		while (i < n && !is_alpha((unsigned char)s[i]))
-			i++;
+		for (gap = 0; i < n && !(ccl[s[i]] & CC_ALPHA); i++)
+			gap |= ccl[s[i]];
 		if (i >= n)
 			break;
 		x = (ws.first + ws.n) % 3;
+		ws.gap[x] = (uint8_t)(gap & CC_DIGIT);
 		w = ws.w[x];
 		k = 0;
+		hash = 2166136261u;	/* word_hash() of w, as it is read */
 		do {
-			c = (unsigned char)s[i];
-			if (k < WORD_MAX - 1)
-				w[k++] = (char)(c | 0x20);
+			c = s[i] | 0x20;
+			if (k < WORD_MAX - 1) {
+				w[k++] = (char)c;
+				hash = (hash ^ c) * 16777619u;
+			}
 			i++;
-		} while (i < n && is_alpha((unsigned char)s[i]) &&
-		    !hump(s, i, n));
-		sl = find(w, k);
+		} while (i < n && (ccl[s[i]] & CC_ALPHA) && !hump(s, i, n));
+		sl = find_hashed(w, k, hash);
 		ws.len[x] = (uint8_t)k;
 		ws.hint[x] = sl->hint;
 		ws.starts[x] = sl->starts;
@@ -335,6 +443,12 @@ det_ctx_words(const char *s, size_t n, bool last)
 	}
 	while (ws.n > 0)
 		(void)take(&ws, false);
+	/*
+	 * A label naming both NIK and KK ("NIK/KK", "NIK atau No. KK") may
+	 * hold either: the person's own number is the reading kept.
+	 */
+	if ((ws.h & (DET_H_NIK | DET_H_KK)) == (DET_H_NIK | DET_H_KK))
+		ws.h &= ~DET_H_KK;
 	return ws.h;
 }
 
@@ -362,6 +476,68 @@ generic_tag(const uint8_t *t, size_t n)
 
 #define KEY_MAX		48
 #define TEXT_WINDOW	64
+
+/*
+ * A key that only says "the value" (a form field's value= attribute, the
+ * "value" of a {"label": ..., "value": ...} pair): its label is before it.
+ */
+static bool
+value_key(const uint8_t *k, size_t n)
+{
+	static const char *const keys[] = { "value", "nilai", "isi", NULL };
+	size_t i, j;
+
+	if (n < 3 || n > 5)
+		return false;
+	for (i = 0; keys[i] != NULL; i++) {
+		if (strlen(keys[i]) != n)
+			continue;
+		for (j = 0; j < n && (k[j] | 0x20) == keys[i][j]; j++)
+			;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A negation in the two words before b[start] on its line ("bukan nomor
+ * NIK:"): the label is not the key alone.
+ */
+static bool
+negated(const uint8_t *b, size_t floor, size_t start)
+{
+	size_t i = start, e;
+	int k;
+
+	det_ctx_init();
+	for (k = 0; k < 2; k++) {
+		while (i > floor && !is_alpha(b[i - 1]) && b[i - 1] != '\n')
+			i--;
+		for (e = i; i > floor && is_alpha(b[i - 1]); i--)
+			;
+		if (e == i || e - i >= WORD_MAX)
+			return false;
+		if (find_lower(b + i, e - i) & PH_NOT)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The context of a value under a value key starting at b[start]: the type
+ * named nearest before the key in the text window (the field's label, a
+ * name= or id= attribute, a <label>), as free text.
+ */
+static unsigned
+value_label(const uint8_t *b, size_t n, size_t start)
+{
+	size_t lo = n > TEXT_WINDOW ? n - TEXT_WINDOW : 0;
+
+	if (start <= lo)
+		return 0;
+	return det_ctx_words((const char *)b + lo, start - lo, true);
+}
 
 /* det_ctx_json_key() is this function's first step, for keys of the cache. */
 _Static_assert(DET_CTX_JSON_MIN == KEY_MAX + 8 + 1 &&
@@ -474,8 +650,12 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 	 */
 	if (cache != NULL && n >= floor + 4 && b[n - 1] == '"' &&
 	    b[n - 2] == ':' && b[n - 3] == '"' &&
-	    key_at(b, floor, n - 3, '"', cache, &start, &h))
-		return h != 0 ? h | DET_H_KEY : 0;
+	    key_at(b, floor, n - 3, '"', cache, &start, &h)) {
+		if (h != 0)
+			return h | DET_H_KEY;
+		return value_key(b + start, n - 3 - start) ?
+		    value_label(b, n, start - 1) : 0;
+	}
 	/* The value's own lead-in: "+62 ...", "(0812) ...", "'3201...", "<a@b>" */
 	while (i > floor && (b[i - 1] == '+' || b[i - 1] == '(' ||
 	    b[i - 1] == '\'' || b[i - 1] == '<'))
@@ -505,9 +685,13 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			end = i;
 			own = true;
 			if (cache != NULL && key_at(b, floor, end, q, cache,
-			    &start, &h))
+			    &start, &h)) {
 				/* The same answer as the scan and key_words(). */
-				return h != 0 ? h | DET_H_KEY : 0;
+				if (h != 0)
+					return h | DET_H_KEY;
+				return value_key(b + start, end - start) ?
+				    value_label(b, n, start - 1) : 0;
+			}
 			while (i > floor && b[i - 1] != q && end - i < KEY_MAX)
 				i--;
 			start = i;
@@ -516,16 +700,23 @@ det_ctx_before(const uint8_t *b, size_t n, struct det_key_cache *cache)
 			while (i > floor && end - i < KEY_MAX &&
 			    (is_alpha(b[i - 1]) || b[i - 1] == '_' ||
 			    b[i - 1] == '-' || b[i - 1] == '.' ||
+			    (b[i - 1] == '/' && !own) ||
 			    (b[i - 1] >= '0' && b[i - 1] <= '9')))
 				i--;
 			start = i;
 		}
+		if (end > start && !own && negated(b, floor, start))
+			end = start;	/* read as text */
 		if (end > start) {
 			h = key_words(b + start, end - start, cache);
 			if (!own && (h & DET_H_NPWP) && !(h & DET_H_COMPANY))
 				h |= label_above(b, n, start);
 			if (h != 0)
 				return h | DET_H_KEY;
+			if (value_key(b + start, end - start))
+				return value_label(b, n, start > 0 &&
+				    (b[start - 1] == '"' || b[start - 1] == '\'') ?
+				    start - 1 : start);
 			if (own)
 				return 0;
 			/* A label that names nothing: fall back to text. */

@@ -8,7 +8,11 @@ value normalised the way gerbang-scan reports it (digits only; phones
 
 Body kinds: agency JSON responses, CSV exports, HTML tables (header row and
 key/value forms), letters (surat keterangan) with formatted numbers, access
-logs, and decoys: bodies full of look-alikes that hold no personal data
+logs, other tables (JSON rows under a header row or a "columns" key, HTML
+after a preamble with a <td><b> header row, markdown after an
+introduction, text aligned with blanks, a mail whose HTML part is base64
+wrapped at 76 columns), and
+decoys: bodies full of look-alikes that hold no personal data
 (timestamps, order and virtual-account numbers, invalid 16-digit numbers,
 IMEIs, foreign and landline phones, company NPWPs, hex ids, UUIDs, masked
 NIKs, role mailboxes, product codes). Look-alikes are also mixed into the
@@ -18,6 +22,7 @@ synthetic). Standard library only; deterministic for a seed.
 usage: gen_corpus.py OUT [--seed N] [--docs N]
 """
 import argparse
+import base64
 import json
 import os
 import random
@@ -413,10 +418,74 @@ def body_encoded(rng, doc, people, regions):
     return body
 
 
+def body_tables(rng, doc, people, regions):
+    """A NIK and a KK column (and a phone) in a table that is not a CSV
+    export or an HTML page: the column headers say which is which."""
+    cols = [("No", None), ("Nama", "nama"), ("No. KK", "no_kk"),
+            ("NIK", "nik"), ("No. HP", "no_hp")]
+    if rng.random() < 0.5:
+        cols[2], cols[3] = cols[3], cols[2]
+    rows = []
+    for i, p in enumerate(people, 1):
+        rows.append([str(i) if k is None else (p[k] or "-") for _, k in cols])
+        doc.add("nik", p["nik"])
+        doc.add("kk", p["no_kk"])
+        if p["no_hp"]:
+            doc.add("phone", pii_gen.normalize_phone(p["no_hp"]))
+    heads = [h for h, _ in cols]
+    form = rng.randrange(6)
+    if form in (0, 5):
+        keys = ["no", "nama_lengkap", "no_kk" if heads[2] == "No. KK" else
+                "nik", "nik" if heads[3] == "NIK" else "no_kk", "no_hp"]
+        data = [[int(r[0])] + r[1:] for r in rows]
+        if form == 0:
+            data = [keys] + data
+        else:
+            # pandas' "split" orient: the names under the first key.
+            data = {"columns": keys, "index": list(range(len(rows))),
+                    "data": data}
+        return json.dumps(data, ensure_ascii=False,
+                          indent=rng.choice((None, 1))).encode()
+    if form in (1, 4):
+        cell = rng.choice(("<td><b>%s</b></td>", "<td><strong>%s</strong></td>",
+                           "<th>%s</th>"))
+        out = ["Kepada Yth. Kepala Dinas,", "Berikut data yang diminta.", "",
+               "<table border=\"1\">",
+               "<tr><td colspan=\"5\">DATA WARGA RT %02d</td></tr>"
+               % rng.randint(1, 20),
+               "<tr>" + "".join(cell % h for h in heads) + "</tr>"]
+        for r in rows:
+            out.append("<tr>" + "".join("<td>%s</td>" % v for v in r) + "</tr>")
+        out += ["</table>", "", "Hormat kami,", "Ketua RT"]
+        html = "\r\n".join(out)
+        if form == 1:
+            return html.encode()
+        # The same letter as a mail's HTML part, base64 at 76 columns.
+        b64 = base64.encodebytes(html.encode()).decode()
+        return ("From: ppid@example.go.id\r\nSubject: data warga\r\n"
+                "MIME-Version: 1.0\r\nContent-Type: text/html; "
+                "charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                + b64.replace("\n", "\r\n")).encode()
+    if form == 2:
+        out = ["Data penduduk RT %02d / RW %02d:" % (rng.randint(1, 20),
+                                                   rng.randint(1, 9)), "",
+               "| " + " | ".join(heads) + " |",
+               "|" + "|".join("---" for _ in heads) + "|"]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return ("\n".join(out) + "\n").encode()
+    w = [max(len(h), *(len(r[k]) for r in rows)) + 2
+         for k, h in enumerate(heads)]
+    lines = ["LAMPIRAN BERITA ACARA PENDATAAN", "DAFTAR ANGGOTA KELUARGA", "",
+             "".join(h.ljust(w[k]) for k, h in enumerate(heads)).rstrip()]
+    lines += ["".join(v.ljust(w[k]) for k, v in enumerate(r)).rstrip()
+              for r in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
 KINDS = (("json", body_json, ".json"), ("csv", body_csv, ".csv"),
          ("html", body_html, ".html"), ("letter", body_letter, ".txt"),
          ("log", body_log, ".log"), ("decoy", body_decoy, ".json"),
-         ("encoded", body_encoded, ".txt"))
+         ("encoded", body_encoded, ".txt"), ("tables", body_tables, ".txt"))
 
 
 def main():

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detectors/det_decode.h"
 #include "detectors/det_scan.h"
 #include "detectors/det_scan_int.h"
 
@@ -24,6 +25,8 @@ struct got {
 };
 
 static struct det_scanner *sc;
+
+static void	split_check(const char *, size_t);
 
 static void
 collect(const struct det_finding *f, void *arg)
@@ -347,6 +350,120 @@ test_csv(void **state)
 	assert_false(g.f[0].flags & DET_F_CSV);
 }
 
+/*
+ * Labels that name two types: a negation drops the type it names ("Nomor
+ * KK (bukan NIK)"); a label naming NIK and KK alike ("NIK/KK", "NIK atau
+ * KK") reads as NIK, unless the day field says otherwise (it cannot).
+ */
+static void
+test_two_types(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1("Nomor KK (bukan NIK): 3320070409238151", DET_T_KK,
+	    "3320070409238151");
+	expect1("No. Kartu Keluarga, bukan nomor NIK: 3171010101200001",
+	    DET_T_KK, "3171010101200001");
+	expect1("NIK (bukan No. KK): 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("{\"no_kk_bukan_nik\":\"3171010101200001\"}", DET_T_KK,
+	    "3171010101200001");
+	expect1("Isi NIK, not the KK number: 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("NIK/KK: 3171010101200001", DET_T_NIK, "3171010101200001");
+	expect1("No. KK/NIK : 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("Nomor NIK atau KK pelapor 3171010101200001", DET_T_NIK,
+	    "3171010101200001");
+	expect1("NIK/KK;Nama\n3171010101200001;Budi\n", DET_T_NIK,
+	    "3171010101200001");
+	/* Two labels with a value between are not one label. */
+	scan_str("NIK 3171015708450001 No. KK 3171010101200001\n", &g);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.f[0].type, DET_T_NIK);
+	assert_int_equal(g.f[1].type, DET_T_KK);
+	/* "PT ..., bukan perorangan": the company stays. */
+	expect0("PT Maju Jaya (bukan perorangan), NPWP 01.312.166.0-091.000");
+}
+
+/*
+ * An NPWP written without its branch part (12 digits): where the context
+ * says NPWP, reported as the head office's, 000 added; never without it
+ * (a 12-digit mobile, an old SIM, an account).
+ */
+static void
+test_npwp12(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1("NPWP: 01.312.166.0-091", DET_T_NPWP, "013121660091000");
+	expect1("No. NPWP : 24.705.318.4-412 (tanpa kode cabang)",
+	    DET_T_NPWP, "247053184412000");
+	expect1("nama=Budi&npwp=247053184412&hp=", DET_T_NPWP,
+	    "247053184412000");
+	/*
+	 * 08 and an operator's digits: a mobile's shape is read as one
+	 * first, and under an NPWP key it is nothing (not done: see
+	 * npwp12()).
+	 */
+	expect0("{\"no_npwp\":\"08.123.456.9-891\"}");
+	expect1("{\"no_npwp\":\"07.123.456.1-891\"}", DET_T_NPWP,
+	    "071234561891000");
+	scan_str("Wajib pajak: Budi\nNPWP\n247053184412\n", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].type, DET_T_NPWP);
+	/* No context, a company's, a bad check digit, or a phone key. */
+	expect0("Nomor 247053184412 terdaftar");
+	expect0("NPWP PT Maju Jaya: 24.705.318.4-412");
+	expect0("NPWP: 24.705.318.5-412");
+	expect1("{\"hp\":\"081234569891\"}", DET_T_PHONE, "6281234569891");
+	split_check("NPWP: 01.312.166.0-091\nNPWP 247053184412 ok\n", 2);
+}
+
+/*
+ * A form field's value and the label before it: <label for>, name= and
+ * id= attributes, {"label": ..., "value": ...} pairs.
+ */
+static void
+test_form_labels(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect1("<div class=\"form-group\"><label for=\"kk\">No. KK</label>"
+	    "<input type=\"text\" class=\"form-control\" id=\"kk\" "
+	    "value=\"3171010101200001\"></div>", DET_T_KK, "3171010101200001");
+	expect1("<label>Nomor Kartu Keluarga</label>\n<input readonly "
+	    "value='3171010101200001'/>", DET_T_KK, "3171010101200001");
+	expect1("<input type=\"hidden\" name=\"no_kk\" value=\"3171010101200001"
+	    "\">", DET_T_KK, "3171010101200001");
+	expect1("<tr><td><label>No HP</label></td><td><input value=\""
+	    "081234567890\"></td></tr>", DET_T_PHONE, "6281234567890");
+	expect1("[{\"label\":\"No. KK\",\"value\":\"3171010101200001\"}]",
+	    DET_T_KK, "3171010101200001");
+	expect1("{\n  \"field\": \"nomor_kk\",\n  \"value\": "
+	    "\"3171010101200001\"\n}", DET_T_KK, "3171010101200001");
+	expect1("{\"label\":\"Nomor order\",\"value\":\"3171010101200001\"},"
+	    "{\"label\":\"NIK\",\"nilai\":\"3171015708450001\"}",
+	    DET_T_NIK, "3171015708450001");
+	/* Records alike: the cached key says the same. */
+	scan_str("[{\"label\":\"No. KK\",\"value\":\"3171010101200001\"},"
+	    "{\"label\":\"NIK\",\"value\":\"3171015708450001\"},"
+	    "{\"label\":\"No. KK\",\"value\":\"3171010101200002\"},"
+	    "{\"label\":\"Nama\",\"value\":\"Budi\"}]", &g);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.f[0].type, DET_T_KK);
+	assert_int_equal(g.f[1].type, DET_T_NIK);
+	assert_int_equal(g.f[2].type, DET_T_KK);
+	/* A value key with no label before it: no context, as before. */
+	scan_str("{\"value\":\"3171010101200001\"}", &g);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.f[0].type, DET_T_NIK);
+	assert_int_equal(g.f[0].confidence, 75);
+}
+
 /* A document with everything the scanner handles. */
 static const char doc[] =
     "laporan harian\n"
@@ -420,8 +537,8 @@ split_check(const char *d, size_t minf)
 		det_stream_finish(st, collect, &part);
 		same(&whole, &part, "split at", k);
 	}
-	/* Chunks of every size 1-40. */
-	for (step = 1; step <= 40; step++) {
+	/* Chunks of every size 1-40, and 50. */
+	for (step = 1; step <= 50; step += step < 40 ? 1 : 10) {
 		memset(&part, 0, sizeof(part));
 		det_stream_reset(st);
 		for (i = 0; i < n; i += step)
@@ -476,6 +593,275 @@ test_every_split(void **state)
 	expect0("3171.0157.0845.0001.000000");
 	expect0("0013121660910000-000000");
 	expect1("3171015708450001 0000", DET_T_NIK, "3171015708450001");
+}
+
+/*
+ * Tables the scanner reads column headers from besides CSV and HTML that
+ * starts the document: JSON arrays of rows with a header row, HTML after a
+ * preamble and <td><b> header rows, markdown after an introduction, text
+ * aligned with blanks. Each is a KK column read as a KK, not a NIK.
+ */
+static const char tbl_json[] =
+    "[[\"no\",\"nama_lengkap\",\"nik\",\"no_kk\",\"hubungan\"],\n"
+    " [1,\"BUDI SANTOSO\",\"3171012006880005\",\"3171010108090011\","
+    "\"KEPALA KELUARGA\"],\n"
+    " [2,\"SITI \\\"UMI\\\" AMINAH\",\"3171016103900002\",\"3171010108090011\","
+    "\"ISTRI\"],\n"
+    " [3,\"RIZKI, PRATAMA\",\"3171011505150003\",\"3171010108090011\","
+    "\"ANAK\"]]\n";
+static const char tbl_json2[] =
+    "  [ [ \"No. KK\" , \"NIK Kepala Keluarga\" , \"Alamat\" ],"
+    "[\"3275012003100004\",\"3275010507700001\",\"Jl. Melati 4, RT 02\"],"
+    "[\"3275012003100005\",\"3275014507720002\",\"Jl. [Mawar] 7\"]]";
+static const char tbl_json3[] =
+    "{\"columns\":[\"no\",\"Nomor KK\",\"NIK\",\"nama\"],"
+    "\"index\":[0,1,2],\"data\":[[1,\"3275012003100004\","
+    "\"3275010507700001\",\"Agus\"],[2,\"3275012003100004\","
+    "\"3275014507720002\",\"Rina\"],[3,\"3275012003100005\","
+    "\"3275011012950003\",\"Dimas\"]]}";
+static const char tbl_json4[] =
+    "{\n  \"fields\": [\"nama\", \"nik\", \"no_kk\", \"hp\"],\n"
+    "  \"rows\": [\n    [\"Putri\", \"3171016103900002\", "
+    "\"3171010108090011\", \"0812-3456-7890\"],\n    [\"Budi\", "
+    "\"3171012006880005\", \"3171010108090011\", \"081234567891\"]\n"
+    "  ]\n}\n";
+static const char tbl_html[] =
+    "Kepada Yth. Camat\r\nBerikut kami sampaikan data warga:\r\n"
+    "<table border=\"1\">\r\n<tr><td colspan=\"3\"><b>DATA WARGA RT 05"
+    "</b></td></tr>\r\n<tr><td><b>Nama</b></td><td><b>No. KK</b></td>"
+    "<td><strong>NIK</strong></td></tr>\r\n<tr><td>Budi</td>"
+    "<td>3171010108090011</td><td>3171012006880005</td></tr>\r\n"
+    "<tr><td>Siti</td><td>3171010108090012</td><td>3171016103900002"
+    "</td></tr>\r\n</table>\r\n";
+static const char tbl_html2[] =
+    "Subject: Rekap\n\n<p>Tabel 1</p><table><caption>Rekap</caption>"
+    "<tr><td>Keterangan</td><td>Jumlah</td></tr><tr><td>Warga</td>"
+    "<td>12</td></tr></table><table><thead><tr><th>KK</th><th>Nama</th>"
+    "</tr></thead><tbody><tr><td>3171010108090013</td><td>Agus</td></tr>"
+    "</tbody></table>";
+static const char tbl_md[] =
+    "Data penduduk RT 05 / RW 02:\n\n| Nama | NIK | No. KK |\n"
+    "|------|-----|--------|\n| Budi | 3171012006880005 | 3171010108090011 |\n"
+    "| Siti | 3171016103900002 | 3171010108090011 |\n";
+static const char tbl_fixed[] =
+    "LAMPIRAN BERITA ACARA PENDATAAN\nDAFTAR ANGGOTA KELUARGA\n\n"
+    "No  Nama                 NIK               No. KK            "
+    "Hubungan\n"
+    "1   Budi Santoso         3171012006880005  3171010108090011  "
+    "KEPALA\n"
+    "2   Siti \"Umi\" Aminah    3171016103900002  3171010108090011  ISTRI\n"
+    "3   Rizki Pratama        3171011505150003  3171010108090011  ANAK\n"
+    "\nCatatan: hubungi 3171010108090014 bila ada yang salah.\n";
+
+/* Findings of d: n, and the type of each (n NIK, k KK, p phone). */
+static void
+expect_types(const char *d, const char *types)
+{
+	struct got g;
+	size_t i, n = strlen(types);
+
+	scan_str(d, &g);
+	if (g.n != n)
+		fail_msg("%.40s: %zu findings, want %zu", d, g.n, n);
+	for (i = 0; i < n; i++)
+		if ((types[i] == 'n' && g.f[i].type != DET_T_NIK) ||
+		    (types[i] == 'k' && g.f[i].type != DET_T_KK) ||
+		    (types[i] == 'p' && g.f[i].type != DET_T_PHONE))
+			fail_msg("%.40s: finding %zu (%s) is %s", d, i,
+			    g.f[i].value, det_type_str(g.f[i].type));
+}
+
+/* n findings in d, none with a column header's context. */
+static void
+expect_nocol(const char *d, size_t n)
+{
+	struct got g;
+	size_t i;
+
+	scan_str(d, &g);
+	assert_int_equal(g.n, n);
+	for (i = 0; i < n; i++)
+		if (g.f[i].flags & DET_F_CSV)
+			fail_msg("%.40s: finding %zu has a column header", d, i);
+}
+
+static void
+test_tables(void **state)
+{
+	struct got g;
+
+	(void)state;
+	expect_types(tbl_json, "nknknk");
+	expect_types(tbl_json2, "knkn");
+	expect_types(tbl_json3, "knknkn");
+	expect_types(tbl_json4, "nkpnkp");
+	expect_types(tbl_html, "knkn");
+	expect_types(tbl_html2, "k");
+	expect_types(tbl_md, "nknk");
+	/* The table ends at the blank line: the note is text. */
+	expect_types(tbl_fixed, "nknknkn");
+	scan_str(tbl_fixed, &g);
+	assert_true(g.f[1].flags & DET_F_CSV);
+	assert_false(g.f[6].flags & DET_F_CSV);
+	split_check(tbl_json, 6);
+	split_check(tbl_json2, 4);
+	split_check(tbl_json3, 6);
+	split_check(tbl_json4, 6);
+	split_check(tbl_html, 4);
+	split_check(tbl_html2, 1);
+	split_check(tbl_md, 4);
+	split_check(tbl_fixed, 7);
+	/* A first row with data is not a header. */
+	scan_str("[[\"3171010108090011\",\"no_kk\"],[\"3171010108090012\","
+	    "\"x\"]]", &g);
+	assert_int_equal(g.n, 2);
+	assert_false((g.f[0].flags | g.f[1].flags) & DET_F_CSV);
+	/* Nor is a key-value table's first row, nor one naming nothing. */
+	expect_types("<div></div><table><tr><td>NIK</td><td>3171010108090011"
+	    "</td></tr><tr><td>Kartu Keluarga</td><td>3171010108090012</td>"
+	    "</tr></table>", "nk");
+	/* A columns key that is not the first, or not a list of names. */
+	expect_nocol("{\"nik\":\"3171010108090011\",\"columns\":[\"no_kk\"],"
+	    "\"rows\":[[\"3171010108090012\"]]}", 2);
+	expect_nocol("{\"columns\":\"no_kk\",\"rows\":[[\"3171010108090012\"]]}",
+	    1);
+	expect_nocol("{\"columns\":[[\"no_kk\"]],\"rows\":[[\"3171010108090012"
+	    "\"]]}", 1);
+	expect_nocol("{\"header\":[\"no_kk\",2024],\"rows\":[[\"31710101080900"
+	    "12\"]]}", 1);
+	/* An array of records is not a table. */
+	expect_types("[{\"a\":\"3171010108090011\"},[\"no_kk\"]]", "n");
+	/* Prose with double blanks names no columns. */
+	expect_types("Menurut  data  kami:\n3171010108090011\n", "n");
+}
+
+/* Findings of d through decoding layers, fed in pieces of step bytes. */
+static void
+scan_dec(const char *d, unsigned flags, size_t step, struct got *g)
+{
+	struct det_decoder *dec;
+	size_t n = strlen(d), i;
+
+	memset(g, 0, sizeof(*g));
+	assert_int_equal(det_decode_new(sc, flags, NULL, &dec), 0);
+	for (i = 0; i < n; i += step)
+		assert_int_equal(det_decode_feed(dec, (const uint8_t *)d + i,
+		    n - i < step ? n - i : step, collect, g), 0);
+	det_decode_finish(dec, collect, g);
+	det_decode_free(dec);
+}
+
+static void
+scan_pct(const char *d, size_t step, struct got *g)
+{
+	scan_dec(d, DET_DEC_PCT | DET_DEC_HTML, step, g);
+}
+
+/*
+ * Double percent-encoding ("%253D" for '=') hid the digits after it: the
+ * escape's "3D" ran into them. "%25" then two hex digits of printable
+ * ASCII is decoded whole (det_decode.c); any other "%25" is a '%'.
+ */
+static void
+test_double_pct(void **state)
+{
+	static const char *const docs[] = {
+	    "GET /api/cari?filter=nik%253D3171015708450001%2526no_kk%253D"
+	    "3171010101200001 HTTP/1.1",
+	    "redirect=https%253A%252F%252Fx.go.id%252Fp%253Fhp%253D"
+	    "081234567890%2526ok%253D1",
+	    "q=%2522nik%2522%253A%2522%2533%2531%2537%2531015708450001%2522",
+	    "diskon 100%25 dan 50%2525 lalu %2512345 nik%3D3171015708450001",
+	};
+	static const enum det_type want[][2] = {
+	    { DET_T_NIK, DET_T_KK }, { DET_T_PHONE, DET_T_COUNT },
+	    { DET_T_NIK, DET_T_COUNT }, { DET_T_NIK, DET_T_COUNT },
+	};
+	static struct got whole, part;
+	size_t k, j, step;
+
+	(void)state;
+	for (k = 0; k < sizeof(docs) / sizeof(docs[0]); k++) {
+		scan_pct(docs[k], 1 << 20, &whole);
+		for (j = 0; j < 2 && want[k][j] != DET_T_COUNT; j++)
+			;
+		if (whole.n != j)
+			fail_msg("%s: %zu findings, want %zu", docs[k],
+			    whole.n, j);
+		for (j = 0; j < whole.n; j++)
+			assert_int_equal(whole.f[j].type, want[k][j]);
+		for (step = 1; step <= 50; step += step < 3 ? 1 : 47) {
+			scan_pct(docs[k], step, &part);
+			same(&whole, &part, "pct chunk size", step);
+		}
+	}
+	/* The second has no NIK in the escapes' digits: "%2512" is not. */
+	scan_pct(docs[3], 1 << 20, &whole);
+	assert_string_equal(whole.f[0].value, "3171015708450001");
+}
+
+/*
+ * MIME base64 wrapped at 76 columns (and PEM-like at 64): a block goes on
+ * over a line break after a line of whole groups of four, so a value cut
+ * by the wrapping is read whole. "Yth. Bapak/Ibu,\nData pemohon:\n1. Budi,
+ * NIK 3171015708450001, KK 3171010101200001, HP 0812-3456-7890\n2. Siti,
+ * NIK 3171016103900002\n" wrapped at 76 (CRLF) and at 64 (LF, in a JSON
+ * string with \n escapes).
+ */
+static const char mime76[] =
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\n"
+    "WXRoLiBCYXBhay9JYnUsCkRhdGEgcGVtb2hvbjoKMS4gQnVkaSwgTklLIDMxNzEwMTU3MDg0NTAw\r\n"
+    "MDEsIEtLIDMxNzEwMTAxMDEyMDAwMDEsIEhQIDA4MTItMzQ1Ni03ODkwCjIuIFNpdGksIE5JSyAz\r\n"
+    "MTcxMDE2MTAzOTAwMDAyCg==\r\n\r\n--b1--\r\n";
+static const char pem64[] =
+    "{\"lampiran\":\"WXRoLiBCYXBhay9JYnUsCkRhdGEgcGVtb2hvbjoKMS4gQnVkaSwgTklLIDMxNzEw\\n"
+    "MTU3MDg0NTAwMDEsIEtLIDMxNzEwMTAxMDEyMDAwMDEsIEhQIDA4MTItMzQ1Ni03\\n"
+    "ODkwCjIuIFNpdGksIE5JSyAzMTcxMDE2MTAzOTAwMDAyCg==\\n\",\"ok\":1}";
+
+static void
+test_b64_wrapped(void **state)
+{
+	static struct got whole, part;
+	const char *docs[] = { mime76, pem64 };
+	size_t k, j, step, n;
+	bool kk;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		scan_dec(docs[k], DET_DEC_ALL, 1 << 20, &whole);
+		if (whole.n != 4)
+			fail_msg("doc %zu: %zu findings, want 4", k, whole.n);
+		for (j = 0, kk = false; j < whole.n; j++) {
+			assert_true(whole.f[j].flags & DET_F_DECODED);
+			kk |= whole.f[j].type == DET_T_KK;
+		}
+		assert_true(kk);
+		for (step = 1; step <= 50; step += step < 3 ? 1 : 47) {
+			scan_dec(docs[k], DET_DEC_ALL, step, &part);
+			same(&whole, &part, "b64 chunk size", step);
+		}
+	}
+	/* Every split of the MIME body. */
+	n = strlen(mime76);
+	for (k = 1; k < n; k += 7) {
+		struct det_decoder *dec;
+
+		memset(&part, 0, sizeof(part));
+		assert_int_equal(det_decode_new(sc, DET_DEC_ALL, NULL, &dec),
+		    0);
+		det_decode_feed(dec, (const uint8_t *)mime76, k, collect, &part);
+		det_decode_feed(dec, (const uint8_t *)mime76 + k, n - k,
+		    collect, &part);
+		det_decode_finish(dec, collect, &part);
+		det_decode_free(dec);
+		scan_dec(mime76, DET_DEC_ALL, 1 << 20, &whole);
+		same(&whole, &part, "b64 split at", k);
+	}
+	/* Short lines are not wrapped base64: each is read alone. */
+	scan_dec("MTIzNDU2Nzg5MDEyMzQ1Ng==\nMTIzNDU2Nzg5MDEyMzQ1Ng==\n",
+	    DET_DEC_ALL, 1 << 20, &whole);
+	assert_int_equal(whole.n, 0);
 }
 
 /*
@@ -760,7 +1146,13 @@ main(void)
 		cmocka_unit_test(test_outside_corpus),
 		cmocka_unit_test(test_csv_header_lines),
 		cmocka_unit_test(test_csv),
+		cmocka_unit_test(test_two_types),
+		cmocka_unit_test(test_form_labels),
+		cmocka_unit_test(test_npwp12),
 		cmocka_unit_test(test_every_split),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_double_pct),
+		cmocka_unit_test(test_b64_wrapped),
 		cmocka_unit_test(test_json_records),
 		cmocka_unit_test(test_json_shapes),
 		cmocka_unit_test(test_json_blocks),
