@@ -1020,17 +1020,64 @@ store_time_parse(const char *s, uint64_t now_ns, uint64_t *out)
 	return 0;
 }
 
+/* The inverse of days_from_civil() (days since 1970-01-01, >= 0). */
+static void
+civil_from_days(uint64_t z, unsigned *y, unsigned *m, unsigned *d)
+{
+	uint64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = z / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (unsigned)(yoe + era * 400 + (*m <= 2));
+}
+
+/* v in n decimal digits, zero-padded, at p. */
+static void
+put_digits(char *p, uint64_t v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * 2026-11-22T00:00:00.500000000Z. By hand, not gmtime_r() and snprintf():
+ * the sensor formats two or three times for every alert it stores.
+ */
 void
 store_time_fmt(uint64_t ns, char *buf, size_t len)
 {
-	time_t t = (time_t)(ns / 1000000000ULL);
-	struct tm tm;
+	uint64_t secs = ns / 1000000000ULL, sod = secs % 86400;
+	unsigned y, m, d;
+	char t[31];
 
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(buf, len, "?");
+	civil_from_days(secs / 86400, &y, &m, &d);
+	put_digits(t, y, 4);
+	t[4] = '-';
+	put_digits(t + 5, m, 2);
+	t[7] = '-';
+	put_digits(t + 8, d, 2);
+	t[10] = 'T';
+	put_digits(t + 11, sod / 3600, 2);
+	t[13] = ':';
+	put_digits(t + 14, sod / 60 % 60, 2);
+	t[16] = ':';
+	put_digits(t + 17, sod % 60, 2);
+	t[19] = '.';
+	put_digits(t + 20, ns % 1000000000ULL, 9);
+	t[29] = 'Z';
+	t[30] = '\0';
+	if (len == 0)
 		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned long long)(ns % 1000000000ULL));
+	if (len > sizeof(t))
+		len = sizeof(t);
+	memcpy(buf, t, len - 1);
+	buf[len - 1] = '\0';
 }
