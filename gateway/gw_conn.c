@@ -38,6 +38,7 @@
 #define HIGH_WATER	(64 * 1024)	/* stop filling a buffer past this */
 #define READ_CHUNK	(16 * 1024)
 #define SPILL		512		/* what may follow a body read straight */
+#define HOLD_HEAD_MAX	(16 * 1024)	/* see head_held() */
 #define TLS_RECORD	16384		/* plaintext bytes per TLS record */
 #define RUN_ROUNDS	32		/* pump rounds before yielding */
 /*
@@ -116,6 +117,7 @@ struct req {
 	bool			 resp_head;
 	enum gb_http_body	 resp_body;
 	uint64_t		 resp_left;
+	uint64_t		 resp_len;	/* Content-Length */
 	struct gb_http_chunked	 rch;
 	bool			 resp_done;
 	bool			 chunk_out;	/* re-frame as chunked */
@@ -1828,6 +1830,7 @@ process_response_head(struct gw_conn *c)
 	c->r->resp_head = true;
 	c->r->resp_body = resp.body;
 	c->r->resp_left = resp.content_length;
+	c->r->resp_len = resp.content_length;
 	c->r->up_keepalive = (resp.flags & GB_HTTP_F_KEEPALIVE) != 0;
 	if (resp.body == GB_HTTP_BODY_CHUNKED)
 		gb_http_chunked_init(&c->r->rch, GB_HTTP_STRICT);
@@ -1965,6 +1968,22 @@ read_body_direct(struct gw_conn *c)
 		return 0;
 	u->io.err = true;
 	return -1;
+}
+
+/*
+ * The head of a small response whose body has not come yet waits for it
+ * (nginx's postpone_output does the same): one TLS record and one packet
+ * rather than two, and one read for the client. Many servers write the
+ * head and the body apart; a body that is late only delays a head the
+ * client cannot use without it. Larger and chunked bodies go at once.
+ */
+static bool
+head_held(const struct gw_conn *c)
+{
+	return c->state == C_PROXY && c->up != NULL && c->r->resp_head &&
+	    !c->r->resp_done && c->r->resp_body == GB_HTTP_BODY_LENGTH &&
+	    c->r->resp_left == c->r->resp_len &&
+	    c->r->resp_len <= HOLD_HEAD_MAX;
 }
 
 /* Connect, handshake, write and read on the upstream side. */
@@ -2596,7 +2615,8 @@ conn_run(struct gw_conn *c)
 			moved |= pump_tunnel(c);
 		if (c->closed)
 			return;
-		if (gb_buf_used(&c->out) > 0 && c->io.wr_ready) {
+		if (gb_buf_used(&c->out) > 0 && c->io.wr_ready &&
+		    !head_held(c)) {
 			n = io_flush_hold(&c->io, &c->out, c->state ==
 			    C_CLOSING && c->io.ssl != NULL);
 			if (n < 0 || c->io.err) {

@@ -341,6 +341,21 @@ def main(t: gwtest.Test):
             extra = b""
         t.check(extra == b"", "nothing more on the wire", extra)
 
+    # -- a small response's head waits for its body: one TLS record -------
+    # Python's SSL recv() returns one record at most: the first one holds
+    # the whole response only if the head was not sent alone.
+    for query, whole in (("stage=head", True), ("stage=body", False)):
+        with gw.conn() as conn:
+            conn.send(b"GET /slow/150?" + query.encode() +
+                      b" HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            first = conn.sock.recv(65536)
+            head, _, body = first.partition(b"\r\n\r\n")
+            got = body.endswith(b"}\n")
+            t.check(head.startswith(b"HTTP/1.1 200") and got == whole,
+                    f"/slow?{query}: the first record holds "
+                    f"{'the whole response' if whole else 'head and half the body'}",
+                    first)
+
     # -- the access log -------------------------------------------------------
     with gw.conn() as conn:
         r = conn.get("/echo?secret=1")

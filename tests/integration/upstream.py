@@ -31,7 +31,8 @@ Endpoints (N is a decimal byte count, at most 1 GiB):
                    have no body
   /slow/MS         waits MS milliseconds (max 600000), then answers 200 JSON;
                    ?stage=body sends the headers and half the body first and
-                   waits before the rest
+                   waits before the rest; ?stage=head sends the headers
+                   alone first and waits before the whole body
   /drop            reads the request, then closes without answering
                    (?rst=1 closes with a TCP reset)
   /sink            POST/PUT: reads the body in 4 KiB reads and answers JSON
@@ -584,11 +585,11 @@ class Upstream:
             if num > 600000:
                 raise BadRequest("at most 600000 ms")
             body = (json.dumps({"slept_ms": num}) + "\n").encode()
-            if req.query == "stage=body":
+            if req.query in ("stage=body", "stage=head"):
                 c.send_head(req, 200, [("Content-Type", "application/json"),
                                        ("Content-Length", str(len(body)))],
                             close)
-                half = len(body) // 2
+                half = len(body) // 2 if req.query == "stage=body" else 0
                 if not head:
                     c.sock.sendall(body[:half])
                 time.sleep(num / 1000)
