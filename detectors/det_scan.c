@@ -2538,17 +2538,8 @@ js_cols_key(const uint8_t *k, size_t n)
 {
 	static const char *const keys[] = { "columns", "fields", "header",
 	    "headers", "cols", "kolom", NULL };
-	size_t i, j;
 
-	for (i = 0; keys[i] != NULL; i++) {
-		if (strlen(keys[i]) != n)
-			continue;
-		for (j = 0; j < n && (k[j] | 0x20) == keys[i][j]; j++)
-			;
-		if (j == n)
-			return true;
-	}
-	return false;
+	return det_word_in(k, n, keys);
 }
 
 /*

@@ -477,6 +477,24 @@ generic_tag(const uint8_t *t, size_t n)
 #define KEY_MAX		48
 #define TEXT_WINDOW	64
 
+/* k[0..n) is one of the lower-case words of list (NULL-ended), in any
+   ASCII case. */
+bool
+det_word_in(const uint8_t *k, size_t n, const char *const *list)
+{
+	size_t i, j;
+
+	for (i = 0; list[i] != NULL; i++) {
+		if (strlen(list[i]) != n)
+			continue;
+		for (j = 0; j < n && (k[j] | 0x20) == list[i][j]; j++)
+			;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
 /*
  * A key that only says "the value" (a form field's value= attribute, the
  * "value" of a {"label": ..., "value": ...} pair): its label is before it.
@@ -485,19 +503,8 @@ static bool
 value_key(const uint8_t *k, size_t n)
 {
 	static const char *const keys[] = { "value", "nilai", "isi", NULL };
-	size_t i, j;
 
-	if (n < 3 || n > 5)
-		return false;
-	for (i = 0; keys[i] != NULL; i++) {
-		if (strlen(keys[i]) != n)
-			continue;
-		for (j = 0; j < n && (k[j] | 0x20) == keys[i][j]; j++)
-			;
-		if (j == n)
-			return true;
-	}
-	return false;
+	return n >= 3 && n <= 5 && det_word_in(k, n, keys);
 }
 
 /*

@@ -280,6 +280,8 @@ det_ctx_flags(unsigned h)
 /* Build the keyword table (once; any thread; det_scanner_new() calls it). */
 void	det_ctx_init(void);
 unsigned det_ctx_words(const char *s, size_t n, bool last);
+/* k[0..n) is one of list's lower-case words (NULL-ended), any ASCII case. */
+bool	det_word_in(const uint8_t *k, size_t n, const char *const *list);
 /*
  * A small cache of key -> hint, one per stream: keys repeat in every record
  * of an API response.
