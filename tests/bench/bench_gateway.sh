@@ -17,7 +17,8 @@
 #   LAT_DELAY [10] latency scenario: ms each connection waits between
 #                  requests (50 connections: ~5,000 req/s, far from
 #                  saturating any of the proxies)
-#   PROXIES ["gerbang nginx haproxy"]        which proxies, in run order
+#   PROXIES ["gerbang nginx haproxy"]        which proxies; round r starts
+#                  with the r-th of them (the order rotates each round)
 #   UP_KEEPALIVE [64 with CONNS=50]  idle upstream connections kept by
 #                  gerbang (keepalive:) and nginx (keepalive); must exceed
 #                  CONNS or both close and reopen upstream connections
@@ -450,11 +451,21 @@ done
 
 log "$ROUNDS rounds x ($SCENARIOS) x ($PROXIES), ${DURATION} s per run" \
     "(+${WARMUP} s warm-up)"
+# Each round starts with the next proxy (gerbang nginx haproxy, then
+# nginx haproxy gerbang, ...): a disturbance that follows the run order
+# (the first run after a scenario change, a neighbour's periodic load)
+# falls on each proxy in turn, not on the same one every round.
 for r in $(seq "$ROUNDS"); do
 	log "round $r"
+	set -- $PROXIES
+	k=$(( (r - 1) % $# ))
+	while [ "$k" -gt 0 ]; do
+		first=$1; shift; set -- "$@" "$first"; k=$((k - 1))
+	done
+	order="$*"
 	for sc in $SCENARIOS; do
 		[ "$sc" = idle ] && continue
-		for n in $PROXIES; do run "$n" "$sc" "$r"; done
+		for n in $order; do run "$n" "$sc" "$r"; done
 	done
 	case " $SCENARIOS " in *" idle "*)
 		for n in $PROXIES; do idle "$n" "$r"; done ;;
