@@ -306,6 +306,11 @@ on_finding(const struct det_finding *f, void *arg)
 	if (d->nseg > 0) {
 		s = &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
 		if (!s->block && s->dstart <= f->offset) {
+			/* As written at the same offsets: f is what it gets. */
+			if (s->sstart == s->dstart && f->length > 0) {
+				d->cb(f, d->arg);
+				return;
+			}
 			sstart = s->sstart + (f->offset - s->dstart);
 			send = sstart + f->length;
 			g = *f;
