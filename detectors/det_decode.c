@@ -306,6 +306,11 @@ on_finding(const struct det_finding *f, void *arg)
 	if (d->nseg > 0) {
 		s = &d->segs[(d->nseg - 1) % DET_DEC_SEGS];
 		if (!s->block && s->dstart <= f->offset) {
+			/* As written at the same offsets: f is what it gets. */
+			if (s->sstart == s->dstart && f->length > 0) {
+				d->cb(f, d->arg);
+				return;
+			}
 			sstart = s->sstart + (f->offset - s->dstart);
 			send = sstart + f->length;
 			g = *f;
@@ -907,6 +912,7 @@ static inline __attribute__((target("avx2"), always_inline)) size_t
 b64_loop_avx2(const uint8_t *p, size_t n, size_t min)
 {
 	struct b64run r = { 0, false, false };
+	uint8_t tail[64] __attribute__((aligned(32)));
 	uint64_t b, a, e;
 	size_t i, x;
 
@@ -915,7 +921,21 @@ b64_loop_avx2(const uint8_t *p, size_t n, size_t min)
 		if ((x = b64_block(&r, i, b, a, e, min)) != SIZE_MAX)
 			return x;
 	}
-	return b64_next_scalar(p, n, min, r.open ? r.rs : i);
+	if (i == n)
+		return r.open ? r.rs : n;
+	/*
+	 * The last n - i bytes (1-63) as a block of their own, padded with
+	 * zeros (no class). A run that reaches the end may go on: as one
+	 * followed by '=', so the '=' bit at the end stands for it. Cheaper
+	 * than the byte loop of the scalar path, which was a fifth of this
+	 * function's time on short bodies and packets.
+	 */
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, p + i, n - i);
+	classify64_avx2(tail, &b, &a, &e);
+	e |= (uint64_t)1 << (n - i);
+	x = b64_block(&r, i, b, a, e, min);
+	return x != SIZE_MAX ? x : n;
 }
 
 static __attribute__((target("avx2"))) size_t

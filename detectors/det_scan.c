@@ -1322,8 +1322,7 @@ static size_t
 email_fast(struct det_stream *st, size_t i, size_t to)
 {
 	const uint8_t *p = st->chunk, *b;
-	uint8_t low[32];
-	char em[48];
+	char buf[16 + 48], *em = buf + 16;
 	__m128i v, m, a, dg, dt, ds;
 	unsigned mask, alpha, alnum, len, h, conf;
 	size_t k, ls, e;
@@ -1350,12 +1349,15 @@ email_fast(struct det_stream *st, size_t i, size_t to)
 		k++;
 	if ((ls = i - k) == 0)
 		return i + 1;
+	/*
+	 * The 16 bytes before the '@', lowered, stored so that the local
+	 * part's first lands on em[0]: one store (a copy out of a buffer of
+	 * two stores could not be forwarded from them and waited for both).
+	 */
 	m = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x3f)),
 	    _mm_set1_epi8(-102));
-	_mm_storeu_si128((__m128i *)(void *)low, _mm_or_si128(v,
+	_mm_storeu_si128((__m128i *)(void *)(em - 16 + ls), _mm_or_si128(v,
 	    _mm_and_si128(m, _mm_set1_epi8(0x20))));
-	_mm_storeu_si128((__m128i *)(void *)(low + 16), _mm_setzero_si128());
-	memcpy(em, low + (k - (i - 16)), 16);
 	em[ls] = '@';
 	/* The domain, as email_domain() reads one of fewer than 16 bytes. */
 	v = _mm_loadu_si128((const __m128i *)(const void *)(p + i + 1));

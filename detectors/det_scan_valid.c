@@ -547,6 +547,30 @@ det_email_role_pairs(void)
 	return m;
 }
 
+/* The lengths of the names by first letter (det_scan_int.h). */
+const uint16_t det_role_lens[26] = {
+	0x2020, 0x00c0, 0x0084, 0x1408, 0x0000, 0x0080, 0x0000, 0x0534,
+	0x0210, 0x0000, 0x0940, 0x0080, 0x2210, 0x3580, 0x0040, 0x0690,
+	0x0000, 0x1a90, 0x09a0, 0x00f4, 0x0010, 0x0000, 0x0200, 0x0000,
+	0x0000, 0x0000,
+};
+
+/* det_role_lens[] is what roles[] makes it: for the unit test. */
+bool
+det_email_role_lens_ok(void)
+{
+	uint16_t m[26] = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		if (roles[i].name[0] < 'a' || roles[i].name[0] > 'z' ||
+		    roles[i].len > 15)
+			return false;
+		m[roles[i].name[0] - 'a'] |= (uint16_t)(1u << roles[i].len);
+	}
+	return memcmp(m, det_role_lens, sizeof(m)) == 0;
+}
+
 bool
 det_email_role_names(const char *s, size_t len)
 {
