@@ -100,6 +100,19 @@ def run_one(exe, workdir, name, inp, exp, opts):
     return errs
 
 
+def entries(path, only=()):
+    """(name, input, expected, options) of each line of a TESTLIST file
+    (blank lines and # comments skipped), only the named ones if given."""
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if not parts or parts[0].startswith("#"):
+                continue
+            if only and parts[0] not in only:
+                continue
+            yield parts[0], parts[1], parts[2], parts[3:]
+
+
 def main():
     build = sys.argv[1]
     only = set(sys.argv[2:])
@@ -108,23 +121,17 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, os.path.join(HERE, "gen_pcaps.py"),
                         tmp], check=True)
-        with open(os.path.join(HERE, "TESTLIST")) as f:
-            for line in f:
-                parts = line.split()
-                if not parts or parts[0].startswith("#"):
-                    continue
-                name, inp, exp, opts = parts[0], parts[1], parts[2], parts[3:]
-                if only and name not in only:
-                    continue
-                errs = run_one(exe, tmp, name, inp, exp, opts)
-                if errs:
-                    failed += 1
-                    print(f"FAIL {name}")
-                    for e in errs:
-                        print("    " + e)
-                else:
-                    passed += 1
-                    print(f"ok   {name}")
+        for name, inp, exp, opts in entries(os.path.join(HERE, "TESTLIST"),
+                                            only):
+            errs = run_one(exe, tmp, name, inp, exp, opts)
+            if errs:
+                failed += 1
+                print(f"FAIL {name}")
+                for e in errs:
+                    print("    " + e)
+            else:
+                passed += 1
+                print(f"ok   {name}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -31,23 +31,17 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, os.path.join(HERE, "gen_srt2.py"),
                         tmp], check=True)
-        with open(os.path.join(HERE, lst)) as f:
-            for line in f:
-                parts = line.split()
-                if not parts or parts[0].startswith("#"):
-                    continue
-                name, inp, exp, opts = parts[0], parts[1], parts[2], parts[3:]
-                if only and name not in only:
-                    continue
-                errs = run_pcaps.run_one(exe, tmp, name, inp, exp, opts)
-                if errs:
-                    failed += 1
-                    print(("xfail " if pending else "FAIL ") + name)
-                    for e in errs:
-                        print("    " + e)
-                else:
-                    passed += 1
-                    print(("XPASS " if pending else "ok   ") + name)
+        for name, inp, exp, opts in run_pcaps.entries(
+                os.path.join(HERE, lst), only):
+            errs = run_pcaps.run_one(exe, tmp, name, inp, exp, opts)
+            if errs:
+                failed += 1
+                print(("xfail " if pending else "FAIL ") + name)
+                for e in errs:
+                    print("    " + e)
+            else:
+                passed += 1
+                print(("XPASS " if pending else "ok   ") + name)
     if pending:
         print(f"{failed} still wrong, {passed} now right")
         return 1 if passed else 0
