@@ -15,7 +15,6 @@
 #define MAX_VLAN_TAGS	4
 #define IPPROTO_TCP_	6
 #define FRAG_MAX	65535u
-#define FRAG_BLOCKS	((FRAG_MAX + 7) / 8 + 1)
 
 struct frag {
 	bool		 used;
@@ -29,8 +28,7 @@ struct frag {
 	size_t		 cap;
 	size_t		 total;		/* known when have_last */
 	bool		 have_last;
-	size_t		 nset;		/* blocks received */
-	uint8_t		 map[FRAG_BLOCKS / 8 + 1];
+	size_t		 got;		/* bytes received (disjoint) */
 	/* The fragments received, as extents sorted by offset. */
 	struct extent {
 		uint32_t	 off;
@@ -158,18 +156,6 @@ det_pkt_expire(struct det_pkt_dec *d, uint64_t now_us)
 	}
 }
 
-static bool
-map_get(const struct frag *f, size_t b)
-{
-	return (f->map[b / 8] >> (b % 8)) & 1;
-}
-
-static void
-map_set(struct frag *f, size_t b)
-{
-	f->map[b / 8] |= (uint8_t)(1u << (b % 8));
-}
-
 static struct frag *
 frag_find(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
     uint32_t id, uint64_t now_us)
@@ -293,7 +279,7 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
     uint64_t now_us, const uint8_t **dgram, size_t *dlen)
 {
 	struct frag *f;
-	size_t end = off + n, b, bend, nblocks, lo, hi;
+	size_t end = off + n, b, lo, hi;
 
 	d->c.frags++;
 	if (end > FRAG_MAX || (more && (n == 0 || n % 8 != 0))) {
@@ -306,13 +292,10 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
 		d->c.frag_bad++;
 		return -1;
 	}
-	if (!more && !f->have_last) {
-		/* Nothing may lie beyond the end. */
-		for (b = (end + 7) / 8; b < FRAG_BLOCKS; b++)
-			if (map_get(f, b)) {
-				d->c.frag_bad++;
-				return -1;
-			}
+	if (!more && !f->have_last && f->next > 0 &&
+	    f->ext[f->next - 1].end > end) {
+		d->c.frag_bad++;	/* something lies beyond the end */
+		return -1;
 	}
 	ext_range(f, off, end, &lo, &hi);
 	if (hi > lo) {
@@ -363,15 +346,8 @@ frag_add(struct det_pkt_dec *d, const struct ipinfo *ip, uint8_t proto,
 		f->total = end;
 	}
 	memcpy(f->buf + off, p, n);
-	/* Fragments do not overlap: each block is new (the last may be
-	 * short and the next fragment starts on a multiple of 8). */
-	for (b = off / 8, bend = (end + 7) / 8; b < bend; b++)
-		if (!map_get(f, b)) {
-			map_set(f, b);
-			f->nset++;
-		}
-	nblocks = (f->total + 7) / 8;
-	if (!f->have_last || f->nset != nblocks)
+	f->got += n;		/* the extents are disjoint */
+	if (!f->have_last || f->got != f->total)
 		return 0;
 	/* Complete: hand the buffer over as the held datagram. */
 	free(d->held);
